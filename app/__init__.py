@@ -1,0 +1,1 @@
+"""How the studio is served: settings, Blocks assembly, JSON API, limits, auth."""

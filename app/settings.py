@@ -1,0 +1,133 @@
+"""Settings from one place: CLI flags > environment (MMS_*) > defaults.
+
+Every knob the app has is a field here; `python app.py --help` lists them."""
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from model_zoo.manager import ManagerConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _default_home() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "multimodal-studio"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Spaces (and gradio's own convention) pass the address via GRADIO_SERVER_*.
+    host: str = field(default_factory=lambda: os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    share: bool = False
+    preload: tuple[str, ...] = ()
+    device: str = "auto"
+    offline: bool = False
+    data_dir: Path = field(default_factory=_default_home)  # caches, indexes, trained heads
+    memory_budget_mb: str = "cpu=8192,cuda=6144,mps=6144"
+    max_file_size_mb: int = 200
+    auth: str = ""  # "user:pass[,user2:pass2]"
+    models: tuple[str, ...] = ()  # "key=source" overrides
+    whisper_backend: str = "faster-whisper"  # or "openai-whisper"
+    max_audio_minutes: float = 30.0
+    gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
+    concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
+
+    # -- derived ---------------------------------------------------------------------
+    @property
+    def model_overrides(self) -> dict[str, str]:
+        pairs = (item.split("=", 1) for item in self.models if "=" in item)
+        return {key.strip(): value.strip() for key, value in pairs}
+
+    @property
+    def auth_pairs(self) -> list[tuple[str, str]]:
+        pairs = (item.split(":", 1) for item in self.auth.split(",") if ":" in item)
+        return [(user.strip(), password) for user, password in pairs]
+
+    @property
+    def budget_mb(self) -> dict[str, int]:
+        budget: dict[str, int] = {}
+        for item in self.memory_budget_mb.split(","):
+            kind, _, value = item.rpartition("=")
+            if value.strip():
+                for name in [kind.strip()] if kind else ["cpu", "cuda", "mps"]:
+                    budget[name] = int(value)
+        return budget
+
+    def manager_config(self) -> ManagerConfig:
+        return ManagerConfig(
+            device=self.device,
+            budget_mb=self.budget_mb,
+            cache_dir=self.data_dir / "cache",
+            offline=self.offline,
+            overrides=self.model_overrides,
+        )
+
+
+_HELP = {
+    "host": "address to bind (0.0.0.0 to serve a network)",
+    "port": "port to serve on",
+    "share": "create a public gradio share link",
+    "preload": "models to load at startup, comma-separated (e.g. whisper-base,minilm)",
+    "device": "auto | cpu | cuda | cuda:1 | mps",
+    "offline": "never touch the model hub; use packs and local folders only",
+    "data_dir": "where caches, galleries and trained heads are written",
+    "memory_budget_mb": "resident model budget per device, e.g. 'cpu=8192,cuda=6144' or '4096'",
+    "max_file_size_mb": "largest upload accepted",
+    "auth": "basic auth as user:pass[,user:pass]",
+    "models": "model source override key=path-or-hub-id (repeatable)",
+    "whisper_backend": "faster-whisper | openai-whisper",
+    "max_audio_minutes": "longest audio the speech tab accepts",
+    "gallery_root": "the only folder tree the search tab may index from the server",
+    "concurrency": "concurrent jobs per heavy model",
+}
+
+
+def _parse(name: str, raw: object, default: object) -> object:
+    """Coerce a CLI/env value to the type of the field's default."""
+    if isinstance(default, bool):
+        return raw if isinstance(raw, bool) else str(raw).strip().lower() in _TRUE
+    if isinstance(default, tuple):
+        items = raw if isinstance(raw, (list, tuple)) else [raw]
+        return tuple(part.strip() for item in items for part in str(item).split(",") if part.strip())
+    if isinstance(default, Path):
+        return Path(str(raw)).expanduser()
+    return type(default)(raw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Multimodal Studio. Every flag also reads MMS_<FLAG> from the environment.",
+    )
+    for f in fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        env = "MMS_" + f.name.upper()
+        help_text = f"{_HELP.get(f.name, '')} [env {env}]"
+        if f.type == "bool":
+            parser.add_argument(flag, action="store_const", const=True, default=None, help=help_text)
+        elif f.name in ("models", "preload"):
+            parser.add_argument(flag, action="append", default=None, help=help_text)
+        else:
+            parser.add_argument(flag, default=None, help=help_text)
+    return parser
+
+
+def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    args = vars(build_parser().parse_args(argv if argv is not None else []))
+    defaults = Settings()
+    values = {}
+    for f in fields(Settings):
+        raw = args.get(f.name)
+        if raw is None:
+            raw = environ.get("MMS_" + f.name.upper())
+        if raw is not None and raw != "":
+            values[f.name] = _parse(f.name, raw, getattr(defaults, f.name))
+    return Settings(**values)

@@ -1,0 +1,66 @@
+"""Shared by the tabs: turning errors into messages, reading uploaded files."""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import gradio as gr
+
+from model_zoo.errors import InputError, StudioError
+
+log = logging.getLogger("studio")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _translate(exc: BaseException, name: str) -> gr.Error:
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, StudioError):
+        return gr.Error(str(exc))
+    log.exception("handler %s failed", name)
+    return gr.Error(f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log.")
+
+
+def user_facing(fn: F) -> F:
+    """Every error a handler raises reaches the user as a gr.Error with a readable
+    message (never a traceback); unexpected ones are logged with their traceback.
+    Keeps the signature and type hints, which gr.api reads."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise _translate(exc, fn.__name__) from None
+
+        return gen_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _translate(exc, fn.__name__) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
+    """A local path from whatever Gradio hands over: a FileData dict, an object with
+    .path, or a plain string. None/empty -> InputError if required."""
+    if isinstance(value, dict):
+        value = value.get("path") or value.get("name")
+    elif value is not None and not isinstance(value, (str, Path)):
+        value = getattr(value, "path", None) or getattr(value, "name", None)
+    if not value:
+        if required:
+            raise InputError(f"Please provide a {what}.")
+        return None
+    path = Path(str(value))
+    if not path.is_file():
+        raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
+    return str(path)

@@ -1,0 +1,65 @@
+"""System tab: what models exist, which are resident, on which device, at what cost."""
+from __future__ import annotations
+
+import gradio as gr
+
+from .common import user_facing
+from .context import StudioContext
+
+TITLE = "System"
+_COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "source"]
+
+
+def models_status(ctx: StudioContext) -> list[dict]:
+    """The /models payload: one dict per registry entry."""
+    return [status.to_dict() for status in ctx.manager.status()]
+
+
+def status_rows(ctx: StudioContext) -> list[list]:
+    rows = []
+    for s in models_status(ctx):
+        mb = round(s["bytes"] / 2**20, 1)
+        rows.append([s["key"], s["role"], s["state"], s["device"] or "", s["dtype"] or "", mb,
+                     s["load_s"], s["loads"], s["hits"], s["in_use"], s["source"]])
+    return rows
+
+
+def budget_text(ctx: StudioContext) -> str:
+    config = ctx.manager.config
+    budgets = ", ".join(f"{kind} {mb:,} MB" for kind, mb in config.budget_mb.items())
+    used = ctx.manager.loaded_bytes() / 2**20
+    return (f"**Device policy:** `{config.device}` · **Memory budget:** {budgets} · "
+            f"**Resident now:** {used:,.0f} MB · **Offline:** {config.offline} · "
+            f"**Data dir:** `{ctx.settings.data_dir}`")
+
+
+def build(ctx: StudioContext) -> None:
+    gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
+                "budget (least recently used models are unloaded first; a model in use never is).")
+    summary = gr.Markdown(budget_text(ctx))
+    table = gr.Dataframe(value=status_rows(ctx), headers=_COLUMNS, interactive=False, wrap=True)
+    with gr.Row():
+        refresh = gr.Button("Refresh", variant="secondary")
+        key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
+        unload = gr.Button("Unload", variant="stop")
+
+    def refresh_view():
+        return budget_text(ctx), status_rows(ctx)
+
+    @user_facing
+    def unload_model(model_key: str):
+        if not model_key:
+            raise gr.Error("Choose a model to unload.")
+        if not ctx.manager.unload(model_key):
+            gr.Info(f"{model_key} is not loaded, or is in use right now.")
+        return refresh_view()
+
+    refresh.click(refresh_view, outputs=[summary, table], api_visibility="private")
+    unload.click(unload_model, inputs=key, outputs=[summary, table], api_visibility="private")
+    gr.Timer(10).tick(refresh_view, outputs=[summary, table], api_visibility="private", queue=False)
+
+    def models() -> list[dict]:
+        """Every model: key, state, device, dtype, bytes, load_s, loads, hits, in_use."""
+        return models_status(ctx)
+
+    gr.api(models, api_name="models")

@@ -1,0 +1,1 @@
+"""What models exist and how they run. Never imports gradio (see DESIGN.md)."""

@@ -1,0 +1,22 @@
+"""One module per model family, each with `load(request) -> model`. Imported lazily so
+startup never pays for torch, transformers or CTranslate2 before first use."""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+LOADERS: dict[str, str] = {
+    "faster_whisper": "model_zoo.backends.faster_whisper_backend",
+    "openai_whisper": "model_zoo.backends.openai_whisper_backend",
+    "sentence_encoder": "model_zoo.backends.text_encoder",
+    "open_clip": "model_zoo.backends.open_clip_backend",
+    "captioner": "model_zoo.backends.captioner",
+}
+
+
+def loader_for(family: str) -> Callable[[Any], Any]:
+    try:
+        module = importlib.import_module(LOADERS[family])
+    except KeyError:
+        raise KeyError(f"no backend for model family '{family}'") from None
+    return module.load

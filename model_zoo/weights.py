@@ -1,0 +1,49 @@
+"""Where a model's weights are: a local path, an offline pack, the hub cache, or the hub.
+
+Honours HF_HUB_OFFLINE / --offline: offline, a hub id that is not cached is an error
+that says which model is missing and how to get it, raised before any library call."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import packs
+from .errors import WeightsUnavailable
+from .registry import ModelSpec, is_overridden
+
+
+def hub_offline(offline: bool = False) -> bool:
+    flags = (os.environ.get(name, "") for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return offline or any(v.strip().lower() in ("1", "true", "yes", "on") for v in flags)
+
+
+def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
+    """A local folder/file for `spec`, or its hub id when the hub may be used."""
+    source = spec.source
+    if Path(source).expanduser().exists():
+        return str(Path(source).expanduser())
+    if spec.pack and not is_overridden(spec):
+        return str(packs.pack_dir(spec.pack, cache_dir))
+    cached = hub_cached(source)
+    if cached:
+        return cached
+    if hub_offline(offline):
+        raise WeightsUnavailable(
+            spec.key,
+            f"its weights ({source}) are not on this machine and the app is offline "
+            "(HF_HUB_OFFLINE=1 or --offline).",
+            spec.how_to_get,
+        )
+    return source
+
+
+def hub_cached(repo_id: str) -> str | None:
+    """The local snapshot of a hub repo if it is fully cached, else None (no network)."""
+    if "/" not in repo_id or repo_id.count("/") > 1:
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id, local_files_only=True)
+    except Exception:  # not cached, or not a valid repo id
+        return None

@@ -1,0 +1,44 @@
+"""Fetch model weights into the local caches on a machine that reaches the hub, so the
+studio then runs offline: `python -m scripts.prefetch [key ...]` (default: all)."""
+from __future__ import annotations
+
+import sys
+
+from model_zoo.registry import REGISTRY, resolve
+
+
+def prefetch(key: str) -> str:
+    spec = resolve(key)
+    if spec.pack:
+        from model_zoo import packs
+        from app.settings import load_settings
+
+        return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
+    if spec.family == "openai_whisper":
+        import whisper
+
+        whisper.load_model(spec.source, device="cpu")
+        return f"openai-whisper '{spec.source}' in ~/.cache/whisper"
+    if spec.family == "open_clip":
+        import open_clip
+
+        name, _, tag = spec.source.partition(":")
+        open_clip.create_model_and_transforms(name, pretrained=tag or None)
+        return f"open_clip {spec.source} in the Hugging Face cache"
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(spec.source)
+
+
+def main(argv: list[str]) -> int:
+    for key in argv or list(REGISTRY):
+        try:
+            print(f"{key}: {prefetch(key)}")
+        except Exception as exc:  # report every model, then fail
+            print(f"{key}: FAILED: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

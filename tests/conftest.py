@@ -1,0 +1,45 @@
+"""Shared fixtures. Tests never reach a model hub: HF_HUB_OFFLINE=1 is set before any
+library that reads it is imported."""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import pytest  # noqa: E402
+
+from model_zoo.manager import ManagerConfig, ModelManager  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One model cache for the session, so packs are joined once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="session")
+def real_manager(shared_cache) -> ModelManager:
+    """A manager over the real registry, offline, on CPU (packs only)."""
+    return ModelManager(ManagerConfig(device="cpu", cache_dir=shared_cache, offline=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_text_encoder_dir(tmp_path_factory) -> Path:
+    from tests.tiny.text_encoder import save_tiny_text_encoder
+
+    return save_tiny_text_encoder(tmp_path_factory.mktemp("tiny-text-encoder"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,52 @@
+"""The app launches on 127.0.0.1, answers HTTP, and serves /models through gradio_client."""
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from app.blocks import build_demo, launch_kwargs
+from app.settings import load_settings
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    data = tmp_path_factory.mktemp("app-data")
+    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
+    demo = build_demo(settings)
+    kwargs = launch_kwargs(settings)
+    demo.launch(prevent_thread_lock=True, quiet=True, **kwargs)
+    yield demo, f"http://127.0.0.1:{settings.port}/"
+    demo.close()
+
+
+def test_page_answers(running_app):
+    _, url = running_app
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        assert b"Multimodal Studio" in response.read()
+
+
+def test_models_endpoint_through_client(running_app):
+    from gradio_client import Client
+
+    demo, url = running_app
+    models = Client(url, verbose=False).predict(api_name="/models")
+    keys = {m["key"] for m in models}
+    assert {"whisper-base", "minilm", "clip", "captioner"} <= keys
+    assert all(m["state"] == "unloaded" for m in models)  # startup stays lazy
+    assert set(models[0]) >= {"key", "state", "device", "dtype", "bytes", "load_s", "hits"}
+
+
+def test_startup_imports_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.blocks import build_demo; from app.settings import load_settings; "
+            "build_demo(load_settings([], environ={})); "
+            "print(sorted(m for m in ('torch', 'transformers', 'ctranslate2', 'open_clip', 'faiss') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(__import__('pathlib').Path(__file__).parent.parent))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

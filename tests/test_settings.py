@@ -1,0 +1,28 @@
+"""Settings: CLI flags > MMS_* environment > defaults."""
+from pathlib import Path
+
+from app.settings import Settings, load_settings
+
+
+def test_defaults():
+    settings = load_settings([], environ={})
+    assert settings.port == Settings().port and settings.device == "auto" and settings.offline is False
+
+
+def test_env_then_cli_precedence():
+    env = {"MMS_PORT": "9000", "MMS_DEVICE": "cpu", "MMS_OFFLINE": "1", "MMS_PRELOAD": "minilm,whisper-base"}
+    settings = load_settings([], environ=env)
+    assert (settings.port, settings.device, settings.offline) == (9000, "cpu", True)
+    assert settings.preload == ("minilm", "whisper-base")
+    settings = load_settings(["--port", "9100", "--models", "clip=/x/y", "--data-dir", "/tmp/d"], environ=env)
+    assert settings.port == 9100 and settings.device == "cpu"
+    assert settings.model_overrides == {"clip": "/x/y"} and settings.data_dir == Path("/tmp/d")
+
+
+def test_budget_and_auth_parsing():
+    settings = load_settings(["--memory-budget-mb", "cpu=1000,cuda=2000", "--auth", "ann:pw1,bob:pw:2"], environ={})
+    assert settings.budget_mb == {"cpu": 1000, "cuda": 2000}
+    assert settings.auth_pairs == [("ann", "pw1"), ("bob", "pw:2")]
+    assert load_settings(["--memory-budget-mb", "512"], environ={}).budget_mb == {"cpu": 512, "cuda": 512, "mps": 512}
+    config = settings.manager_config()
+    assert config.budget_bytes("cuda:0") == 2000 * 2**20
