@@ -43,3 +43,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory) -> Path:
+    from tests.tiny.open_clip import save_tiny_open_clip
+
+    return save_tiny_open_clip(tmp_path_factory.mktemp("tiny-open-clip"))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_manager(tiny_clip_dir, tmp_path_factory) -> ModelManager:
+    """A manager whose `clip` is the tiny random model (same loading path as real weights)."""
+    cache = tmp_path_factory.mktemp("tiny-clip-cache")
+    return ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True,
+                                      overrides={"clip": str(tiny_clip_dir)}))
