@@ -38,6 +38,9 @@ class Settings:
     max_audio_minutes: float = 30.0
     gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
     concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
+    captioner: str = "captioner"  # registry key the Captioning tab starts with
+    caption_batch_size: int = 8  # images per generate call in batch captioning
+    caption_max_images: int = 200  # most images one batch may caption
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -86,6 +89,9 @@ _HELP = {
     "max_audio_minutes": "longest audio the speech tab accepts",
     "gallery_root": "the only folder tree the search tab may index from the server",
     "concurrency": "concurrent jobs per heavy model",
+    "captioner": "default captioner: captioner (BLIP), captioner-git (GIT) or captioner-vit-gpt2",
+    "caption_batch_size": "images per generate call when captioning a batch",
+    "caption_max_images": "most images one captioning batch (files or zip) may hold",
 }
 
 

@@ -96,6 +96,25 @@ _SPECS = [
         size_mb=1000,
         how_to_get=_hub_hint("captioner", "MMS_MODEL_CAPTIONER", "Salesforce/blip-image-captioning-base"),
     ),
+    ModelSpec(
+        key="captioner-git",
+        family="captioner",
+        role="captioner",
+        source="microsoft/git-base-coco",
+        description="GIT base captioner fine-tuned on COCO (transformers)",
+        size_mb=700,
+        how_to_get=_hub_hint("captioner-git", "MMS_MODEL_CAPTIONER_GIT", "microsoft/git-base-coco"),
+    ),
+    ModelSpec(
+        key="captioner-vit-gpt2",
+        family="captioner",
+        role="captioner",
+        source="nlpconnect/vit-gpt2-image-captioning",
+        description="ViT encoder + GPT-2 decoder captioner (transformers VisionEncoderDecoder)",
+        size_mb=1000,
+        how_to_get=_hub_hint("captioner-vit-gpt2", "MMS_MODEL_CAPTIONER_VIT_GPT2",
+                             "nlpconnect/vit-gpt2-image-captioning"),
+    ),
 ]
 
 REGISTRY: dict[str, ModelSpec] = {spec.key: spec for spec in _SPECS}

@@ -1,0 +1,204 @@
+"""Captioning tab: describe an image in words, or caption a whole batch (files or a zip).
+
+The captioner proposes candidates; CLIP, when its weights are there, reranks them by
+how well each matches the image. Endpoints: /caption (one image) and /caption_batch."""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+from gradio import FileData
+
+from model_zoo import captioning
+from model_zoo.captioning import BatchResult, CaptionOptions, CaptionResult
+from model_zoo.errors import InputError
+
+from .common import file_path, user_facing
+from .context import StudioContext
+
+TITLE = "Captioning"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "captioning"
+BATCH_HEADERS = ["file", "caption", "score", "other candidates", "error"]
+DECODING_HELP = ("beam: the most likely captions; nucleus: sampled, more varied; "
+                 "greedy: one caption, fastest")
+
+
+# -- plain handlers (no browser needed) --------------------------------------------------
+def captioner_key(ctx: StudioContext, requested: str = "") -> str:
+    """The captioner to use: the one asked for, else the configured default."""
+    keys = captioning.captioner_keys(ctx.manager)
+    key = requested or ctx.settings.captioner
+    if key not in keys:
+        raise InputError(f"Unknown captioner '{key}'; choose one of {', '.join(keys)}.")
+    return key
+
+
+def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, model: str = "") -> CaptionResult:
+    image_file = file_path(image, "image")
+    return captioning.caption_image(ctx.manager, image_file, options, captioner_key(ctx, model))
+
+
+def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions, model: str = "",
+                 on_progress: captioning.Progress | None = None) -> BatchResult:
+    paths = [file_path(f, "file") for f in (files or [])]
+    key = captioner_key(ctx, model)
+    with tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members live here meanwhile
+        inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
+        return captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
+                                        on_progress)
+
+
+def candidate_bars(result: CaptionResult) -> dict[str, float]:
+    """For gr.Label: CLIP's probability of each candidate, else the captioner's confidence."""
+    if result.scored_by == "clip":
+        return {c.text: c.clip_probability or 0.0 for c in result.candidates}
+    return {c.text: c.confidence for c in result.candidates}
+
+
+def caption_details(result: CaptionResult) -> str:
+    if result.scored_by == "clip":
+        rows = "\n".join(f"| {c.text} | {c.clip_similarity:.3f} | {c.clip_probability:.2f} | {c.confidence:.3f} |"
+                         for c in result.candidates)
+        table = "| candidate | CLIP similarity | CLIP probability | captioner confidence |\n|---|---|---|---|\n" + rows
+    else:
+        rows = "\n".join(f"| {c.text} | {c.confidence:.3f} |" for c in result.candidates)
+        table = "| candidate | captioner confidence |\n|---|---|\n" + rows
+    timing = result.timing
+    lines = [table, "",
+             f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {result.scored_by} · "
+             f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
+    if result.note:
+        lines.append(f"\n> {result.note}")
+    return "\n".join(lines)
+
+
+def batch_rows(result: BatchResult) -> list[list]:
+    return [[row.name, row.caption, row.score, " | ".join(c.text for c in row.candidates[1:]), row.error]
+            for row in result.rows]
+
+
+def batch_summary(result: BatchResult) -> str:
+    text = (f"**{result.captioned}** captioned, **{result.failed}** failed · {result.images_per_s:.2f} images/s "
+            f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {result.scored_by}")
+    return text + (f"\n\n> {result.note}" if result.note else "")
+
+
+def weights_banner(ctx: StudioContext, key: str) -> str:
+    """Cheap, at build time: say what is missing and how to fix it, before anyone clicks."""
+    missing = captioning.missing_weights(ctx.manager, key)
+    if missing is None:
+        return ""
+    return (f"⚠️ **The captioner `{key}` has no weights on this machine**: {missing.detail}\n\n"
+            f"**How to fix:** {missing.how_to_fix}")
+
+
+def intro(ctx: StudioContext, key: str) -> str:
+    spec = ctx.manager.spec(key)
+    return (f"Describe an image in words. **{spec.description}** (`{spec.source}`) proposes several captions; "
+            f"**CLIP** (`{ctx.manager.spec(captioning.CLIP_KEY).source}`) scores each against the image and the "
+            "best match wins. Caption a batch of images (or a zip) under *Batch* and download the CSV.")
+
+
+def _options(strategy: str, num_candidates: float, max_length: float, beams: float, top_p: float,
+             temperature: float, prompt: str, rerank: bool) -> CaptionOptions:
+    return CaptionOptions(strategy=strategy, num_candidates=int(num_candidates), max_new_tokens=int(max_length),
+                          num_beams=int(beams), top_p=float(top_p), temperature=float(temperature),
+                          prompt=prompt or "", rerank=bool(rerank))
+
+
+def _csv_download(result: BatchResult) -> str:
+    folder = Path(tempfile.mkdtemp(prefix="captions-csv-"))
+    return str(captioning.write_batch_csv(result, folder / f"captions-{time.strftime('%Y%m%d-%H%M%S')}.csv"))
+
+
+# -- layout and wiring ---------------------------------------------------------------------
+def build(ctx: StudioContext) -> None:
+    keys = captioning.captioner_keys(ctx.manager)
+    default_key = ctx.settings.captioner if ctx.settings.captioner in keys else "captioner"
+    gr.Markdown(intro(ctx, default_key))
+    banner = gr.Markdown(weights_banner(ctx, default_key))
+    with gr.Row():
+        model = gr.Dropdown(keys, value=default_key, label="Captioner", scale=1)
+        strategy = gr.Radio(["beam", "nucleus", "greedy"], value="beam", label="Decoding", info=DECODING_HELP, scale=2)
+        rerank = gr.Checkbox(True, label="Rerank candidates with CLIP", scale=1)
+    with gr.Accordion("More decoding options", open=False):
+        with gr.Row():
+            num_candidates = gr.Slider(1, captioning.MAX_CANDIDATES, value=3, step=1, label="Candidates",
+                                       info="how many captions to propose (greedy gives one)")
+            max_length = gr.Slider(5, captioning.MAX_NEW_TOKENS, value=30, step=1, label="Maximum length (tokens)")
+            beams = gr.Slider(1, 10, value=3, step=1, label="Beams", info="beam search only")
+        with gr.Row():
+            top_p = gr.Slider(0.05, 1.0, value=0.9, step=0.05, label="top-p", info="nucleus sampling only")
+            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature", info="nucleus sampling only")
+            prompt = gr.Textbox(label="Prompt (optional)", placeholder="a photography of",
+                                info="conditional captioning: the caption continues this text")
+    decoding = [strategy, num_candidates, max_length, beams, top_p, temperature, prompt, rerank]
+    model.change(lambda key: weights_banner(ctx, key), inputs=model, outputs=banner, api_visibility="private")
+
+    with gr.Tab("One image"):
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(type="filepath", label="Image", height=340)
+                run = gr.Button("Caption", variant="primary")
+                examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
+                if examples:
+                    gr.Examples([[str(p)] for p in examples], inputs=[image], label="Try an example")
+            with gr.Column():
+                caption_box = gr.Textbox(label="Caption", lines=2, interactive=False, buttons=["copy"])
+                bars = gr.Label(label="Candidates (CLIP probability, or captioner confidence)", num_top_classes=10)
+                details = gr.Markdown()
+                with gr.Accordion("What /caption returns", open=False):
+                    raw = gr.JSON()
+
+    with gr.Tab("Batch"):
+        with gr.Row():
+            files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images, or a zip of images")
+            with gr.Column():
+                run_batch = gr.Button("Caption all", variant="primary")
+                summary = gr.Markdown()
+                csv_file = gr.File(label="Download CSV", interactive=False)
+        table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results")
+
+    @user_facing
+    def on_caption(image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank):
+        options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
+        result = caption_one(ctx, image_file, options, key)
+        return result.caption, candidate_bars(result), caption_details(result), result.to_dict()
+
+    @user_facing
+    def on_batch(uploads, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank,
+                 progress=gr.Progress()):
+        def report(done: int, total: int, what: str) -> None:
+            progress((done, max(total, 1)), desc=what, unit="images")
+
+        options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
+        result = caption_many(ctx, uploads, options, key, on_progress=report)
+        return batch_summary(result), batch_rows(result), _csv_download(result)
+
+    run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, bars, details, raw],
+              api_visibility="private")
+    run_batch.click(on_batch, inputs=[files, model, *decoding], outputs=[summary, table, csv_file],
+                    api_visibility="private")
+
+    @user_facing
+    def caption(image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
+                prompt: str = "", model: str = "") -> dict:
+        """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
+        scored_by ('clip' when CLIP reranked them, else 'captioner') and a note."""
+        options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
+                                 prompt=prompt)
+        return caption_one(ctx, image, options, model).to_dict()
+
+    @user_facing
+    def caption_batch(files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
+                      max_length: int = 30, prompt: str = "", model: str = "") -> dict:
+        """Caption many images (or zips of images). Returns rows [{name, caption, score,
+        candidates, error}], captioned, failed, images_per_s, model, scored_by."""
+        options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
+                                 prompt=prompt)
+        return caption_many(ctx, files, options, model).to_dict()
+
+    gr.api(caption, api_name="caption")
+    gr.api(caption_batch, api_name="caption_batch")
