@@ -325,7 +325,7 @@ def batch_csv(result: BatchResult) -> str:
     for row in result.rows:
         others = " | ".join(c.text for c in row.candidates[1:])
         score = "" if row.score is None else f"{row.score:.4f}"
-        writer.writerow([row.name, row.caption, score, result.scored_by if row.caption else "", others, row.error])
+        writer.writerow([row.name, row.caption, score, result.scored_by if row.candidates else "", others, row.error])
     return buffer.getvalue()
 
 

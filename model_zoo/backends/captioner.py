@@ -79,7 +79,7 @@ class Captioner:
         texts = self.tokenizer.batch_decode(out.sequences, skip_special_tokens=True)
         per_image = decoding["num_return_sequences"]
         generated = [Generated(" ".join(t.split()), float(c)) for t, c in zip(texts, confidences)]
-        return [best_unique(generated[i : i + per_image]) for i in range(0, len(generated), per_image)]
+        return [best_unique(generated[i : i + per_image], prompt) for i in range(0, len(generated), per_image)]
 
     def _prompt_inputs(self, prompt: str, batch: int) -> dict[str, torch.Tensor]:
         """A text prompt the caption must continue, in the form each family expects."""
@@ -128,16 +128,19 @@ def decoding_kwargs(strategy: str, num_candidates: int, num_beams: int, top_p: f
     raise ValueError(f"unknown decoding strategy '{strategy}'; use one of {', '.join(STRATEGIES)}")
 
 
-def best_unique(candidates: list[Generated]) -> list[Generated]:
-    """Most confident first, each distinct caption once (beams and samples often repeat)."""
+def best_unique(candidates: list[Generated], prompt: str = "") -> list[Generated]:
+    """Most confident first, each distinct caption once (beams and samples often repeat);
+    captions that say nothing beyond the prompt go, unless nothing else is left."""
+    ranked = sorted(candidates, key=lambda c: c.confidence, reverse=True)
+    empty = {"", " ".join(prompt.lower().split())}
     seen: set[str] = set()
     unique = []
-    for candidate in sorted(candidates, key=lambda c: c.confidence, reverse=True):
+    for candidate in ranked:
         key = candidate.text.lower()
-        if key not in seen:
+        if key not in seen and key not in empty:
             seen.add(key)
             unique.append(candidate)
-    return unique
+    return unique or ranked[:1]
 
 
 def load(request: LoadRequest) -> Captioner:
