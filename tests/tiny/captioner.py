@@ -21,25 +21,26 @@ def _bert_tokenizer(folder: Path, extra_special: tuple[str, ...] = ()):
     return tokenizer
 
 
-def save_tiny_blip(folder: Path, seed: int = 0) -> Path:
-    """A BlipForConditionalGeneration with 1-layer towers, like the BLIP captioning repos."""
+def save_tiny_blip(folder: Path, seed: int = 0, hidden: int = 32, layers: int = 1, image_size: int = IMAGE_SIZE) -> Path:
+    """A BlipForConditionalGeneration with small towers (1 layer, 32 wide by default),
+    laid out like the BLIP captioning repos. The benchmark asks for wider ones."""
     import torch
     from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessor
 
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = _bert_tokenizer(folder, extra_special=("[DEC]",))
     vocab = tokenizer.get_vocab()
-    text = dict(vocab_size=len(vocab), hidden_size=32, encoder_hidden_size=32, intermediate_size=64,
-                num_hidden_layers=1, num_attention_heads=2, max_position_embeddings=64,
+    text = dict(vocab_size=len(vocab), hidden_size=hidden, encoder_hidden_size=hidden, intermediate_size=2 * hidden,
+                num_hidden_layers=layers, num_attention_heads=2, max_position_embeddings=64,
                 initializer_range=0.5, bos_token_id=vocab["[DEC]"], pad_token_id=vocab["[PAD]"], sep_token_id=vocab["[SEP]"],
                 eos_token_id=vocab["[SEP]"])
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-                  image_size=IMAGE_SIZE, patch_size=8, initializer_range=0.5)
+    vision = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers, num_attention_heads=2,
+                  image_size=image_size, patch_size=8, initializer_range=0.5)
     torch.manual_seed(seed)
-    model = BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=vision, projection_dim=32))
+    model = BlipForConditionalGeneration(BlipConfig(text_config=text, vision_config=vision, projection_dim=hidden))
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
-    BlipImageProcessor(size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}).save_pretrained(folder)
+    BlipImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(folder)
     return folder
 
 
