@@ -21,6 +21,7 @@ from model_zoo.backends.captioner import Generated
 from model_zoo.captioning import CaptionOptions, ImageInput
 from model_zoo.errors import InputError, WeightsUnavailable
 from model_zoo.manager import ManagerConfig, ModelManager
+from tests.badfiles import bad_images
 from tests.conftest import free_port
 from tests.tiny.captioner import save_tiny_blip, save_tiny_git, save_tiny_vit_gpt2
 
@@ -172,29 +173,13 @@ def test_greedy_means_one_candidate():
     assert CaptionOptions(strategy="greedy", num_candidates=5).validated().num_candidates == 1
 
 
-def _bad_images(folder: Path) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    good = io.BytesIO()
-    Image.new("RGB", (64, 64), "red").save(good, format="PNG")
-    files = {
-        "not an image": ("notes.jpg", b"just some text, not pixels"),
-        "empty": ("empty.png", b""),
-        "truncated": ("cut.png", good.getvalue()[:60]),
-    }
-    paths = {what: folder / name for what, (name, _) in files.items()}
-    for what, (_, data) in files.items():
-        paths[what].write_bytes(data)
-    paths["huge"] = folder / "huge.png"
-    Image.new("1", (8000, 7000)).save(paths["huge"])  # 56 megapixels, a few kB on disk
-    return paths
-
-
 def test_bad_images_get_their_own_error_before_the_missing_weights(tmp_path, photos):
     ctx = StudioContext(_manager(tmp_path / "cache"), load_settings(["--data-dir", str(tmp_path)], environ={}))
     handler = tab.user_facing(tab.caption_one)
-    expected = {"not an image": "not an image", "empty": "empty", "truncated": "truncated", "huge": "megapixels"}
-    for what, path in _bad_images(tmp_path / "bad").items():
-        with pytest.raises(gr.Error, match=expected[what]):
+    expected = {"empty.jpg": "is empty", "notes.png": "not an image", "truncated.jpg": "truncated",
+                "huge.png": "enormous size", "wav-as.jpg": "not an image"}
+    for name, path in bad_images(tmp_path / "bad").items():
+        with pytest.raises(gr.Error, match=expected[name]):
             handler(ctx, {"path": str(path)}, CaptionOptions())
     with pytest.raises(gr.Error) as info:  # a good image reaches the (absent) weights
         handler(ctx, {"path": str(photos[0])}, CaptionOptions())
@@ -226,13 +211,13 @@ def test_zip_members_are_extracted_flat_and_filtered(tmp_path, photos):
 
 
 def test_batch_rows_progress_and_csv(with_clip, photos, tmp_path):
-    bad = _bad_images(tmp_path / "bad")["not an image"]
-    inputs = [ImageInput(p.name, p) for p in photos[:3]] + [ImageInput("notes.jpg", bad)]
+    bad = bad_images(tmp_path / "bad")["notes.png"]
+    inputs = [ImageInput(p.name, p) for p in photos[:3]] + [ImageInput("notes.png", bad)]
     seen = []
     result = captioning.caption_batch(with_clip, inputs, CaptionOptions(strategy="greedy", max_new_tokens=8),
                                       batch_size=2, on_progress=lambda done, total, what: seen.append((what, done, total)))
     assert (result.captioned, result.failed, result.scored_by) == (3, 1, "clip")
-    assert [row.name for row in result.rows] == [p.name for p in photos[:3]] + ["notes.jpg"]
+    assert [row.name for row in result.rows] == [p.name for p in photos[:3]] + ["notes.png"]
     assert all(row.candidates and not row.error for row in result.rows[:3])  # random weights may say ""
     assert "not an image" in result.rows[3].error and not result.rows[3].candidates
     assert ("Captioning", 2, 3) in seen and ("Captioning", 3, 3) in seen and result.images_per_s > 0
@@ -240,15 +225,15 @@ def test_batch_rows_progress_and_csv(with_clip, photos, tmp_path):
     assert result.rows[1].caption == single.caption  # batching changes nothing but speed
     table = list(csv.reader(io.StringIO(captioning.batch_csv(result))))
     assert table[0][:3] == ["file", "caption", "score"] and len(table) == 5
-    assert table[4][0] == "notes.jpg" and table[4][1] == "" and "not an image" in table[4][5]
+    assert table[4][0] == "notes.png" and table[4][1] == "" and "not an image" in table[4][5]
     written = captioning.write_batch_csv(result, tmp_path / "out" / "captions.csv")
     assert written.read_bytes().decode() == captioning.batch_csv(result)
 
 
 def test_a_batch_of_only_bad_files_loads_nothing(tmp_path):
     manager = _manager(tmp_path / "cache")
-    inputs = [ImageInput(p.name, p) for p in _bad_images(tmp_path / "bad").values()]
-    with pytest.raises(InputError, match="None of the 4 files"):
+    inputs = [ImageInput(p.name, p) for p in bad_images(tmp_path / "bad").values()]
+    with pytest.raises(InputError, match="None of the 5 files"):
         captioning.caption_batch(manager, inputs)
     assert {s.key: s.state for s in manager.status()}["captioner"] == "unloaded"
 
