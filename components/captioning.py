@@ -159,7 +159,8 @@ def build(ctx: StudioContext) -> None:
                 run_batch = gr.Button("Caption all", variant="primary")
                 summary = gr.Markdown()
                 csv_file = gr.File(label="Download CSV", interactive=False)
-        table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results")
+        table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results",
+                             column_widths=["16%", "40%", "8%", "24%", "12%"])
 
     @user_facing
     def on_caption(image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank):

@@ -187,6 +187,16 @@ def test_bad_images_get_their_own_error_before_the_missing_weights(tmp_path, pho
     assert "How to fix" in tab.weights_banner(ctx, "captioner")
 
 
+def test_the_tab_picks_a_known_captioner_and_says_nothing_when_weights_are_there(with_clip, tmp_path):
+    ctx = StudioContext(with_clip, load_settings(["--data-dir", str(tmp_path), "--captioner", "captioner-git"],
+                                                 environ={}))
+    assert tab.captioner_key(ctx) == "captioner-git" and tab.captioner_key(ctx, "captioner") == "captioner"
+    with pytest.raises(InputError, match="Unknown captioner 'gpt-9'"):
+        tab.captioner_key(ctx, "gpt-9")
+    assert tab.weights_banner(ctx, "captioner") == ""  # the tiny model is a local folder
+    assert "MMS_MODEL_CAPTIONER_GIT" in tab.weights_banner(ctx, "captioner-git")
+
+
 # -- batches -----------------------------------------------------------------------------
 def _zip(path: Path, members: dict[str, bytes]) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
