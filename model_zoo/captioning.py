@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 from PIL import Image
@@ -26,13 +26,20 @@ from .storage import atomic_write_text
 from .weights import locate
 
 CLIP_KEY = "clip"
-STRATEGIES = ("greedy", "beam", "nucleus")  # mirrors backends.captioner (kept torch-free here)
+STRATEGIES = ("greedy", "beam", "nucleus")  # how the captioner decodes (backends.captioner)
 MAX_CANDIDATES = 10
 MAX_NEW_TOKENS = 100
 WORKING_SIDE = 512  # batch images are kept at most this big: captioners see 384 px, CLIP 224
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is happening)
+
+
+class Draft(Protocol):
+    """A caption as the captioner proposes it (backends.captioner.Generated)."""
+
+    text: str
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def caption_image(
 
 
 # -- reranking --------------------------------------------------------------------------
-def rerank(generated: Sequence[Any], image_vector: np.ndarray, text_vectors: np.ndarray,
+def rerank(generated: Sequence[Draft], image_vector: np.ndarray, text_vectors: np.ndarray,
            logit_scale: float) -> list[Candidate]:
     """Candidates ordered by CLIP: cosine of unit-norm image and text embeddings, plus the
     softmax over candidates at CLIP's logit scale (how CLIP would pick among them)."""
@@ -176,14 +183,14 @@ def rerank(generated: Sequence[Any], image_vector: np.ndarray, text_vectors: np.
     return sorted(candidates, key=lambda c: c.score, reverse=True)
 
 
-def by_confidence(generated: Sequence[Any]) -> list[Candidate]:
+def by_confidence(generated: Sequence[Draft]) -> list[Candidate]:
     candidates = [Candidate(text=g.text, score=round(float(g.confidence), 4), confidence=round(float(g.confidence), 4))
                   for g in generated]
     return sorted(candidates, key=lambda c: c.score, reverse=True)
 
 
 def score_candidates(
-    manager: ModelManager, images: Sequence[Image.Image], groups: Sequence[Sequence[Any]], use_clip: bool = True,
+    manager: ModelManager, images: Sequence[Image.Image], groups: Sequence[Sequence[Draft]], use_clip: bool = True,
 ) -> tuple[list[list[Candidate]], str, str]:
     """(candidates per image, scored_by, note). CLIP reranks when asked and available;
     otherwise the captioner's confidence orders them and the note says why."""
@@ -278,7 +285,7 @@ def caption_batch(
         first = next(iter(errors.values()))
         raise InputError(f"None of the {len(inputs)} files could be read as an image: {first}")
     started = time.perf_counter()
-    groups: list[list[Any]] = []
+    groups: list[list[Draft]] = []
     with manager.use(captioner_key) as captioner:
         model_name = captioner.name
         report(0, len(decoded), "Captioning")

@@ -16,12 +16,10 @@ from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
 
 from .. import devices
+from ..captioning import STRATEGIES
 from ..errors import WeightsUnavailable
 from ..manager import LoadRequest
 from ..weights import locate
-
-STRATEGIES = ("greedy", "beam", "nucleus")
-
 
 @dataclass(frozen=True)
 class Generated:
