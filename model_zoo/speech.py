@@ -151,6 +151,7 @@ def speech_translate(
         "asr_s": round(asr_s, 3),
         "encoder_window_s": recognition.encoder_window_s,
     }
+    _report(progress, 1.0, "done")
     return result
 
 
