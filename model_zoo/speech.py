@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
 import numpy as np
 
 from . import packs
@@ -31,7 +32,22 @@ MIN_SECONDS = 0.1
 SILENCE_PEAK = 1e-3  # below -60 dBFS everywhere: nothing Whisper could hear
 
 # Whisper's 100 languages, code:name (same set as faster_whisper.tokenizer; a test checks).
-_LANGUAGE_TABLE = 'en:english zh:chinese de:german es:spanish ru:russian ko:korean fr:french ja:japanese pt:portuguese tr:turkish pl:polish ca:catalan nl:dutch ar:arabic sv:swedish it:italian id:indonesian hi:hindi fi:finnish vi:vietnamese he:hebrew uk:ukrainian el:greek ms:malay cs:czech ro:romanian da:danish hu:hungarian ta:tamil no:norwegian th:thai ur:urdu hr:croatian bg:bulgarian lt:lithuanian la:latin mi:maori ml:malayalam cy:welsh sk:slovak te:telugu fa:persian lv:latvian bn:bengali sr:serbian az:azerbaijani sl:slovenian kn:kannada et:estonian mk:macedonian br:breton eu:basque is:icelandic hy:armenian ne:nepali mn:mongolian bs:bosnian kk:kazakh sq:albanian sw:swahili gl:galician mr:marathi pa:punjabi si:sinhala km:khmer sn:shona yo:yoruba so:somali af:afrikaans oc:occitan ka:georgian be:belarusian tg:tajik sd:sindhi gu:gujarati am:amharic yi:yiddish lo:lao uz:uzbek fo:faroese ht:haitian_creole ps:pashto tk:turkmen nn:nynorsk mt:maltese sa:sanskrit lb:luxembourgish my:myanmar bo:tibetan tl:tagalog mg:malagasy as:assamese tt:tatar haw:hawaiian ln:lingala ha:hausa ba:bashkir jw:javanese su:sundanese yue:cantonese'
+_LANGUAGE_TABLE = (
+    "en:english zh:chinese de:german es:spanish ru:russian ko:korean fr:french ja:japanese "
+    "pt:portuguese tr:turkish pl:polish ca:catalan nl:dutch ar:arabic sv:swedish it:italian "
+    "id:indonesian hi:hindi fi:finnish vi:vietnamese he:hebrew uk:ukrainian el:greek ms:malay "
+    "cs:czech ro:romanian da:danish hu:hungarian ta:tamil no:norwegian th:thai ur:urdu "
+    "hr:croatian bg:bulgarian lt:lithuanian la:latin mi:maori ml:malayalam cy:welsh sk:slovak "
+    "te:telugu fa:persian lv:latvian bn:bengali sr:serbian az:azerbaijani sl:slovenian "
+    "kn:kannada et:estonian mk:macedonian br:breton eu:basque is:icelandic hy:armenian "
+    "ne:nepali mn:mongolian bs:bosnian kk:kazakh sq:albanian sw:swahili gl:galician "
+    "mr:marathi pa:punjabi si:sinhala km:khmer sn:shona yo:yoruba so:somali af:afrikaans "
+    "oc:occitan ka:georgian be:belarusian tg:tajik sd:sindhi gu:gujarati am:amharic "
+    "yi:yiddish lo:lao uz:uzbek fo:faroese ht:haitian_creole ps:pashto tk:turkmen nn:nynorsk "
+    "mt:maltese sa:sanskrit lb:luxembourgish my:myanmar bo:tibetan tl:tagalog mg:malagasy "
+    "as:assamese tt:tatar haw:hawaiian ln:lingala ha:hausa ba:bashkir jw:javanese "
+    "su:sundanese yue:cantonese "
+)
 LANGUAGES: dict[str, str] = dict(item.split(":") for item in _LANGUAGE_TABLE.split())
 
 # Targets for the optional text-translation step (NLLB-200 codes), English source.
@@ -126,6 +142,8 @@ def speech_translate(
     key = model_key_for(backend)
     if target_language and target_language not in TEXT_TARGETS:
         raise InputError(f"Text translation to '{target_language}' is not offered; choose one of {', '.join(TEXT_TARGETS)}.")
+    if target_language and (missing := weights_problem(manager, TRANSLATOR_KEY)):
+        raise missing
     samples = load_clip(audio_path, max_minutes)
     duration = len(samples) / SAMPLE_RATE
     decode_s = time.perf_counter() - started
@@ -190,15 +208,21 @@ def translate_text(manager: ModelManager, text: str, target: str) -> str:
         return translator.translate(text, source="eng_Latn", target=TEXT_TARGETS[target])
 
 
-def missing_weights(manager: ModelManager, key: str) -> str | None:
-    """Why `key` cannot load on this machine, or None if its weights look present.
-    Cheap (no model load, no pack join): for banners drawn at build time."""
+def weights_problem(manager: ModelManager, key: str) -> WeightsUnavailable | None:
+    """Why `key` cannot load on this machine (as the error to raise), or None if its
+    weights look present. Cheap (no model load, no pack join): fit for build-time banners."""
     spec = manager.spec(key)
     if _weights_present(spec, manager.config.cache_dir):
         return None
     if not hub_offline(manager.config.offline) and spec.family != "openai_whisper":
         return None  # online: the first use downloads it
-    return str(WeightsUnavailable(spec.key, f"its weights ({spec.source}) are not on this machine.", spec.how_to_get))
+    return WeightsUnavailable(spec.key, f"its weights ({spec.source}) are not on this machine.", spec.how_to_get)
+
+
+def missing_weights(manager: ModelManager, key: str) -> str | None:
+    """weights_problem as a message."""
+    problem = weights_problem(manager, key)
+    return None if problem is None else str(problem)
 
 
 def _weights_present(spec: ModelSpec, cache_dir: Path) -> bool:

@@ -49,7 +49,7 @@ class RecordingRecognizer:
         return out
 
 
-def manager_with(recognizer, tmp_path) -> ModelManager:
+def manager_with(recognizer, tmp_path, with_translator: bool = False) -> ModelManager:
     loads = []
 
     def load(request):
@@ -57,8 +57,11 @@ def manager_with(recognizer, tmp_path) -> ModelManager:
         return recognizer
 
     spec = ModelSpec(key="whisper-base", family="fake_whisper", role="speech", source="x", description="d", size_mb=1)
-    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path), loaders={"fake_whisper": load},
-                           registry={"whisper-base": spec})
+    registry = {"whisper-base": spec}
+    if with_translator:
+        registry["translator"] = REGISTRY["translator"]
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True),
+                           loaders={"fake_whisper": load}, registry=registry)
     manager.loads = loads
     return manager
 
@@ -278,3 +281,11 @@ def test_ui_formatting_and_subtitle_files(tone, tmp_path):
     srt, vtt = tab.subtitle_files(result, "tone.wav")
     assert srt.endswith("tone.srt") and vtt.endswith("tone.vtt")
     assert "transcribe two" in open(srt).read() and open(vtt).read().startswith("WEBVTT")
+
+
+def test_missing_translator_is_reported_before_any_model_runs(tone, tmp_path):
+    recognizer = RecordingRecognizer("de")
+    manager = manager_with(recognizer, tmp_path, with_translator=True)
+    with pytest.raises(WeightsUnavailable, match="translator"):
+        speech.speech_translate(manager, tone, target_language="fr")
+    assert recognizer.calls == [] and manager.loads == []

@@ -87,7 +87,7 @@ class FasterWhisperRecognizer:
             # generate_segments reuses encoder_output for the first window; if decoding
             # stops short of the end it encodes the rest with the stock 30 s padding.
             raw = self.model.generate_segments(
-                features, tokenizer, self._options(tokenizer, options), False, encoder_output
+                features, tokenizer, transcription_options(tokenizer, options), False, encoder_output
             )
             result.segments[task] = _segments(raw)
         _report(progress, 1.0, "done")
@@ -100,37 +100,6 @@ class FasterWhisperRecognizer:
             return "en", 1.0
         token, probability = self.model.model.detect_language(encoder_output)[0][0]
         return token[2:-2], float(probability)  # "<|de|>" -> "de"
-
-    def _options(self, tokenizer: Tokenizer, options: DecodeOptions) -> TranscriptionOptions:
-        """The same options WhisperModel.transcribe() builds, from our DecodeOptions."""
-        return TranscriptionOptions(
-            beam_size=options.beam_size,
-            best_of=options.best_of,
-            patience=1.0,
-            length_penalty=1.0,
-            repetition_penalty=1.0,
-            no_repeat_ngram_size=0,
-            log_prob_threshold=options.log_prob_threshold,
-            no_speech_threshold=options.no_speech_threshold,
-            compression_ratio_threshold=options.compression_ratio_threshold,
-            condition_on_previous_text=options.condition_on_previous_text,
-            prompt_reset_on_temperature=0.5,
-            temperatures=list(options.temperatures),
-            initial_prompt=None,
-            prefix=None,
-            suppress_blank=True,
-            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
-            without_timestamps=False,
-            max_initial_timestamp=1.0,
-            word_timestamps=False,
-            prepend_punctuations="\"'“¿([{-",
-            append_punctuations="\"'.。,，!！?？:：”)]}、",
-            multilingual=False,
-            max_new_tokens=options.max_new_tokens,
-            clip_timestamps="0",
-            hallucination_silence_threshold=None,
-            hotwords=None,
-        )
 
     # -- long audio: stock windows, VAD, progress per segment --------------------------
     def _long(self, audio, tasks, language, options, progress) -> Recognition:
@@ -165,6 +134,38 @@ class FasterWhisperRecognizer:
         _report(progress, 1.0, "done")
         assert result is not None  # tasks is never empty
         return result
+
+
+def transcription_options(tokenizer: Tokenizer, options: DecodeOptions) -> TranscriptionOptions:
+    """The same options WhisperModel.transcribe() builds, from our DecodeOptions."""
+    return TranscriptionOptions(
+        beam_size=options.beam_size,
+        best_of=options.best_of,
+        patience=1.0,
+        length_penalty=1.0,
+        repetition_penalty=1.0,
+        no_repeat_ngram_size=0,
+        log_prob_threshold=options.log_prob_threshold,
+        no_speech_threshold=options.no_speech_threshold,
+        compression_ratio_threshold=options.compression_ratio_threshold,
+        condition_on_previous_text=options.condition_on_previous_text,
+        prompt_reset_on_temperature=0.5,
+        temperatures=list(options.temperatures),
+        initial_prompt=None,
+        prefix=None,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        without_timestamps=False,
+        max_initial_timestamp=1.0,
+        word_timestamps=False,
+        prepend_punctuations="\"'“¿([{-",
+        append_punctuations="\"'.。,，!！?？:：”)]}、",
+        multilingual=False,
+        max_new_tokens=options.max_new_tokens,
+        clip_timestamps="0",
+        hallucination_silence_threshold=None,
+        hotwords=None,
+    )
 
 
 def _segments(raw) -> list[Segment]:
