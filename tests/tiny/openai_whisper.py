@@ -17,6 +17,8 @@ def save_tiny_openai_whisper(folder: Path) -> Path:
         n_vocab=51865, n_text_ctx=448, n_text_state=16, n_text_head=2, n_text_layer=1,
     )
     model = Whisper(dims)
+    with torch.no_grad():  # whisper allocates this one with torch.empty (checkpoints fill it)
+        model.decoder.positional_embedding.normal_(0, 0.02)
     path = Path(folder) / "tiny.pt"
     torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, path)
     return path
