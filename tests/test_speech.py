@@ -49,7 +49,7 @@ class RecordingRecognizer:
         return out
 
 
-def manager_with(recognizer, tmp_path, with_translator: bool = False) -> ModelManager:
+def manager_with(recognizer, tmp_path, with_translator: bool = False, overrides=None) -> ModelManager:
     loads = []
 
     def load(request):
@@ -60,8 +60,8 @@ def manager_with(recognizer, tmp_path, with_translator: bool = False) -> ModelMa
     registry = {"whisper-base": spec}
     if with_translator:
         registry["translator"] = REGISTRY["translator"]
-    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True),
-                           loaders={"fake_whisper": load}, registry=registry)
+    config = ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides or {})
+    manager = ModelManager(config, loaders={"fake_whisper": load}, registry=registry)
     manager.loads = loads
     return manager
 
@@ -289,3 +289,17 @@ def test_missing_translator_is_reported_before_any_model_runs(tone, tmp_path):
     with pytest.raises(WeightsUnavailable, match="translator"):
         speech.speech_translate(manager, tone, target_language="fr")
     assert recognizer.calls == [] and manager.loads == []
+
+
+def test_text_translation_step_runs_a_tiny_translator(tmp_path, tone):
+    from tests.tiny.text_translator import WORDS, save_tiny_text_translator
+
+    folder = save_tiny_text_translator(tmp_path / "tiny-translator")
+    manager = manager_with(RecordingRecognizer("de"), tmp_path, with_translator=True,
+                           overrides={"translator": str(folder)})
+    assert speech.missing_weights(manager, "translator") is None
+    result = speech.speech_translate(manager, tone, task="both", target_language="fr")
+    assert result.target_language == "fr" and result.target_text
+    assert set(result.target_text.split()) <= set(WORDS)  # random weights, but only words it knows
+    with manager.use("translator") as translator:
+        assert translator.nbytes > 0

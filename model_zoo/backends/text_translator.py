@@ -18,7 +18,7 @@ class TextTranslator:
     model: torch.nn.Module
     tokenizer: object
     device: str
-    max_new_tokens: int = 400
+    max_new_tokens: int = 400  # hard cap; per call also at most ~2x the input (loop guard)
 
     @property
     def nbytes(self) -> int:
@@ -32,7 +32,7 @@ class TextTranslator:
         output = self.model.generate(
             **batch,
             forced_bos_token_id=self.tokenizer.convert_tokens_to_ids(target),
-            max_new_tokens=self.max_new_tokens,
+            max_new_tokens=min(self.max_new_tokens, 2 * batch["input_ids"].shape[1] + 16),
             num_beams=4,
         )
         return self.tokenizer.batch_decode(output, skip_special_tokens=True)[0].strip()
