@@ -140,10 +140,8 @@ def speech_translate(
     started = time.perf_counter()
     code = check_request(task, language, beam_size)
     key = model_key_for(backend)
-    if target_language and target_language not in TEXT_TARGETS:
-        raise InputError(f"Text translation to '{target_language}' is not offered; choose one of {', '.join(TEXT_TARGETS)}.")
-    if target_language and (missing := weights_problem(manager, TRANSLATOR_KEY)):
-        raise missing
+    if target_language:
+        check_text_target(manager, target_language)
     samples = load_clip(audio_path, max_minutes)
     duration = len(samples) / SAMPLE_RATE
     decode_s = time.perf_counter() - started
@@ -166,14 +164,9 @@ def speech_translate(
     if load_s > 0.5:
         result.notes.append(f"This included {load_s:.1f} s to load the model (first use); later requests skip it.")
     total = time.perf_counter() - started
-    result.timing = {
-        "total_s": round(total, 3),
-        "rtf": round(total / duration, 4),
-        "decode_s": round(decode_s, 3),
-        "model_load_s": round(load_s, 3),
-        "asr_s": round(asr_s, 3),
-        "encoder_window_s": recognition.encoder_window_s,
-    }
+    result.timing = {"total_s": round(total, 3), "rtf": round(total / duration, 4), "decode_s": round(decode_s, 3),
+                     "model_load_s": round(load_s, 3), "asr_s": round(asr_s, 3),
+                     "encoder_window_s": recognition.encoder_window_s}
     _report(progress, 1.0, "done")
     return result
 
@@ -206,6 +199,15 @@ def transcript_of(manager: ModelManager, audio_path: str, backend: str = DEFAULT
 
 
 # -- optional text translation after ASR -----------------------------------------------
+def check_text_target(manager: ModelManager, target: str) -> None:
+    """Before any model runs: the target is offered and the translator's weights exist."""
+    if target not in TEXT_TARGETS:
+        raise InputError(f"Text translation to '{target}' is not offered; choose one of {', '.join(TEXT_TARGETS)}.")
+    problem = weights_problem(manager, TRANSLATOR_KEY)
+    if problem is not None:
+        raise problem
+
+
 def translate_text(manager: ModelManager, text: str, target: str) -> str:
     if not text.strip():
         return ""

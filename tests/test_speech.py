@@ -176,15 +176,17 @@ def test_transcript_of_returns_english(tone, tmp_path):
     assert speech.transcript_of(manager_with(RecordingRecognizer("fr"), tmp_path), str(tone)) == "translate one translate two"
 
 
-def test_stereo_44k_mp3_is_decoded_to_16k_mono(tmp_path):
+@pytest.mark.parametrize("suffix", [".mp3", ".flac", ".ogg", ".m4a", ".webm"])
+def test_stereo_44k_upload_is_decoded_to_16k_mono(suffix, tmp_path):
     import subprocess
 
     t = np.arange(44_100 * 2) / 44_100
     stereo = np.stack([0.3 * np.sin(2 * np.pi * 300 * t)] * 2, axis=1).reshape(-1)
     src = write_wav(tmp_path / "stereo.wav", stereo, rate=44_100, channels=2)
-    mp3 = tmp_path / "stereo.mp3"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(src), str(mp3)], check=True)
-    samples = speech.load_clip(mp3, max_minutes=1)
+    encoded = tmp_path / f"stereo{suffix}"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(src), str(encoded)], check=True)
+    samples = speech.load_clip(encoded, max_minutes=1)
+    assert samples.dtype == np.float32 and samples.ndim == 1
     assert abs(len(samples) / 16_000 - 2.0) < 0.1
 
 
@@ -303,3 +305,10 @@ def test_text_translation_step_runs_a_tiny_translator(tmp_path, tone):
     assert set(result.target_text.split()) <= set(WORDS)  # random weights, but only words it knows
     with manager.use("translator") as translator:
         assert translator.nbytes > 0
+
+
+def test_unknown_text_target_is_rejected(tone, tmp_path):
+    manager = manager_with(RecordingRecognizer(), tmp_path, with_translator=True)
+    with pytest.raises(InputError, match="not offered"):
+        speech.speech_translate(manager, tone, target_language="tlh")
+    assert manager.loads == []
