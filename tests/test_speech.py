@@ -312,3 +312,15 @@ def test_unknown_text_target_is_rejected(tone, tmp_path):
     with pytest.raises(InputError, match="not offered"):
         speech.speech_translate(manager, tone, target_language="tlh")
     assert manager.loads == []
+
+
+def test_banner_says_what_is_missing(tmp_path, monkeypatch):
+    from app.settings import load_settings
+    from components import speech as tab
+    from components.context import StudioContext
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    settings = load_settings(["--data-dir", str(tmp_path), "--whisper-backend", "openai-whisper", "--offline"], environ={})
+    ctx = StudioContext(manager=ModelManager(settings.manager_config()), settings=settings)
+    text = tab.banner(ctx)
+    assert "whisper-base-openai" in text and "base.pt" in text and "translator" in text
