@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import captioning, system
+from components import captioning, speech, system
 from components.context import StudioContext
 from model_zoo.manager import ModelManager
 
@@ -17,6 +17,7 @@ log = logging.getLogger("studio")
 # Adding a tab: one module in components/ and one line here.
 TABS = [
     captioning,
+    speech,
     system,
 ]
 
