@@ -36,13 +36,17 @@ def captioner_key(ctx: StudioContext, requested: str = "") -> str:
 
 
 def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, model: str = "") -> CaptionResult:
+    if not image:
+        raise InputError("Please upload an image (or click an example) to caption.")
     image_file = file_path(image, "image")
     return captioning.caption_image(ctx.manager, image_file, options, captioner_key(ctx, model))
 
 
 def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions, model: str = "",
                  on_progress: captioning.Progress | None = None) -> BatchResult:
-    paths = [file_path(f, "file") for f in (files or [])]
+    if not files:
+        raise InputError("Please upload images (or a zip of images) to caption.")
+    paths = [file_path(f, "file") for f in files]
     key = captioner_key(ctx, model)
     with tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members live here meanwhile
         inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
