@@ -135,8 +135,8 @@ class FusionHead(nn.Module):
         if len(cfg.labels) < 2:
             raise ValueError("a classifier needs at least two labels")
         self.cfg = cfg
-        # Per-modality LayerNorm puts e.g. 4 lexicon scores and a 384-d unit vector on one scale.
-        self.norms = nn.ModuleList(nn.LayerNorm(d) for d in cfg.modalities.values())
+        # No per-sample normalisation of inputs: it would erase the magnitude of small
+        # views (4 lexicon scores); each fusion module's own projections learn the scales.
         self.fusion = _MODULES[cfg.fusion](cfg)
         late = cfg.fusion == "late"  # late fusion already ends in class logits
         self.classifier = nn.Identity() if late else nn.Linear(self.fusion.out_dim, len(cfg.labels))
@@ -145,9 +145,9 @@ class FusionHead(nn.Module):
         batch = next(iter(features.values())).shape[0]
         ref = next(iter(features.values()))
         xs = []
-        for norm, (name, dim) in zip(self.norms, self.cfg.modalities.items()):
+        for name, dim in self.cfg.modalities.items():
             x = features.get(name)
-            xs.append(norm(x.float()) if x is not None else torch.zeros(batch, dim, device=ref.device))
+            xs.append(x.float() if x is not None else torch.zeros(batch, dim, device=ref.device))
         if mask is None:
             mask = torch.tensor([[name in features for name in self.cfg.names]] * batch, device=ref.device)
         return xs, mask.bool()

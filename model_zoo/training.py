@@ -177,7 +177,7 @@ def fit(
         for step, start in enumerate(range(0, len(order), cfg.batch_size)):
             inputs, targets = collate(order[start : start + cfg.batch_size])
             loss = loss_fn(model(inputs), targets.to(accelerator.device))
-            optimizer.zero_grad()
+            model.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
