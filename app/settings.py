@@ -38,6 +38,7 @@ class Settings:
     max_audio_minutes: float = 30.0
     gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
     concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
+    sentiment_max_chars: int = 20_000  # longer texts are truncated (and the user told)
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -86,6 +87,7 @@ _HELP = {
     "max_audio_minutes": "longest audio the speech tab accepts",
     "gallery_root": "the only folder tree the search tab may index from the server",
     "concurrency": "concurrent jobs per heavy model",
+    "sentiment_max_chars": "longest text the sentiment tab reads; the rest is cut off (and the user told)",
 }
 
 

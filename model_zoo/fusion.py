@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-FUSIONS = ("early", "late", "gated", "attention")
+from .training import FUSIONS  # noqa: F401  (names live where light modules can read them)
 
 
 @dataclass(frozen=True)

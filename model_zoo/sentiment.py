@@ -110,9 +110,9 @@ class HeadStore:
     """Saved heads: the shipped ones (assets/heads) and those trained here (data dir).
     Listing reads the folders every time, so a head trained a moment ago is there."""
 
-    def __init__(self, trained_root: Path, shipped_root: Path = SHIPPED_HEADS) -> None:
+    def __init__(self, trained_root: Path, shipped_root: Path | None = None) -> None:
         self.trained_root = Path(trained_root)
-        self.shipped_root = Path(shipped_root)
+        self.shipped_root = Path(shipped_root or SHIPPED_HEADS)
         self._loaded: dict[str, tuple[tuple, dict, object]] = {}
         self._lock = threading.Lock()
 
@@ -205,28 +205,43 @@ class SentimentService:
             raise InputError("Please enter some text (or add an image or a voice clip).")
         features: dict[str, np.ndarray] = {}
         if audio:
-            transcript = self.transcript(audio)
-            if "audio" in info.modalities:
-                if transcript:
-                    features["audio"] = self._text_embeddings([transcript], None, frozen=True)
-            elif transcript:
-                text = f"{text} {transcript}".strip()
-                notes.append(f"Transcript of the clip, read as text: \"{transcript[:200]}\"")
-            else:
-                notes.append("No speech was recognised in the clip.")
-        if image:
-            if "image" in info.modalities:
-                try:
-                    features["image"] = self.image_embeddings([picture], [_file_bytes(image)])
-                except WeightsUnavailable as exc:
-                    notes.append(f"The image was left out: {exc}")
-            else:
-                notes.append(f"The head '{head}' does not read images (it uses {', '.join(info.modalities)}); "
-                             "the image was left out.")
+            text = self._add_audio(audio, text, info, features, notes)
+        if picture is not None:
+            self._add_image(picture, image, head, info, features, notes)
         if not text and not features:
             raise InputError("Nothing this head can read was given: " + " ".join(notes))
         [result] = self._run_head(head, [text] if text else [None], [features], notes)
         return result
+
+    def _add_audio(self, audio: str, text: str, info: HeadInfo, features: dict, notes: list[str]) -> str:
+        """A head with an audio modality gets the transcript's embedding; any other head
+        reads the transcript as more text. Returns the (possibly extended) text."""
+        try:
+            transcript = self.transcript(audio)
+        except StudioError as exc:  # no speech service or no Whisper weights: say so, go on
+            if isinstance(exc, InputError):
+                raise
+            notes.append(f"The voice clip was left out: {exc}")
+            return text
+        if not transcript:
+            notes.append("No speech was recognised in the clip.")
+        elif "audio" in info.modalities:
+            features["audio"] = self._text_embeddings([transcript], None, frozen=True)
+            notes.append(f"Transcript of the clip: \"{transcript[:200]}\"")
+        else:
+            notes.append(f"Transcript of the clip, read as text: \"{transcript[:200]}\"")
+            return f"{text} {transcript}".strip()
+        return text
+
+    def _add_image(self, picture, image: str, head: str, info: HeadInfo, features: dict, notes: list[str]) -> None:
+        if "image" not in info.modalities:
+            notes.append(f"The head '{head}' does not read images (it uses {', '.join(info.modalities)}); "
+                         "the image was left out.")
+            return
+        try:
+            features["image"] = self.image_embeddings([picture], [_file_bytes(image)])
+        except WeightsUnavailable as exc:
+            notes.append(f"The image was left out: {exc}")
 
     def predict_texts(self, texts: Sequence[str], head: str = DEFAULT_HEAD,
                       progress: Callable[[float], None] | None = None) -> list[SentimentResult]:
@@ -386,11 +401,11 @@ class SentimentService:
         last one carries the report). Nothing is written unless training finishes."""
         import torch
 
-        from .fusion import FUSIONS, HeadConfig
+        from .fusion import HeadConfig
         from .heads import SentimentModel
 
-        if fusion not in FUSIONS:
-            raise InputError(f"Unknown fusion '{fusion}'; choose one of {', '.join(FUSIONS)}.")
+        if fusion not in training.FUSIONS:
+            raise InputError(f"Unknown fusion '{fusion}'; choose one of {', '.join(training.FUSIONS)}.")
         if not 1 <= int(epochs) <= 500:
             raise InputError("Epochs must be between 1 and 500.")
         name = self.store.check_new_name(name)
@@ -500,3 +515,20 @@ def service_for(manager, trained_root: Path, max_chars: int = 20_000) -> Sentime
     if key not in _services:
         _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars)
     return _services[key]
+
+
+def unavailable_modalities(manager) -> dict[str, str]:
+    """Cheap (no model load) check of what the optional modalities need: modality ->
+    the reason it is unavailable. Used for the banner a tab shows at build time."""
+    import importlib.util
+
+    from .weights import locate
+
+    missing: dict[str, str] = {}
+    try:
+        locate(manager.spec("clip"), manager.config.cache_dir, manager.config.offline)
+    except WeightsUnavailable as exc:
+        missing["image"] = str(exc)
+    if importlib.util.find_spec("model_zoo.speech") is None:
+        missing["audio"] = "voice clips need the speech service (model_zoo.speech), which is not in this build."
+    return missing

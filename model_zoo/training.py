@@ -22,6 +22,7 @@ import numpy as np
 from . import storage
 from .errors import InputError
 
+FUSIONS = ("early", "late", "gated", "attention")  # see model_zoo.fusion
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_CARD = "card.json"
 
