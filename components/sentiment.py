@@ -27,7 +27,8 @@ EXAMPLES = [
 
 
 def service(ctx: StudioContext) -> SentimentService:
-    return service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars)
+    return service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
+                       int8=ctx.settings.sentiment_int8)
 
 
 def predict(ctx: StudioContext, text: str, image, audio, head: str) -> SentimentResult:

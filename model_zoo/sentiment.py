@@ -176,11 +176,13 @@ class HeadStore:
 # -- the service -----------------------------------------------------------------------
 class SentimentService:
     def __init__(self, manager, store: HeadStore, max_chars: int = 20_000,
-                 cache: EmbeddingCache | None = None) -> None:
+                 cache: EmbeddingCache | None = None, int8: bool = False) -> None:
         self.manager = manager
         self.store = store
         self.max_chars = max_chars
         self.cache = cache or EmbeddingCache()
+        self.int8 = int8  # int8 dynamic quantisation of the text encoder, CPU only
+        self._int8_tops: dict[str, object] = {}
 
     # inputs ---------------------------------------------------------------------------
     def clean_text(self, text: str | None, notes: list[str]) -> str:
@@ -272,16 +274,29 @@ class SentimentService:
 
     def _text_embeddings(self, texts: list[str], model, frozen: bool = False, card: dict | None = None) -> np.ndarray:
         tuned = not frozen and model is not None and len(model.text_top) > 0
-        namespace = f"text:{card['weights_sha256'][:16]}" if tuned else "text:minilm"
+        int8 = self.int8 and self.manager.device == "cpu"
+        namespace = (f"text:{card['weights_sha256'][:16]}" if tuned else "text:minilm") + (":int8" if int8 else "")
         max_length = (card or {}).get("encoders", {}).get("text", {}).get("max_length") if tuned else None
         keys = [self.cache.key(namespace, t.encode("utf-8")) for t in texts]
 
         def compute(missing: list[int]) -> np.ndarray:
+            top = self._top_layers(model, card, int8) if tuned else None
             with self.manager.use("minilm") as encoder:
-                return encoder.embed_texts([texts[i] for i in missing], top_layers=model.text_top if tuned else None,
-                                           max_length=max_length)
+                return encoder.embed_texts([texts[i] for i in missing], top_layers=top, max_length=max_length,
+                                           int8=int8)
 
         return self.cache.get_or_compute(keys, compute)
+
+    def _top_layers(self, model, card: dict, int8: bool):
+        """The head's tuned layers, int8-quantised once per head version when asked."""
+        if not int8:
+            return model.text_top
+        from .backends.text_encoder import quantize_int8
+
+        key = card["weights_sha256"]
+        if key not in self._int8_tops:
+            self._int8_tops[key] = quantize_int8(model.text_top)
+        return self._int8_tops[key]
 
     def image_embeddings(self, images: list, contents: list[bytes]) -> np.ndarray:
         keys = [self.cache.key("image:" + self.manager.spec("clip").source, c) for c in contents]
@@ -509,11 +524,11 @@ def _row_error(row: int, column: str, fn, *args):
 _services: dict[int, SentimentService] = {}
 
 
-def service_for(manager, trained_root: Path, max_chars: int = 20_000) -> SentimentService:
+def service_for(manager, trained_root: Path, max_chars: int = 20_000, int8: bool = False) -> SentimentService:
     """One service (and embedding cache) per manager."""
     key = id(manager)
     if key not in _services:
-        _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars)
+        _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars, int8=int8)
     return _services[key]
 
 

@@ -120,6 +120,27 @@ def evaluate(y_true: Sequence[int], probs: np.ndarray, labels: list[str]) -> Met
 
 
 # -- the loop --------------------------------------------------------------------------
+def random_batches(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(rows)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def length_bucketed_batches(lengths: np.ndarray, pool: int = 50) -> Callable:
+    """Batches of similar length (little padding) in random order: shuffle, sort within
+    pools of `pool` batches by length, cut, shuffle the batches."""
+
+    def make(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+        order = rng.permutation(rows)
+        batches = []
+        for start in range(0, len(order), batch_size * pool):
+            chunk = order[start : start + batch_size * pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    return make
+
+
 Collate = Callable[[np.ndarray], tuple[Any, Any]]
 
 
@@ -145,6 +166,7 @@ def fit(
     param_groups: list[dict] | None = None,
     on_epoch: Callable[[EpochLog], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
+    make_batches: Callable[[np.ndarray, int, np.random.Generator], list[np.ndarray]] | None = None,
 ) -> FitResult:
     """Train `model` in place with AdamW and a linear warm-up/decay schedule; keep the
     weights of the epoch with the best validation macro-F1 (early stopping)."""
@@ -173,10 +195,10 @@ def fit(
     for epoch in range(1, cfg.epochs + 1):
         started = time.perf_counter()
         model.train()
-        order = rng.permutation(train_rows)
+        batches = (make_batches or random_batches)(train_rows, cfg.batch_size, rng)
         losses = []
-        for step, start in enumerate(range(0, len(order), cfg.batch_size)):
-            inputs, targets = collate(order[start : start + cfg.batch_size])
+        for step, rows in enumerate(batches):
+            inputs, targets = collate(rows)
             loss = loss_fn(model(inputs), targets.to(accelerator.device))
             model.zero_grad(set_to_none=True)
             accelerator.backward(loss)

@@ -71,12 +71,24 @@ def binarise(ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (ratings > 0).astype(np.int64), ratings != 0
 
 
+def movie_split(folder: Path, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray, tuple]:
+    """(texts, ratings, labels, (train, val, test) row indices): the fixed seeded
+    stratified split (10% validation, 15% test) of the non-zero movie snippets."""
+    from model_zoo.training import stratified_split
+
+    texts, ratings = read_snippets(folder / "movieReviewSnippets_GroundTruth.txt")
+    y, keep = binarise(ratings)
+    rows = np.flatnonzero(keep)
+    parts = tuple(rows[p] for p in stratified_split(y[rows], [0.10, 0.15], seed=seed))
+    return texts, ratings, y, parts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "assets" / "heads" / "default")
     parser.add_argument("--data-dir", type=Path, default=None, help="cache for the dataset (default: settings)")
-    parser.add_argument("--tune-layers", type=int, default=3, help="top MiniLM layers to tune")
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--tune-layers", type=int, default=2, help="top MiniLM layers to tune")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -88,17 +100,13 @@ def main(argv: list[str] | None = None) -> None:
     from model_zoo.fusion import HeadConfig
     from model_zoo.heads import LEXICON_DIM, SentimentModel, lexicon_scores, load_head, top_layer_copies
     from model_zoo.manager import ModelManager
-    from model_zoo.training import Card, TrainConfig, evaluate, fit, predict_probs, save_head, stratified_split
+    from model_zoo.training import Card, TrainConfig, fit, length_bucketed_batches, save_head
 
     torch.manual_seed(args.seed)
     settings = load_settings([], environ={**__import__("os").environ})
     cache = (args.data_dir or settings.data_dir) / "datasets" / "vader_icwsm2014"
     folder, data_sha = fetch_icwsm(cache)
-    texts, ratings = read_snippets(folder / "movieReviewSnippets_GroundTruth.txt")
-    y_all, keep = binarise(ratings)
-    rows = np.flatnonzero(keep)
-    y = y_all  # indexed by row number throughout
-    train, val, test = (rows[p] for p in stratified_split(y[rows], [0.10, 0.15], seed=args.seed))
+    texts, ratings, y, (train, val, test) = movie_split(folder, args.seed)
     print(f"movie snippets: {len(texts)}; train {len(train)} val {len(val)} test {len(test)}", flush=True)
 
     manager = ModelManager(settings.manager_config())
@@ -150,8 +158,9 @@ def main(argv: list[str] | None = None) -> None:
             if step % 50 == 0:
                 print(f"  step {step}/{total}", flush=True)
 
+        lengths = np.array([s.shape[0] for s in lower])
         result = fit(trainable, train, val, y, collate, train_cfg, param_groups=groups, on_epoch=on_epoch,
-                     on_step=on_step)
+                     on_step=on_step, make_batches=length_bucketed_batches(lengths))
 
         # Ship the tuned layers in fp16 (half the size); everything below is measured on
         # the head as reloaded from disk, through the same path the app uses.

@@ -29,7 +29,7 @@ class SentenceEncoder:
     tokenizer: object
     device: str
     max_length: int = 256
-    quantized: dict = field(default_factory=dict)  # id(module) -> int8 copy, built on demand
+    _int8: torch.nn.Module | None = field(default=None, repr=False)  # built on first int8 use
 
     @property
     def dim(self) -> int:
@@ -41,7 +41,8 @@ class SentenceEncoder:
 
     @property
     def nbytes(self) -> int:
-        return devices.module_nbytes(self.model)
+        extra = devices.module_nbytes(self._int8) if self._int8 is not None else 0
+        return devices.module_nbytes(self.model) + extra
 
     @torch.inference_mode()
     def embed_texts(
@@ -50,9 +51,11 @@ class SentenceEncoder:
         batch_size: int = 64,
         top_layers: torch.nn.ModuleList | None = None,
         max_length: int | None = None,
+        int8: bool = False,
     ) -> np.ndarray:
         """(n, dim) float32, unit-norm rows, in the order given. With `top_layers`, the
-        last len(top_layers) layers of the model are replaced by those (a tuned head's)."""
+        last len(top_layers) layers of the model are replaced by those (a tuned head's).
+        int8: run a dynamically quantised copy (CPU only; ~2x faster, see benchmarks)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])[::-1]  # length buckets: little padding
@@ -60,7 +63,8 @@ class SentenceEncoder:
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
             batch = [texts[i] for i in idx]
-            out[idx] = self._embed_batch(batch, top_layers, max_length).cpu().float().numpy()
+            model = self.int8_model() if int8 else self.model
+            out[idx] = self._embed_batch(model, batch, top_layers, max_length).cpu().float().numpy()
         return out
 
     def tokenize(self, batch: Sequence[str], max_length: int | None = None) -> dict:
@@ -69,18 +73,27 @@ class SentenceEncoder:
             return_tensors="pt",
         ).to(self.device)
 
-    def lower_hidden(self, enc: dict, upto: int) -> torch.Tensor:
-        """Hidden states after the first `upto` layers of the shared model."""
-        hidden = self.model.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
-        return run_layers(self.model.encoder.layer[:upto], hidden, enc["attention_mask"], self.model.config)
+    def int8_model(self) -> torch.nn.Module:
+        """A copy with int8 dynamically quantised Linear layers (the shared fp32 model is kept)."""
+        if self._int8 is None:
+            if self.device != "cpu":
+                raise ValueError("int8 dynamic quantisation runs on CPU only")
+            self._int8 = quantize_int8(self.model)
+        return self._int8
 
-    def _embed_batch(self, batch: list[str], top_layers, max_length: int | None) -> torch.Tensor:
+    def lower_hidden(self, enc: dict, upto: int, model: torch.nn.Module | None = None) -> torch.Tensor:
+        """Hidden states after the first `upto` layers of the shared model."""
+        model = model or self.model
+        hidden = model.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
+        return run_layers(model.encoder.layer[:upto], hidden, enc["attention_mask"], model.config)
+
+    def _embed_batch(self, model, batch: list[str], top_layers, max_length: int | None) -> torch.Tensor:
         enc = self.tokenize(batch, max_length)
         if top_layers is None:
-            hidden = self.model(**enc).last_hidden_state
+            hidden = model(**enc).last_hidden_state
         else:
-            hidden = self.lower_hidden(enc, self.num_layers - len(top_layers))
-            hidden = run_layers(top_layers, hidden, enc["attention_mask"], self.model.config)
+            hidden = self.lower_hidden(enc, self.num_layers - len(top_layers), model)
+            hidden = run_layers(top_layers, hidden, enc["attention_mask"], model.config)
         return mean_pool(hidden, enc["attention_mask"])
 
 
@@ -92,6 +105,19 @@ def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, confi
     for layer in layers:
         hidden = layer(hidden, mask)
     return hidden
+
+
+def quantize_int8(module: torch.nn.Module) -> torch.nn.Module:
+    """An int8 dynamically quantised copy of `module` (weights int8, activations
+    quantised on the fly): the usual CPU speed-up for transformer encoders."""
+    import copy
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():  # torch flags the quantized-tensor API as deprecated; it still runs
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(copy.deepcopy(module).eval(), {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
