@@ -37,8 +37,11 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
     svc = service(ctx)
     name = svc.store.check_new_name(name.strip() if name and name.strip() else default_name(path))
     data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
-    yield from svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
-                         batch_size=int(batch_size), seed=int(seed))
+    try:
+        yield from svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
+                             batch_size=int(batch_size), seed=int(seed))
+    finally:
+        data.cleanup()  # unpacked media are only needed while encoding
 
 
 def curves(history: list) -> tuple:

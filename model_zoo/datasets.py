@@ -28,6 +28,11 @@ class Dataset:
     modalities: list[str]  # input columns that are present and non-empty somewhere
     name: str
     sha256: str = ""  # of the uploaded file, recorded in the head's card
+    scratch: Path | None = None  # where a zip was unpacked; removed by cleanup()
+
+    def cleanup(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     @property
     def y(self) -> list[int]:
@@ -79,21 +84,22 @@ def unpack_zip(path: Path, into: Path) -> Path:
 
 def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels: list[str] | None = None) -> Dataset:
     """Read and validate a dataset. Media paths are resolved relative to the table;
-    with `expected_labels`, any other label is an error naming its row (catches typos)."""
+    with `expected_labels`, any other label is an error naming its row (catches typos).
+    A zip is unpacked into a scratch folder under `workdir` (removed on error, or by
+    Dataset.cleanup() once the media have been encoded)."""
     path = Path(path)
-    if path.suffix.lower() == ".zip":
-        workdir = Path(tempfile.mkdtemp(prefix="dataset-", dir=workdir))
-        try:
-            table_path = unpack_zip(path, workdir)
-        except BaseException:
-            shutil.rmtree(workdir, ignore_errors=True)
-            raise
-    else:
-        table_path = path
-    frame = read_table(table_path)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    data = validate(frame, table_path.parent, path.name, expected_labels)
+    scratch = Path(tempfile.mkdtemp(prefix="dataset-", dir=workdir)) if path.suffix.lower() == ".zip" else None
+    try:
+        table_path = unpack_zip(path, scratch) if scratch else path
+        frame = read_table(table_path)
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        data = validate(frame, table_path.parent, path.name, expected_labels)
+    except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     data.sha256 = sha256_file(path)
+    data.scratch = scratch
     return data
 
 
