@@ -354,8 +354,7 @@ class SentimentService:
         return self.store.load(head)
 
     # training -------------------------------------------------------------------------
-    def dataset_features(self, data: Dataset, progress: Callable[[str, float], None] | None = None
-                         ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, dict]]:
+    def dataset_features(self, data: Dataset) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, dict]]:
         """(features by modality (n, d), mask (n, M), encoder descriptions) for a dataset.
         Media are all decoded (and errors reported by row) before any model loads."""
         from .heads import lexicon_scores
@@ -371,7 +370,6 @@ class SentimentService:
         features: dict[str, np.ndarray] = {}
         masks: list[np.ndarray] = []
         encoders: dict[str, dict] = {}
-        say = progress or (lambda stage, frac: None)
 
         def fill(rows: list[int], values: np.ndarray, dim: int) -> np.ndarray:
             full = np.zeros((n, dim), np.float32)
@@ -379,7 +377,6 @@ class SentimentService:
             return full
 
         if "text" in data.modalities:
-            say("Encoding text with MiniLM", 0.0)
             rows = [i for i, t in enumerate(data.texts) if t]
             sentences = [self.clean_text(data.texts[i], []) for i in rows]
             emb = self._text_embeddings(sentences, None, frozen=True)
@@ -391,7 +388,6 @@ class SentimentService:
             encoders["text"] = {"model": "minilm", "source": self.manager.spec("minilm").source, "dim": emb.shape[1]}
             encoders["lexicon"] = {"model": "vaderSentiment==3.3.2", "dim": LEXICON_DIM}
         if "image" in data.modalities:
-            say("Encoding images with CLIP", 0.3)
             rows = [i for i, p in enumerate(pictures) if p is not None]
             emb = self.image_embeddings([pictures[i] for i in rows], [_file_bytes(data.images[i]) for i in rows])
             features["image"] = fill(rows, emb, emb.shape[1])
@@ -399,11 +395,11 @@ class SentimentService:
             encoders["image"] = {"model": "clip", "source": self.manager.spec("clip").source, "dim": emb.shape[1]}
         if "audio" in data.modalities:
             rows = [i for i, a in enumerate(data.audios) if a is not None]
-            transcripts = []
-            for k, i in enumerate(rows):
-                say(f"Transcribing clip {k + 1}/{len(rows)}", 0.5 + 0.4 * k / max(1, len(rows)))
-                transcripts.append(self.transcript(str(data.audios[i])) or "")
-            emb = self._text_embeddings(transcripts, None, frozen=True)
+            transcripts = [self.transcript(str(data.audios[i])) or "" for i in rows]
+            rows = [i for i, t in zip(rows, transcripts) if t]  # silence: the modality is absent
+            if not rows:
+                raise InputError("No speech was recognised in any of the dataset's audio clips.")
+            emb = self._text_embeddings([t for t in transcripts if t], None, frozen=True)
             features["audio"] = fill(rows, emb, emb.shape[1])
             masks.append(np.isin(np.arange(n), rows))
             encoders["audio"] = {"model": "speech transcript -> minilm", "dim": emb.shape[1]}
@@ -428,8 +424,7 @@ class SentimentService:
             raise InputError(f"'{data.name}' has {len(data)} rows; at least 10 are needed to train and test a head.")
         started = time.perf_counter()
         yield TrainUpdate("Encoding the dataset", 0.0)
-        stages: list[tuple[str, float]] = []
-        features, mask, encoders = self.dataset_features(data, lambda s, f: stages.append((s, f)))
+        features, mask, encoders = self.dataset_features(data)
         y = np.array(data.y)
         train_rows, val_rows, test_rows = training.stratified_split(y, [0.15, 0.15], int(seed))  # 70/15/15
         cfg = HeadConfig(modalities={m: int(v.shape[1]) for m, v in features.items()}, labels=data.label_names,

@@ -192,3 +192,33 @@ def test_train_head_endpoint_through_gradio_client(ctx, tmp_path):
             client.predict(handle_file(str(write_csv(tmp_path / "x.csv", text=["a"]))), api_name="/train_head")
     finally:
         demo.close()
+
+
+def test_audio_dataset_through_transcripts(ctx, tmp_path, monkeypatch):
+    import sys
+    import types
+    import wave
+
+    from components.training import run_training
+
+    speech = types.ModuleType("model_zoo.speech")  # the speech tab's transcript_of, faked
+    speech.transcript_of = lambda manager, path: "good fun" if "pos" in Path(path).name else "awful"
+    monkeypatch.setitem(sys.modules, "model_zoo.speech", speech)
+    folder = tmp_path / "voice"
+    folder.mkdir()
+    rows = []
+    for i in range(12):
+        name = f"{'pos' if i % 2 else 'neg'}{i}.wav"
+        with wave.open(str(folder / name), "wb") as out:
+            out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+            out.writeframes(np.zeros(1600, "<i2").tobytes())
+        rows.append({"audio": name, "label": "pos" if i % 2 else "neg"})
+    pd.DataFrame(rows).to_csv(folder / "table.csv", index=False)
+    archive = tmp_path / "voice.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for p in folder.iterdir():
+            z.write(p, p.name)
+    report = list(run_training(ctx, {"path": str(archive)}, "late", epochs=2, hidden=16, name="voice"))[-1].report
+    card = json.loads((ctx.settings.data_dir / "heads" / "voice" / "card.json").read_text())
+    assert card["modalities"] == {"audio": 32} and report.metrics["n"] >= 2
+    assert not list((ctx.settings.data_dir / "uploads").iterdir())  # the unpacked zip is gone
