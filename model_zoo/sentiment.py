@@ -59,9 +59,14 @@ class HeadInfo:
     origin: str  # shipped | trained
     accuracy: float | None
     created: str
+    accuracy_sign: float | None = None  # shipped head: every non-zero rating, not only clear-cut ones
 
     def summary(self) -> str:
-        acc = f", test accuracy {self.accuracy:.3f}" if self.accuracy is not None else ""
+        acc = ""
+        if self.accuracy is not None:
+            acc = f", test accuracy {self.accuracy:.3f}"
+        if self.accuracy_sign is not None:
+            acc += f" on clear-cut sentences (|mean rating| >= 1), {self.accuracy_sign:.3f} on all of them"
         return f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} -> {'/'.join(self.labels)}{acc}"
 
 
@@ -147,7 +152,8 @@ class HeadStore:
         _, origin = self.folder(name)
         metrics = card.get("metrics") or {}
         return HeadInfo(name=name, labels=card["labels"], fusion=card["fusion"], modalities=list(card["modalities"]),
-                        origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""))
+                        origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
+                        accuracy_sign=metrics.get("accuracy_sign"))
 
     def load(self, name: str, encoder=None) -> tuple[dict, object]:
         """(card, SentimentModel), cached until the head's files change on disk."""
