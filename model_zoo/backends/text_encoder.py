@@ -55,7 +55,8 @@ class SentenceEncoder:
     ) -> np.ndarray:
         """(n, dim) float32, unit-norm rows, in the order given. With `top_layers`, the
         last len(top_layers) layers of the model are replaced by those (a tuned head's).
-        int8: run a dynamically quantised copy (CPU only; ~2x faster, see benchmarks)."""
+        int8: run a dynamically quantised copy (CPU only; faster, slightly less accurate: see
+        benchmarks/sentiment.py)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])[::-1]  # length buckets: little padding
