@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,6 @@ from .errors import InputError
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 EXACT_LIMIT = 50_000  # exact search stays well under 25 ms per query up to here on 2 cores
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class GalleryMismatch(InputError):
@@ -66,14 +64,6 @@ class Hit:
     name: str
     score: float
     caption: str | None = None
-
-
-def check_gallery_name(name: str) -> str:
-    name = (name or "").strip()
-    if not _NAME.match(name):
-        raise InputError(f"'{name}' is not a usable gallery name: use letters, digits, '-', '_' or '.', "
-                         "up to 64 characters, starting with a letter or digit.")
-    return name
 
 
 def ivf_nlist(n: int) -> int:

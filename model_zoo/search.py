@@ -8,6 +8,8 @@ Imports faiss (via model_zoo.gallery) lazily: importing this module stays cheap.
 from __future__ import annotations
 
 import io
+import json
+import re
 import tempfile
 import time
 import zipfile
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 CLIP_KEY = "clip"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+_GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_K = 100
 MAX_LABELS = 64
 MAX_ZIP_MEMBERS = 5000
@@ -95,9 +98,16 @@ class _Source:
 
 
 # -- galleries -------------------------------------------------------------------------
-def gallery_dir(galleries_root: Path, name: str) -> Path:
-    from .gallery import check_gallery_name
+def check_gallery_name(name: str) -> str:
+    """A gallery name is a single safe folder name: it can never point outside the root."""
+    name = (name or "").strip()
+    if not _GALLERY_NAME.match(name):
+        raise InputError(f"'{name}' is not a usable gallery name: use letters, digits, '-', '_' or '.', "
+                         "up to 64 characters, starting with a letter or digit.")
+    return name
 
+
+def gallery_dir(galleries_root: Path, name: str) -> Path:
     return Path(galleries_root) / check_gallery_name(name)
 
 
@@ -113,11 +123,13 @@ def _open(folder: Path) -> "Gallery":
 
 
 def gallery_info(folder: Path) -> GalleryInfo:
-    gallery = _open(folder)
-    with gallery.lock:
-        items = [{"id": i.id, "name": i.name, "caption": i.caption} for i in gallery.items.values()]
-        kind = gallery.kind if gallery.index is not None else "empty"
-        return GalleryInfo(gallery.name, len(gallery), gallery.model, kind, items)
+    """What the gallery's manifest (its last committed state) says; reads JSON only, no faiss."""
+    manifest_file = Path(folder) / "manifest.json"
+    if not manifest_file.is_file():
+        return GalleryInfo(Path(folder).name, 0, None, "empty", [])
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    items = [{"id": i["id"], "name": i["name"], "caption": i.get("caption")} for i in manifest["items"]]
+    return GalleryInfo(Path(folder).name, len(items), manifest["model"], manifest["kind"] if items else "empty", items)
 
 
 def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
@@ -135,7 +147,7 @@ def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
 
 
 def thumbnail_file(folder: Path, item_id: int) -> Path | None:
-    path = _open(folder).thumbnail_path(item_id)
+    path = Path(folder) / "thumbs" / f"{int(item_id)}.jpg"
     return path if path.is_file() else None
 
 

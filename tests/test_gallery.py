@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from model_zoo.errors import InputError
-from model_zoo.gallery import (Gallery, GalleryMismatch, NewItem, check_gallery_name, forget_open_galleries,
-                               open_gallery)
+from model_zoo.gallery import Gallery, GalleryMismatch, NewItem, forget_open_galleries, open_gallery
+from model_zoo.search import check_gallery_name
 
 DIM = 8
 
