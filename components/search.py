@@ -96,9 +96,13 @@ def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, st
     for hit in result["results"]:
         thumb = service.thumbnail_file(folder, hit["id"])
         label = f"#{hit['id']} {hit['name']} · {hit['score']:.3f}" + (f" · {hit['caption']}" if hit.get("caption") else "")
-        if thumb is not None:
+        if thumb is None:
+            continue
+        try:
             with Image.open(thumb) as opened:
                 tiles.append((opened.copy(), label))
+        except OSError:  # no preview (e.g. lost in a power cut): show the rest
+            continue
     return tiles
 
 

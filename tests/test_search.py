@@ -218,3 +218,21 @@ def test_endpoints_through_gradio_client(running_app):
     assert found["model"].endswith("tiny-open-clip0")
     labelled = client.predict(handle_file(str(SAMPLES / "cat.jpg")), "cat, rocket, coffee", api_name="/classify_image")
     assert set(labelled["scores"]) == {"cat", "rocket", "coffee"}
+
+
+def test_tab_handlers_load_the_sample_gallery_and_show_thumbnails(tiny_clip_manager, tmp_path):
+    from app.settings import load_settings
+    from components import search as tab
+    from components.context import StudioContext
+
+    ctx = StudioContext(tiny_clip_manager, load_settings(["--data-dir", str(tmp_path)], environ={}))
+    report = tab.load_sample_gallery(ctx)
+    assert report["added"] == len(list(tab.SAMPLE_DIR.glob("*.jpg"))) == 16
+    assert "16 images" in tab.gallery_summary(ctx, tab.SAMPLE_GALLERY)
+    result = tab.search_gallery(ctx, "a cat", None, 3, tab.SAMPLE_GALLERY)
+    tiles = tab.result_tiles(ctx, result)
+    assert len(tiles) == 3 and tiles[0][0].size[0] <= 192 and result["results"][0]["name"] in tiles[0][1]
+    first = result["results"][0]["id"]
+    assert tab.remove_from_gallery(ctx, str(first), tab.SAMPLE_GALLERY)["images"] == 15
+    with pytest.raises(Exception, match="whole numbers"):
+        tab.remove_from_gallery(ctx, "three", tab.SAMPLE_GALLERY)
