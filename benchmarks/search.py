@@ -8,16 +8,18 @@ and the indexing loop against the bare open_clip batch call.
    the centre, so a vector's cosine to its centre is ~0.7 and clusters overlap. (Uniform
    random vectors on the sphere have no neighbours worth the name; `--uniform` runs that
    worst case.) Each size is timed with the gallery's exact index (IndexFlatIP behind
-   IndexIDMap2) and its approximate one (model_zoo.gallery.ivf_index, the index a gallery
+   IndexIDMap2) and its approximate one (model_zoo.gallery.hnsw_index, the index a gallery
    switches to past its exact limit), one query at a time as the app sends them, on held-out
-   queries; recall@10 of the approximate results against the exact ones, with an nprobe sweep.
+   queries; recall@10 of the approximate results against the exact ones, with an efSearch sweep.
 2. Indexing loop: model_zoo.search.add_files (hash, decode, thumbnail, embed, FAISS add,
    atomic save) against the bare open_clip batch call (preprocess + encode_image) on the
    same decoded images, as a ratio. Uses the tiny random open_clip model (no real CLIP
    weights exist on the machines here); with ViT-B-32 the encoder's ~4.4 GFLOPs per image
    dominate and the ratio moves towards 1.
 3. Text-encode time of one query, through the manager and bare, reported separately.
-Memory: the 1M step holds the vectors twice (~4 GB) while it runs."""
+`--centres 40960` keeps ~24 vectors per cluster at 1M (as 4096 do at 100k): a harder case.
+Memory: the 1M step holds the vectors twice (~4.5 GB) while it runs. Building the 1M graph
+takes ~10 minutes on 2 shared cores; `--sizes 10000,100000` skips it."""
 from __future__ import annotations
 
 import argparse
@@ -30,33 +32,33 @@ import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
 import faiss  # noqa: E402
-from model_zoo.gallery import EXACT_LIMIT, default_nprobe, exact_index, ivf_index, ivf_nlist, single_threaded
+from model_zoo.gallery import EXACT_LIMIT, HNSW_EF_SEARCH, HNSW_M, HnswFilter, exact_index, hnsw_index, single_threaded
 
 DIM = 512
 CENTRES = 4096
 
 
-def synthetic(n: int, seed: int, uniform: bool = False, chunk: int = 100_000) -> np.ndarray:
+def synthetic(n: int, seed: int, uniform: bool = False, centres_n: int = CENTRES, chunk: int = 100_000) -> np.ndarray:
     """n unit-norm vectors: clustered (default) or uniform on the sphere."""
-    centres = np.random.default_rng(12345).normal(size=(CENTRES, DIM)).astype(np.float32)
+    centres = np.random.default_rng(12345).normal(size=(centres_n, DIM)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
     rng = np.random.default_rng(seed)
     out = np.empty((n, DIM), np.float32)
     for start in range(0, n, chunk):
         size = min(chunk, n - start)
         noise = rng.standard_normal((size, DIM), dtype=np.float32) / np.sqrt(DIM)
-        block = noise if uniform else centres[rng.integers(0, CENTRES, size)] + noise
+        block = noise if uniform else centres[rng.integers(0, centres_n, size)] + noise
         out[start:start + size] = block / np.linalg.norm(block, axis=1, keepdims=True)
     return out
 
 
-def timed_queries(index: faiss.Index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, list[float]]:
+def timed_queries(index: faiss.Index, queries: np.ndarray, k: int = 10, params=None) -> tuple[np.ndarray, list[float]]:
     """One query per call, like the app; returns ids and per-query latencies (ms)."""
     ids, latencies = [], []
     for row in queries:
         start = time.perf_counter()
         with single_threaded():  # as Gallery.search does
-            _, found = index.search(row[None], k)
+            _, found = index.search(row[None], k, params=params)
         latencies.append((time.perf_counter() - start) * 1e3)
         ids.append(found[0])
     return np.stack(ids), latencies
@@ -70,10 +72,10 @@ def recall_at_10(approx: np.ndarray, exact: np.ndarray) -> float:
     return float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)]))
 
 
-def bench_size(n: int, queries: int, uniform: bool) -> None:
+def bench_size(n: int, queries: int, uniform: bool, centres: int) -> None:
     started = time.perf_counter()
-    vectors = synthetic(n, seed=1, uniform=uniform)
-    probe = synthetic(queries, seed=2, uniform=uniform)
+    vectors = synthetic(n, seed=1, uniform=uniform, centres_n=centres)
+    probe = synthetic(queries, seed=2, uniform=uniform, centres_n=centres)
     ids = np.arange(n, dtype=np.int64)
     made = time.perf_counter()
     exact = exact_index(DIM)
@@ -81,19 +83,19 @@ def bench_size(n: int, queries: int, uniform: bool) -> None:
     exact_ids, exact_ms = timed_queries(exact, probe)
     del exact
     build_start = time.perf_counter()
-    ivf = ivf_index(vectors, ids)
+    graph = hnsw_index(vectors, ids)
     build_s = time.perf_counter() - build_start
     del vectors
-    chosen = ivf.nprobe
-    print(f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; IVF{ivf.nlist} trained and filled in {build_s:.1f} s)")
+    print(f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; HNSW M={HNSW_M} built in {build_s:.1f} s)")
     used = "what a gallery of this size uses"
-    print(f"  exact  IndexFlatIP            p50 {p(exact_ms, 50):7.2f} ms   p95 {p(exact_ms, 95):7.2f} ms"
+    print(f"  exact  IndexFlatIP               p50 {p(exact_ms, 50):7.2f} ms   p95 {p(exact_ms, 95):7.2f} ms"
           f"{'  <- ' + used if n <= EXACT_LIMIT else ''}")
-    for nprobe in sorted({max(1, chosen // 4), max(1, chosen // 2), chosen, chosen * 2}):
-        ivf.nprobe = nprobe
-        found, ms = timed_queries(ivf, probe)
-        mark = ("  <- default nprobe" + (", " + used if n > EXACT_LIMIT else "")) if nprobe == chosen else ""
-        print(f"  approx IVF{ivf.nlist:<5} nprobe {nprobe:>4}  p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
+    search_filter = HnswFilter(set())  # the gallery's search parameters (no removals)
+    for ef in (32, 64, HNSW_EF_SEARCH, 256):
+        search_filter.params.efSearch = ef
+        found, ms = timed_queries(graph, probe, params=search_filter.params)
+        mark = ("  <- default" + (", " + used if n > EXACT_LIMIT else "")) if ef == HNSW_EF_SEARCH else ""
+        print(f"  approx HNSW efSearch {ef:>4}         p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
               f"   recall@10 {recall_at_10(found, exact_ids):.3f}   speed-up p50 x{p(exact_ms, 50) / p(ms, 50):.1f}{mark}")
 
 
@@ -163,17 +165,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--images", type=int, default=128, help="images for the indexing-loop comparison")
     parser.add_argument("--uniform", action="store_true", help="uniform random vectors (worst case)")
+    parser.add_argument("--centres", type=int, default=CENTRES,
+                        help="clusters in the synthetic data (fewer members per cluster: harder)")
     parser.add_argument("--threads", type=int, default=0, help="faiss OpenMP threads for building indexes (0: all); queries use one, as the app does")
     args = parser.parse_args()
     if args.threads:
         faiss.omp_set_num_threads(args.threads)
     print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads, {DIM}-d, "
-          f"{'uniform' if args.uniform else f'{CENTRES} clusters'}, {args.queries} single queries, k=10")
+          f"{'uniform' if args.uniform else f'{args.centres} clusters'}, {args.queries} single queries, k=10")
     if args.images:
         bench_indexing(args.images)
     for n in (int(s) for s in args.sizes.split(",") if s):
-        print(f"  (IVF cells {ivf_nlist(n)}, default nprobe {default_nprobe(ivf_nlist(n))})", end="")
-        bench_size(n, args.queries, args.uniform)
+        bench_size(n, args.queries, args.uniform, args.centres)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
                    gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    service.check_k(k)
     folder = service.gallery_dir(galleries_root(ctx), gallery)
     image_file = file_path(image, "query image", required=False)
     return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
@@ -56,7 +55,6 @@ def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: in
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
     """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
-    service.parse_labels(labels)
     return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
 
 
@@ -65,7 +63,7 @@ def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GAL
     try:
         wanted = [int(part) for part in str(ids).replace(" ", ",").split(",") if part.strip()]
     except ValueError:
-        raise gr.Error("Image ids are whole numbers, comma-separated (click a result to pick its id).") from None
+        raise InputError("Image ids are whole numbers, comma-separated (click a result to pick its id).") from None
     return asdict(service.remove_images(folder, wanted))
 
 
