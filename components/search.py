@@ -84,7 +84,7 @@ def gallery_summary(ctx: StudioContext, gallery: str) -> str:
         return str(exc)
     if not info.images:
         return f"Gallery **{info.gallery}** is empty: add images below, or load the sample gallery."
-    index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
+    index = "exact inner-product" if info.index == "exact" else "approximate (HNSW)"
     return f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded with `{info.model}`."
 
 
@@ -93,7 +93,7 @@ def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, st
     tiles = []
     for hit in result["results"]:
         thumb = service.thumbnail_file(folder, hit["id"])
-        label = f"#{hit['id']} {hit['name']} · {hit['score']:.3f}" + (f" · {hit['caption']}" if hit.get("caption") else "")
+        label = f"{hit['score']:.3f} · {hit['name']} (#{hit['id']})" + (f" · {hit['caption']}" if hit.get("caption") else "")
         if thumb is None:
             continue
         try:

@@ -86,7 +86,7 @@ class GalleryInfo:
     gallery: str
     images: int
     model: str | None
-    index: str  # exact | ivf | empty
+    index: str  # exact | hnsw | empty
     items: list[dict]  # [{id, name, caption}]
 
 

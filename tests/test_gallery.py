@@ -1,5 +1,5 @@
 """Galleries with vectors we control: ranking, add/remove without rebuild, dedup by hash,
-persistence across a restart and a kill, the model check, the exact -> IVF switch."""
+persistence across a restart and a kill, the model check, the exact -> HNSW switch."""
 from __future__ import annotations
 
 import json
