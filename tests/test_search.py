@@ -236,3 +236,18 @@ def test_tab_handlers_load_the_sample_gallery_and_show_thumbnails(tiny_clip_mana
     assert tab.remove_from_gallery(ctx, str(first), tab.SAMPLE_GALLERY)["images"] == 15
     with pytest.raises(Exception, match="whole numbers"):
         tab.remove_from_gallery(ctx, "three", tab.SAMPLE_GALLERY)
+
+
+def test_any_image_mode_and_exif_orientation_are_indexed_upright(tiny_clip_manager, tmp_path):
+    base = Image.open(SAMPLES / "rocket.jpg").convert("RGB").resize((60, 40))
+    files = [tmp_path / "cmyk.jpg", tmp_path / "rgba.png", tmp_path / "grey.png", tmp_path / "rotated.jpg"]
+    base.convert("CMYK").save(files[0])
+    base.convert("RGBA").save(files[1])
+    base.convert("L").save(files[2])
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    base.save(files[3], exif=exif.tobytes())
+    report = search.add_files(tiny_clip_manager, tmp_path / "g", files)
+    assert report.added == 4 and not report.rejected
+    with Image.open(search.thumbnail_file(tmp_path / "g", report.ids[3])) as thumb:
+        assert thumb.height > thumb.width  # stored upright: 40 x 60, not 60 x 40
