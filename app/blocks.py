@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import search, system
+from components import search, speech, system
 from components.context import StudioContext
 from model_zoo.manager import ModelManager
 
@@ -16,6 +16,7 @@ log = logging.getLogger("studio")
 
 # Adding a tab: one module in components/ and one line here.
 TABS = [
+    speech,
     search,
     system,
 ]

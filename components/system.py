@@ -7,7 +7,7 @@ from .common import user_facing
 from .context import StudioContext
 
 TITLE = "System"
-_COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "source"]
+_COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "weights", "source"]
 
 
 def models_status(ctx: StudioContext) -> list[dict]:
@@ -20,7 +20,7 @@ def status_rows(ctx: StudioContext) -> list[list]:
     for s in models_status(ctx):
         mb = round(s["bytes"] / 2**20, 1)
         rows.append([s["key"], s["role"], s["state"], s["device"] or "", s["dtype"] or "", mb,
-                     s["load_s"], s["loads"], s["hits"], s["in_use"], s["source"]])
+                     s["load_s"], s["loads"], s["hits"], s["in_use"], s["weights"], s["source"]])
     return rows
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from . import devices
-from .registry import REGISTRY, ModelSpec, resolve
+from .registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
 MB = 1 << 20
@@ -55,6 +55,7 @@ class ModelStatus:
     role: str
     description: str
     source: str
+    weights: str  # where weights come from: offline pack, local path, or hub
     state: str  # unloaded | loading | loaded | failed
     device: str | None
     dtype: str | None
@@ -259,6 +260,7 @@ class ModelManager:
             role=spec.role,
             description=spec.description,
             source=spec.source,
+            weights=weights_origin(spec),
             state=entry.state,
             device=entry.device,
             dtype=entry.dtype,
@@ -270,6 +272,15 @@ class ModelManager:
             last_used=entry.last_used,
             error=entry.error,
         )
+
+
+def weights_origin(spec: ModelSpec) -> str:
+    """Where the weights would come from, without touching disk beyond a stat."""
+    if spec.pack and not is_overridden(spec):
+        return "offline pack"
+    if Path(spec.source.rpartition(":")[2] or spec.source).expanduser().exists():
+        return "local"
+    return "hub"
 
 
 def _measure(model: Any) -> int:

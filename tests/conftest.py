@@ -58,3 +58,47 @@ def tiny_clip_manager(tiny_clip_dir, tmp_path_factory) -> ModelManager:
     cache = tmp_path_factory.mktemp("tiny-clip-cache")
     return ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True,
                                       overrides={"clip": str(tiny_clip_dir)}))
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The app as its users meet it: `python app.py` in a subprocess on 127.0.0.1,
+    offline, with its own data dir. Yields the base URL; the server log is kept."""
+    import subprocess
+    import time
+    import urllib.request
+
+    data = tmp_path_factory.mktemp("live-data")
+    port = free_port()
+    log_path = data / "server.log"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data),
+               "--offline", "--max-audio-minutes", "1", "--concurrency", "2"]
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        raise RuntimeError(f"the app did not answer within 120 s:\n{log_path.read_text()[-3000:]}")
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@pytest.fixture(scope="session")
+def client(live_app):
+    from gradio_client import Client
+
+    return Client(live_app, verbose=False)
