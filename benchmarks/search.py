@@ -8,18 +8,18 @@ and the indexing loop against the bare open_clip batch call.
    the centre, so a vector's cosine to its centre is ~0.7 and clusters overlap. (Uniform
    random vectors on the sphere have no neighbours worth the name; `--uniform` runs that
    worst case.) Each size is timed with the gallery's exact index (IndexFlatIP behind
-   IndexIDMap2) and its approximate one (model_zoo.gallery.hnsw_index, the index a gallery
+   IndexIDMap2) and its approximate one (model_zoo.gallery.ivf_index, the index a gallery
    switches to past its exact limit), one query at a time as the app sends them, on held-out
-   queries; recall@10 of the approximate results against the exact ones, with an efSearch sweep.
+   queries; recall@10 of the approximate results against the exact ones, with an nprobe sweep.
 2. Indexing loop: model_zoo.search.add_files (hash, decode, thumbnail, embed, FAISS add,
    atomic save) against the bare open_clip batch call (preprocess + encode_image) on the
    same decoded images, as a ratio. Uses the tiny random open_clip model (no real CLIP
    weights exist on the machines here); with ViT-B-32 the encoder's ~4.4 GFLOPs per image
    dominate and the ratio moves towards 1.
 3. Text-encode time of one query, through the manager and bare, reported separately.
-`--centres 40960` keeps ~24 vectors per cluster at 1M (as 4096 do at 100k): a harder case.
-Memory: the 1M step holds the vectors twice (~4.5 GB) while it runs. Building the 1M graph
-takes ~10 minutes on 2 shared cores; `--sizes 10000,100000` skips it."""
+`--centres 40960` keeps ~24 vectors per cluster at 1M (as 4096 do at 100k): a harder case,
+where neighbours share no structure beyond their own small cluster.
+Memory: the 1M step holds the vectors twice (~4 GB) while it runs; it takes ~5 minutes."""
 from __future__ import annotations
 
 import argparse
@@ -32,7 +32,7 @@ import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
 import faiss  # noqa: E402
-from model_zoo.gallery import EXACT_LIMIT, HNSW_EF_SEARCH, HNSW_M, HnswFilter, exact_index, hnsw_index, single_threaded
+from model_zoo.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
 
 DIM = 512
 CENTRES = 4096
@@ -52,13 +52,13 @@ def synthetic(n: int, seed: int, uniform: bool = False, centres_n: int = CENTRES
     return out
 
 
-def timed_queries(index: faiss.Index, queries: np.ndarray, k: int = 10, params=None) -> tuple[np.ndarray, list[float]]:
+def timed_queries(index: faiss.Index, queries: np.ndarray, k: int = 10) -> tuple[np.ndarray, list[float]]:
     """One query per call, like the app; returns ids and per-query latencies (ms)."""
     ids, latencies = [], []
     for row in queries:
         start = time.perf_counter()
         with single_threaded():  # as Gallery.search does
-            _, found = index.search(row[None], k, params=params)
+            _, found = index.search(row[None], k)
         latencies.append((time.perf_counter() - start) * 1e3)
         ids.append(found[0])
     return np.stack(ids), latencies
@@ -83,19 +83,19 @@ def bench_size(n: int, queries: int, uniform: bool, centres: int) -> None:
     exact_ids, exact_ms = timed_queries(exact, probe)
     del exact
     build_start = time.perf_counter()
-    graph = hnsw_index(vectors, ids)
+    ivf = ivf_index(vectors, ids)
     build_s = time.perf_counter() - build_start
     del vectors
-    print(f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; HNSW M={HNSW_M} built in {build_s:.1f} s)")
+    chosen = ivf.nprobe
+    print(f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; IVF{ivf.nlist} trained and filled in {build_s:.1f} s)")
     used = "what a gallery of this size uses"
-    print(f"  exact  IndexFlatIP               p50 {p(exact_ms, 50):7.2f} ms   p95 {p(exact_ms, 95):7.2f} ms"
+    print(f"  exact  IndexFlatIP            p50 {p(exact_ms, 50):7.2f} ms   p95 {p(exact_ms, 95):7.2f} ms"
           f"{'  <- ' + used if n <= EXACT_LIMIT else ''}")
-    search_filter = HnswFilter(set())  # the gallery's search parameters (no removals)
-    for ef in (32, 64, HNSW_EF_SEARCH, 256):
-        search_filter.params.efSearch = ef
-        found, ms = timed_queries(graph, probe, params=search_filter.params)
-        mark = ("  <- default" + (", " + used if n > EXACT_LIMIT else "")) if ef == HNSW_EF_SEARCH else ""
-        print(f"  approx HNSW efSearch {ef:>4}         p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
+    for nprobe in sorted({max(1, chosen // 4), max(1, chosen // 2), chosen, chosen * 2}):
+        ivf.nprobe = nprobe
+        found, ms = timed_queries(ivf, probe)
+        mark = ("  <- default nprobe" + (", " + used if n > EXACT_LIMIT else "")) if nprobe == chosen else ""
+        print(f"  approx IVF{ivf.nlist:<5} nprobe {nprobe:>4}  p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
               f"   recall@10 {recall_at_10(found, exact_ids):.3f}   speed-up p50 x{p(exact_ms, 50) / p(ms, 50):.1f}{mark}")
 
 

@@ -84,7 +84,7 @@ def gallery_summary(ctx: StudioContext, gallery: str) -> str:
         return str(exc)
     if not info.images:
         return f"Gallery **{info.gallery}** is empty: add images below, or load the sample gallery."
-    index = "exact inner-product" if info.index == "exact" else "approximate (HNSW)"
+    index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
     return f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded with `{info.model}`."
 
 

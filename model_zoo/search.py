@@ -86,7 +86,7 @@ class GalleryInfo:
     gallery: str
     images: int
     model: str | None
-    index: str  # exact | hnsw | empty
+    index: str  # exact | ivf | empty
     items: list[dict]  # [{id, name, caption}]
 
 
