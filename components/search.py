@@ -3,6 +3,7 @@ with OpenCLIP through the shared model manager. Endpoints /index_images, /search
 /classify_image (see DESIGN.md); the logic lives in model_zoo.search."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,13 @@ def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, st
     return tiles
 
 
+def tile_id(selected: Any) -> str:
+    """The image id from a selected result tile ('0.312 · cat.jpg (#7)' -> '7')."""
+    caption = selected.get("caption") if isinstance(selected, dict) else None
+    found = re.search(r"\(#(\d+)\)", caption or "")
+    return found.group(1) if found else ""
+
+
 # -- layout ----------------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     spec = ctx.manager.spec(service.CLIP_KEY)
@@ -119,7 +127,6 @@ def build(ctx: StudioContext) -> None:
                               info="Pick one, or type a new name to start a gallery.")
         summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY))
     sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
-    hit_ids = gr.State([])
 
     with gr.Tabs():
         with gr.Tab("Search"):
@@ -181,7 +188,7 @@ def build(ctx: StudioContext) -> None:
         ms = result["timing"]
         note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
                 f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
-        return result_tiles(ctx, result), note, [hit["id"] for hit in result["results"]]
+        return result_tiles(ctx, result), note
 
     @user_facing
     def ui_add(files: list[str] | None, name: str, progress=gr.Progress()):
@@ -207,15 +214,17 @@ def build(ctx: StudioContext) -> None:
     def ui_classify(image: str | None, label_text: str, template_text: str):
         return classify_image(ctx, image, label_text, template_text)["scores"]
 
-    def pick(ids: list[int], event: gr.SelectData) -> str:
-        return str(ids[event.index]) if 0 <= event.index < len(ids) else ""
+    def pick(event: gr.SelectData) -> str:
+        # the id is in the tile's caption; a gr.State would hold it too, but any State makes
+        # the page keep a heartbeat connection open (the browser test waits for network idle)
+        return tile_id(event.value)
 
     private = dict(api_visibility="private")
     gallery.change(lambda name: gallery_summary(ctx, name), gallery, summary, **private)
     search_inputs = [query, query_image, k, text_weight, gallery]
-    run_search.click(ui_search, search_inputs, [tiles, timing, hit_ids], **private)
-    query.submit(ui_search, search_inputs, [tiles, timing, hit_ids], **private)
-    tiles.select(pick, hit_ids, remove_ids, **private)
+    run_search.click(ui_search, search_inputs, [tiles, timing], **private)
+    query.submit(ui_search, search_inputs, [tiles, timing], **private)
+    tiles.select(pick, None, remove_ids, **private)
     add_uploads.click(ui_add, [uploads, gallery], [report, summary, gallery], **private)
     add_folder.click(ui_add_folder, [server_folder, gallery], [report, summary, gallery], **private)
     sample.click(ui_sample, None, [report, summary, gallery], **private)

@@ -185,7 +185,8 @@ class Gallery:
                 storage.atomic_write_bytes(self.thumbnail_path(item_id), new.thumbnail_jpeg, durable=False)
         self.next_id += len(new_items)
         if self.kind == "exact" and self.index.ntotal > self.exact_limit:
-            self.index = ivf_index(*reversed(all_vectors(self.index)))
+            ids_held, vectors_held = all_vectors(self.index)
+            self.index = ivf_index(vectors_held, ids_held)
         return ids.tolist()
 
     def remove(self, ids: Sequence[int]) -> list[int]:

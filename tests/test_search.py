@@ -233,6 +233,7 @@ def test_tab_handlers_load_the_sample_gallery_and_show_thumbnails(tiny_clip_mana
     tiles = tab.result_tiles(ctx, result)
     assert len(tiles) == 3 and tiles[0][0].size[0] <= 192 and result["results"][0]["name"] in tiles[0][1]
     first = result["results"][0]["id"]
+    assert tab.tile_id({"image": {}, "caption": tiles[0][1]}) == str(first)  # clicking a tile picks its id
     assert tab.remove_from_gallery(ctx, str(first), tab.SAMPLE_GALLERY)["images"] == 15
     with pytest.raises(Exception, match="whole numbers"):
         tab.remove_from_gallery(ctx, "three", tab.SAMPLE_GALLERY)
