@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import system
+from components import search, speech, system
 from components import sentiment, training
 from components.context import StudioContext
 from model_zoo.manager import ModelManager
@@ -17,6 +17,8 @@ log = logging.getLogger("studio")
 
 # Adding a tab: one module in components/ and one line here.
 TABS = [
+    speech,
+    search,
     sentiment,
     training,
     system,

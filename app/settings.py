@@ -36,6 +36,7 @@ class Settings:
     models: tuple[str, ...] = ()  # "key=source" overrides
     whisper_backend: str = "faster-whisper"  # or "openai-whisper"
     max_audio_minutes: float = 30.0
+    speech_min_window_s: float = 10.0  # shortest Whisper encoder window; 30 = stock padding
     gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
     concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
     sentiment_max_chars: int = 20_000  # longer texts are truncated (and the user told)
@@ -86,6 +87,8 @@ _HELP = {
     "models": "model source override key=path-or-hub-id (repeatable)",
     "whisper_backend": "faster-whisper | openai-whisper",
     "max_audio_minutes": "longest audio the speech tab accepts",
+    "speech_min_window_s": "shortest Whisper encoder window in seconds for clips under 30 s "
+    "(encode the clip plus 2 s, not a padded 30 s window); 30 restores Whisper's stock padding",
     "gallery_root": "the only folder tree the search tab may index from the server",
     "concurrency": "concurrent jobs per heavy model",
     "sentiment_max_chars": "longest text the sentiment tab reads; the rest is cut off (and the user told)",

@@ -36,7 +36,10 @@ def decode_audio(path: str | Path, max_seconds: float | None = None) -> DecodedA
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
-        raise InputError(f"'{name}' is not an audio file this app can read (wav, mp3, flac, ogg, m4a, webm).") from None
+        raise InputError(
+            f"'{name}' could not be opened as audio: it is damaged, truncated or not an audio file "
+            "(this app reads wav, mp3, flac, ogg, m4a, webm)."
+        ) from None
     with container:
         if not container.streams.audio:
             raise InputError(f"'{name}' has no audio track.")

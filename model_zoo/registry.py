@@ -98,6 +98,18 @@ _SPECS = [
     ),
 ]
 
+_SPECS.append(
+    ModelSpec(
+        key="translator",
+        family="text_translator",
+        role="translation",
+        source="facebook/nllb-200-distilled-600M",
+        description="NLLB-200 distilled 600M: English text to other languages (after speech recognition)",
+        size_mb=2500,
+        how_to_get=_hub_hint("translator", "MMS_MODEL_TRANSLATOR", "facebook/nllb-200-distilled-600M"),
+    )
+)
+
 REGISTRY: dict[str, ModelSpec] = {spec.key: spec for spec in _SPECS}
 
 

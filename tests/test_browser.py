@@ -45,7 +45,7 @@ def test_every_tab_opens(page):
 
 def test_system_tab_lists_models(page):
     open_tab(page, "System")
-    table = page.locator("table").first
+    table = page.locator("table:visible").first  # other tabs hold tables too, hidden here
     table.wait_for()
     for key in ("whisper-base", "minilm", "clip", "captioner"):
         assert page.get_by_text(key, exact=True).count() >= 1

@@ -11,6 +11,7 @@ LOADERS: dict[str, str] = {
     "sentence_encoder": "model_zoo.backends.text_encoder",
     "open_clip": "model_zoo.backends.open_clip_backend",
     "captioner": "model_zoo.backends.captioner",
+    "text_translator": "model_zoo.backends.text_translator",
 }
 
 

@@ -1,0 +1,172 @@
+"""Speech tab: record or upload a clip; Whisper detects the language, transcribes it,
+translates it to English (and optionally to another language), with timed segments
+and subtitles. Endpoint: /speech_translate(audio, task, language, beam_size)."""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+from gradio import FileData
+
+from model_zoo import speech
+from model_zoo.backends.whisper_common import DecodeOptions
+from model_zoo.storage import atomic_write_text
+
+from .common import file_path, user_facing
+from .context import StudioContext
+
+TITLE = "Speech"
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "audio"
+EXAMPLES = [
+    ["german_water_bread.ogg", "both", "auto"],
+    ["librivox_sense_and_sensibility.ogg", "translate", "auto"],
+    ["english_quick_fox.ogg", "transcribe", "en"],
+]
+SEGMENT_COLUMNS = ["start (s)", "end (s)", "text"]
+NO_TARGET = "none"
+
+
+def model_key(ctx: StudioContext) -> str:
+    return speech.model_key_for(ctx.settings.whisper_backend)
+
+
+def decode_options(ctx: StudioContext) -> DecodeOptions:
+    return DecodeOptions(min_window_s=ctx.settings.speech_min_window_s)
+
+
+def run_speech(
+    ctx: StudioContext,
+    audio: Any,
+    task: str = "translate",
+    language: str = "auto",
+    beam_size: int = 5,
+    target_language: str = "",
+    progress: Callable[[float, str], None] | None = None,
+) -> speech.SpeechResult:
+    """The tab's action as a plain function (the endpoint and the UI both call it)."""
+    path = file_path(audio, "recording or audio file")
+    return speech.speech_translate(
+        ctx.manager,
+        path,
+        task=task,
+        language=language,
+        beam_size=beam_size,
+        backend=ctx.settings.whisper_backend,
+        max_minutes=ctx.settings.max_audio_minutes,
+        options=decode_options(ctx),
+        target_language="" if target_language in ("", NO_TARGET, None) else target_language,
+        progress=progress,
+    )
+
+
+def summary_markdown(result: speech.SpeechResult) -> str:
+    name = speech.LANGUAGES.get(result.language, result.language).replace("_", " ").title()
+    timing = result.timing
+    lines = [
+        f"**Language:** {name} (`{result.language}`, p = {result.language_probability:.2f}) · "
+        f"**Duration:** {result.duration_s:.1f} s · **Processing:** {timing['total_s']:.2f} s · "
+        f"**Real-time factor:** {timing['rtf']:.3f} · **Model:** {result.model}"
+    ]
+    lines += [f"*{note}*" for note in result.notes]
+    return "\n\n".join(lines)
+
+
+def segment_rows(result: speech.SpeechResult) -> list[list]:
+    return [[s["start"], s["end"], s["text"]] for s in result.segments]
+
+
+def subtitle_files(result: speech.SpeechResult, audio_name: str) -> list[str]:
+    """SRT and VTT files of the shown segments, written atomically to the temp folder
+    Gradio serves downloads from."""
+    if not result.segments:
+        return []
+    digest = hashlib.sha256(repr(result.segments).encode()).hexdigest()[:10]
+    folder = Path(tempfile.gettempdir()) / "multimodal-studio-subtitles" / digest
+    stem = Path(audio_name).stem or "speech"
+    files = []
+    for suffix, text in ((".srt", speech.to_srt(result.segments)), (".vtt", speech.to_vtt(result.segments))):
+        target = folder / f"{stem}{suffix}"
+        atomic_write_text(target, text)
+        files.append(str(target))
+    return files
+
+
+def banner(ctx: StudioContext) -> str:
+    """Cheap (no model load): what is missing on this machine, if anything."""
+    problems = [speech.missing_weights(ctx.manager, model_key(ctx))]
+    lines = [f"⚠️ {p}" for p in problems if p]
+    if speech.missing_weights(ctx.manager, speech.TRANSLATOR_KEY):
+        lines.append("ℹ️ Translation to languages other than English needs the optional "
+                     f"`{speech.TRANSLATOR_KEY}` model (NLLB-200), which is not on this machine: "
+                     f"{ctx.manager.spec(speech.TRANSLATOR_KEY).how_to_get}")
+    return "\n\n".join(lines)
+
+
+def build(ctx: StudioContext) -> None:
+    key = model_key(ctx)
+    spec = ctx.manager.spec(key)
+    gr.Markdown(
+        f"Speak or upload a clip (wav, mp3, flac, ogg, m4a, webm; up to {ctx.settings.max_audio_minutes:g} min): "
+        f"Whisper detects the language, writes what was said and translates it to English, with timed "
+        f"segments and subtitles. Model: **{spec.description}** (`{key}`, backend `{ctx.settings.whisper_backend}`)."
+    )
+    gr.Markdown(banner(ctx), elem_classes=["speech-banner"])
+    with gr.Row():
+        with gr.Column(scale=3):
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio")
+            run = gr.Button("Transcribe and translate", variant="primary")
+        with gr.Column(scale=2):
+            task = gr.Radio(list(speech.TASK_CHOICES), value="translate", label="Task",
+                            info="translate: English text · transcribe: the spoken language · both")
+            language = gr.Dropdown(
+                [("auto-detect", "auto")] + [(f"{name.replace('_', ' ').title()} ({code})", code)
+                                             for code, name in speech.LANGUAGES.items()],
+                value="auto", label="Spoken language",
+            )
+            beam = gr.Slider(1, speech.MAX_BEAM, value=5, step=1, label="Beam size",
+                             info="1 is fastest (greedy); 5 is Whisper's default")
+            target = gr.Dropdown(
+                [("no", NO_TARGET)] + [(speech.LANGUAGES[c].title(), c) for c in speech.TEXT_TARGETS],
+                value=NO_TARGET, label="Also translate the English text to",
+                info="optional NLLB-200 step after Whisper",
+            )
+    summary = gr.Markdown()
+    with gr.Row():
+        transcript = gr.Textbox(label="Transcript (spoken language)", lines=4, buttons=["copy"])
+        translation = gr.Textbox(label="English translation", lines=4, buttons=["copy"])
+        target_text = gr.Textbox(label="Text translation", lines=4, buttons=["copy"], visible=False)
+    segments = gr.Dataframe(headers=SEGMENT_COLUMNS, label="Segments", interactive=False, wrap=True)
+    subtitles = gr.File(label="Subtitles (SRT, VTT)", file_count="multiple", interactive=False)
+
+    @user_facing
+    def on_run(audio_value, task_value, language_value, beam_value, target_value, progress=gr.Progress()):
+        def report(fraction: float, what: str) -> None:
+            progress(fraction, desc=what)
+
+        result = run_speech(ctx, audio_value, task_value, language_value, int(beam_value), target_value, report)
+        return (
+            summary_markdown(result),
+            result.transcript,
+            result.translation,
+            gr.update(value=result.target_text, visible=bool(result.target_language),
+                      label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
+            segment_rows(result),
+            subtitle_files(result, Path(str(audio_value)).name),
+        )
+
+    outputs = [summary, transcript, translation, target_text, segments, subtitles]
+    run.click(on_run, inputs=[audio, task, language, beam, target], outputs=outputs, api_visibility="private")
+    examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
+    if examples:
+        gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
+
+    @user_facing
+    def speech_translate(audio: FileData, task: str = "translate", language: str = "auto", beam_size: int = 5) -> dict:
+        """Language, transcript, English translation and timed segments of an audio clip.
+        task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
+        return run_speech(ctx, audio, task, language, beam_size).to_dict()
+
+    gr.api(speech_translate, api_name="speech_translate")
