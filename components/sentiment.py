@@ -17,6 +17,7 @@ from .context import StudioContext
 
 TITLE = "Sentiment"
 MAX_BATCH_ROWS = 20_000
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 EXAMPLES = [
     "A gorgeous, witty, seductive movie.",
@@ -109,7 +110,10 @@ def build(ctx: StudioContext) -> None:
             why = gr.Markdown()
             contributions = gr.BarPlot(x="modality", y="share", title="What the decision leaned on",
                                        y_lim=[0, 1], height=220)
-    gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[text], label="Try a sentence")
+    media_examples = [["What a view from up here!", str(ASSETS / "gallery" / "astronaut.jpg"), None],
+                      ["", None, str(ASSETS / "audio" / "english_quick_fox.ogg")]]
+    gr.Examples(examples=[[e, None, None] for e in EXAMPLES] + [m for m in media_examples if Path(m[1] or m[2]).is_file()],
+                inputs=[text, image, audio], label="Try a sentence (the last two bring an image or a voice clip)")
 
     with gr.Accordion("Batch mode: a CSV in, the same CSV with predictions out", open=False):
         with gr.Row():

@@ -231,3 +231,12 @@ def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path):
     results = svc.predict_texts(positive + negative, "default")
     assert [r.label for r in results] == ["positive"] * 3 + ["negative"] * 3
     assert all(r.scores[r.label] > 0.7 for r in results)
+
+
+@pytest.mark.slow
+def test_voice_clip_through_real_whisper_on_the_shipped_head(real_manager, tmp_path):
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
+    clip = Path(__file__).resolve().parent.parent / "assets" / "audio" / "english_quick_fox.ogg"
+    result = svc.predict("", audio=str(clip), head="default")
+    assert result.modalities == ["text", "lexicon"]
+    assert any("read as text" in n and "fox" in n.lower() for n in result.notes)
