@@ -31,7 +31,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 SDIST = "vaderSentiment==3.3.2"
 INNER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
-INNER_SHA256 = None  # recorded in the card; filled from the file
 LABELS = ["negative", "positive"]
 CLEAR_BAND = 1.0
 
@@ -181,9 +180,8 @@ def main(argv: list[str] | None = None) -> None:
                       "command": "python -m scripts.train_default_head"},
             text_top_layers=args.tune_layers,
         )
-        tmp_out = args.out
-        save_head(tmp_out, tensors, card.to_dict())
-        card_dict, reloaded = load_head(tmp_out, encoder)
+        save_head(args.out, tensors, card.to_dict())
+        card_dict, reloaded = load_head(args.out, encoder)
 
         def head_probs(sentences: list[str]) -> np.ndarray:
             emb = torch.tensor(encoder.embed_texts(sentences, top_layers=reloaded.text_top, max_length=args.max_length))
