@@ -6,7 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from components import captioning, speech, system
+from components import captioning, search, speech, system
+from components import sentiment, training
 from components.context import StudioContext
 from model_zoo.manager import ModelManager
 
@@ -18,6 +19,9 @@ log = logging.getLogger("studio")
 TABS = [
     captioning,
     speech,
+    search,
+    sentiment,
+    training,
     system,
 ]
 

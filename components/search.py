@@ -1,0 +1,253 @@
+"""Search tab: image-text search over named galleries and zero-shot classification,
+with OpenCLIP through the shared model manager. Endpoints /index_images, /search and
+/classify_image (see DESIGN.md); the logic lives in model_zoo.search."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio import FileData
+from PIL import Image
+
+from model_zoo import search as service
+from model_zoo.errors import InputError
+
+from .common import file_path, user_facing
+from .context import StudioContext
+
+TITLE = "Search"
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
+SAMPLE_GALLERY = "sample"
+DEFAULT_GALLERY = "default"
+
+
+# -- handlers: plain functions (the endpoints and the UI call these) -------------------
+def galleries_root(ctx: StudioContext) -> Path:
+    return ctx.data_path("galleries")
+
+
+def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None) -> dict:
+    """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    paths = [file_path(f, "image") for f in (files or [])]
+    return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
+
+
+def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None) -> dict:
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
+
+
+def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
+    folder = service.gallery_dir(galleries_root(ctx), SAMPLE_GALLERY)
+    return asdict(service.add_files(ctx.manager, folder, sorted(SAMPLE_DIR.glob("*.jpg")), progress=progress))
+
+
+def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
+                   gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0) -> dict:
+    """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    image_file = file_path(image, "query image", required=False)
+    return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
+
+
+def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
+    """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
+    return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
+
+
+def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY) -> dict:
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    try:
+        wanted = [int(part) for part in str(ids).replace(" ", ",").split(",") if part.strip()]
+    except ValueError:
+        raise InputError("Image ids are whole numbers, comma-separated (click a result to pick its id).") from None
+    return asdict(service.remove_images(folder, wanted))
+
+
+# -- formatting for the UI -------------------------------------------------------------
+def report_markdown(report: dict) -> str:
+    lines = [f"**{report['added']}** added, **{report['skipped']}** already there (same file), "
+             f"gallery **{report['gallery']}** now holds **{report['total']}** images ({report['seconds']:.1f} s)."]
+    lines += [f"- skipped `{r['name']}`: {r['reason']}" for r in report["rejected"][:20]]
+    if len(report["rejected"]) > 20:
+        lines.append(f"- ... and {len(report['rejected']) - 20} more unreadable files")
+    return "\n".join(lines)
+
+
+def gallery_summary(ctx: StudioContext, gallery: str) -> str:
+    try:
+        info = service.gallery_info(service.gallery_dir(galleries_root(ctx), gallery))
+    except InputError as exc:
+        return str(exc)
+    if not info.images:
+        return f"Gallery **{info.gallery}** is empty: add images below, or load the sample gallery."
+    index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
+    return f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded with `{info.model}`."
+
+
+def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, str]]:
+    folder = service.gallery_dir(galleries_root(ctx), result["gallery"])
+    tiles = []
+    for hit in result["results"]:
+        thumb = service.thumbnail_file(folder, hit["id"])
+        label = f"{hit['score']:.3f} · {hit['name']} (#{hit['id']})" + (f" · {hit['caption']}" if hit.get("caption") else "")
+        if thumb is None:
+            continue
+        try:
+            with Image.open(thumb) as opened:
+                tiles.append((opened.copy(), label))
+        except OSError:  # no preview (e.g. lost in a power cut): show the rest
+            continue
+    return tiles
+
+
+def tile_id(selected: Any) -> str:
+    """The image id from a selected result tile ('0.312 · cat.jpg (#7)' -> '7')."""
+    caption = selected.get("caption") if isinstance(selected, dict) else None
+    found = re.search(r"\(#(\d+)\)", caption or "")
+    return found.group(1) if found else ""
+
+
+# -- layout ----------------------------------------------------------------------------
+def build(ctx: StudioContext) -> None:
+    spec = ctx.manager.spec(service.CLIP_KEY)
+    gr.Markdown(f"Find images by describing them, by showing a similar one, or both (\"this photo, but at "
+                f"night\"), and classify an image against labels you type, zero-shot. Model: **{spec.description}** "
+                f"(`{spec.source}`), loaded on first use. Galleries are kept on disk under the data dir.")
+    problem = service.clip_weights_problem(ctx.manager)
+    if problem:
+        gr.Markdown(problem, elem_classes=["studio-warning"])
+    names = sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, *service.list_galleries(galleries_root(ctx))})
+    with gr.Row():
+        gallery = gr.Dropdown(names, value=SAMPLE_GALLERY, label="Gallery", allow_custom_value=True, scale=1,
+                              info="Pick one, or type a new name to start a gallery.")
+        summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY))
+    sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
+
+    with gr.Tabs():
+        with gr.Tab("Search"):
+            with gr.Row():
+                with gr.Column():
+                    query = gr.Textbox(label="Text query", placeholder="a cat lying on a sofa", lines=1)
+                    query_image = gr.Image(label="Query image (optional)", type="filepath", height=220)
+                    with gr.Row():
+                        k = gr.Slider(1, service.MAX_K, value=8, step=1, label="Results (k)")
+                        text_weight = gr.Slider(0, 3, value=1.0, step=0.1, label="Text weight",
+                                                info="With both an image and text: how far the text moves the query.")
+                    run_search = gr.Button("Search", variant="primary")
+                with gr.Column(scale=2):
+                    tiles = gr.Gallery(label="Best matches (click one to pick its id)", columns=4, height=460,
+                                       object_fit="contain", interactive=False)
+                    timing = gr.Markdown()
+            gr.Examples(
+                [["a cat", None], ["a rocket on the launch pad", None], ["", str(SAMPLE_DIR / "astronaut.jpg")],
+                 ["black and white", str(SAMPLE_DIR / "coffee.jpg")]],
+                inputs=[query, query_image], label="Try (on the sample gallery)",
+            )
+        with gr.Tab("Add or remove images"):
+            uploads = gr.File(label="Images or .zip files", file_count="multiple",
+                              file_types=["image", ".zip"], type="filepath")
+            add_uploads = gr.Button("Add to gallery", variant="primary")
+            with gr.Row():
+                server_folder = gr.Textbox(label=f"Or a folder on the server, inside {ctx.settings.gallery_root}",
+                                           placeholder="gallery", scale=3)
+                add_folder = gr.Button("Add folder", scale=1)
+            with gr.Row():
+                remove_ids = gr.Textbox(label="Image ids to remove", placeholder="3, 7", scale=3)
+                remove = gr.Button("Remove", variant="stop", scale=1)
+            report = gr.Markdown()
+        with gr.Tab("Classify"):
+            with gr.Row():
+                with gr.Column():
+                    classify_input = gr.Image(label="Image", type="filepath", height=260)
+                    labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
+                    templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
+                                           value="\n".join(service.DEFAULT_TEMPLATES))
+                    run_classify = gr.Button("Classify", variant="primary")
+                with gr.Column():
+                    scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
+            gr.Examples(
+                [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
+                 [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],
+                 [str(SAMPLE_DIR / "temple.jpg"), "temple, beach, city street, forest"]],
+                inputs=[classify_input, labels], label="Try",
+            )
+
+    # -- UI events (private: the endpoints below are the API) ------------------------
+    def refreshed_choices(current: str) -> gr.Dropdown:
+        return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current,
+                                           *service.list_galleries(galleries_root(ctx))}), value=current)
+
+    @user_facing
+    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str):
+        result = search_gallery(ctx, text, image, int(top_k), name, weight)
+        ms = result["timing"]
+        note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
+                f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
+        return result_tiles(ctx, result), note
+
+    @user_facing
+    def ui_add(files: list[str] | None, name: str, progress=gr.Progress()):
+        result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d))
+        return report_markdown(result), gallery_summary(ctx, name), refreshed_choices(name)
+
+    @user_facing
+    def ui_add_folder(folder: str, name: str, progress=gr.Progress()):
+        result = index_server_folder(ctx, folder, name, progress=lambda f, d: progress(f, desc=d))
+        return report_markdown(result), gallery_summary(ctx, name), refreshed_choices(name)
+
+    @user_facing
+    def ui_sample(progress=gr.Progress()):
+        result = load_sample_gallery(ctx, progress=lambda f, d: progress(f, desc=d))
+        return report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY), refreshed_choices(SAMPLE_GALLERY)
+
+    @user_facing
+    def ui_remove(ids: str, name: str):
+        info = remove_from_gallery(ctx, ids, name)
+        return f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.", gallery_summary(ctx, name)
+
+    @user_facing
+    def ui_classify(image: str | None, label_text: str, template_text: str):
+        return classify_image(ctx, image, label_text, template_text)["scores"]
+
+    def pick(event: gr.SelectData) -> str:
+        # the id is in the tile's caption; a gr.State would hold it too, but any State makes
+        # the page keep a heartbeat connection open (the browser test waits for network idle)
+        return tile_id(event.value)
+
+    private = dict(api_visibility="private")
+    gallery.change(lambda name: gallery_summary(ctx, name), gallery, summary, **private)
+    search_inputs = [query, query_image, k, text_weight, gallery]
+    run_search.click(ui_search, search_inputs, [tiles, timing], **private)
+    query.submit(ui_search, search_inputs, [tiles, timing], **private)
+    tiles.select(pick, None, remove_ids, **private)
+    add_uploads.click(ui_add, [uploads, gallery], [report, summary, gallery], **private)
+    add_folder.click(ui_add_folder, [server_folder, gallery], [report, summary, gallery], **private)
+    sample.click(ui_sample, None, [report, summary, gallery], **private)
+    remove.click(ui_remove, [remove_ids, gallery], [report, summary], **private)
+    run_classify.click(ui_classify, [classify_input, labels, templates], scores, **private)
+
+    # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
+    @user_facing
+    def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY) -> dict:
+        """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected."""
+        return index_images(ctx, files, gallery)
+
+    @user_facing
+    def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,
+                   text_weight: float = 1.0) -> dict:
+        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score}], model."""
+        return search_gallery(ctx, query, image, k, gallery, text_weight)
+
+    @user_facing
+    def classify_image_api(image: FileData, labels: str, templates: str = "") -> dict:
+        """Zero-shot classification against comma-separated labels. Returns scores {label: p}."""
+        return classify_image(ctx, image, labels, templates)
+
+    gr.api(index_images_api, api_name="index_images")
+    gr.api(search_api, api_name="search")
+    gr.api(classify_image_api, api_name="classify_image")

@@ -1,0 +1,169 @@
+"""Train a head tab: upload a dataset, pick a fusion and hyperparameters, watch loss and
+F1 curves live, read the test metrics and confusion matrix; the head is saved under the
+data dir and the Sentiment tab can use it at once."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import gradio as gr
+from gradio import FileData
+
+from model_zoo.datasets import load_dataset
+from model_zoo.errors import InputError
+from model_zoo.sentiment import TrainReport, TrainUpdate
+from model_zoo.training import FUSIONS
+
+from .common import file_path, user_facing
+from .context import StudioContext
+from .sentiment import service
+
+TITLE = "Train a head"
+REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"
+
+
+def default_name(dataset_path: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(dataset_path).stem)[:30].strip("-_")
+    return f"{stem or 'head'}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
+                 hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
+                 labels: str = "") -> Iterator[TrainUpdate]:
+    """Validate, encode, train and save; yields TrainUpdate (the last one has the report)."""
+    path = file_path(dataset, "dataset (CSV, JSONL, Parquet or zip)")
+    expected = [part.strip() for part in (labels or "").split(",") if part.strip()] or None
+    svc = service(ctx)
+    name = svc.store.check_new_name(name.strip() if name and name.strip() else default_name(path))
+    data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
+    try:
+        yield from svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
+                             batch_size=int(batch_size), seed=int(seed))
+    finally:
+        data.cleanup()  # unpacked media are only needed while encoding
+
+
+def curves(history: list) -> tuple:
+    """Two long-format frames for the live plots: losses and validation F1/accuracy."""
+    import pandas as pd
+
+    rows = [dict(epoch=h.epoch, value=v, curve=c) for h in history
+            for c, v in (("train loss", h.train_loss), ("val loss", h.val_loss))]
+    scores = [dict(epoch=h.epoch, value=v, curve=c) for h in history
+              for c, v in (("val macro-F1", h.val_f1), ("val accuracy", h.val_accuracy))]
+    columns = ["epoch", "value", "curve"]
+    return pd.DataFrame(rows, columns=columns), pd.DataFrame(scores, columns=columns)
+
+
+def confusion_figure(metrics: dict):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, matrix = metrics["labels"], metrics["confusion"]
+    size = 1.2 + 0.6 * len(labels)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    peak = max(max(row) for row in matrix) or 1
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
+    ax.set_title("Confusion matrix (test split)")
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def metrics_markdown(report: TrainReport) -> str:
+    m = report.metrics
+    auc = f" · ROC-AUC **{m['roc_auc']:.3f}**" if m.get("roc_auc") is not None else ""
+    lines = [f"Saved head **`{report.head}`** (best epoch {report.best_epoch} of {report.epochs_run}, "
+             f"{report.seconds:.0f} s; train/val/test = {report.sizes['train']}/{report.sizes['val']}/"
+             f"{report.sizes['test']} rows). It is now in the Sentiment tab's head list.",
+             f"Test split: accuracy **{m['accuracy']:.3f}** · macro precision **{m['precision']:.3f}** · "
+             f"macro recall **{m['recall']:.3f}** · macro-F1 **{m['f1']:.3f}**{auc}", "",
+             "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    for label, row in m["per_class"].items():
+        lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | "
+                     f"{int(row['support'])} |")
+    return "\n".join(lines)
+
+
+def examples() -> list[list]:
+    return [[str(p)] for p in sorted(REPO_ASSETS.glob("*.csv"))]
+
+
+def build(ctx: StudioContext) -> None:
+    gr.Markdown("Train your own sentiment (or any classification) head on frozen encoders: upload a table "
+                "with a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media go in a "
+                "zip with the table, paths relative to it). Text is read by MiniLM + VADER, images by CLIP, "
+                "voice by Whisper. 70/15/15 stratified split, AdamW, class weights, early stopping on "
+                "validation macro-F1.")
+    with gr.Row():
+        with gr.Column(scale=2):
+            dataset = gr.File(label="Dataset", file_types=[".csv", ".jsonl", ".json", ".parquet", ".zip"])
+            gr.Examples(examples=examples(), inputs=[dataset], label="Example dataset")
+            name = gr.Textbox(label="Head name", placeholder="default: the file name and a time stamp")
+            labels = gr.Textbox(label="Expected labels (optional)", placeholder="e.g. negative, positive",
+                                info="rows with any other label are reported (catches typos)")
+        with gr.Column(scale=2):
+            fusion = gr.Dropdown(choices=list(FUSIONS), value="gated", label="Fusion",
+                                 info="early: concat+MLP · late: per-modality classifiers · gated: GMU · "
+                                      "attention: transformer over modality tokens")
+            epochs = gr.Slider(1, 200, value=30, step=1, label="Max epochs (early stopping may end sooner)")
+            with gr.Row():
+                lr = gr.Number(value=2e-3, label="Learning rate", minimum=1e-6, maximum=1.0)
+                hidden = gr.Slider(16, 512, value=128, step=16, label="Hidden size")
+            with gr.Row():
+                batch_size = gr.Slider(4, 256, value=32, step=4, label="Batch size")
+                seed = gr.Number(value=0, precision=0, label="Seed")
+    train = gr.Button("Train", variant="primary")
+    status = gr.Markdown()
+    with gr.Row():
+        loss_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Loss", height=260)
+        f1_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Validation", y_lim=[0, 1], height=260)
+    with gr.Row():
+        metrics_view = gr.Markdown()
+        confusion = gr.Plot(label="Confusion matrix")
+
+    inputs = [dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels]
+
+    @user_facing
+    def on_train(dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v,
+                 progress=gr.Progress()):
+        for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
+                                   name_v, labels_v):
+            progress(update.fraction, desc=update.stage)
+            losses, scores = curves(update.history)
+            if update.report is None:
+                yield f"⏳ {update.stage}", losses, scores, gr.skip(), gr.skip()
+            else:
+                yield ("✅ Done.", losses, scores, metrics_markdown(update.report),
+                       confusion_figure(update.report.metrics))
+
+    train.click(on_train, inputs, [status, loss_plot, f1_plot, metrics_view, confusion], api_visibility="private")
+
+    @user_facing
+    def train_head(dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
+                   hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
+                   labels: str = "") -> dict:
+        """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column).
+        Returns head (its name), metrics {accuracy, precision, recall, f1, per_class,
+        confusion, labels, roc_auc}, best_epoch, epochs_run, history, sizes, seconds."""
+        report = None
+        for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels):
+            report = update.report or report
+        if report is None:
+            raise InputError("Training ended without a result.")
+        from dataclasses import asdict
+
+        return asdict(report)
+
+    gr.api(train_head, api_name="train_head")

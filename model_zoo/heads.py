@@ -1,0 +1,71 @@
+"""A trained head as a module: optional tuned top layers of the text encoder + a FusionHead.
+
+Saved as head.safetensors (tensors prefixed `fusion.` and `text_top.`) + card.json;
+rebuilt from the card, never unpickled. The tuned layers are small copies of the text
+encoder's last layers; the shared encoder itself is never modified."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .fusion import FusionHead, HeadConfig
+from .training import load_head_files
+
+LEXICON_DIM = 4  # VADER: neg, neu, pos, compound
+_vader = None
+
+
+def lexicon_scores(texts: list[str]) -> np.ndarray:
+    """VADER's (neg, neu, pos, compound) per text: a second, lexicon-based text view."""
+    global _vader
+    if _vader is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _vader = SentimentIntensityAnalyzer()
+    rows = [_vader.polarity_scores(t) for t in texts]
+    return np.array([[r["neg"], r["neu"], r["pos"], r["compound"]] for r in rows], dtype=np.float32).reshape(-1, 4)
+
+
+class SentimentModel(nn.Module):
+    """What a head file holds. `text_top` (possibly empty) replaces the encoder's last layers."""
+
+    def __init__(self, cfg: HeadConfig, text_top: nn.ModuleList | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.fusion = FusionHead(cfg)
+        self.text_top = text_top if text_top is not None else nn.ModuleList()
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.state_dict().items()}
+
+
+def top_layer_copies(encoder, n: int) -> nn.ModuleList:
+    """Trainable copies of the encoder's last n layers (the shared model stays frozen)."""
+    layers = copy.deepcopy(encoder.model.encoder.layer[len(encoder.model.encoder.layer) - n :])
+    for p in layers.parameters():
+        p.requires_grad_(True)
+    return layers
+
+
+def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) -> SentimentModel:
+    """Rebuild a saved head. Tuned text layers need the text encoder (for their shape)."""
+    cfg = HeadConfig(modalities=dict(card["modalities"]), labels=list(card["labels"]), fusion=card["fusion"],
+                     hidden=int(card["hidden"]), dropout=float(card.get("dropout", 0.1)))
+    top = None
+    n_top = int(card.get("text_top_layers", 0))
+    if n_top:
+        if encoder is None:
+            raise ValueError("this head tunes the text encoder's top layers: pass the loaded encoder")
+        top = top_layer_copies(encoder, n_top)
+    model = SentimentModel(cfg, top)
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    return model.eval()
+
+
+def load_head(folder: Path, encoder=None) -> tuple[dict, SentimentModel]:
+    card, tensors = load_head_files(folder)
+    return card, build_from_card(card, tensors, encoder)

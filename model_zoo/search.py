@@ -1,0 +1,466 @@
+"""Image-text search service: index images into named galleries, query them by text, by
+image or by both, and classify an image zero-shot against labels. Everything the Search
+tab and its endpoints do; no gradio here.
+
+Inputs are validated before any model loads (k, labels, the image itself, an empty
+gallery), so a bad request gets its own error even where the CLIP weights are missing.
+Imports faiss (via model_zoo.gallery) lazily: importing this module stays cheap."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import time
+import zipfile
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+import numpy as np
+from PIL import Image
+
+from .errors import InputError
+from .images import MAX_BYTES, load_image
+from .manager import ModelManager
+from .storage import sha256_file
+from .weights import hub_cached, hub_offline
+
+if TYPE_CHECKING:
+    from .gallery import Gallery
+
+CLIP_KEY = "clip"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+_GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_K = 100
+MAX_LABELS = 64
+MAX_ZIP_MEMBERS = 5000
+MAX_ZIP_TOTAL_BYTES = 2 << 30
+THUMBNAIL_SIZE = (192, 192)
+BATCH_SIZE = 32
+# Prompt ensembling as in the CLIP paper: each label's text vector is the mean over templates.
+DEFAULT_TEMPLATES = (
+    "a photo of a {}.",
+    "a close-up photo of a {}.",
+    "a photo of the {}.",
+    "a blurry photo of a {}.",
+    "a black and white photo of a {}.",
+    "a painting of a {}.",
+)
+
+Progress = Callable[[float, str], None]
+
+
+# -- results ---------------------------------------------------------------------------
+@dataclass
+class IndexReport:
+    added: int  # new images now in the gallery
+    skipped: int  # duplicates (same bytes as an image already there or earlier in the batch)
+    total: int  # images in the gallery afterwards
+    gallery: str
+    model: str | None
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}] files that are not usable images
+    ids: list[int] = field(default_factory=list)  # ids of the added images, in input order
+    seconds: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    results: list[dict]  # [{id, name, score, caption}] best first
+    model: str
+    gallery: str
+    mode: str  # text | image | image+text
+    timing: dict  # {encode_ms, search_ms}
+
+
+@dataclass
+class ClassifyResult:
+    scores: dict[str, float]  # label -> probability, best first
+    model: str
+    templates: list[str]
+
+
+@dataclass
+class GalleryInfo:
+    gallery: str
+    images: int
+    model: str | None
+    index: str  # exact | ivf | empty
+    items: list[dict]  # [{id, name, caption}]
+
+
+@dataclass
+class _Source:
+    name: str
+    file: Path
+    caption: str | None = None
+
+
+# -- galleries -------------------------------------------------------------------------
+def check_gallery_name(name: str) -> str:
+    """A gallery name is a single safe folder name: it can never point outside the root."""
+    name = (name or "").strip()
+    if not _GALLERY_NAME.match(name):
+        raise InputError(f"'{name}' is not a usable gallery name: use letters, digits, '-', '_' or '.', "
+                         "up to 64 characters, starting with a letter or digit.")
+    return name
+
+
+def gallery_dir(galleries_root: Path, name: str) -> Path:
+    return Path(galleries_root) / check_gallery_name(name)
+
+
+def list_galleries(galleries_root: Path) -> list[str]:
+    root = Path(galleries_root)
+    return sorted(p.parent.name for p in root.glob("*/manifest.json")) if root.is_dir() else []
+
+
+def _open(folder: Path) -> "Gallery":
+    from .gallery import open_gallery
+
+    return open_gallery(folder)
+
+
+def gallery_info(folder: Path) -> GalleryInfo:
+    """What the gallery's manifest (its last committed state) says; reads JSON only, no faiss."""
+    manifest_file = Path(folder) / "manifest.json"
+    if not manifest_file.is_file():
+        return GalleryInfo(Path(folder).name, 0, None, "empty", [])
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    items = [{"id": i["id"], "name": i["name"], "caption": i.get("caption")} for i in manifest["items"]]
+    return GalleryInfo(Path(folder).name, len(items), manifest["model"], manifest["kind"] if items else "empty", items)
+
+
+def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
+    """Remove images by id (no model needed); unknown ids are an error, nothing changes."""
+    gallery = _open(folder)
+    wanted = [int(i) for i in ids]
+    if not wanted:
+        raise InputError("Give the id(s) of the image(s) to remove.")
+    with gallery.lock:
+        unknown = [i for i in wanted if i not in gallery.items]
+        if unknown:
+            raise InputError(f"Gallery '{gallery.name}' has no image with id {', '.join(map(str, unknown))}.")
+        _commit(gallery, lambda: gallery.remove(wanted))
+    return gallery_info(folder)
+
+
+def thumbnail_file(folder: Path, item_id: int) -> Path | None:
+    path = Path(folder) / "thumbs" / f"{int(item_id)}.jpg"
+    return path if path.is_file() else None
+
+
+def _commit(gallery: "Gallery", change: Callable[[], object]) -> object:
+    """Apply a change and save; on failure forget the in-memory state so the next use
+    reads the last good gallery from disk."""
+    from .gallery import forget_open_galleries
+
+    try:
+        result = change()
+        gallery.save()
+        return result
+    except BaseException:
+        forget_open_galleries()
+        raise
+
+
+# -- indexing --------------------------------------------------------------------------
+def add_files(
+    manager: ModelManager,
+    folder: Path,
+    files: Sequence[str | Path],
+    captions: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Add image files (or zips of images) to the gallery in `folder`. Stable entry point
+    for other tabs: `captions` maps a file path as given to a caption stored with it.
+    Duplicates (same bytes) are skipped; unreadable files are listed in `rejected`; if no
+    file is usable the call fails with their reasons and the gallery is untouched."""
+    captions = {str(k): v for k, v in (captions or {}).items()}
+    with tempfile.TemporaryDirectory(prefix="mms-index-") as scratch:
+        sources, rejected = _expand(files, Path(scratch), captions)
+        return _index(manager, folder, sources, rejected, progress)
+
+
+def add_folder(
+    manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None
+) -> IndexReport:
+    """Add every image under `server_folder`, which must lie inside the allowlisted `root`."""
+    files = folder_images(root, server_folder)
+    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress)
+
+
+def resolve_in_root(root: Path, requested: str) -> Path:
+    """`requested` (relative to root, or absolute) as a real folder inside `root`: no `..`,
+    and no symlink that leads outside."""
+    root = Path(root).expanduser().resolve()
+    requested = (requested or "").strip()
+    if not requested:
+        raise InputError(f"Give a folder inside {root}.")
+    if ".." in Path(requested).parts:
+        raise InputError("Folder paths may not contain '..'.")
+    candidate = Path(requested).expanduser()
+    real = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    if not real.is_relative_to(root):
+        raise InputError(f"'{requested}' is outside the folder the server may index ({root}).")
+    if not real.is_dir():
+        raise InputError(f"'{requested}' is not a folder inside {root}.")
+    return real
+
+
+def folder_images(root: Path, requested: str) -> list[Path]:
+    real_root = Path(root).expanduser().resolve()
+    folder = resolve_in_root(real_root, requested)
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                   and p.resolve().is_relative_to(real_root))  # a symlinked file may not escape either
+    if not files:
+        raise InputError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) in '{requested}'.")
+    return files
+
+
+def _expand(files: Sequence[str | Path], scratch: Path, captions: Mapping[str, str]) -> tuple[list[_Source], list[dict]]:
+    if not files:
+        raise InputError("Choose one or more images (or a .zip of images) to add.")
+    sources: list[_Source] = []
+    rejected: list[dict] = []
+    for given in files:
+        path = Path(given)
+        if path.suffix.lower() == ".zip":
+            try:
+                sources += _unzip(path, scratch / f"zip{len(sources)}")
+            except InputError as exc:
+                rejected.append({"name": path.name, "reason": str(exc)})
+        else:
+            sources.append(_Source(path.name, path, captions.get(str(given))))
+    return sources, rejected
+
+
+def _unzip(archive: Path, into: Path) -> list[_Source]:
+    """Image members of a zip, extracted under flat safe names (no path from the archive
+    is used as a path), within member-count and size limits checked before extraction."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [m for m in zf.infolist() if not m.is_dir()
+                       and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                       and not PurePosixPath(m.filename).name.startswith(".")]
+            if not members:
+                raise InputError(f"'{archive.name}' holds no images.")
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise InputError(f"'{archive.name}' holds {len(members)} images; up to {MAX_ZIP_MEMBERS} per zip.")
+            if sum(m.file_size for m in members) > MAX_ZIP_TOTAL_BYTES:
+                raise InputError(f"'{archive.name}' unpacks to more than {MAX_ZIP_TOTAL_BYTES >> 30} GB; refused.")
+            into.mkdir(parents=True)
+            sources = []
+            for number, member in enumerate(members):
+                name = PurePosixPath(member.filename).name
+                if member.file_size > MAX_BYTES:
+                    continue  # load_image would refuse it anyway; don't unpack it
+                target = into / f"{number:05d}{PurePosixPath(name).suffix.lower()}"
+                with zf.open(member) as src, open(target, "wb") as dst:
+                    dst.write(src.read(MAX_BYTES + 1))
+                sources.append(_Source(name, target))
+            return sources
+    except zipfile.BadZipFile:
+        raise InputError(f"'{archive.name}' is not a valid zip file.") from None
+
+
+def _thumbnail_jpeg(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
+           progress: Progress | None) -> IndexReport:
+    from .gallery import NewItem
+
+    started = time.perf_counter()
+    progress = progress or (lambda fraction, desc: None)
+    gallery = _open(folder)
+    seen: set[str] = set()
+    skipped = 0
+    batch: list[tuple[_Source, str, Image.Image]] = []
+    vectors: list[np.ndarray] = []
+    items: list[NewItem] = []
+    model_name = gallery.model
+    with ExitStack() as stack:
+        clip = None
+
+        def embed_batch() -> None:
+            nonlocal clip, model_name
+            if clip is None:  # first usable image: only now is the model worth loading
+                progress(len(items) / max(1, len(sources)), "Loading the CLIP model")
+                clip = stack.enter_context(manager.use(CLIP_KEY))
+                gallery.check_model(clip.name, clip.dim)
+                model_name = clip.name
+            vectors.append(clip.embed_images([image for _, _, image in batch]))
+            items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption) for s, sha, image in batch)
+            batch.clear()
+
+        for number, source in enumerate(sources):
+            progress(number / len(sources), f"Reading {source.name} ({number + 1}/{len(sources)})")
+            try:
+                sha = sha256_file(source.file)
+            except OSError:
+                rejected.append({"name": source.name, "reason": f"'{source.name}' could not be read."})
+                continue
+            if sha in seen or gallery.has_hash(sha):
+                skipped += 1
+                continue
+            try:
+                image = load_image(source.file)
+            except InputError as exc:
+                rejected.append({"name": source.name, "reason": str(exc)})
+                continue
+            seen.add(sha)
+            batch.append((source, sha, image))
+            if len(batch) == BATCH_SIZE:
+                embed_batch()
+        if batch:
+            embed_batch()
+    if not items and rejected and not skipped:
+        raise InputError("No image was added: " + " ".join(r["reason"] for r in rejected))
+    ids: list[int] = []
+    if items:
+        progress(1.0, "Saving the index")
+        with gallery.lock:
+            fresh = [n for n, item in enumerate(items) if not gallery.has_hash(item.sha256)]  # raced duplicates
+            skipped += len(items) - len(fresh)
+            if fresh:
+                matrix = np.concatenate(vectors)[fresh]
+                ids = _commit(gallery, lambda: gallery.add(matrix, [items[n] for n in fresh], model_name))
+    return IndexReport(added=len(ids), skipped=skipped, total=len(gallery), gallery=gallery.name,
+                       model=gallery.model or model_name, rejected=rejected, ids=ids,
+                       seconds=round(time.perf_counter() - started, 3))
+
+
+# -- queries ---------------------------------------------------------------------------
+def check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, float)) or int(k) != k or not 1 <= k <= MAX_K:
+        raise InputError(f"k (the number of results) must be a whole number from 1 to {MAX_K}; got {k!r}.")
+    return int(k)
+
+
+def compose_query(image_vector: np.ndarray | None, text_vector: np.ndarray | None, text_weight: float = 1.0) -> np.ndarray:
+    """The query vector: image, text, or the image vector plus the weighted text vector
+    (an edit: 'this photo, but at night'), renormalised onto the unit sphere."""
+    if image_vector is None and text_vector is None:
+        raise InputError("Type a text query, upload a query image, or both.")
+    if image_vector is None:
+        vector = np.asarray(text_vector, np.float32)
+    elif text_vector is None:
+        vector = np.asarray(image_vector, np.float32)
+    else:
+        vector = np.asarray(image_vector, np.float32) + float(text_weight) * np.asarray(text_vector, np.float32)
+    norm = float(np.linalg.norm(vector))
+    if norm < 1e-8:
+        raise InputError("The text and image cancel each other out at this weight; change the text weight.")
+    return vector / norm
+
+
+def search(
+    manager: ModelManager,
+    folder: Path,
+    query: str = "",
+    image_file: str | Path | None = None,
+    k: int = 8,
+    text_weight: float = 1.0,
+) -> SearchResult:
+    k = check_k(k)
+    query = (query or "").strip()
+    if not query and not image_file:
+        raise InputError("Type a text query, upload a query image, or both.")
+    if not 0 <= text_weight <= 10:
+        raise InputError(f"The text weight must be between 0 and 10; got {text_weight}.")
+    image = load_image(image_file) if image_file else None
+    gallery = _open(folder)
+    if not len(gallery):
+        raise InputError(f"Gallery '{gallery.name}' is empty: add images to it first (or load the sample gallery).")
+    started = time.perf_counter()
+    with manager.use(CLIP_KEY) as clip:
+        gallery.check_model(clip.name, clip.dim)
+        image_vector = clip.embed_images([image])[0] if image is not None else None
+        text_vector = clip.embed_texts([query])[0] if query else None
+        model_name = clip.name
+    vector = compose_query(image_vector, text_vector, text_weight)
+    encoded = time.perf_counter()
+    with gallery.lock:
+        hits = gallery.search(vector, k)
+    mode = "image+text" if image is not None and query else ("image" if image is not None else "text")
+    timing = {"encode_ms": round((encoded - started) * 1e3, 2), "search_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
+    return SearchResult([asdict(hit) for hit in hits], model_name, gallery.name, mode, timing)
+
+
+def parse_labels(labels: str) -> list[str]:
+    parsed = list(dict.fromkeys(part.strip() for part in (labels or "").split(",") if part.strip()))
+    if len(parsed) < 2:
+        raise InputError("Give at least two comma-separated labels, e.g. 'cat, dog, rocket'.")
+    if len(parsed) > MAX_LABELS:
+        raise InputError(f"Up to {MAX_LABELS} labels at a time; got {len(parsed)}.")
+    return parsed
+
+
+def parse_templates(templates: str | Sequence[str] | None) -> list[str]:
+    """Prompt templates, one per line, each with a '{}' where the label goes; empty -> defaults."""
+    if isinstance(templates, str):
+        templates = templates.splitlines()
+    parsed = [t.strip() for t in (templates or ()) if t.strip()] or list(DEFAULT_TEMPLATES)
+    bad = [t for t in parsed if t.count("{}") != 1]
+    if bad:
+        raise InputError(f"Each prompt template needs exactly one '{{}}' for the label: {bad[0]!r}.")
+    return parsed
+
+
+def classify(manager: ModelManager, image_file: str | Path, labels: str,
+             templates: str | Sequence[str] | None = None) -> ClassifyResult:
+    """Zero-shot: softmax over the image's similarity to each label's prompt-ensembled text vector."""
+    names = parse_labels(labels)
+    prompts = parse_templates(templates)
+    image = load_image(image_file)
+    with manager.use(CLIP_KEY) as clip:
+        image_vector = clip.embed_images([image])[0]
+        text = clip.embed_texts([t.format(name) for name in names for t in prompts])
+        scale, model_name = clip.logit_scale, clip.name
+    label_vectors = text.reshape(len(names), len(prompts), -1).mean(axis=1)
+    label_vectors /= np.linalg.norm(label_vectors, axis=1, keepdims=True)
+    logits = scale * (label_vectors @ image_vector)
+    probabilities = np.exp(logits - logits.max())
+    probabilities /= probabilities.sum()
+    order = np.argsort(-probabilities)
+    return ClassifyResult({names[i]: round(float(probabilities[i]), 6) for i in order}, model_name, prompts)
+
+
+# -- weights ---------------------------------------------------------------------------
+def clip_weights_problem(manager: ModelManager) -> str | None:
+    """Why the CLIP weights cannot load here, decided cheaply (no torch, no open_clip),
+    or None when they are local, cached or downloadable. The exact error comes on use."""
+    spec = manager.spec(CLIP_KEY)
+    source = spec.source
+    _, _, pretrained = source.partition(":")
+    if Path(source).expanduser().exists():
+        return None
+    if pretrained.startswith(("/", "~", ".")):
+        checkpoint = Path(pretrained).expanduser()
+        if checkpoint.is_file():
+            return None
+        return f"**No CLIP weights:** the checkpoint `{checkpoint}` set for `{spec.key}` does not exist. How to fix: {spec.how_to_get}"
+    if not hub_offline(manager.config.offline):
+        return None  # downloaded on first use
+    if source.startswith("hf-hub:") and hub_cached(source.removeprefix("hf-hub:")):
+        return None
+    if not source.startswith("hf-hub:") and _some_clip_in_hub_cache():
+        return None
+    return (f"**No CLIP weights on this machine:** `{spec.key}` uses `{source}`, which is not in the local "
+            f"Hugging Face cache, and the app is offline, so indexing, search and classification cannot run. "
+            f"How to fix: {spec.how_to_get}")
+
+
+def _some_clip_in_hub_cache() -> bool:
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+    except ImportError:
+        return False
+    return any("clip" in p.name.lower() for p in Path(HF_HUB_CACHE).glob("models--*"))

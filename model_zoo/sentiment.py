@@ -1,0 +1,550 @@
+"""Sentiment service: encoders per modality (with an embedding cache keyed by content
+hash), the store of saved heads (shipped + trained in the browser), prediction, and
+training a head on a user's dataset.
+
+Modalities a head may use:
+  text     MiniLM sentence embedding (frozen, or through the head's tuned top layers)
+  lexicon  VADER's (neg, neu, pos, compound) of the same text: a second text view
+  image    CLIP image embedding (where CLIP weights exist)
+  audio    the transcript of the clip through MiniLM (model_zoo.speech.transcript_of)
+A head without an audio modality reads a clip's transcript as (more) text. Whatever a
+head uses but an input lacks is masked, so text alone works on any head.
+"""
+from __future__ import annotations
+
+import hashlib
+import queue
+import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from . import training
+from .audio import decode_audio
+from .datasets import Dataset
+from .errors import InputError, StudioError, WeightsUnavailable
+from .images import load_image
+
+SHIPPED_HEADS = Path(__file__).resolve().parent.parent / "assets" / "heads"
+DEFAULT_HEAD = "default"
+LEXICON_DIM = 4
+_HEAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
+
+
+# -- results ---------------------------------------------------------------------------
+@dataclass
+class SentimentResult:
+    label: str
+    scores: dict[str, float]
+    modalities: list[str]  # the ones that took part in this prediction
+    contributions: dict[str, float]  # modality -> share of the decision
+    head: str
+    notes: list[str] = field(default_factory=list)  # truncation, ignored inputs, ...
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class HeadInfo:
+    name: str
+    labels: list[str]
+    fusion: str
+    modalities: list[str]
+    origin: str  # shipped | trained
+    accuracy: float | None
+    created: str
+    accuracy_sign: float | None = None  # shipped head: every non-zero rating, not only clear-cut ones
+
+    def summary(self) -> str:
+        acc = ""
+        if self.accuracy is not None:
+            acc = f", test accuracy {self.accuracy:.3f}"
+        if self.accuracy_sign is not None:
+            acc += f" on clear-cut sentences (|mean rating| >= 1), {self.accuracy_sign:.3f} on all of them"
+        return f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} -> {'/'.join(self.labels)}{acc}"
+
+
+# -- embedding cache -------------------------------------------------------------------
+class EmbeddingCache:
+    """In-memory LRU of embeddings keyed by (encoder namespace, content hash), so epochs
+    and repeated inputs never re-encode."""
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(namespace: str, content: bytes) -> str:
+        return namespace + ":" + hashlib.sha256(content).hexdigest()
+
+    def get_or_compute(self, keys: Sequence[str], compute: Callable[[list[int]], np.ndarray]) -> np.ndarray:
+        """Rows for `keys`; `compute(missing positions)` encodes only the misses."""
+        with self._lock:
+            found = [self._items.get(k) for k in keys]
+            for k, v in zip(keys, found):
+                if v is not None:
+                    self._items.move_to_end(k)
+        missing = [i for i, v in enumerate(found) if v is None]
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = compute(missing)
+            with self._lock:
+                for i, row in zip(missing, fresh):
+                    found[i] = row
+                    self._items[keys[i]] = row
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+        return np.stack(found).astype(np.float32) if found else np.zeros((0, 0), np.float32)
+
+
+def _file_bytes(path: Path | str) -> bytes:
+    return Path(path).read_bytes()
+
+
+# -- heads -----------------------------------------------------------------------------
+class HeadStore:
+    """Saved heads: the shipped ones (assets/heads) and those trained here (data dir).
+    Listing reads the folders every time, so a head trained a moment ago is there."""
+
+    def __init__(self, trained_root: Path, shipped_root: Path | None = None) -> None:
+        self.trained_root = Path(trained_root)
+        self.shipped_root = Path(shipped_root or SHIPPED_HEADS)
+        self._loaded: dict[str, tuple[tuple, dict, object]] = {}
+        self._lock = threading.Lock()
+
+    def _folders(self) -> dict[str, tuple[Path, str]]:
+        found: dict[str, tuple[Path, str]] = {}
+        for root, origin in ((self.trained_root, "trained"), (self.shipped_root, "shipped")):
+            if root.is_dir():
+                for folder in sorted(root.iterdir()):
+                    if (folder / training.HEAD_CARD).is_file() and not folder.name.startswith("."):
+                        found.setdefault(folder.name, (folder, origin))
+        return found
+
+    def names(self) -> list[str]:
+        names = sorted(self._folders())
+        return sorted(names, key=lambda n: n != DEFAULT_HEAD)  # default first
+
+    def folder(self, name: str) -> tuple[Path, str]:
+        folders = self._folders()
+        if name not in folders:
+            known = ", ".join(sorted(folders)) or "none"
+            raise InputError(f"There is no head called '{name}' (available: {known}).")
+        return folders[name]
+
+    def card(self, name: str) -> dict:
+        import json
+
+        folder, _ = self.folder(name)
+        return json.loads((folder / training.HEAD_CARD).read_text())
+
+    def info(self, name: str) -> HeadInfo:
+        card = self.card(name)
+        _, origin = self.folder(name)
+        metrics = card.get("metrics") or {}
+        return HeadInfo(name=name, labels=card["labels"], fusion=card["fusion"], modalities=list(card["modalities"]),
+                        origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
+                        accuracy_sign=metrics.get("accuracy_sign"))
+
+    def load(self, name: str, encoder=None) -> tuple[dict, object]:
+        """(card, SentimentModel), cached until the head's files change on disk."""
+        from .heads import load_head
+
+        folder, _ = self.folder(name)
+        stamp = (str(folder), (folder / training.HEAD_WEIGHTS).stat().st_mtime_ns)
+        with self._lock:
+            cached = self._loaded.get(name)
+            if cached and cached[0] == stamp:
+                return cached[1], cached[2]
+            card, model = load_head(folder, encoder)
+            self._loaded[name] = (stamp, card, model)
+            return card, model
+
+    def check_new_name(self, name: str) -> str:
+        name = (name or "").strip()
+        if not _HEAD_NAME.match(name):
+            raise InputError("A head name is 1-48 letters, digits, '-', '_' or '.', starting with a letter or digit.")
+        folders = self._folders()
+        if name in folders and folders[name][1] == "shipped":
+            raise InputError(f"'{name}' is a head shipped with the app; choose another name.")
+        return name
+
+
+# -- the service -----------------------------------------------------------------------
+class SentimentService:
+    def __init__(self, manager, store: HeadStore, max_chars: int = 20_000,
+                 cache: EmbeddingCache | None = None, int8: bool = False) -> None:
+        self.manager = manager
+        self.store = store
+        self.max_chars = max_chars
+        self.cache = cache or EmbeddingCache()
+        self.int8 = int8  # int8 dynamic quantisation of the text encoder, CPU only
+        self._int8_tops: dict[str, object] = {}
+
+    # inputs ---------------------------------------------------------------------------
+    def clean_text(self, text: str | None, notes: list[str]) -> str:
+        text = (text or "").strip()
+        if len(text) > self.max_chars:
+            notes.append(f"The text was {len(text):,} characters; only the first {self.max_chars:,} were read.")
+            text = text[: self.max_chars]
+        return text
+
+    def predict(self, text: str | None, image: str | None = None, audio: str | None = None,
+                head: str = DEFAULT_HEAD) -> SentimentResult:
+        """One input (any of text, image path, audio path) through a saved head."""
+        notes: list[str] = []
+        text = self.clean_text(text, notes)
+        head = head or DEFAULT_HEAD
+        info = self.store.info(head)  # unknown head: error before any work
+        # Validate every input before a model loads: a bad file gets its own error.
+        picture = load_image(image) if image else None
+        if audio:
+            decode_audio(audio)
+        if not text and picture is None and not audio:
+            raise InputError("Please enter some text (or add an image or a voice clip).")
+        features: dict[str, np.ndarray] = {}
+        if audio:
+            text = self._add_audio(audio, text, info, features, notes)
+        if picture is not None:
+            self._add_image(picture, image, head, info, features, notes)
+        if not text and not features:
+            raise InputError("Nothing this head can read was given: " + " ".join(notes))
+        [result] = self._run_head(head, [text] if text else [None], [features], notes)
+        return result
+
+    def _add_audio(self, audio: str, text: str, info: HeadInfo, features: dict, notes: list[str]) -> str:
+        """A head with an audio modality gets the transcript's embedding; any other head
+        reads the transcript as more text. Returns the (possibly extended) text."""
+        try:
+            transcript = self.transcript(audio)
+        except StudioError as exc:  # no speech service or no Whisper weights: say so, go on
+            if isinstance(exc, InputError):
+                raise
+            notes.append(f"The voice clip was left out: {exc}")
+            return text
+        if not transcript:
+            notes.append("No speech was recognised in the clip.")
+        elif "audio" in info.modalities:
+            features["audio"] = self._text_embeddings([transcript], None, frozen=True)
+            notes.append(f"Transcript of the clip: \"{transcript[:200]}\"")
+        else:
+            notes.append(f"Transcript of the clip, read as text: \"{transcript[:200]}\"")
+            return f"{text} {transcript}".strip()
+        return text
+
+    def _add_image(self, picture, image: str, head: str, info: HeadInfo, features: dict, notes: list[str]) -> None:
+        if "image" not in info.modalities:
+            notes.append(f"The head '{head}' does not read images (it uses {', '.join(info.modalities)}); "
+                         "the image was left out.")
+            return
+        try:
+            features["image"] = self.image_embeddings([picture], [_file_bytes(image)])
+        except WeightsUnavailable as exc:
+            notes.append(f"The image was left out: {exc}")
+
+    def predict_texts(self, texts: Sequence[str], head: str = DEFAULT_HEAD,
+                      progress: Callable[[float], None] | None = None) -> list[SentimentResult]:
+        """Batch mode: one result per text (empty texts are an error naming the row)."""
+        notes: list[list[str]] = [[] for _ in texts]
+        cleaned = [self.clean_text(t, n) for t, n in zip(texts, notes)]
+        for row, text in enumerate(cleaned, start=1):
+            if not text:
+                raise InputError(f"Row {row}: the text is empty.")
+        self.store.info(head)
+        results: list[SentimentResult] = []
+        step = 256
+        for start in range(0, len(cleaned), step):
+            chunk = cleaned[start : start + step]
+            results += self._run_head(head, chunk, [{} for _ in chunk], None, notes[start : start + step])
+            if progress:
+                progress(min(1.0, (start + step) / len(cleaned)))
+        return results
+
+    # encoders -------------------------------------------------------------------------
+    def transcript(self, audio: str) -> str:
+        try:
+            from .speech import transcript_of
+        except ImportError:
+            raise StudioError("Voice clips need the speech service (model_zoo.speech), which is not part of "
+                              "this build; leave the audio out or type what was said.") from None
+        return transcript_of(self.manager, audio).strip()
+
+    def _text_embeddings(self, texts: list[str], model, frozen: bool = False, card: dict | None = None) -> np.ndarray:
+        tuned = not frozen and model is not None and len(model.text_top) > 0
+        int8 = self.int8 and self.manager.device == "cpu"
+        namespace = (f"text:{card['weights_sha256'][:16]}" if tuned else "text:minilm") + (":int8" if int8 else "")
+        max_length = (card or {}).get("encoders", {}).get("text", {}).get("max_length") if tuned else None
+        keys = [self.cache.key(namespace, t.encode("utf-8")) for t in texts]
+
+        def compute(missing: list[int]) -> np.ndarray:
+            top = self._top_layers(model, card, int8) if tuned else None
+            with self.manager.use("minilm") as encoder:
+                return encoder.embed_texts([texts[i] for i in missing], top_layers=top, max_length=max_length,
+                                           int8=int8)
+
+        return self.cache.get_or_compute(keys, compute)
+
+    def _top_layers(self, model, card: dict, int8: bool):
+        """The head's tuned layers, int8-quantised once per head version when asked."""
+        if not int8:
+            return model.text_top
+        from .backends.text_encoder import quantize_int8
+
+        key = card["weights_sha256"]
+        if key not in self._int8_tops:
+            self._int8_tops[key] = quantize_int8(model.text_top)
+        return self._int8_tops[key]
+
+    def image_embeddings(self, images: list, contents: list[bytes]) -> np.ndarray:
+        keys = [self.cache.key("image:" + self.manager.spec("clip").source, c) for c in contents]
+
+        def compute(missing: list[int]) -> np.ndarray:
+            with self.manager.use("clip") as clip:
+                return clip.embed_images([images[i] for i in missing])
+
+        return self.cache.get_or_compute(keys, compute)
+
+    def _run_head(self, head: str, texts: list[str | None], extra: list[dict[str, np.ndarray]],
+                  shared_notes: list[str] | None, per_row_notes: list[list[str]] | None = None) -> list[SentimentResult]:
+        import torch
+
+        from .heads import lexicon_scores
+
+        card, model = self._load(head)
+        names = list(card["modalities"])
+        n = len(texts)
+        batch: dict[str, torch.Tensor] = {}
+        mask = torch.zeros(n, len(names), dtype=torch.bool)
+        with_text = [i for i, t in enumerate(texts) if t]
+        for j, modality in enumerate(names):
+            dim = int(card["modalities"][modality])
+            values = torch.zeros(n, dim)
+            if modality in ("text", "lexicon") and with_text:
+                sentences = [texts[i] for i in with_text]
+                rows = (self._text_embeddings(sentences, model, card=card) if modality == "text"
+                        else lexicon_scores(sentences))
+                values[with_text] = torch.from_numpy(rows)
+                mask[with_text, j] = True
+            for i, feats in enumerate(extra):
+                if modality in feats:
+                    values[i] = torch.from_numpy(feats[modality][0])
+                    mask[i, j] = True
+            batch[modality] = values
+        probs, weights = model.fusion.explain(batch, mask)
+        results = []
+        for i in range(n):
+            p = probs[i].tolist()
+            label = card["labels"][int(np.argmax(p))]
+            used = [m for j, m in enumerate(names) if mask[i, j]]
+            notes = list(shared_notes or []) + (per_row_notes[i] if per_row_notes else [])
+            results.append(SentimentResult(
+                label=label, scores={l: round(float(v), 4) for l, v in zip(card["labels"], p)}, modalities=used,
+                contributions={m: round(float(weights[i, j]), 4) for j, m in enumerate(names) if mask[i, j]},
+                head=head, notes=notes))
+        return results
+
+    def _load(self, head: str):
+        card = self.store.card(head)
+        if int(card.get("text_top_layers", 0)):
+            with self.manager.use("minilm") as encoder:
+                return self.store.load(head, encoder)
+        return self.store.load(head)
+
+    # training -------------------------------------------------------------------------
+    def dataset_features(self, data: Dataset) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, dict]]:
+        """(features by modality (n, d), mask (n, M), encoder descriptions) for a dataset.
+        Media are all decoded (and errors reported by row) before any model loads."""
+        from .heads import lexicon_scores
+
+        n = len(data)
+        pictures: list = [None] * n
+        for row, image in enumerate(data.images):
+            if image is not None:
+                pictures[row] = _row_error(row, "image", load_image, image)
+        for row, audio in enumerate(data.audios):
+            if audio is not None:
+                _row_error(row, "audio", decode_audio, audio)
+        features: dict[str, np.ndarray] = {}
+        masks: list[np.ndarray] = []
+        encoders: dict[str, dict] = {}
+
+        def fill(rows: list[int], values: np.ndarray, dim: int) -> np.ndarray:
+            full = np.zeros((n, dim), np.float32)
+            full[rows] = values
+            return full
+
+        if "text" in data.modalities:
+            rows = [i for i, t in enumerate(data.texts) if t]
+            sentences = [self.clean_text(data.texts[i], []) for i in rows]
+            emb = self._text_embeddings(sentences, None, frozen=True)
+            features["text"] = fill(rows, emb, emb.shape[1])
+            features["lexicon"] = fill(rows, lexicon_scores(sentences), LEXICON_DIM)
+            present = np.zeros(n, bool)
+            present[rows] = True
+            masks += [present, present]
+            encoders["text"] = {"model": "minilm", "source": self.manager.spec("minilm").source, "dim": emb.shape[1]}
+            encoders["lexicon"] = {"model": "vaderSentiment==3.3.2", "dim": LEXICON_DIM}
+        if "image" in data.modalities:
+            rows = [i for i, p in enumerate(pictures) if p is not None]
+            emb = self.image_embeddings([pictures[i] for i in rows], [_file_bytes(data.images[i]) for i in rows])
+            features["image"] = fill(rows, emb, emb.shape[1])
+            masks.append(np.isin(np.arange(n), rows))
+            encoders["image"] = {"model": "clip", "source": self.manager.spec("clip").source, "dim": emb.shape[1]}
+        if "audio" in data.modalities:
+            rows = [i for i, a in enumerate(data.audios) if a is not None]
+            transcripts = [self.transcript(str(data.audios[i])) or "" for i in rows]
+            rows = [i for i, t in zip(rows, transcripts) if t]  # silence: the modality is absent
+            if not rows:
+                raise InputError("No speech was recognised in any of the dataset's audio clips.")
+            emb = self._text_embeddings([t for t in transcripts if t], None, frozen=True)
+            features["audio"] = fill(rows, emb, emb.shape[1])
+            masks.append(np.isin(np.arange(n), rows))
+            encoders["audio"] = {"model": "speech transcript -> minilm", "dim": emb.shape[1]}
+        return features, np.stack(masks, axis=1), encoders
+
+    def train(self, data: Dataset, name: str, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
+              hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5
+              ) -> Iterator["TrainUpdate"]:
+        """Train a head on a dataset and save it; yields TrainUpdate as it goes (the
+        last one carries the report). Nothing is written unless training finishes."""
+        import torch
+
+        from .fusion import HeadConfig
+        from .heads import SentimentModel
+
+        if fusion not in training.FUSIONS:
+            raise InputError(f"Unknown fusion '{fusion}'; choose one of {', '.join(training.FUSIONS)}.")
+        if not 1 <= int(epochs) <= 500:
+            raise InputError("Epochs must be between 1 and 500.")
+        name = self.store.check_new_name(name)
+        if len(data) < 10:
+            raise InputError(f"'{data.name}' has {len(data)} rows; at least 10 are needed to train and test a head.")
+        started = time.perf_counter()
+        yield TrainUpdate("Encoding the dataset", 0.0)
+        features, mask, encoders = self.dataset_features(data)
+        y = np.array(data.y)
+        train_rows, val_rows, test_rows = training.stratified_split(y, [0.15, 0.15], int(seed))  # 70/15/15
+        cfg = HeadConfig(modalities={m: int(v.shape[1]) for m, v in features.items()}, labels=data.label_names,
+                         fusion=fusion, hidden=int(hidden), dropout=0.1)
+        model = SentimentModel(cfg)
+        feats_t = {m: torch.from_numpy(v) for m, v in features.items()}
+        mask_t = torch.from_numpy(mask)
+
+        class Trainable(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = model
+
+            def forward(self, batch):
+                return self.inner.fusion(batch["features"], batch["mask"])
+
+        def collate(idx: np.ndarray):
+            idx_t = torch.as_tensor(idx)
+            return {"features": {m: v[idx_t] for m, v in feats_t.items()}, "mask": mask_t[idx_t]}, torch.as_tensor(y[idx])
+
+        train_cfg = training.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed),
+                                         patience=int(patience))
+        history: list[training.EpochLog] = []
+        yield TrainUpdate("Training", 0.05, history=list(history))
+        # fit() reports through callbacks; run it on a thread so this generator can yield
+        # each epoch to the browser as it ends.
+        updates: queue.Queue = queue.Queue()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                outcome["fit"] = training.fit(Trainable(), train_rows, val_rows, y, collate, train_cfg,
+                                              on_epoch=lambda log: updates.put(log))
+            except BaseException as exc:  # reaches the caller below
+                outcome["error"] = exc
+            finally:
+                updates.put(None)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        while (log := updates.get()) is not None:
+            history.append(log)
+            yield TrainUpdate(f"Epoch {log.epoch}/{epochs}", 0.05 + 0.9 * log.epoch / int(epochs), history=list(history))
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        fit_result = outcome["fit"]
+        test_probs = training.predict_probs(Trainable(), test_rows, collate)
+        metrics = training.evaluate(y[test_rows], test_probs, data.label_names)
+        card = training.Card(
+            name=name, labels=data.label_names, fusion=fusion, modalities=dict(cfg.modalities), encoders=encoders,
+            hidden=cfg.hidden, dropout=cfg.dropout, metrics=asdict(metrics),
+            data={"source": data.name, "sha256": data.sha256, "rows": len(data),
+                  "sizes": {"train": len(train_rows), "val": len(val_rows), "test": len(test_rows)}},
+            training={"config": asdict(train_cfg), "best_epoch": fit_result.best_epoch,
+                      "best_val_f1": fit_result.best_val_f1, "stopped_early": fit_result.stopped_early,
+                      "history": [asdict(h) for h in history], "seconds": time.perf_counter() - started},
+        )
+        training.save_head(self.store.trained_root / name, model.tensors(), card.to_dict())
+        report = TrainReport(head=name, metrics=asdict(metrics), best_epoch=fit_result.best_epoch,
+                             epochs_run=len(history), history=[asdict(h) for h in history],
+                             sizes=card.data["sizes"], seconds=round(time.perf_counter() - started, 2))
+        yield TrainUpdate("Saved", 1.0, history=list(history), report=report)
+
+
+@dataclass
+class TrainReport:
+    head: str
+    metrics: dict  # accuracy, precision, recall, f1 (macro), per_class, confusion, labels, roc_auc
+    best_epoch: int
+    epochs_run: int
+    history: list[dict]
+    sizes: dict[str, int]
+    seconds: float
+
+
+@dataclass
+class TrainUpdate:
+    stage: str
+    fraction: float
+    history: list = field(default_factory=list)
+    report: TrainReport | None = None
+
+
+def _row_error(row: int, column: str, fn, *args):
+    try:
+        return fn(*args)
+    except InputError as exc:
+        raise InputError(f"Row {row + 1}, column '{column}': {exc}") from None
+
+
+_services: dict[int, SentimentService] = {}
+
+
+def service_for(manager, trained_root: Path, max_chars: int = 20_000, int8: bool = False) -> SentimentService:
+    """One service (and embedding cache) per manager."""
+    key = id(manager)
+    if key not in _services:
+        _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars, int8=int8)
+    return _services[key]
+
+
+def unavailable_modalities(manager) -> dict[str, str]:
+    """Cheap (no model load) check of what the optional modalities need: modality ->
+    the reason it is unavailable. Used for the banner a tab shows at build time."""
+    import importlib.util
+
+    from .weights import locate
+
+    missing: dict[str, str] = {}
+    try:
+        locate(manager.spec("clip"), manager.config.cache_dir, manager.config.offline)
+    except WeightsUnavailable as exc:
+        missing["image"] = str(exc)
+    if importlib.util.find_spec("model_zoo.speech") is None:
+        missing["audio"] = "voice clips need the speech service (model_zoo.speech), which is not in this build."
+    return missing

@@ -1,0 +1,291 @@
+"""Training a head: splits, the fit loop (accelerate, AdamW, class weights, early
+stopping on validation macro-F1), metrics (scikit-learn) and checkpoints
+(safetensors + a JSON card, written atomically; never pickle).
+
+The loop is model-agnostic: a model maps a batch of inputs to logits, and a `collate`
+callable turns a list of row indices into (inputs, labels). The Training tab uses it
+over cached frozen embeddings; scripts/train_default_head.py also tunes the text
+encoder's top layers with it. Runs unchanged under `accelerate launch` (multi-GPU).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import storage
+from .errors import InputError
+
+FUSIONS = ("early", "late", "gated", "attention")  # see model_zoo.fusion
+HEAD_WEIGHTS = "head.safetensors"
+HEAD_CARD = "card.json"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 2e-3  # the fusion head
+    encoder_lr: float = 3e-5  # tuned encoder layers, if any
+    weight_decay: float = 0.01
+    patience: int = 5  # epochs without a better validation macro-F1 before stopping
+    seed: int = 0
+    class_weights: bool = True
+    warmup_fraction: float = 0.06
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    val_f1: float
+    val_accuracy: float
+    seconds: float
+
+
+@dataclass
+class Metrics:
+    accuracy: float
+    precision: float  # macro
+    recall: float  # macro
+    f1: float  # macro
+    n: int
+    per_class: dict[str, dict[str, float]]
+    confusion: list[list[int]]
+    labels: list[str]
+    roc_auc: float | None = None  # binary tasks only
+
+
+@dataclass
+class FitResult:
+    history: list[EpochLog]
+    best_epoch: int
+    best_val_f1: float
+    stopped_early: bool
+
+
+# -- data splits ---------------------------------------------------------------------
+def stratified_split(y: Sequence[int], fractions: Sequence[float], seed: int) -> list[np.ndarray]:
+    """Index arrays for train + one per fraction (e.g. val, test), stratified by label.
+    Every class with enough rows appears in every part."""
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    rest = np.arange(len(y))
+    parts: list[np.ndarray] = []
+    remaining = 1.0
+    for fraction in fractions:
+        share = fraction / remaining
+        n_take = max(int(round(share * len(rest))), len(np.unique(y[rest])))
+        counts = np.bincount(y[rest])
+        stratify = y[rest] if counts[counts > 0].min() >= 2 and n_take < len(rest) else None
+        rest, taken = train_test_split(rest, test_size=n_take, random_state=seed, stratify=stratify)
+        parts.append(np.sort(taken))
+        remaining -= fraction
+    return [np.sort(rest), *parts]
+
+
+def class_weights(y: Sequence[int], n_classes: int) -> np.ndarray:
+    """Inverse-frequency weights ("balanced"), so a rare class counts as much as a common one."""
+    counts = np.bincount(np.asarray(y), minlength=n_classes).astype(np.float64)
+    return (counts.sum() / (n_classes * np.maximum(counts, 1))).astype(np.float32)
+
+
+# -- metrics ---------------------------------------------------------------------------
+def evaluate(y_true: Sequence[int], probs: np.ndarray, labels: list[str]) -> Metrics:
+    from sklearn import metrics as skm
+
+    y_true = np.asarray(y_true)
+    y_pred = probs.argmax(1)
+    ids = list(range(len(labels)))
+    p, r, f, _ = skm.precision_recall_fscore_support(y_true, y_pred, labels=ids, average="macro", zero_division=0)
+    report = skm.classification_report(y_true, y_pred, labels=ids, target_names=labels, output_dict=True,
+                                       zero_division=0)
+    per_class = {name: {k: float(v) for k, v in report[name].items()} for name in labels}
+    auc = None
+    if len(labels) == 2 and len(np.unique(y_true)) == 2:
+        auc = float(skm.roc_auc_score(y_true, probs[:, 1]))
+    return Metrics(
+        accuracy=float(skm.accuracy_score(y_true, y_pred)), precision=float(p), recall=float(r), f1=float(f),
+        n=int(len(y_true)), per_class=per_class,
+        confusion=skm.confusion_matrix(y_true, y_pred, labels=ids).tolist(), labels=list(labels), roc_auc=auc,
+    )
+
+
+# -- the loop --------------------------------------------------------------------------
+def random_batches(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    order = rng.permutation(rows)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def length_bucketed_batches(lengths: np.ndarray, pool: int = 50) -> Callable:
+    """Batches of similar length (little padding) in random order: shuffle, sort within
+    pools of `pool` batches by length, cut, shuffle the batches."""
+
+    def make(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+        order = rng.permutation(rows)
+        batches = []
+        for start in range(0, len(order), batch_size * pool):
+            chunk = order[start : start + batch_size * pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    return make
+
+
+Collate = Callable[[np.ndarray], tuple[Any, Any]]
+
+
+def predict_probs(model, rows: np.ndarray, collate: Collate, batch_size: int = 256) -> np.ndarray:
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(rows), batch_size):
+            inputs, _ = collate(rows[start : start + batch_size])
+            out.append(torch.softmax(model(inputs).float(), -1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def fit(
+    model,
+    train_rows: np.ndarray,
+    val_rows: np.ndarray,
+    y: np.ndarray,
+    collate: Collate,
+    cfg: TrainConfig,
+    param_groups: list[dict] | None = None,
+    on_epoch: Callable[[EpochLog], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    make_batches: Callable[[np.ndarray, int, np.random.Generator], list[np.ndarray]] | None = None,
+) -> FitResult:
+    """Train `model` in place with AdamW and a linear warm-up/decay schedule; keep the
+    weights of the epoch with the best validation macro-F1 (early stopping)."""
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from sklearn.metrics import f1_score
+
+    set_seed(cfg.seed)
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    n_classes = int(y.max()) + 1
+    weight = torch.tensor(class_weights(y[train_rows], n_classes)) if cfg.class_weights else None
+    groups = param_groups or [{"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    total = max(1, steps_per_epoch * cfg.epochs)
+    warmup = int(cfg.warmup_fraction * total)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / max(1, warmup), max(0.0, (total - s) / max(1, total - warmup)))
+    )
+    model, optimizer, schedule = accelerator.prepare(model, optimizer, schedule)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight.to(accelerator.device) if weight is not None else None)
+    rng = np.random.default_rng(cfg.seed)
+    history: list[EpochLog] = []
+    best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
+    for epoch in range(1, cfg.epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        batches = (make_batches or random_batches)(train_rows, cfg.batch_size, rng)
+        losses = []
+        for step, rows in enumerate(batches):
+            inputs, targets = collate(rows)
+            loss = loss_fn(model(inputs), targets.to(accelerator.device))
+            model.zero_grad(set_to_none=True)
+            accelerator.backward(loss)
+            accelerator.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            losses.append(float(loss.detach()))
+            if on_step:
+                on_step((epoch - 1) * steps_per_epoch + step + 1, total)
+        probs = predict_probs(model, val_rows, collate)
+        val_y = y[val_rows]
+        picked = probs[np.arange(len(val_y)), val_y] if len(val_y) else np.ones(1)
+        val_loss = float(-np.log(np.clip(picked, 1e-9, None)).mean())
+        val_f1 = float(f1_score(val_y, probs.argmax(1), average="macro", zero_division=0))
+        log = EpochLog(epoch, float(np.mean(losses)), val_loss, val_f1,
+                       float((probs.argmax(1) == val_y).mean()), time.perf_counter() - started)
+        history.append(log)
+        if on_epoch:
+            on_epoch(log)
+        if val_f1 > best_f1:
+            best_f1, best_epoch, stale = val_f1, epoch, 0
+            best_state = copy.deepcopy(accelerator.unwrap_model(model).state_dict())
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    unwrapped = accelerator.unwrap_model(model)
+    if best_state is not None:
+        unwrapped.load_state_dict(best_state)
+    return FitResult(history, best_epoch, best_f1, stopped_early=len(history) < cfg.epochs)
+
+
+# -- checkpoints -----------------------------------------------------------------------
+def save_head(folder: Path, tensors: dict[str, Any], card: dict) -> Path:
+    """Write head.safetensors + card.json as one unit: a folder built aside and renamed
+    into place, so a kill leaves the old head or the new one, never a mix."""
+    from safetensors.torch import save
+
+    blob = save({name: t.detach().cpu().contiguous() for name, t in tensors.items()})
+    card = {**card, "weights_sha256": storage.sha256_bytes(blob)}
+    with storage.atomic_directory(folder) as staging:
+        storage.atomic_write_bytes(staging / HEAD_WEIGHTS, blob)
+        storage.atomic_write_text(staging / HEAD_CARD, json.dumps(card, indent=2, default=_jsonable))
+    return folder
+
+
+def load_head_files(folder: Path) -> tuple[dict, dict]:
+    """(card, tensors) of a saved head; checks the weights against the card's hash."""
+    from safetensors.torch import load
+
+    card_path, weights_path = folder / HEAD_CARD, folder / HEAD_WEIGHTS
+    if not card_path.is_file() or not weights_path.is_file():
+        raise InputError(f"The head in {folder.name} is incomplete (needs {HEAD_CARD} and {HEAD_WEIGHTS}).")
+    card = json.loads(card_path.read_text())
+    blob = weights_path.read_bytes()
+    expected = card.get("weights_sha256")
+    if expected and storage.sha256_bytes(blob) != expected:
+        raise InputError(f"The head '{folder.name}' is damaged: its weights do not match its card.")
+    return card, load(blob)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+@dataclass
+class Card:
+    """The JSON card written next to every head's weights."""
+
+    name: str
+    labels: list[str]
+    fusion: str
+    modalities: dict[str, int]
+    encoders: dict[str, dict]  # modality -> {model, dim, ...}
+    hidden: int
+    dropout: float
+    metrics: dict[str, Any]
+    data: dict[str, Any]  # source, sha256 of the data, sizes of the splits, threshold...
+    training: dict[str, Any]
+    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    text_top_layers: int = 0  # tuned top layers of the text encoder shipped in the weights
+
+    def to_dict(self) -> dict:
+        return asdict(self)

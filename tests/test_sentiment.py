@@ -1,0 +1,242 @@
+"""Sentiment service and tab: heads store, tuned text layers, masking of missing or
+unavailable modalities, bad input, batch mode, the shipped head, and /sentiment."""
+from __future__ import annotations
+
+import sys
+import types
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model_zoo import sentiment as sentiment_service
+from model_zoo.errors import InputError
+from model_zoo.manager import ManagerConfig, ModelManager
+from model_zoo.sentiment import EmbeddingCache, HeadStore, SentimentService
+from tests.tiny.sentiment import save_tiny_head
+
+
+@pytest.fixture(scope="module")
+def tiny_manager(tiny_text_encoder_dir, tiny_clip_dir, tmp_path_factory) -> ModelManager:
+    return ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path_factory.mktemp("cache"), offline=True,
+                                      overrides={"minilm": str(tiny_text_encoder_dir), "clip": str(tiny_clip_dir)}))
+
+
+@pytest.fixture(scope="module")
+def shipped(tiny_manager, tmp_path_factory) -> Path:
+    """Stand-ins for the shipped heads, over the tiny encoder: 'default' tunes one text
+    layer (like the real one); 'multi' reads text, lexicon, image and audio."""
+    root = tmp_path_factory.mktemp("shipped-heads")
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(root / "default", encoder, {"text": encoder.dim, "lexicon": 4}, tuned_layers=1)
+        save_tiny_head(root / "multi", encoder, {"text": encoder.dim, "lexicon": 4, "image": 16, "audio": encoder.dim},
+                       fusion="attention")
+    return root
+
+
+@pytest.fixture
+def service(tiny_manager, shipped, tmp_path) -> SentimentService:
+    return SentimentService(tiny_manager, HeadStore(tmp_path / "trained", shipped), max_chars=1000)
+
+
+@pytest.fixture
+def photo(tmp_path) -> str:
+    from PIL import Image
+
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(path)
+    return str(path)
+
+
+@pytest.fixture
+def clip_wav(tmp_path) -> str:
+    path = tmp_path / "clip.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes((np.sin(np.arange(8000) / 5) * 3000).astype("<i2").tobytes())
+    return str(path)
+
+
+@pytest.fixture
+def fake_speech(monkeypatch):
+    """model_zoo.speech.transcript_of as the speech tab will provide it."""
+    module = types.ModuleType("model_zoo.speech")
+    module.transcript_of = lambda manager, path: "what a lovely film"
+    monkeypatch.setitem(sys.modules, "model_zoo.speech", module)
+
+
+def test_text_on_a_head_with_tuned_layers(service):
+    result = service.predict("a good movie", head="default")
+    assert result.label in ("negative", "positive")
+    assert sum(result.scores.values()) == pytest.approx(1.0, abs=1e-3)
+    assert result.modalities == ["text", "lexicon"]
+    assert sum(result.contributions.values()) == pytest.approx(1.0, abs=1e-3)
+    hits = service.cache.hits
+    assert service.predict("a good movie", head="default").scores == result.scores
+    assert service.cache.hits == hits + 1  # cached by content hash, not re-encoded
+
+
+def test_tuned_layers_replace_only_the_top(tiny_manager):
+    from model_zoo.heads import top_layer_copies
+
+    with tiny_manager.use("minilm") as encoder:
+        plain = encoder.embed_texts(["good fun", "a dull plot"])
+        same = encoder.embed_texts(["good fun", "a dull plot"], top_layers=top_layer_copies(encoder, 1))
+        tuned = top_layer_copies(encoder, 1)
+        for p in tuned.parameters():
+            p.data.add_(0.5)
+        changed = encoder.embed_texts(["good fun", "a dull plot"], top_layers=tuned)
+    assert np.allclose(plain, same, atol=1e-5)
+    assert not np.allclose(plain, changed, atol=1e-3)
+    with tiny_manager.use("minilm") as encoder:  # the shared model is untouched
+        assert np.allclose(encoder.embed_texts(["good fun", "a dull plot"]), plain, atol=1e-6)
+
+
+def test_empty_and_huge_text(service):
+    with pytest.raises(InputError, match="enter some text"):
+        service.predict("   ", head="default")
+    huge = "good " * 200_000 + "end"  # 1 MB
+    result = service.predict(huge, head="default")
+    assert any(f"{len(huge):,} characters" in n and "first 1,000 were read" in n for n in result.notes)
+
+
+def test_unknown_head_names_the_ones_there(service):
+    with pytest.raises(InputError, match="no head called 'nope'.*default, multi"):
+        service.predict("fine", head="nope")
+
+
+def test_bad_image_gets_the_image_error_before_any_model_loads(shipped, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not really a jpeg")
+    no_models = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                           overrides={"minilm": "nobody/missing", "clip": "nobody/missing"}))
+    svc = SentimentService(no_models, HeadStore(tmp_path / "trained", shipped))
+    with pytest.raises(InputError, match="broken.jpg"):
+        svc.predict("nice", image=str(broken), head="multi")
+    assert all(s.state == "unloaded" for s in no_models.status())
+
+
+def test_image_is_masked_when_the_head_or_clip_cannot_read_it(service, shipped, photo, tmp_path, tiny_text_encoder_dir):
+    on_text_head = service.predict("nice", image=photo, head="default")
+    assert on_text_head.modalities == ["text", "lexicon"]
+    assert any("does not read images" in n for n in on_text_head.notes)
+    no_clip = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         overrides={"minilm": str(tiny_text_encoder_dir), "clip": "nobody/missing"}))
+    svc = SentimentService(no_clip, HeadStore(tmp_path / "trained", shipped))
+    result = svc.predict("nice", image=photo, head="multi")
+    assert "image" not in result.modalities
+    assert any("image was left out" in n and "MMS_MODEL_CLIP" in n for n in result.notes)
+
+
+def test_image_and_text_on_a_multimodal_head(service, photo):
+    result = service.predict("nice", image=photo, head="multi")
+    assert result.modalities == ["text", "lexicon", "image"]
+    assert set(result.contributions) == {"text", "lexicon", "image"}
+    assert sum(result.contributions.values()) == pytest.approx(1.0, abs=1e-3)
+    image_only = service.predict("", image=photo, head="multi")
+    assert image_only.modalities == ["image"]
+
+
+def test_voice_clip_through_the_transcript(service, clip_wav, fake_speech):
+    as_text = service.predict("", audio=clip_wav, head="default")
+    assert any("lovely film" in n for n in as_text.notes) and as_text.modalities == ["text", "lexicon"]
+    as_audio = service.predict("ok", audio=clip_wav, head="multi")
+    assert "audio" in as_audio.modalities
+
+
+def test_voice_clip_without_speech_service_is_left_out(service, clip_wav, monkeypatch):
+    monkeypatch.setitem(sys.modules, "model_zoo.speech", None)  # import fails
+    result = service.predict("great", audio=clip_wav, head="default")
+    assert any("voice clip was left out" in n for n in result.notes)
+
+
+def test_a_newly_saved_head_is_listed_at_once(service, tiny_manager):
+    assert "mine" not in service.store.names()
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(service.store.trained_root / "mine", encoder, {"text": encoder.dim}, fusion="late")
+    assert service.store.names()[0] == "default" and "mine" in service.store.names()
+    assert service.predict("fun", head="mine").modalities == ["text"]
+
+
+def test_embedding_cache_is_bounded():
+    cache = EmbeddingCache(max_items=3)
+    keys = [cache.key("ns", bytes([i])) for i in range(5)]
+    cache.get_or_compute(keys, lambda missing: np.ones((len(missing), 2)))
+    calls = []
+    cache.get_or_compute(keys[-3:], lambda missing: calls.append(missing) or np.ones((len(missing), 2)))
+    assert calls == []  # the 3 newest stayed
+
+
+# -- the tab -----------------------------------------------------------------------------
+@pytest.fixture
+def ctx(tiny_manager, shipped, tmp_path, monkeypatch):
+    from app.settings import load_settings
+    from components.context import StudioContext
+
+    monkeypatch.setattr(sentiment_service, "SHIPPED_HEADS", shipped)
+    monkeypatch.setattr(sentiment_service, "_services", {})
+    return StudioContext(tiny_manager, load_settings(["--data-dir", str(tmp_path / "data")], environ={}))
+
+
+def test_batch_mode_writes_the_csv_with_predictions(ctx, tmp_path):
+    import pandas as pd
+
+    from components.sentiment import batch_predict
+
+    source = tmp_path / "reviews.csv"
+    pd.DataFrame({"id": [1, 2, 3], "review": ["good fun", "a dull plot", "lovely"]}).to_csv(source, index=False)
+    out, notes, preview = batch_predict(ctx, {"path": str(source)}, "review", "default")
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["id", "review", "predicted_label", "p_negative", "p_positive"]
+    assert len(frame) == 3 and set(frame.predicted_label) <= {"negative", "positive"}
+    with pytest.raises(InputError, match="no column 'text'.*id, review"):
+        batch_predict(ctx, {"path": str(source)}, "text", "default")
+    pd.DataFrame({"text": ["fine", ""]}).to_csv(source, index=False)
+    with pytest.raises(InputError, match="Row 2: the text is empty"):
+        batch_predict(ctx, {"path": str(source)}, "text", "default")
+
+
+def test_sentiment_endpoint_through_gradio_client(ctx):
+    from gradio_client import Client
+
+    from app.blocks import build_demo, launch_kwargs
+    from app.settings import load_settings
+    from tests.conftest import free_port
+
+    settings = load_settings(["--port", str(free_port()), "--data-dir", str(ctx.settings.data_dir)], environ={})
+    demo = build_demo(settings, manager=ctx.manager)
+    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    try:
+        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+        result = client.predict("a good movie", None, None, "default", api_name="/sentiment")
+        assert result["head"] == "default" and result["label"] in result["scores"]
+        assert set(result["contributions"]) == {"text", "lexicon"}
+        with pytest.raises(Exception, match="enter some text"):
+            client.predict("", None, None, "default", api_name="/sentiment")
+    finally:
+        demo.close()
+
+
+# -- the shipped head, real MiniLM ---------------------------------------------------------
+@pytest.mark.slow
+def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path):
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
+    card = svc.store.card("default")
+    assert card["metrics"]["movie_test"]["n"] > 1000 and card["data"]["sha256"]
+    positive = ["A gorgeous, witty, seductive movie.", "One of the best films of the year: moving and funny.",
+                "I loved every minute of it."]
+    negative = ["A tedious, badly acted mess.", "The plot is paper-thin and the jokes fall flat.",
+                "I wanted my two hours back."]
+    results = svc.predict_texts(positive + negative, "default")
+    assert [r.label for r in results] == ["positive"] * 3 + ["negative"] * 3
+    assert all(r.scores[r.label] > 0.7 for r in results)
+
+
+@pytest.mark.slow
+def test_voice_clip_through_real_whisper_on_the_shipped_head(real_manager, tmp_path):
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
+    clip = Path(__file__).resolve().parent.parent / "assets" / "audio" / "english_quick_fox.ogg"
+    result = svc.predict("", audio=str(clip), head="default")
+    assert result.modalities == ["text", "lexicon"]
+    assert any("read as text" in n and "fox" in n.lower() for n in result.notes)

@@ -1,0 +1,25 @@
+"""Tiny saved heads for the sentiment tests: random weights, saved and loaded through the
+same path (safetensors + card.json) as the shipped head."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: str = "gated",
+                   tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0) -> Path:
+    """A head over `modalities` (e.g. {"text": encoder.dim, "lexicon": 4}); with
+    tuned_layers > 0 it also carries copies of the encoder's top layers."""
+    import torch
+
+    from model_zoo.fusion import HeadConfig
+    from model_zoo.heads import SentimentModel, top_layer_copies
+    from model_zoo.training import Card, save_head
+
+    torch.manual_seed(seed)
+    cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16)
+    model = SentimentModel(cfg, top_layer_copies(encoder, tuned_layers) if tuned_layers else None)
+    card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities,
+                encoders={"text": {"model": "minilm", "dim": encoder.dim, "max_length": 32}}, hidden=16,
+                dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
+                text_top_layers=tuned_layers)
+    return save_head(folder, model.tensors(), card.to_dict())
