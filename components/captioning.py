@@ -12,11 +12,13 @@ import gradio as gr
 from gradio import FileData
 
 from model_zoo import captioning
+from model_zoo import search as search_service
 from model_zoo.captioning import BatchResult, CaptionOptions, CaptionResult
 from model_zoo.errors import InputError
 
 from .common import file_path, user_facing
 from .context import StudioContext
+from .search import DEFAULT_GALLERY, galleries_root
 
 TITLE = "Captioning"
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "captioning"
@@ -43,15 +45,21 @@ def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, mode
 
 
 def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions, model: str = "",
-                 on_progress: captioning.Progress | None = None) -> BatchResult:
+                 on_progress: captioning.Progress | None = None, gallery: str = "") -> BatchResult:
+    """Caption uploads (images or zips); with `gallery`, also add them, captioned, to that
+    search gallery (its name is checked before anything is captioned)."""
     if not files:
         raise InputError("Please upload images (or a zip of images) to caption.")
     paths = [file_path(f, "file") for f in files]
     key = captioner_key(ctx, model)
+    gallery_folder = search_service.gallery_dir(galleries_root(ctx), gallery) if gallery.strip() else None
     with tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members live here meanwhile
         inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
-        return captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
-                                        on_progress)
+        result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
+                                          on_progress)
+        if gallery_folder is not None:
+            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress)
+    return result
 
 
 def candidate_bars(result: CaptionResult) -> dict[str, float]:
@@ -84,25 +92,36 @@ def batch_rows(result: BatchResult) -> list[list]:
 
 
 def batch_summary(result: BatchResult) -> str:
-    text = (f"**{result.captioned}** captioned, **{result.failed}** failed · {result.images_per_s:.2f} images/s "
-            f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {result.scored_by}")
-    return text + (f"\n\n> {result.note}" if result.note else "")
+    lines = [f"**{result.captioned}** captioned, **{result.failed}** failed · {result.images_per_s:.2f} images/s "
+             f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {result.scored_by}"]
+    added = result.gallery
+    if added is not None and not added.note:
+        lines.append(f"Added **{added.added}** to the search gallery **{added.gallery}** ({added.skipped} were "
+                     f"already there; it now holds {added.total}): find them in the Search tab.")
+    lines += [f"> {note}" for note in (result.note, added.note if added else "") if note]
+    return "\n\n".join(lines)
 
 
 def weights_banner(ctx: StudioContext, key: str) -> str:
     """Cheap, at build time: say what is missing and how to fix it, before anyone clicks."""
+    lines = []
     missing = captioning.missing_weights(ctx.manager, key)
-    if missing is None:
-        return ""
-    return (f"⚠️ **The captioner `{key}` has no weights on this machine**: {missing.detail}\n\n"
-            f"**How to fix:** {missing.how_to_fix}")
+    if missing is not None:
+        lines += [f"⚠️ **The captioner `{key}` has no weights on this machine**: {missing.detail}",
+                  f"**How to fix:** {missing.how_to_fix}"]
+    if search_service.clip_weights_problem(ctx.manager) is not None:
+        lines.append(f"ℹ️ **No CLIP weights here either**: candidates will keep the captioner's own order "
+                     f"(no reranking) and batches cannot go into a search gallery. "
+                     f"How to fix: {ctx.manager.spec(captioning.CLIP_KEY).how_to_get}")
+    return "\n\n".join(lines)
 
 
 def intro(ctx: StudioContext, key: str) -> str:
     spec = ctx.manager.spec(key)
     return (f"Describe an image in words. **{spec.description}** (`{spec.source}`) proposes several captions; "
             f"**CLIP** (`{ctx.manager.spec(captioning.CLIP_KEY).source}`) scores each against the image and the "
-            "best match wins. Caption a batch of images (or a zip) under *Batch* and download the CSV.")
+            "best match wins. Caption a batch of images (or a zip) under *Batch*, download the CSV, "
+            "and add them with their captions to a search gallery.")
 
 
 def _options(strategy: str, num_candidates: float, max_length: float, beams: float, top_p: float,
@@ -110,6 +129,10 @@ def _options(strategy: str, num_candidates: float, max_length: float, beams: flo
     return CaptionOptions(strategy=strategy, num_candidates=int(num_candidates), max_new_tokens=int(max_length),
                           num_beams=int(beams), top_p=float(top_p), temperature=float(temperature),
                           prompt=prompt or "", rerank=bool(rerank))
+
+
+def _gallery_names(ctx: StudioContext) -> list[str]:
+    return sorted({DEFAULT_GALLERY, *search_service.list_galleries(galleries_root(ctx))})
 
 
 def _csv_download(result: BatchResult) -> str:
@@ -160,6 +183,10 @@ def build(ctx: StudioContext) -> None:
         with gr.Row():
             files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images, or a zip of images")
             with gr.Column():
+                with gr.Row():
+                    to_gallery = gr.Checkbox(False, label="Also add them, captioned, to a search gallery")
+                    gallery_name = gr.Dropdown(_gallery_names(ctx), value=DEFAULT_GALLERY, allow_custom_value=True,
+                                               label="Gallery", info="an existing one, or type a new name")
                 run_batch = gr.Button("Caption all", variant="primary")
                 summary = gr.Markdown()
                 csv_file = gr.File(label="Download CSV", interactive=False)
@@ -173,19 +200,20 @@ def build(ctx: StudioContext) -> None:
         return result.caption, candidate_bars(result), caption_details(result), result.to_dict()
 
     @user_facing
-    def on_batch(uploads, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank,
-                 progress=gr.Progress()):
+    def on_batch(uploads, add, gallery, key, strategy, candidates, length, beams, top_p, temperature, prompt,
+                 rerank, progress=gr.Progress()):
         def report(done: int, total: int, what: str) -> None:
             progress((done, max(total, 1)), desc=what, unit="images")
 
         options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
-        result = caption_many(ctx, uploads, options, key, on_progress=report)
-        return batch_summary(result), batch_rows(result), _csv_download(result)
+        result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "")
+        names = gr.update(choices=_gallery_names(ctx))
+        return batch_summary(result), batch_rows(result), _csv_download(result), names
 
     run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, bars, details, raw],
               api_visibility="private")
-    run_batch.click(on_batch, inputs=[files, model, *decoding], outputs=[summary, table, csv_file],
-                    api_visibility="private")
+    run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding],
+                    outputs=[summary, table, csv_file, gallery_name], api_visibility="private")
 
     @user_facing
     def caption(image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
@@ -198,12 +226,13 @@ def build(ctx: StudioContext) -> None:
 
     @user_facing
     def caption_batch(files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
-                      max_length: int = 30, prompt: str = "", model: str = "") -> dict:
+                      max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "") -> dict:
         """Caption many images (or zips of images). Returns rows [{name, caption, score,
-        candidates, error}], captioned, failed, images_per_s, model, scored_by."""
+        candidates, error}], captioned, failed, images_per_s, model, scored_by; with a
+        gallery name, also adds them with their captions to that search gallery."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
-        return caption_many(ctx, files, options, model).to_dict()
+        return caption_many(ctx, files, options, model, gallery=gallery).to_dict()
 
     gr.api(caption, api_name="caption")
     gr.api(caption_batch, api_name="caption_batch")

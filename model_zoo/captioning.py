@@ -117,6 +117,17 @@ class BatchRow:
 
 
 @dataclass
+class GalleryAdd:
+    """What adding a captioned batch to a search gallery did."""
+
+    gallery: str
+    added: int
+    skipped: int  # already in the gallery (same bytes)
+    total: int  # images in the gallery afterwards
+    note: str = ""  # why nothing was added, when nothing was
+
+
+@dataclass
 class BatchResult:
     rows: list[BatchRow]
     captioned: int
@@ -127,6 +138,7 @@ class BatchResult:
     seconds: float
     images_per_s: float
     note: str = ""
+    gallery: GalleryAdd | None = None  # set when the batch was also added to a search gallery
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -237,8 +249,8 @@ def _too_many(max_images: int) -> InputError:
 
 
 def _unzip_images(archive: Path, into: Path, room: int, max_images: int) -> list[ImageInput]:
-    """Image members of a zip, extracted under `into` with flat, numbered names (no
-    path from the archive reaches the file system), each within the image size limit,
+    """Image members of a zip, extracted as `into/<number>/<base name>` (no folder from
+    the archive reaches the file system), each within the image size limit,
     and no more than `room` of them (counted before anything is written)."""
     try:
         with zipfile.ZipFile(archive) as zipped:
@@ -251,7 +263,8 @@ def _unzip_images(archive: Path, into: Path, room: int, max_images: int) -> list
                 if member.file_size > image_io.MAX_BYTES:
                     raise InputError(f"'{member.filename}' in {archive.name} is {member.file_size / 2**20:.0f} MB; "
                                      f"images up to {image_io.MAX_BYTES / 2**20:.0f} MB are accepted.")
-                target = into / f"{number:05d}{PurePosixPath(member.filename).suffix.lower()}"
+                target = into / f"{number:05d}" / PurePosixPath(member.filename).name  # flat, name kept
+                target.parent.mkdir()
                 with zipped.open(member) as source:
                     target.write_bytes(source.read(image_io.MAX_BYTES + 1))
                 inputs.append(ImageInput(member.filename, target))
@@ -339,6 +352,31 @@ def batch_csv(result: BatchResult) -> str:
 def write_batch_csv(result: BatchResult, target: Path) -> Path:
     atomic_write_text(target, batch_csv(result))
     return target
+
+
+def add_to_gallery(
+    manager: ModelManager, gallery_folder: Path, inputs: Sequence[ImageInput], result: BatchResult,
+    on_progress: Progress | None = None,
+) -> GalleryAdd:
+    """The captioned images, each with its best caption, into a search gallery (through
+    the search tab's service, so it embeds them with the shared CLIP). Call it while the
+    input files still exist. Without CLIP, or with a gallery of another model, nothing is
+    added and the note says why; the captions stand either way."""
+    from . import search
+
+    captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates]
+    captions = {str(item.file): row.caption for item, row in captioned}
+    report = on_progress or (lambda done, total, what: None)
+    try:
+        added = search.add_files(manager, gallery_folder, list(captions), captions,
+                                 progress=lambda fraction, what: report(round(fraction * len(captions)),
+                                                                        len(captions), what))
+    except WeightsUnavailable as exc:
+        return GalleryAdd(gallery_folder.name, 0, 0, 0, f"Not added to the gallery: CLIP weights are not on this "
+                                                        f"machine. To add: {exc.how_to_fix}")
+    except InputError as exc:  # e.g. a gallery built with another CLIP model
+        return GalleryAdd(gallery_folder.name, 0, 0, 0, f"Not added to the gallery: {exc}")
+    return GalleryAdd(added.gallery, added.added, added.skipped, added.total)
 
 
 # -- what the tab shows before anything loads -------------------------------------------

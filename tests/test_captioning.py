@@ -184,7 +184,8 @@ def test_bad_images_get_their_own_error_before_the_missing_weights(tmp_path, pho
     with pytest.raises(gr.Error) as info:  # a good image reaches the (absent) weights
         handler(ctx, {"path": str(photos[0])}, CaptionOptions())
     assert "Salesforce/blip-image-captioning-base" in str(info.value) and "MMS_MODEL_CAPTIONER" in str(info.value)
-    assert "How to fix" in tab.weights_banner(ctx, "captioner")
+    banner = tab.weights_banner(ctx, "captioner")
+    assert "How to fix" in banner and "MMS_MODEL_CAPTIONER" in banner and "No CLIP weights" in banner
 
 
 def test_the_tab_picks_a_known_captioner_and_says_nothing_when_weights_are_there(with_clip, tmp_path):
@@ -193,7 +194,7 @@ def test_the_tab_picks_a_known_captioner_and_says_nothing_when_weights_are_there
     assert tab.captioner_key(ctx) == "captioner-git" and tab.captioner_key(ctx, "captioner") == "captioner"
     with pytest.raises(InputError, match="Unknown captioner 'gpt-9'"):
         tab.captioner_key(ctx, "gpt-9")
-    assert tab.weights_banner(ctx, "captioner") == ""  # the tiny model is a local folder
+    assert tab.weights_banner(ctx, "captioner") == ""  # the tiny models are local folders
     assert "MMS_MODEL_CAPTIONER_GIT" in tab.weights_banner(ctx, "captioner-git")
 
 
@@ -240,6 +241,30 @@ def test_batch_rows_progress_and_csv(with_clip, photos, tmp_path):
     assert written.read_bytes().decode() == captioning.batch_csv(result)
 
 
+def test_a_batch_goes_into_a_search_gallery_with_its_captions(with_clip, photos, tmp_path):
+    from model_zoo import search
+
+    ctx = StudioContext(with_clip, load_settings(["--data-dir", str(tmp_path)], environ={}))
+    archive = _zip(tmp_path / "more.zip", {"trip/gold.png": photos[3].read_bytes()})
+    result = tab.caption_many(ctx, [str(p) for p in photos[:3]] + [str(archive)], CaptionOptions(strategy="greedy"),
+                              gallery="captioned")
+    assert (result.gallery.added, result.gallery.total, result.gallery.note) == (4, 4, "")
+    assert "Search tab" in tab.batch_summary(result)
+    found = search.search(with_clip, tab.galleries_root(ctx) / "captioned", "a picture", k=8)
+    assert {hit["name"]: hit["caption"] for hit in found.results} == {row.name.split("/")[-1]: row.caption
+                                                                      for row in result.rows}
+    again = tab.caption_many(ctx, [str(photos[0])], CaptionOptions(strategy="greedy"), gallery="captioned")
+    assert (again.gallery.added, again.gallery.skipped) == (0, 1)  # same bytes: not added twice
+
+
+def test_a_gallery_needs_clip_and_a_valid_name(without_clip, photos, tmp_path):
+    ctx = StudioContext(without_clip, load_settings(["--data-dir", str(tmp_path)], environ={}))
+    with pytest.raises(InputError, match="not a usable gallery name"):
+        tab.caption_many(ctx, [str(photos[0])], CaptionOptions(), gallery="../escape")
+    result = tab.caption_many(ctx, [str(photos[0])], CaptionOptions(strategy="greedy"), gallery="captioned")
+    assert result.captioned == 1 and result.gallery.added == 0 and "MMS_MODEL_CLIP" in result.gallery.note
+
+
 def test_a_batch_of_only_bad_files_loads_nothing(tmp_path):
     manager = _manager(tmp_path / "cache")
     inputs = [ImageInput(p.name, p) for p in bad_images(tmp_path / "bad").values()]
@@ -275,6 +300,8 @@ def test_caption_batch_endpoint_through_client(running_app, photos, tmp_path):
 
     archive = _zip(tmp_path / "more.zip", {"inside/a.png": photos[2].read_bytes()})
     files = [handle_file(str(photos[0])), handle_file(str(archive))]
-    result = Client(running_app, verbose=False).predict(files, 1, "greedy", api_name="/caption_batch")
+    result = Client(running_app, verbose=False).predict(files, 1, "greedy", 30, "", "", "from-client",
+                                                        api_name="/caption_batch")
     assert [row["name"] for row in result["rows"]] == [photos[0].name, "inside/a.png"]
+    assert result["gallery"]["gallery"] == "from-client" and result["gallery"]["added"] == 2
     assert result["captioned"] == 2 and all(row["candidates"] and not row["error"] for row in result["rows"])
