@@ -58,7 +58,8 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
         value = getattr(value, "path", None) or getattr(value, "name", None)
     if not value:
         if required:
-            raise InputError(f"Please provide a {what}.")
+            article = "an" if what[:1].lower() in "aeiou" else "a"
+            raise InputError(f"Please provide {article} {what}.")
         return None
     path = Path(str(value))
     if not path.is_file():

@@ -136,7 +136,7 @@ def build(ctx: StudioContext) -> None:
     summary = gr.Markdown()
     with gr.Row():
         transcript = gr.Textbox(label="Transcript (spoken language)", lines=4, buttons=["copy"])
-        translation = gr.Textbox(label="English translation", lines=4, buttons=["copy"])
+        translation = gr.Textbox(label="English translation", lines=4, buttons=["copy"], elem_id="speech-translation")
         target_text = gr.Textbox(label="Text translation", lines=4, buttons=["copy"], visible=False)
     segments = gr.Dataframe(headers=SEGMENT_COLUMNS, label="Segments", interactive=False, wrap=True)
     subtitles = gr.File(label="Subtitles (SRT, VTT)", file_count="multiple", interactive=False)

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune-layers", type=int, default=2, help="top MiniLM layers to tune")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--encoder-lr", type=float, default=4e-5, help="learning rate of the tuned layers")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
             return {"hidden": hidden, "mask": mask, "lexicon": lex[idx]}, torch.tensor(y[idx])
 
         trainable = Trainable()
-        train_cfg = TrainConfig(epochs=args.epochs, batch_size=32, lr=1e-3, encoder_lr=4e-5, patience=2,
+        train_cfg = TrainConfig(epochs=args.epochs, batch_size=32, lr=1e-3, encoder_lr=args.encoder_lr, patience=2,
                                 seed=args.seed)
         groups = [{"params": list(model.fusion.parameters()), "lr": train_cfg.lr},
                   {"params": list(model.text_top.parameters()), "lr": train_cfg.encoder_lr}]
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
                   "sizes": {"train": len(train), "val": len(val), "test": len(test)}},
             training={"config": train_cfg.__dict__, "best_epoch": result.best_epoch,
                       "best_val_f1": result.best_val_f1, "history": [h.__dict__ for h in result.history],
-                      "command": "python -m scripts.train_default_head"},
+                      "command": "python -m scripts.train_default_head " + " ".join(sys.argv[1:])},
             text_top_layers=args.tune_layers,
         )
         save_head(args.out, tensors, card.to_dict())

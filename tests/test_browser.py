@@ -3,6 +3,7 @@ page, visit every tab, use the main tabs, and keep screenshots for the README.""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,12 @@ def page(live_app):
         browser.close()
 
 
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
 def open_tab(page, title: str) -> None:
     page.get_by_role("tab", name=title, exact=True).click()
     page.wait_for_timeout(400)
@@ -49,3 +56,16 @@ def test_system_tab_lists_models(page):
     table.wait_for()
     for key in ("whisper-base", "minilm", "clip", "captioner"):
         assert page.get_by_text(key, exact=True).count() >= 1
+
+
+def test_speech_tab_translates_an_example_clip(page):
+    open_tab(page, "Speech")
+    speech_tab = page.get_by_role("tabpanel").filter(has_text="Transcribe and translate")
+    speech_tab.get_by_text("german_water_bread.ogg").first.click()  # the clickable example
+    page.wait_for_timeout(500)
+    speech_tab.get_by_role("button", name="Transcribe and translate").click()
+    translation = page.locator("#speech-translation textarea")
+    expect(translation).to_have_value(re.compile("water", re.I), timeout=180_000)
+    assert "bread" in translation.input_value().lower()
+    assert speech_tab.get_by_text("German").count() >= 1  # detected language shown
+    page.screenshot(path=str(SHOTS / "speech.png"), full_page=True)

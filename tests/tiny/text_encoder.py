@@ -11,8 +11,8 @@ def save_tiny_text_encoder(folder: Path, hidden: int = 32) -> Path:
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *"abcdefghijklmnopqrstuvwxyz.,!?"]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"))
+    # transformers 5 ignores vocab_file for the fast tokenizer: pass the vocabulary itself.
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)})
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
