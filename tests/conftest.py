@@ -60,20 +60,18 @@ def tiny_clip_manager(tiny_clip_dir, tmp_path_factory) -> ModelManager:
                                       overrides={"clip": str(tiny_clip_dir)}))
 
 
-@pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """The app as its users meet it: `python app.py` in a subprocess on 127.0.0.1,
-    offline, with its own data dir. Yields the base URL; the server log is kept."""
+def start_app(data: Path, *extra: str):
+    """`python app.py` in a subprocess on 127.0.0.1 and a free port, offline, with its
+    own data dir; returns (process, url) once the page answers. The log is data/server.log."""
     import subprocess
     import time
     import urllib.request
 
-    data = tmp_path_factory.mktemp("live-data")
     port = free_port()
     log_path = data / "server.log"
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
     command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data),
-               "--offline", "--max-audio-minutes", "1", "--concurrency", "2"]
+               "--offline", "--max-audio-minutes", "1", "--concurrency", "2", *extra]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -83,13 +81,16 @@ def live_app(tmp_path_factory):
             raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
-                break
+                return server, url
         except OSError:
             time.sleep(0.5)
-    else:
-        server.kill()
-        raise RuntimeError(f"the app did not answer within 120 s:\n{log_path.read_text()[-3000:]}")
-    yield url
+    server.kill()
+    raise RuntimeError(f"the app did not answer within 120 s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_app(server) -> None:
+    import subprocess
+
     server.terminate()
     try:
         server.wait(timeout=20)
@@ -98,7 +99,29 @@ def live_app(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def client(live_app):
+def live_app(tmp_path_factory):
+    """The app as shipped, as its users meet it: offline, packaged weights only."""
+    server, url = start_app(tmp_path_factory.mktemp("live-data"))
+    yield url
+    stop_app(server)
+
+
+@pytest.fixture(scope="session")
+def live_app_tiny(tmp_path_factory, tiny_clip_dir):
+    """The app with tiny random CLIP and BLIP in place of the absent real weights, so
+    every endpoint can answer (same loading code as real checkpoints)."""
+    from tests.tiny.captioner import save_tiny_blip
+
+    blip = save_tiny_blip(tmp_path_factory.mktemp("tiny-blip-live"))
+    data = tmp_path_factory.mktemp("live-tiny-data")
+    server, url = start_app(data, "--models", f"clip={tiny_clip_dir}", "--models", f"captioner={blip}")
+    yield url, data
+    stop_app(server)
+
+
+@pytest.fixture(scope="session")
+def tiny_client(live_app_tiny):
+    """A gradio_client session on the app with tiny CLIP and BLIP."""
     from gradio_client import Client
 
-    return Client(live_app, verbose=False)
+    return Client(live_app_tiny[0], verbose=False)
