@@ -86,10 +86,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "assets" / "heads" / "default")
     parser.add_argument("--data-dir", type=Path, default=None, help="cache for the dataset (default: settings)")
-    parser.add_argument("--tune-layers", type=int, default=2, help="top MiniLM layers to tune")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--tune-layers", type=int, default=4, help="top MiniLM layers to tune")
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--encoder-lr", type=float, default=4e-5, help="learning rate of the tuned layers")
+    parser.add_argument("--encoder-lr", type=float, default=1e-4, help="learning rate of the tuned layers")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> None:
                   "sizes": {"train": len(train), "val": len(val), "test": len(test)}},
             training={"config": train_cfg.__dict__, "best_epoch": result.best_epoch,
                       "best_val_f1": result.best_val_f1, "history": [h.__dict__ for h in result.history],
-                      "command": "python -m scripts.train_default_head " + " ".join(sys.argv[1:])},
+                      "command": (f"python -m scripts.train_default_head --tune-layers {args.tune_layers} "
+                                  f"--epochs {args.epochs} --encoder-lr {args.encoder_lr} "
+                                  f"--max-length {args.max_length} --seed {args.seed}")},
             text_top_layers=args.tune_layers,
         )
         save_head(args.out, tensors, card.to_dict())
