@@ -211,9 +211,10 @@ def build(ctx: StudioContext) -> None:
         return batch_summary(result), batch_rows(result), _csv_download(result), names
 
     run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, bars, details, raw],
-              api_visibility="private")
+              api_visibility="private", **ctx.queue_slot("captioner"))
     run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding],
-                    outputs=[summary, table, csv_file, gallery_name], api_visibility="private")
+                    outputs=[summary, table, csv_file, gallery_name], api_visibility="private",
+                    **ctx.queue_slot("captioner"))
 
     @user_facing
     def caption(image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
@@ -234,5 +235,5 @@ def build(ctx: StudioContext) -> None:
                                  prompt=prompt)
         return caption_many(ctx, files, options, model, gallery=gallery).to_dict()
 
-    gr.api(caption, api_name="caption")
-    gr.api(caption_batch, api_name="caption_batch")
+    gr.api(caption, api_name="caption", **ctx.queue_slot("captioner"))
+    gr.api(caption_batch, api_name="caption_batch", **ctx.queue_slot("captioner"))

@@ -16,6 +16,12 @@ class StudioContext:
     manager: ModelManager
     settings: "Settings"
 
+    def queue_slot(self, model: str, limit: int | None = None) -> dict:
+        """Event kwargs that make every event driving `model` (UI buttons and the API
+        endpoint alike) share one queue slot pool, so a heavy model never runs more
+        than `limit` (default: --concurrency) jobs at once, whoever asks."""
+        return {"concurrency_id": f"model:{model}", "concurrency_limit": limit or self.settings.concurrency}
+
     def data_path(self, *parts: str) -> Path:
         """A folder under the data dir for what a tab writes (created on demand)."""
         path = Path(self.settings.data_dir).joinpath(*parts)

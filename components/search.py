@@ -219,12 +219,13 @@ def build(ctx: StudioContext) -> None:
         # the page keep a heartbeat connection open (the browser test waits for network idle)
         return tile_id(event.value)
 
-    private = dict(api_visibility="private")
-    gallery.change(lambda name: gallery_summary(ctx, name), gallery, summary, **private)
+    light = dict(api_visibility="private")
+    private = dict(light, **ctx.queue_slot("clip"))
+    gallery.change(lambda name: gallery_summary(ctx, name), gallery, summary, **light)
     search_inputs = [query, query_image, k, text_weight, gallery]
     run_search.click(ui_search, search_inputs, [tiles, timing], **private)
     query.submit(ui_search, search_inputs, [tiles, timing], **private)
-    tiles.select(pick, None, remove_ids, **private)
+    tiles.select(pick, None, remove_ids, **light)
     add_uploads.click(ui_add, [uploads, gallery], [report, summary, gallery], **private)
     add_folder.click(ui_add_folder, [server_folder, gallery], [report, summary, gallery], **private)
     sample.click(ui_sample, None, [report, summary, gallery], **private)
@@ -248,6 +249,6 @@ def build(ctx: StudioContext) -> None:
         """Zero-shot classification against comma-separated labels. Returns scores {label: p}."""
         return classify_image(ctx, image, labels, templates)
 
-    gr.api(index_images_api, api_name="index_images")
-    gr.api(search_api, api_name="search")
-    gr.api(classify_image_api, api_name="classify_image")
+    gr.api(index_images_api, api_name="index_images", **ctx.queue_slot("clip"))
+    gr.api(search_api, api_name="search", **ctx.queue_slot("clip"))
+    gr.api(classify_image_api, api_name="classify_image", **ctx.queue_slot("clip"))

@@ -135,9 +135,12 @@ def build(ctx: StudioContext) -> None:
                                           lambda f: progress(f, desc="Predicting"))
         return out, "\n".join(f"- {n}" for n in notes[:10]), frame
 
-    run.click(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private")
-    text.submit(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private")
-    run_batch.click(on_batch, [upload, column, head], [download, batch_notes, preview], api_visibility="private")
+    run.click(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private",
+              **ctx.queue_slot("text-encoder"))
+    text.submit(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private",
+                **ctx.queue_slot("text-encoder"))
+    run_batch.click(on_batch, [upload, column, head], [download, batch_notes, preview], api_visibility="private",
+                    **ctx.queue_slot("text-encoder"))
     head.focus(lambda: gr.Dropdown(choices=store.names()), outputs=head, api_visibility="private", queue=False)
 
     @user_facing
@@ -147,4 +150,4 @@ def build(ctx: StudioContext) -> None:
         modalities used, contributions {modality: share}, head, notes."""
         return predict(ctx, text, image, audio, head).to_dict()
 
-    gr.api(sentiment, api_name="sentiment")
+    gr.api(sentiment, api_name="sentiment", **ctx.queue_slot("text-encoder"))

@@ -158,7 +158,8 @@ def build(ctx: StudioContext) -> None:
         )
 
     outputs = [summary, transcript, translation, target_text, segments, subtitles]
-    run.click(on_run, inputs=[audio, task, language, beam, target], outputs=outputs, api_visibility="private")
+    run.click(on_run, inputs=[audio, task, language, beam, target], outputs=outputs, api_visibility="private",
+              **ctx.queue_slot("whisper"))
     examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
     if examples:
         gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
@@ -169,4 +170,4 @@ def build(ctx: StudioContext) -> None:
         task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
         return run_speech(ctx, audio, task, language, beam_size).to_dict()
 
-    gr.api(speech_translate, api_name="speech_translate")
+    gr.api(speech_translate, api_name="speech_translate", **ctx.queue_slot("whisper"))

@@ -148,7 +148,8 @@ def build(ctx: StudioContext) -> None:
                 yield ("✅ Done.", losses, scores, metrics_markdown(update.report),
                        confusion_figure(update.report.metrics))
 
-    train.click(on_train, inputs, [status, loss_plot, f1_plot, metrics_view, confusion], api_visibility="private")
+    train.click(on_train, inputs, [status, loss_plot, f1_plot, metrics_view, confusion], api_visibility="private",
+                **ctx.queue_slot("training", limit=1))
 
     @user_facing
     def train_head(dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
@@ -166,4 +167,4 @@ def build(ctx: StudioContext) -> None:
 
         return asdict(report)
 
-    gr.api(train_head, api_name="train_head")
+    gr.api(train_head, api_name="train_head", **ctx.queue_slot("training", limit=1))

@@ -50,3 +50,18 @@ def test_startup_imports_no_heavy_library():
                          cwd=str(__import__('pathlib').Path(__file__).parent.parent))
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_each_heavy_model_has_one_queue_pool(tmp_path):
+    """The UI button and the API endpoint of a model share a concurrency pool, so the
+    API cannot add jobs beyond --concurrency on top of the page's."""
+    settings = load_settings(["--data-dir", str(tmp_path), "--concurrency", "3"], environ={})
+    fns = build_demo(settings).fns.values()
+    pools = {}
+    for fn in fns:
+        if fn.concurrency_id and fn.concurrency_id.startswith("model:"):
+            pools.setdefault(fn.concurrency_id, set()).add((fn.api_name, fn.concurrency_limit))
+    assert {"model:whisper", "model:text-encoder", "model:clip", "model:captioner", "model:training"} <= set(pools)
+    speech = pools["model:whisper"]
+    assert ("speech_translate", 3) in speech and len(speech) >= 2  # endpoint + the tab's button
+    assert all(limit == 1 for _, limit in pools["model:training"])
