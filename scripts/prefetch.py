@@ -10,10 +10,14 @@ from model_zoo.registry import REGISTRY, resolve
 def prefetch(key: str) -> str:
     spec = resolve(key)
     if spec.pack:
-        from model_zoo import packs
         from app.settings import load_settings
+        from model_zoo import packs
+        from model_zoo.errors import PackError
 
-        return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
+        try:
+            return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
+        except PackError:  # no pip pack here: fetch the hub copy instead
+            pass
     if spec.family == "openai_whisper":
         import whisper
 

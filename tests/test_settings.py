@@ -26,3 +26,10 @@ def test_budget_and_auth_parsing():
     assert load_settings(["--memory-budget-mb", "512"], environ={}).budget_mb == {"cpu": 512, "cuda": 512, "mps": 512}
     config = settings.manager_config()
     assert config.budget_bytes("cuda:0") == 2000 * 2**20
+
+
+def test_boolean_flags_take_an_optional_value():
+    assert load_settings(["--offline"], environ={}).offline is True
+    assert load_settings(["--sentiment-int8", "false"], environ={}).sentiment_int8 is False
+    assert load_settings([], environ={"MMS_SENTIMENT_INT8": "0"}).sentiment_int8 is False
+    assert load_settings([], environ={}).sentiment_int8 is True
