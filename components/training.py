@@ -52,8 +52,11 @@ def curves(history: list) -> tuple:
             for c, v in (("train loss", h.train_loss), ("val loss", h.val_loss))]
     scores = [dict(epoch=h.epoch, value=v, curve=c) for h in history
               for c, v in (("val macro-F1", h.val_f1), ("val accuracy", h.val_accuracy))]
-    columns = ["epoch", "value", "curve"]
-    return pd.DataFrame(rows, columns=columns), pd.DataFrame(scores, columns=columns)
+    # Typed even when empty: an untyped first frame makes the plot treat values as
+    # categories for the rest of the run.
+    types = {"epoch": "int64", "value": "float64", "curve": "str"}
+    return (pd.DataFrame(rows, columns=list(types)).astype(types),
+            pd.DataFrame(scores, columns=list(types)).astype(types))
 
 
 def confusion_figure(metrics: dict):
@@ -141,7 +144,8 @@ def build(ctx: StudioContext) -> None:
         for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
                                    name_v, labels_v):
             progress(update.fraction, desc=update.stage)
-            losses, scores = curves(update.history)
+            # No empty frames: the plot fixes its colour legend from the first frame it gets.
+            losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
             if update.report is None:
                 yield f"⏳ {update.stage}", losses, scores, gr.skip(), gr.skip()
             else:

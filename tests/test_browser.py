@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from app.blocks import TABS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("MMS_SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "docs" / "screenshots"))
+# The README's pictures: `MMS_SCREENSHOT_DIR=docs/screenshots python -m pytest -m browser`.
+SHOTS = Path(os.environ.get("MMS_SCREENSHOT_DIR", Path(tempfile.gettempdir()) / "multimodal-studio-screenshots"))
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -69,3 +71,14 @@ def test_speech_tab_translates_an_example_clip(page):
     assert "bread" in translation.input_value().lower()
     assert speech_tab.get_by_text("German").count() >= 1  # detected language shown
     page.screenshot(path=str(SHOTS / "speech.png"), full_page=True)
+
+
+def test_training_tab_trains_the_example_dataset(page):
+    open_tab(page, "Train a head")
+    panel = page.get_by_role("tabpanel").filter(has_text="Train your own sentiment")
+    panel.get_by_text("amazon_reviews_300.csv").first.click()  # the clickable example dataset
+    page.wait_for_timeout(500)
+    panel.get_by_role("button", name="Train", exact=True).click()
+    panel.get_by_text("Done.").wait_for(timeout=180_000)
+    assert panel.get_by_text("Saved head").count() >= 1
+    page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
