@@ -21,7 +21,9 @@ from .context import StudioContext
 from .search import DEFAULT_GALLERY, galleries_root
 
 TITLE = "Captioning"
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "assets" / "captioning"
+# Examples reuse the sample gallery's photos (one copy of each in the repo).
+GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
+EXAMPLE_PHOTOS = ("astronaut.jpg", "cat.jpg", "coffee.jpg", "rocket.jpg")
 BATCH_HEADERS = ["file", "caption", "score", "other candidates", "error"]
 DECODING_HELP = ("beam: the most likely captions; nucleus: sampled, more varied; "
                  "greedy: one caption, fastest")
@@ -169,7 +171,7 @@ def build(ctx: StudioContext) -> None:
             with gr.Column():
                 image = gr.Image(type="filepath", label="Image", height=340)
                 run = gr.Button("Caption", variant="primary")
-                examples = sorted(EXAMPLES_DIR.glob("*.jpg"))
+                examples = [GALLERY_DIR / name for name in EXAMPLE_PHOTOS if (GALLERY_DIR / name).is_file()]
                 if examples:
                     gr.Examples([[str(p)] for p in examples], inputs=[image], label="Try an example")
             with gr.Column():
