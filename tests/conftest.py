@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -43,6 +44,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_process(data_dir: Path, manager: ModelManager | None = None, environ: dict | None = None):
+    """build_demo + launch on 127.0.0.1 and a free port, offline, in this process (so a
+    test can hand in its own manager); yields the base URL, closes the server after."""
+    from app.blocks import build_demo, launch_kwargs
+    from app.settings import load_settings
+
+    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data_dir), "--offline"],
+                             environ=environ or {})
+    demo = build_demo(settings, manager=manager)
+    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    try:
+        yield f"http://127.0.0.1:{settings.port}/"
+    finally:
+        demo.close()
 
 
 @pytest.fixture(scope="session")

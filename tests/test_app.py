@@ -5,24 +5,19 @@ import urllib.request
 
 import pytest
 
-from app.blocks import build_demo, launch_kwargs
+from app.blocks import build_demo
 from app.settings import load_settings
-from tests.conftest import free_port
+from tests.conftest import serve_in_process
 
 
 @pytest.fixture(scope="module")
 def running_app(tmp_path_factory):
-    data = tmp_path_factory.mktemp("app-data")
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
-    demo = build_demo(settings)
-    kwargs = launch_kwargs(settings)
-    demo.launch(prevent_thread_lock=True, quiet=True, **kwargs)
-    yield demo, f"http://127.0.0.1:{settings.port}/"
-    demo.close()
+    with serve_in_process(tmp_path_factory.mktemp("app-data")) as url:
+        yield url
 
 
 def test_page_answers(running_app):
-    _, url = running_app
+    url = running_app
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200
         assert b"Multimodal Studio" in response.read()
@@ -31,7 +26,7 @@ def test_page_answers(running_app):
 def test_models_endpoint_through_client(running_app):
     from gradio_client import Client
 
-    demo, url = running_app
+    url = running_app
     models = Client(url, verbose=False).predict(api_name="/models")
     keys = {m["key"] for m in models}
     assert {"whisper-base", "minilm", "clip", "captioner"} <= keys

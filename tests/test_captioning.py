@@ -19,10 +19,10 @@ from components.context import StudioContext
 from model_zoo import captioning
 from model_zoo.backends.captioner import Generated
 from model_zoo.captioning import CaptionOptions, ImageInput
-from model_zoo.errors import InputError, WeightsUnavailable
+from model_zoo.errors import InputError
 from model_zoo.manager import ManagerConfig, ModelManager
 from tests.badfiles import bad_images
-from tests.conftest import free_port
+from tests.conftest import serve_in_process
 from tests.tiny.captioner import save_tiny_blip, save_tiny_git, save_tiny_vit_gpt2
 
 COLOURS = ("red", "navy", "forestgreen", "gold")
@@ -276,14 +276,8 @@ def test_a_batch_of_only_bad_files_loads_nothing(tmp_path):
 # -- end to end ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def running_app(with_clip, tmp_path_factory):
-    from app.blocks import build_demo, launch_kwargs
-
-    data = tmp_path_factory.mktemp("app-data")
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
-    demo = build_demo(settings, manager=with_clip)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-    yield f"http://127.0.0.1:{settings.port}/"
-    demo.close()
+    with serve_in_process(tmp_path_factory.mktemp("app-data"), with_clip) as url:
+        yield url
 
 
 def test_caption_endpoint_through_client(running_app, photos):

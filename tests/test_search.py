@@ -193,18 +193,12 @@ def test_missing_weights_banner(no_weights_manager, tiny_clip_manager):
 # -- the endpoints, once each, through gradio_client -------------------------------------
 @pytest.fixture(scope="module")
 def running_app(tiny_clip_manager, tmp_path_factory):
-    from app.blocks import build_demo, launch_kwargs
-    from app.settings import load_settings
-    from tests.conftest import free_port
-
-    data = tmp_path_factory.mktemp("search-app")
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
-    demo = build_demo(settings, manager=tiny_clip_manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     from gradio_client import Client
 
-    yield Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
-    demo.close()
+    from tests.conftest import serve_in_process
+
+    with serve_in_process(tmp_path_factory.mktemp("search-app"), tiny_clip_manager) as url:
+        yield Client(url, verbose=False)
 
 
 def test_endpoints_through_gradio_client(running_app):

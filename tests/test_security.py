@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.blocks import build_demo, launch_kwargs
+from app.blocks import launch_kwargs
 from app.settings import REPO_ROOT, load_settings
-from tests.conftest import free_port
+from tests.conftest import serve_in_process
 
 SOURCE_DIRS = ("app", "components", "model_zoo", "scripts", "benchmarks")
 
@@ -45,17 +45,10 @@ def test_launch_limits_uploads_and_served_paths():
 def test_auth_from_env_is_enforced(tmp_path):
     from gradio_client import Client
 
-    port = free_port()
-    settings = load_settings(["--port", str(port), "--data-dir", str(tmp_path)], environ={"MMS_AUTH": "ann:s3cret"})
-    demo = build_demo(settings)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-    url = f"http://127.0.0.1:{port}/"
-    try:
+    with serve_in_process(tmp_path, environ={"MMS_AUTH": "ann:s3cret"}) as url:
         with pytest.raises(Exception):
             Client(url, verbose=False).predict(api_name="/models")
         with pytest.raises(Exception):
             Client(url, auth=("ann", "wrong"), verbose=False)
         models = Client(url, auth=("ann", "s3cret"), verbose=False).predict(api_name="/models")
         assert any(m["key"] == "minilm" for m in models)
-    finally:
-        demo.close()

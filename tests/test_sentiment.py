@@ -200,22 +200,15 @@ def test_batch_mode_writes_the_csv_with_predictions(ctx, tmp_path):
 def test_sentiment_endpoint_through_gradio_client(ctx):
     from gradio_client import Client
 
-    from app.blocks import build_demo, launch_kwargs
-    from app.settings import load_settings
-    from tests.conftest import free_port
+    from tests.conftest import serve_in_process
 
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(ctx.settings.data_dir)], environ={})
-    demo = build_demo(settings, manager=ctx.manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-    try:
-        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+    with serve_in_process(ctx.settings.data_dir, ctx.manager) as url:
+        client = Client(url, verbose=False)
         result = client.predict("a good movie", None, None, "default", api_name="/sentiment")
         assert result["head"] == "default" and result["label"] in result["scores"]
         assert set(result["contributions"]) == {"text", "lexicon"}
         with pytest.raises(Exception, match="enter some text"):
             client.predict("", None, None, "default", api_name="/sentiment")
-    finally:
-        demo.close()
 
 
 # -- the shipped head, real MiniLM ---------------------------------------------------------

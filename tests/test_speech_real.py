@@ -9,7 +9,7 @@ import pytest
 
 from model_zoo import speech
 from model_zoo.backends.whisper_common import DecodeOptions
-from tests.conftest import free_port
+from tests.conftest import serve_in_process
 from tests.speech_clips import ENGLISH, GERMAN, espeak, word_error_rate
 
 pytestmark = pytest.mark.slow
@@ -77,22 +77,14 @@ def test_endpoint_through_gradio_client(tmp_path_factory, clips):
     """One client session: a bad file gets its message, then the server still serves."""
     from gradio_client import Client, handle_file
 
-    from app.blocks import build_demo, launch_kwargs
-    from app.settings import load_settings
-
     data = tmp_path_factory.mktemp("speech-app")
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
-    demo = build_demo(settings)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-    try:
-        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+    with serve_in_process(data) as url:
+        client = Client(url, verbose=False)
         empty = data / "empty.wav"
         empty.write_bytes(b"")
         with pytest.raises(Exception, match="is empty"):
             client.predict(handle_file(str(empty)), "translate", "auto", 5, api_name="/speech_translate")
         result = client.predict(handle_file(str(clips["de"])), "both", "auto", 5, api_name="/speech_translate")
-    finally:
-        demo.close()
     assert result["language"] == "de" and 0.5 < result["language_probability"] <= 1
     assert "water" in result["translation"].lower() and "bread" in result["translation"].lower()
     assert result["segments"] and set(result["segments"][0]) == {"start", "end", "text"}

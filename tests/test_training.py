@@ -172,26 +172,19 @@ def test_image_dataset_with_clip_and_broken_image(ctx, tmp_path):
 def test_train_head_endpoint_through_gradio_client(ctx, tmp_path):
     from gradio_client import Client, handle_file
 
-    from app.blocks import build_demo, launch_kwargs
-    from app.settings import load_settings
-    from tests.conftest import free_port
+    from tests.conftest import serve_in_process
 
     small = write_csv(tmp_path / "tiny.csv", text=["good fun", "lovely", "great plot", "a dull mess", "awful",
                                                    "boring film"] * 3,
                       label=["pos", "pos", "pos", "neg", "neg", "neg"] * 3)
-    settings = load_settings(["--port", str(free_port()), "--data-dir", str(ctx.settings.data_dir)], environ={})
-    demo = build_demo(settings, manager=ctx.manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-    try:
-        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+    with serve_in_process(ctx.settings.data_dir, ctx.manager) as url:
+        client = Client(url, verbose=False)
         result = client.predict(handle_file(str(small)), "late", 3, 0.005, 32, 8, 0, "from-client", "",
                                 api_name="/train_head")
         assert result["head"] == "from-client" and 0 <= result["metrics"]["accuracy"] <= 1
         assert (ctx.settings.data_dir / "heads" / "from-client" / "head.safetensors").is_file()
         with pytest.raises(Exception, match="no 'label' column"):
             client.predict(handle_file(str(write_csv(tmp_path / "x.csv", text=["a"]))), api_name="/train_head")
-    finally:
-        demo.close()
 
 
 def test_audio_dataset_through_transcripts(ctx, tmp_path, monkeypatch):
