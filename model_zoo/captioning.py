@@ -23,7 +23,6 @@ from . import images as image_io
 from .errors import InputError, WeightsUnavailable
 from .manager import ModelManager
 from .storage import atomic_write_text
-from .weights import locate
 
 CLIP_KEY = "clip"
 STRATEGIES = ("greedy", "beam", "nucleus")  # how the captioner decodes (backends.captioner)
@@ -382,11 +381,7 @@ def add_to_gallery(
 # -- what the tab shows before anything loads -------------------------------------------
 def missing_weights(manager: ModelManager, key: str) -> WeightsUnavailable | None:
     """Cheaply (no torch, no transformers): why `key` cannot load here, or None."""
-    try:
-        locate(manager.spec(key), Path(manager.config.cache_dir), manager.config.offline)
-    except WeightsUnavailable as exc:
-        return exc
-    return None
+    return manager.weights_problem(key)
 
 
 def captioner_keys(manager: ModelManager) -> list[str]:

@@ -140,6 +140,12 @@ class ModelManager:
             with self.use(key):
                 pass
 
+    def weights_problem(self, key: str) -> Exception | None:
+        """Why `key` cannot load here, decided cheaply (see weights.problem), or None."""
+        from .weights import problem
+
+        return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline)
+
     def status_keys(self) -> list[str]:
         return list(self._registry)
 

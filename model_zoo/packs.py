@@ -68,6 +68,11 @@ def minilm_dir() -> Path:
     return folder
 
 
+def check_pack(name: str) -> None:
+    """Cheap: the pack's packages are installed (no join, no hash); else PackError."""
+    {"whisper-base": whisper_base_pack, "minilm": minilm_dir}[name]()
+
+
 def pack_dir(name: str, cache_dir: Path) -> Path:
     """Ready model folder for a registry `pack` name."""
     if name == "whisper-base":

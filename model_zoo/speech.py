@@ -14,13 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import packs
 from .audio import SAMPLE_RATE, decode_audio
 from .backends.whisper_common import DecodeOptions, ProgressFn, Recognition, join_segments
-from .errors import InputError, WeightsUnavailable
+from .errors import InputError
 from .manager import ModelManager
-from .registry import ModelSpec, is_overridden
-from .weights import hub_cached, hub_offline
 
 # Backend setting (Settings.whisper_backend) -> registry key of the model it runs.
 BACKENDS = {"faster-whisper": "whisper-base", "openai-whisper": "whisper-base-openai"}
@@ -203,7 +200,7 @@ def check_text_target(manager: ModelManager, target: str) -> None:
     """Before any model runs: the target is offered and the translator's weights exist."""
     if target not in TEXT_TARGETS:
         raise InputError(f"Text translation to '{target}' is not offered; choose one of {', '.join(TEXT_TARGETS)}.")
-    problem = weights_problem(manager, TRANSLATOR_KEY)
+    problem = manager.weights_problem(TRANSLATOR_KEY)
     if problem is not None:
         raise problem
 
@@ -215,37 +212,10 @@ def translate_text(manager: ModelManager, text: str, target: str) -> str:
         return translator.translate(text, source="eng_Latn", target=TEXT_TARGETS[target])
 
 
-def weights_problem(manager: ModelManager, key: str) -> WeightsUnavailable | None:
-    """Why `key` cannot load on this machine (as the error to raise), or None if its
-    weights look present. Cheap (no model load, no pack join): fit for build-time banners."""
-    spec = manager.spec(key)
-    if _weights_present(spec, manager.config.cache_dir):
-        return None
-    if not hub_offline(manager.config.offline) and spec.family != "openai_whisper":
-        return None  # online: the first use downloads it
-    return WeightsUnavailable(spec.key, f"its weights ({spec.source}) are not on this machine.", spec.how_to_get)
-
-
 def missing_weights(manager: ModelManager, key: str) -> str | None:
-    """weights_problem as a message."""
-    problem = weights_problem(manager, key)
+    """Why `key` cannot load here, as a message for the tab's banner, or None."""
+    problem = manager.weights_problem(key)
     return None if problem is None else str(problem)
-
-
-def _weights_present(spec: ModelSpec, cache_dir: Path) -> bool:
-    if Path(spec.source).expanduser().exists():
-        return True
-    if spec.family == "openai_whisper":
-        from .backends.openai_whisper_backend import find_checkpoint
-
-        return find_checkpoint(spec.source, cache_dir) is not None
-    if spec.pack and not is_overridden(spec):
-        try:
-            packs.whisper_base_pack() if spec.pack == "whisper-base" else packs.minilm_dir()
-            return True
-        except WeightsUnavailable:
-            return False
-    return hub_cached(spec.source) is not None
 
 
 # -- subtitles ----------------------------------------------------------------------------

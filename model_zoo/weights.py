@@ -28,13 +28,42 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
     if cached:
         return cached
     if hub_offline(offline):
-        raise WeightsUnavailable(
-            spec.key,
-            f"its weights ({source}) are not on this machine and the app is offline "
-            "(HF_HUB_OFFLINE=1 or --offline).",
-            spec.how_to_get,
-        )
+        raise _offline_error(spec)
     return source
+
+
+def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsUnavailable | None:
+    """Why `spec` cannot load here (the error its use would raise), or None. Cheap: no
+    model load, no pack join, no heavy import, so tabs can say it at build time."""
+    if _present(spec, cache_dir):
+        return None
+    if spec.family == "openai_whisper":  # its .pt never comes from the Hugging Face hub
+        return WeightsUnavailable(spec.key, f"its weights ({spec.source}) are not on this machine.", spec.how_to_get)
+    return _offline_error(spec) if hub_offline(offline) else None  # online: first use downloads
+
+
+def _present(spec: ModelSpec, cache_dir: Path) -> bool:
+    if Path(spec.source).expanduser().exists():
+        return True
+    if spec.family == "openai_whisper":
+        from .backends.openai_whisper_backend import find_checkpoint  # torch-free at import
+
+        return find_checkpoint(spec.source, cache_dir) is not None
+    if spec.pack and not is_overridden(spec):
+        try:
+            packs.check_pack(spec.pack)
+            return True
+        except WeightsUnavailable:
+            return False
+    return hub_cached(spec.source) is not None
+
+
+def _offline_error(spec: ModelSpec) -> WeightsUnavailable:
+    return WeightsUnavailable(
+        spec.key,
+        f"its weights ({spec.source}) are not on this machine and the app is offline (HF_HUB_OFFLINE=1 or --offline).",
+        spec.how_to_get,
+    )
 
 
 def hub_cached(repo_id: str) -> str | None:

@@ -74,3 +74,17 @@ def test_real_whisper_pack_joins_to_the_published_hash(shared_cache):
 def test_real_minilm_pack_is_found():
     folder = packs.minilm_dir()
     assert (folder / "model.safetensors").stat().st_size > 80_000_000
+
+
+def test_weights_problem_is_cheap_and_specific(tmp_path, tiny_clip_dir):
+    from model_zoo.manager import ManagerConfig, ModelManager
+
+    offline = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True))
+    assert offline.weights_problem("whisper-base") is None  # the pack is installed...
+    assert not (tmp_path / "whisper-base-ct2").exists()  # ...and was not joined to say so
+    assert offline.weights_problem("minilm") is None
+    assert "MMS_MODEL_CLIP" in str(offline.weights_problem("clip"))
+    assert "base.pt" in str(offline.weights_problem("whisper-base-openai"))
+    local = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                       overrides={"clip": str(tiny_clip_dir)}))
+    assert local.weights_problem("clip") is None
