@@ -25,7 +25,6 @@ from .errors import InputError
 from .images import MAX_BYTES, load_image
 from .manager import ModelManager
 from .storage import sha256_file
-from .weights import hub_cached, hub_offline
 
 if TYPE_CHECKING:
     from .gallery import Gallery
@@ -435,32 +434,10 @@ def classify(manager: ModelManager, image_file: str | Path, labels: str,
 
 # -- weights ---------------------------------------------------------------------------
 def clip_weights_problem(manager: ModelManager) -> str | None:
-    """Why the CLIP weights cannot load here, decided cheaply (no torch, no open_clip),
-    or None when they are local, cached or downloadable. The exact error comes on use."""
-    spec = manager.spec(CLIP_KEY)
-    source = spec.source
-    _, _, pretrained = source.partition(":")
-    if Path(source).expanduser().exists():
+    """Why the CLIP weights cannot load here, as a banner, decided cheaply (no torch, no
+    open_clip: weights.problem), or None when they are local, cached or downloadable."""
+    problem = manager.weights_problem(CLIP_KEY)
+    if problem is None:
         return None
-    if pretrained.startswith(("/", "~", ".")):
-        checkpoint = Path(pretrained).expanduser()
-        if checkpoint.is_file():
-            return None
-        return f"**No CLIP weights:** the checkpoint `{checkpoint}` set for `{spec.key}` does not exist. How to fix: {spec.how_to_get}"
-    if not hub_offline(manager.config.offline):
-        return None  # downloaded on first use
-    if source.startswith("hf-hub:") and hub_cached(source.removeprefix("hf-hub:")):
-        return None
-    if not source.startswith("hf-hub:") and _some_clip_in_hub_cache():
-        return None
-    return (f"**No CLIP weights on this machine:** `{spec.key}` uses `{source}`, which is not in the local "
-            f"Hugging Face cache, and the app is offline, so indexing, search and classification cannot run. "
-            f"How to fix: {spec.how_to_get}")
-
-
-def _some_clip_in_hub_cache() -> bool:
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-    except ImportError:
-        return False
-    return any("clip" in p.name.lower() for p in Path(HF_HUB_CACHE).glob("models--*"))
+    return (f"**No CLIP weights on this machine:** `{problem.model_key}`: {problem.detail} Indexing, search and "
+            f"classification cannot run. How to fix: {problem.how_to_fix}")

@@ -37,6 +37,9 @@ def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsU
     model load, no pack join, no heavy import, so tabs can say it at build time."""
     if _present(spec, cache_dir):
         return None
+    checkpoint = _open_clip_checkpoint(spec)
+    if checkpoint is not None:  # a local file was named, and it is not there
+        return WeightsUnavailable(spec.key, f"the checkpoint {checkpoint} set for it does not exist.", spec.how_to_get)
     if spec.family == "openai_whisper":  # its .pt never comes from the Hugging Face hub
         return WeightsUnavailable(spec.key, f"its weights ({spec.source}) are not on this machine.", spec.how_to_get)
     return _offline_error(spec) if hub_offline(offline) else None  # online: first use downloads
@@ -49,6 +52,8 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
         from .backends.openai_whisper_backend import find_checkpoint  # torch-free at import
 
         return find_checkpoint(spec.source, cache_dir) is not None
+    if spec.family == "open_clip":
+        return _open_clip_present(spec)
     if spec.pack and not is_overridden(spec):
         try:
             packs.check_pack(spec.pack)
@@ -56,6 +61,35 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
         except WeightsUnavailable:
             return False
     return hub_cached(spec.source) is not None
+
+
+def _open_clip_checkpoint(spec: ModelSpec) -> Path | None:
+    """The local file of an open_clip source given as MODEL:/path/to/checkpoint, else None."""
+    if spec.family != "open_clip" or spec.source.startswith("hf-hub:"):
+        return None
+    _, _, pretrained = spec.source.partition(":")
+    return Path(pretrained).expanduser() if pretrained.startswith(("/", "~", ".")) else None
+
+
+def _open_clip_present(spec: ModelSpec) -> bool:
+    """open_clip sources are MODEL:TAG (open_clip fetches the tag from the hub),
+    MODEL:/path/to/checkpoint, or hf-hub:org/repo."""
+    if spec.source.startswith("hf-hub:"):
+        return hub_cached(spec.source.removeprefix("hf-hub:")) is not None
+    checkpoint = _open_clip_checkpoint(spec)
+    if checkpoint is not None:
+        return checkpoint.is_file()
+    return _some_clip_in_hub_cache()
+
+
+def _some_clip_in_hub_cache() -> bool:
+    """A MODEL:TAG source maps to a hub repo only inside open_clip (not imported here):
+    any cached CLIP repo counts, and the exact error, if any, comes on first use."""
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+    except ImportError:
+        return False
+    return any("clip" in p.name.lower() for p in Path(HF_HUB_CACHE).glob("models--*"))
 
 
 def _offline_error(spec: ModelSpec) -> WeightsUnavailable:
