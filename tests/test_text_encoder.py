@@ -33,3 +33,59 @@ def test_real_minilm_from_the_pack(real_manager):
                                        "The invoice is due on Tuesday."])
     assert encoder.dim == 384
     assert a @ b > a @ c + 0.2
+
+
+def test_mpnet_layers_run_with_their_position_bias(tmp_path):
+    """A head's tuned copies of MPNet's top layers must reproduce the model exactly (they
+    need the shared relative position bias), whatever the padding."""
+    from model_zoo.heads import top_layer_copies
+    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+
+    folder = save_tiny_mpnet_encoder(tmp_path / "tiny-mpnet")
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         overrides={"mpnet": str(folder)}))
+    texts = ["good movie", "a bad plot was not fun at all", "dull"]
+    with manager.use("mpnet") as encoder:
+        whole = encoder.embed_texts(texts)
+        through_copies = encoder.embed_texts(texts, top_layers=top_layer_copies(encoder, 1), batch_size=1)
+    assert np.allclose(whole, through_copies, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_real_mpnet_from_the_pack(real_manager):
+    with real_manager.use("mpnet") as encoder:
+        a, b, c = encoder.embed_texts(["A wonderful, moving film.", "A beautiful and touching movie.",
+                                       "The invoice is due on Tuesday."])
+    assert encoder.dim == 768
+    assert a @ b > a @ c + 0.2
+
+
+def test_cpu_precision_follows_the_cpu_flags(tmp_path):
+    from model_zoo import devices
+
+    flags = tmp_path / "cpuinfo"
+    flags.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f\n")
+    assert devices.cpu_has_native_bf16(str(flags)) is False
+    flags.write_text("processor : 0\nflags : fpu avx512f avx512_bf16\n")
+    assert devices.cpu_has_native_bf16(str(flags)) is True
+    assert devices.cpu_has_native_bf16(str(tmp_path / "absent")) is False
+    assert devices.resolve_cpu_precision("auto", "cuda:0") == "native"
+    assert devices.resolve_cpu_precision("int8", "cpu") == "int8"
+    assert devices.resolve_cpu_precision("auto", "cpu") in ("bf16", "fp32")
+    with pytest.raises(ValueError, match="fp8"):
+        devices.resolve_cpu_precision("fp8", "cpu")
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_copies_stay_close_and_leave_the_model_alone(tiny_text_encoder_dir, tmp_path, precision):
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         overrides={"minilm": str(tiny_text_encoder_dir)}))
+    texts = ["good movie", "a bad plot", "fun and not dull"]
+    with manager.use("minilm") as encoder:
+        full = encoder.embed_texts(texts)
+        reduced = encoder.embed_texts(texts, precision=precision)
+        assert encoder.variant(precision) is encoder.variant(precision)  # built once
+        assert next(encoder.model.parameters()).dtype.is_floating_point
+        assert encoder.embed_texts(texts).tobytes() == full.tobytes()
+    assert reduced.dtype == np.float32
+    assert (full * reduced).sum(1).min() > 0.98  # cosine to the fp32 embedding

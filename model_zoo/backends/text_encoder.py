@@ -29,7 +29,7 @@ class SentenceEncoder:
     tokenizer: object
     device: str
     max_length: int = 256
-    _int8: torch.nn.Module | None = field(default=None, repr=False)  # built on first int8 use
+    _variants: dict[str, torch.nn.Module] = field(default_factory=dict, repr=False)  # bf16 / int8 copies
 
     @property
     def dim(self) -> int:
@@ -41,8 +41,7 @@ class SentenceEncoder:
 
     @property
     def nbytes(self) -> int:
-        extra = devices.module_nbytes(self._int8) if self._int8 is not None else 0
-        return devices.module_nbytes(self.model) + extra
+        return sum(devices.module_nbytes(m) for m in [self.model, *self._variants.values()])
 
     @torch.inference_mode()
     def embed_texts(
@@ -51,12 +50,11 @@ class SentenceEncoder:
         batch_size: int = 64,
         top_layers: torch.nn.ModuleList | None = None,
         max_length: int | None = None,
-        int8: bool = False,
+        precision: str = "native",
     ) -> np.ndarray:
         """(n, dim) float32, unit-norm rows, in the order given. With `top_layers`, the
-        last len(top_layers) layers of the model are replaced by those (a tuned head's).
-        int8: run a dynamically quantised copy (CPU only; faster, slightly less accurate: see
-        benchmarks/sentiment.py)."""
+        last len(top_layers) layers of the model are replaced by those (a tuned head's, at
+        the same precision). precision (CPU): native/fp32, bf16 or int8; see `variant`."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])[::-1]  # length buckets: little padding
@@ -64,7 +62,7 @@ class SentenceEncoder:
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
             batch = [texts[i] for i in idx]
-            model = self.int8_model() if int8 else self.model
+            model = self.variant(precision)
             out[idx] = self._embed_batch(model, batch, top_layers, max_length).cpu().float().numpy()
         return out
 
@@ -74,19 +72,30 @@ class SentenceEncoder:
             return_tensors="pt",
         ).to(self.device)
 
-    def int8_model(self) -> torch.nn.Module:
-        """A copy with int8 dynamically quantised Linear layers (the shared fp32 model is kept)."""
-        if self._int8 is None:
+    def variant(self, precision: str) -> torch.nn.Module:
+        """The shared model at a CPU precision, built once and kept beside it: bf16 (a
+        bfloat16 copy: fast where the CPU has native bf16, accuracy unchanged) or int8
+        (dynamically quantised Linear layers: fast on MiniLM, but it wrecks MPNet's
+        accuracy; see benchmarks/sentiment.py). native/fp32: the model itself."""
+        if precision in ("native", "fp32"):
+            return self.model
+        if precision not in self._variants:
             if self.device != "cpu":
-                raise ValueError("int8 dynamic quantisation runs on CPU only")
-            self._int8 = quantize_int8(self.model)
-        return self._int8
+                raise ValueError(f"{precision} copies are for the CPU; on {self.device} the model runs natively")
+            self._variants[precision] = at_precision(self.model, precision)
+        return self._variants[precision]
 
     def lower_hidden(self, enc: dict, upto: int, model: torch.nn.Module | None = None) -> torch.Tensor:
         """Hidden states after the first `upto` layers of the shared model."""
         model = model or self.model
         hidden = model.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
-        return run_layers(model.encoder.layer[:upto], hidden, enc["attention_mask"], model.config)
+        return self.run_layers(model.encoder.layer[:upto], hidden, enc["attention_mask"], model)
+
+    def run_layers(self, layers, hidden: torch.Tensor, attention_mask: torch.Tensor,
+                   model: torch.nn.Module | None = None) -> torch.Tensor:
+        """Run (some of) this encoder's layers, or tuned copies of them, over hidden states."""
+        model = model or self.model
+        return run_layers(layers, hidden, attention_mask, model.config, position_bias_of(model, hidden))
 
     def _embed_batch(self, model, batch: list[str], top_layers, max_length: int | None) -> torch.Tensor:
         enc = self.tokenize(batch, max_length)
@@ -94,18 +103,42 @@ class SentenceEncoder:
             hidden = model(**enc).last_hidden_state
         else:
             hidden = self.lower_hidden(enc, self.num_layers - len(top_layers), model)
-            hidden = run_layers(top_layers, hidden, enc["attention_mask"], model.config)
-        return mean_pool(hidden, enc["attention_mask"])
+            hidden = self.run_layers(top_layers, hidden, enc["attention_mask"], model)
+        return mean_pool(hidden.float(), enc["attention_mask"])
 
 
-def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, config) -> torch.Tensor:
-    """Run transformer layers over hidden states with padding masked, as the model does."""
+def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, config,
+               position_bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Run transformer layers over hidden states with padding masked, as the model does.
+    BERT-style layers (MiniLM) return a tensor; MPNet's take the shared relative position
+    bias and return a tuple."""
     if len(layers) == 0:
         return hidden
     mask = create_bidirectional_mask(config=config, inputs_embeds=hidden, attention_mask=attention_mask)
     for layer in layers:
-        hidden = layer(hidden, mask)
+        out = layer(hidden, mask) if position_bias is None else layer(hidden, mask, position_bias)
+        hidden = out[0] if isinstance(out, tuple) else out
     return hidden
+
+
+def position_bias_of(model: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor | None:
+    """MPNet's relative position bias for this sequence length (computed once per batch by
+    its encoder and shared by every layer); None for models without one."""
+    compute = getattr(model.encoder, "compute_position_bias", None)
+    return compute(hidden) if compute is not None else None
+
+
+def at_precision(module: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """A copy of `module` at a CPU precision (bf16 or int8); fp32/native: the module itself."""
+    if precision in ("native", "fp32"):
+        return module
+    if precision == "bf16":
+        import copy
+
+        return copy.deepcopy(module).to(torch.bfloat16).eval()
+    if precision == "int8":
+        return quantize_int8(module)
+    raise ValueError(f"unknown precision '{precision}'")
 
 
 def quantize_int8(module: torch.nn.Module) -> torch.nn.Module:
