@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from model_zoo.devices import CPU_PRECISIONS
 from model_zoo.manager import ManagerConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +44,9 @@ class Settings:
     caption_batch_size: int = 8  # images per generate call in batch captioning
     caption_max_images: int = 200  # most images one batch may caption
     sentiment_max_chars: int = 20_000  # longer texts are truncated (and the user told)
-    # int8 text encoder on CPU: ~2.5-3x the fp32 fast path (>= 400 sentences/s on 2 cores) for
-    # 0.835 vs 0.840 on the movie test split (8 of 1,585 sentences; benchmarks/sentiment.py)
-    sentiment_int8: bool = True
+    # Text encoders on CPU: auto = bf16 where the CPU has it natively (same accuracy, ~2-3x
+    # fp32), else fp32. int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
+    sentiment_precision: str = "auto"
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -82,7 +83,7 @@ _HELP = {
     "host": "address to bind (0.0.0.0 to serve a network)",
     "port": "port to serve on",
     "share": "create a public gradio share link",
-    "preload": "models to load at startup, comma-separated (e.g. whisper-base,minilm)",
+    "preload": "models to load at startup, comma-separated (e.g. whisper-base,mpnet)",
     "device": "auto | cpu | cuda | cuda:1 | mps",
     "offline": "never touch the model hub; use packs and local folders only",
     "data_dir": "where caches, galleries and trained heads are written",
@@ -100,8 +101,12 @@ _HELP = {
     "caption_batch_size": "images per generate call when captioning a batch",
     "caption_max_images": "most images one captioning batch (files or zip) may hold",
     "sentiment_max_chars": "longest text the sentiment tab reads; the rest is cut off (and the user told)",
-    "sentiment_int8": "run the sentiment text encoder int8-quantised on CPU (~3x faster, 0.5 point less accurate); 'false' turns it off",
+    "sentiment_precision": "sentiment text encoders on CPU: auto (bf16 where the CPU computes it natively, else "
+    "fp32) | fp32 | bf16 | int8 (fast on MiniLM heads, inaccurate on the MPNet default head)",
 }
+
+
+_CHOICES = {"sentiment_precision": CPU_PRECISIONS}
 
 
 def _parse(name: str, raw: object, default: object) -> object:
@@ -129,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, nargs="?", const=True, default=None, metavar="BOOL", help=help_text)
         elif f.name in ("models", "preload"):
             parser.add_argument(flag, action="append", default=None, help=help_text)
+        elif f.name in _CHOICES:
+            parser.add_argument(flag, default=None, choices=_CHOICES[f.name], help=help_text)
         else:
             parser.add_argument(flag, default=None, help=help_text)
     return parser
@@ -145,4 +152,6 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
             raw = environ.get("MMS_" + f.name.upper())
         if raw is not None and raw != "":
             values[f.name] = _parse(f.name, raw, getattr(defaults, f.name))
+            if f.name in _CHOICES and values[f.name] not in _CHOICES[f.name]:
+                raise SystemExit(f"MMS_{f.name.upper()}={raw!r}: choose one of {', '.join(_CHOICES[f.name])}")
     return Settings(**values)

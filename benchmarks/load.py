@@ -100,7 +100,7 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     server = subprocess.Popen(
         [sys.executable, "app.py", "--port", str(port), "--data-dir", str(data_dir), "--offline",
-         "--preload", "whisper-base,minilm"],
+         "--preload", "whisper-base,mpnet"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/"

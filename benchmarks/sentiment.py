@@ -1,14 +1,14 @@
 """Sentences per second for the shipped sentiment head, against the naive baseline.
 
-    HF_HUB_OFFLINE=1 python -m benchmarks.sentiment [--threads 2] [--n 1585]
+    HF_HUB_OFFLINE=1 python -m benchmarks.sentiment [--head default|fast] [--threads 2] [--n 1585]
 
-All three runs classify the same sentences (the held-out movie test split) with the same
+`default` is the accurate shipped head (MPNet), `fast` the MiniLM one. All runs classify the same sentences (the held-out movie test split) with the same
 head, in the same process:
   baseline  the bare transformers call: fp32, batches of 64 in arrival order, every
             sentence padded to 128 tokens; then the head
-  fast      what the app does: length-bucketed batches, dynamic padding (max 64 tokens)
-  fast+int8 the same with int8 dynamically quantised Linear layers: the shared lower
-            layers only (what the app does), or also the head's tuned layers
+  fast      what the app does: length-bucketed batches, dynamic padding (max 64 tokens),
+            at each CPU precision: fp32; bf16 (the app's default where the CPU has native
+            bf16); int8 dynamic quantisation of the shared layers only, or of all layers
 Accuracy is printed beside each, so a speed-up that costs accuracy shows.
 """
 from __future__ import annotations
@@ -23,15 +23,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n", type=int, default=0, help="sentences (default: the whole test split)")
+    parser.add_argument("--head", default="default", help="a shipped or trained head (default, fast, ...)")
     args = parser.parse_args(argv)
 
     import torch
 
     from app.settings import load_settings
-    from model_zoo.backends.text_encoder import mean_pool, quantize_int8, run_layers
+    from model_zoo.backends.text_encoder import at_precision, mean_pool
     from model_zoo.heads import lexicon_scores
     from model_zoo.manager import ModelManager
-    from model_zoo.sentiment import HeadStore
+    from model_zoo.sentiment import HeadStore, text_encoder_of
     from scripts.train_default_head import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)
@@ -42,8 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     sentences, labels = [texts[i] for i in rows], y[rows]
     manager = ModelManager(settings.manager_config())
     store = HeadStore(settings.data_dir / "heads")
-    with manager.use("minilm") as encoder:
-        card, head = store.load("default", encoder)
+    with manager.use(text_encoder_of(store.card(args.head))) as encoder:
+        card, head = store.load(args.head, encoder)
         max_length = card["encoders"]["text"]["max_length"]
         n_lower = encoder.num_layers - len(head.text_top)
 
@@ -59,25 +60,29 @@ def main(argv: list[str] | None = None) -> None:
                 enc = encoder.tokenizer(sentences[start : start + 64], padding="max_length", truncation=True,
                                         max_length=128, return_tensors="pt")
                 hidden = encoder.lower_hidden(enc, n_lower)
-                hidden = run_layers(head.text_top, hidden, enc["attention_mask"], encoder.model.config)
+                hidden = encoder.run_layers(head.text_top, hidden, enc["attention_mask"])
                 out.append(mean_pool(hidden, enc["attention_mask"]).numpy())
             return np.concatenate(out)
 
-        int8_top = quantize_int8(head.text_top)
-        encoder.int8_model()  # built once at load time in the app; not part of the timing
+        tops = {precision: at_precision(head.text_top, precision) for precision in ("fp32", "bf16", "int8")}
+        for precision in ("bf16", "int8"):
+            encoder.variant(precision)  # built once at first use in the app; not part of the timing
+
+        def fast(precision: str, top: str | None = None):
+            return lambda: encoder.embed_texts(sentences, batch_size=64, top_layers=tops[top or precision],
+                                               max_length=max_length, precision=precision)
+
         runs = {
             "baseline (fp32, batch 64, pad 128)": baseline,
-            "fast (bucketed, dynamic padding)": lambda: encoder.embed_texts(
-                sentences, batch_size=64, top_layers=head.text_top, max_length=max_length),
-            "fast + int8 shared layers": lambda: encoder.embed_texts(
-                sentences, batch_size=64, top_layers=head.text_top, max_length=max_length, int8=True),
-            "fast + int8 all layers": lambda: encoder.embed_texts(
-                sentences, batch_size=64, top_layers=int8_top, max_length=max_length, int8=True),
+            "fast (bucketed, dynamic padding), fp32": fast("fp32"),
+            "fast, bf16": fast("bf16"),
+            "fast, int8 shared layers": fast("int8", "fp32"),
+            "fast, int8 all layers": fast("int8"),
         }
-        # warm-up: first-call allocations and quantised kernels are not what we measure
-        encoder.embed_texts(sentences[:64], top_layers=int8_top, int8=True)
-        encoder.embed_texts(sentences[:64], top_layers=head.text_top)
-        print(f"{len(sentences)} sentences (movie test split), {args.threads} threads, torch {torch.__version__}")
+        for precision in ("fp32", "bf16", "int8"):  # warm-up: first-call allocations and kernels
+            encoder.embed_texts(sentences[:64], top_layers=tops[precision], precision=precision)
+        print(f"head '{args.head}' ({text_encoder_of(card)} text encoder): {len(sentences)} sentences "
+              f"(movie test split), {args.threads} threads, torch {torch.__version__}")
         base_rate = None
         for name, run in runs.items():
             started = time.perf_counter()

@@ -10,7 +10,7 @@ from gradio import FileData
 
 from model_zoo import storage
 from model_zoo.errors import InputError
-from model_zoo.sentiment import DEFAULT_HEAD, SentimentResult, SentimentService, service_for, unavailable_modalities
+from model_zoo.sentiment import DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, service_for, unavailable_modalities
 
 from .common import file_path, user_facing
 from .context import StudioContext
@@ -29,7 +29,7 @@ EXAMPLES = [
 
 def service(ctx: StudioContext) -> SentimentService:
     return service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
-                       int8=ctx.settings.sentiment_int8)
+                       precision=ctx.settings.sentiment_precision)
 
 
 def predict(ctx: StudioContext, text: str, image, audio, head: str) -> SentimentResult:
@@ -78,15 +78,18 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
 
 
 def banner(ctx: StudioContext) -> str:
-    store = service(ctx).store
+    svc = service(ctx)
     lines = ["Reads the sentiment of a sentence (optionally with an image or a voice clip) with a small "
-             "fusion head on frozen encoders: MiniLM (text) + VADER lexicon scores, CLIP (images), "
+             "fusion head on pretrained encoders: a sentence encoder (text) + VADER lexicon scores, CLIP (images), "
              "Whisper transcripts (voice). Retrain the head on your own data in the *Train a head* tab."]
-    try:
-        lines.append(f"Default head: {store.info(DEFAULT_HEAD).summary()}.")
-    except InputError:
-        lines.append(f"⚠️ The shipped head is missing from {store.shipped_root}; run "
-                     "`python -m scripts.train_default_head` to rebuild it.")
+    shipped = [name for name in (DEFAULT_HEAD, FAST_HEAD) if name in svc.store.names()]
+    if not shipped:
+        lines.append(f"⚠️ The shipped heads are missing from {svc.store.shipped_root}; run "
+                     "`python -m scripts.train_default_head` to rebuild them.")
+    for name in shipped:
+        problem = svc.head_problem(name)
+        state = f" ⚠️ Unavailable here: {problem}" if problem else ""
+        lines.append(f"Head {svc.store.info(name).summary()}.{state}")
     for modality, reason in unavailable_modalities(ctx.manager).items():
         lines.append(f"⚠️ {modality.capitalize()} input is unavailable here and is left out of predictions: {reason}")
     return "\n\n".join(lines)
@@ -101,9 +104,8 @@ def build(ctx: StudioContext) -> None:
             with gr.Row():
                 image = gr.Image(label="Image (optional)", type="filepath", height=180)
                 audio = gr.Audio(label="Voice clip (optional)", type="filepath")
-            names = store.names()
-            head = gr.Dropdown(choices=names, value=names[0] if names else None, label="Head",
-                               info="heads you train in the next tab appear here")
+            head = gr.Dropdown(choices=store.names(), value=service(ctx).default_head(), label="Head",
+                               info="default: accurate; fast: several times quicker; heads you train appear here")
             run = gr.Button("Read sentiment", variant="primary")
         with gr.Column(scale=2):
             scores = gr.Label(label="Sentiment", num_top_classes=5)

@@ -57,3 +57,34 @@ def module_nbytes(module) -> int:
     """Bytes held by a torch module's parameters and buffers."""
     tensors = list(module.parameters()) + list(module.buffers())
     return sum(t.numel() * t.element_size() for t in tensors)
+
+
+CPU_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """True where the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX): there a
+    bf16 copy of a transformer encoder runs ~2-3x faster than fp32 at the same accuracy.
+    Elsewhere bf16 is emulated and slower, so the answer must come from the flags."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_cpu_precision(choice: str, device: str) -> str:
+    """The precision text encoders run at: 'native' off the CPU (the model's own dtype,
+    fp16 on cuda/mps); on the CPU 'auto' means bf16 where native, else fp32."""
+    choice = (choice or "auto").lower()
+    if choice not in CPU_PRECISIONS:
+        raise ValueError(f"unknown precision '{choice}': one of {', '.join(CPU_PRECISIONS)}")
+    if device_kind(device) != "cpu":
+        return "native"
+    if choice == "auto":
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    return choice

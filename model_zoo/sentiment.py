@@ -31,8 +31,12 @@ from .errors import InputError, StudioError, WeightsUnavailable
 from .images import load_image
 
 SHIPPED_HEADS = Path(__file__).resolve().parent.parent / "assets" / "heads"
-DEFAULT_HEAD = "default"
+DEFAULT_HEAD = "default"  # shipped: accurate (MPNet text encoder)
+FAST_HEAD = "fast"  # shipped: MiniLM, several times faster, a few points less accurate
 LEXICON_DIM = 4
+# Heads trained in the browser embed text with the small encoder: training stays quick on a
+# CPU. A head's card names its own encoder (the shipped default uses a larger one).
+TRAINING_TEXT_ENCODER = "minilm"
 _HEAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 
 
@@ -57,17 +61,19 @@ class HeadInfo:
     fusion: str
     modalities: list[str]
     origin: str  # shipped | trained
-    accuracy: float | None
+    accuracy: float | None  # on the head's held-out test split
     created: str
-    accuracy_sign: float | None = None  # shipped head: every non-zero rating, not only clear-cut ones
+    text_encoder: str = TRAINING_TEXT_ENCODER  # registry key
+    accuracy_clear: float | None = None  # shipped heads: clear-cut sentences only (|mean rating| >= 1)
 
     def summary(self) -> str:
         acc = ""
         if self.accuracy is not None:
             acc = f", test accuracy {self.accuracy:.3f}"
-        if self.accuracy_sign is not None:
-            acc += f" on clear-cut sentences (|mean rating| >= 1), {self.accuracy_sign:.3f} on all of them"
-        return f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} -> {'/'.join(self.labels)}{acc}"
+        if self.accuracy_clear is not None:
+            acc += f" ({self.accuracy_clear:.3f} on clear-cut sentences)"
+        return (f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} ({self.text_encoder} text) "
+                f"-> {'/'.join(self.labels)}{acc}")
 
 
 # -- embedding cache -------------------------------------------------------------------
@@ -131,8 +137,8 @@ class HeadStore:
         return found
 
     def names(self) -> list[str]:
-        names = sorted(self._folders())
-        return sorted(names, key=lambda n: n != DEFAULT_HEAD)  # default first
+        order = {DEFAULT_HEAD: 0, FAST_HEAD: 1}
+        return sorted(self._folders(), key=lambda n: (order.get(n, 2), n))  # shipped first
 
     def folder(self, name: str) -> tuple[Path, str]:
         folders = self._folders()
@@ -153,7 +159,7 @@ class HeadStore:
         metrics = card.get("metrics") or {}
         return HeadInfo(name=name, labels=card["labels"], fusion=card["fusion"], modalities=list(card["modalities"]),
                         origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
-                        accuracy_sign=metrics.get("accuracy_sign"))
+                        text_encoder=text_encoder_of(card), accuracy_clear=metrics.get("accuracy_clear"))
 
     def load(self, name: str, encoder=None) -> tuple[dict, object]:
         """(card, SentimentModel), cached until the head's files change on disk."""
@@ -182,13 +188,45 @@ class HeadStore:
 # -- the service -----------------------------------------------------------------------
 class SentimentService:
     def __init__(self, manager, store: HeadStore, max_chars: int = 20_000,
-                 cache: EmbeddingCache | None = None, int8: bool = False) -> None:
+                 cache: EmbeddingCache | None = None, precision: str = "auto") -> None:
         self.manager = manager
         self.store = store
         self.max_chars = max_chars
         self.cache = cache or EmbeddingCache()
-        self.int8 = int8  # int8 dynamic quantisation of the text encoder, CPU only
-        self._int8_tops: dict[str, object] = {}
+        self._precision_choice = precision  # see settings.sentiment_precision
+        self._precision: str | None = None
+        self._converted_tops: dict[tuple[str, str], object] = {}
+
+    @property
+    def precision(self) -> str:
+        """What text encoders run at: native off the CPU; on it fp32, bf16 or int8. Resolved
+        on first use: finding the device imports torch, which page building must not."""
+        if self._precision is None:
+            from .devices import resolve_cpu_precision
+
+            self._precision = resolve_cpu_precision(self._precision_choice, self.manager.device)
+        return self._precision
+
+    # heads ----------------------------------------------------------------------------
+    def head_problem(self, name: str) -> WeightsUnavailable | None:
+        """Why a head cannot run here (its text encoder's weights are missing), or None. Cheap."""
+        problem = self.manager.weights_problem(text_encoder_of(self.store.card(name)))
+        return problem if isinstance(problem, WeightsUnavailable) else None
+
+    def check_head(self, name: str) -> None:
+        """Raise, before any work, if the head is unknown or its text encoder cannot load."""
+        problem = self.head_problem(name)
+        if problem is None:
+            return
+        others = [h for h in self.store.names() if h != name and self.head_problem(h) is None]
+        alternative = f" The head '{others[0]}' works without them." if others else ""
+        raise WeightsUnavailable(problem.model_key, f"the head '{name}' reads text with it. {problem.detail}"
+                                 + alternative, problem.how_to_fix)
+
+    def default_head(self) -> str:
+        """The head a page starts on: the shipped default, or the first one that can run here."""
+        names = self.store.names()
+        return next((n for n in names if self.head_problem(n) is None), names[0] if names else DEFAULT_HEAD)
 
     # inputs ---------------------------------------------------------------------------
     def clean_text(self, text: str | None, notes: list[str]) -> str:
@@ -211,6 +249,7 @@ class SentimentService:
             decode_audio(audio)
         if not text and picture is None and not audio:
             raise InputError("Please enter some text (or add an image or a voice clip).")
+        self.check_head(head)  # the input is fine: can this head's text encoder load here?
         features: dict[str, np.ndarray] = {}
         if audio:
             text = self._add_audio(audio, text, info, features, notes)
@@ -259,7 +298,7 @@ class SentimentService:
         for row, text in enumerate(cleaned, start=1):
             if not text:
                 raise InputError(f"Row {row}: the text is empty.")
-        self.store.info(head)
+        self.check_head(head)
         results: list[SentimentResult] = []
         step = 256
         for start in range(0, len(cleaned), step):
@@ -280,29 +319,27 @@ class SentimentService:
 
     def _text_embeddings(self, texts: list[str], model, frozen: bool = False, card: dict | None = None) -> np.ndarray:
         tuned = not frozen and model is not None and len(model.text_top) > 0
-        int8 = self.int8 and self.manager.device == "cpu"
-        namespace = (f"text:{card['weights_sha256'][:16]}" if tuned else "text:minilm") + (":int8" if int8 else "")
+        key = text_encoder_of(card) if card else TRAINING_TEXT_ENCODER
+        namespace = (f"text:{card['weights_sha256'][:16]}" if tuned else f"text:{key}") + f":{self.precision}"
         max_length = (card or {}).get("encoders", {}).get("text", {}).get("max_length") if tuned else None
         keys = [self.cache.key(namespace, t.encode("utf-8")) for t in texts]
 
         def compute(missing: list[int]) -> np.ndarray:
-            top = self._top_layers(model, card, int8) if tuned else None
-            with self.manager.use("minilm") as encoder:
+            top = self._top_layers(model, card) if tuned else None
+            with self.manager.use(key) as encoder:
                 return encoder.embed_texts([texts[i] for i in missing], top_layers=top, max_length=max_length,
-                                           int8=int8)
+                                           precision=self.precision)
 
         return self.cache.get_or_compute(keys, compute)
 
-    def _top_layers(self, model, card: dict, int8: bool):
-        """The head's tuned layers, int8-quantised once per head version when asked."""
-        if not int8:
-            return model.text_top
-        from .backends.text_encoder import quantize_int8
+    def _top_layers(self, model, card: dict):
+        """The head's tuned layers at the service's precision, converted once per head version."""
+        from .backends.text_encoder import at_precision
 
-        key = card["weights_sha256"]
-        if key not in self._int8_tops:
-            self._int8_tops[key] = quantize_int8(model.text_top)
-        return self._int8_tops[key]
+        key = (card["weights_sha256"], self.precision)
+        if key not in self._converted_tops:
+            self._converted_tops[key] = at_precision(model.text_top, self.precision)
+        return self._converted_tops[key]
 
     def image_embeddings(self, images: list, contents: list[bytes]) -> np.ndarray:
         keys = [self.cache.key("image:" + self.manager.spec("clip").source, c) for c in contents]
@@ -355,7 +392,7 @@ class SentimentService:
     def _load(self, head: str):
         card = self.store.card(head)
         if int(card.get("text_top_layers", 0)):
-            with self.manager.use("minilm") as encoder:
+            with self.manager.use(text_encoder_of(card)) as encoder:
                 return self.store.load(head, encoder)
         return self.store.load(head)
 
@@ -391,7 +428,8 @@ class SentimentService:
             present = np.zeros(n, bool)
             present[rows] = True
             masks += [present, present]
-            encoders["text"] = {"model": "minilm", "source": self.manager.spec("minilm").source, "dim": emb.shape[1]}
+            encoders["text"] = {"model": TRAINING_TEXT_ENCODER, "source": self.manager.spec(TRAINING_TEXT_ENCODER).source,
+                                "dim": emb.shape[1]}
             encoders["lexicon"] = {"model": "vaderSentiment==3.3.2", "dim": LEXICON_DIM}
         if "image" in data.modalities:
             rows = [i for i, p in enumerate(pictures) if p is not None]
@@ -408,7 +446,7 @@ class SentimentService:
             emb = self._text_embeddings([t for t in transcripts if t], None, frozen=True)
             features["audio"] = fill(rows, emb, emb.shape[1])
             masks.append(np.isin(np.arange(n), rows))
-            encoders["audio"] = {"model": "speech transcript -> minilm", "dim": emb.shape[1]}
+            encoders["audio"] = {"model": f"speech transcript -> {TRAINING_TEXT_ENCODER}", "dim": emb.shape[1]}
         return features, np.stack(masks, axis=1), encoders
 
     def train(self, data: Dataset, name: str, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
@@ -515,6 +553,11 @@ class TrainUpdate:
     report: TrainReport | None = None
 
 
+def text_encoder_of(card: dict) -> str:
+    """Registry key of the text encoder a head was trained on (older cards: MiniLM)."""
+    return card.get("encoders", {}).get("text", {}).get("model", TRAINING_TEXT_ENCODER)
+
+
 def _row_error(row: int, column: str, fn, *args):
     try:
         return fn(*args)
@@ -525,11 +568,11 @@ def _row_error(row: int, column: str, fn, *args):
 _services: dict[int, SentimentService] = {}
 
 
-def service_for(manager, trained_root: Path, max_chars: int = 20_000, int8: bool = False) -> SentimentService:
-    """One service (and embedding cache) per manager."""
+def service_for(manager, trained_root: Path, max_chars: int = 20_000, precision: str = "auto") -> SentimentService:
+    """One service (and embedding cache) per manager. precision: see settings.sentiment_precision."""
     key = id(manager)
     if key not in _services:
-        _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars, int8=int8)
+        _services[key] = SentimentService(manager, HeadStore(trained_root), max_chars, precision=precision)
     return _services[key]
 
 
@@ -538,13 +581,10 @@ def unavailable_modalities(manager) -> dict[str, str]:
     the reason it is unavailable. Used for the banner a tab shows at build time."""
     import importlib.util
 
-    from .weights import locate
-
     missing: dict[str, str] = {}
-    try:
-        locate(manager.spec("clip"), manager.config.cache_dir, manager.config.offline)
-    except WeightsUnavailable as exc:
-        missing["image"] = str(exc)
+    problem = manager.weights_problem("clip")
+    if problem is not None:
+        missing["image"] = str(problem)
     if importlib.util.find_spec("model_zoo.speech") is None:
         missing["audio"] = "voice clips need the speech service (model_zoo.speech), which is not in this build."
     return missing

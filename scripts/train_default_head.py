@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "assets" / "heads" / "default")
     parser.add_argument("--data-dir", type=Path, default=None, help="cache for the dataset (default: settings)")
-    parser.add_argument("--tune-layers", type=int, default=4, help="top MiniLM layers to tune")
+    parser.add_argument("--encoder", default="minilm", help="registry key of the text encoder")
+    parser.add_argument("--tune-layers", type=int, default=4, help="top encoder layers to tune")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--encoder-lr", type=float, default=1e-4, help="learning rate of the tuned layers")
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from app.settings import load_settings
-    from model_zoo.backends.text_encoder import mean_pool, run_layers
+    from model_zoo.backends.text_encoder import mean_pool
     from model_zoo.fusion import HeadConfig
     from model_zoo.heads import LEXICON_DIM, SentimentModel, lexicon_scores, load_head, top_layer_copies
     from model_zoo.manager import ModelManager
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"movie snippets: {len(texts)}; train {len(train)} val {len(val)} test {len(test)}", flush=True)
 
     manager = ModelManager(settings.manager_config())
-    with manager.use("minilm") as encoder:
+    with manager.use(args.encoder) as encoder:
         encoder.model.requires_grad_(False)
         n_lower = encoder.num_layers - args.tune_layers
         t0 = time.perf_counter()
@@ -121,7 +122,6 @@ def main(argv: list[str] | None = None) -> None:
         cfg = HeadConfig(modalities={"text": encoder.dim, "lexicon": LEXICON_DIM}, labels=LABELS, fusion="gated",
                          hidden=128, dropout=0.1)
         model = SentimentModel(cfg, top_layer_copies(encoder, args.tune_layers))
-        config = encoder.model.config
 
         class Trainable(torch.nn.Module):
             """Batch of row ids -> logits through the tuned top layers and the fusion head."""
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                 self.inner = model
 
             def forward(self, batch: dict) -> torch.Tensor:
-                hidden = run_layers(self.inner.text_top, batch["hidden"], batch["mask"], config)
+                hidden = encoder.run_layers(self.inner.text_top, batch["hidden"], batch["mask"])
                 return self.inner.fusion({"text": mean_pool(hidden, batch["mask"]), "lexicon": batch["lexicon"]})
 
         def collate(idx: np.ndarray) -> tuple[dict, torch.Tensor]:
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         tensors = {k: (v.half() if k.startswith("text_top.") else v) for k, v in model.tensors().items()}
         card = Card(
             name="default", labels=LABELS, fusion="gated", modalities=dict(cfg.modalities),
-            encoders={"text": {"model": "minilm", "source": manager.spec("minilm").source, "dim": encoder.dim,
+            encoders={"text": {"model": args.encoder, "source": manager.spec(args.encoder).source, "dim": encoder.dim,
                                "tuned_top_layers": args.tune_layers, "max_length": args.max_length},
                       "lexicon": {"model": "vaderSentiment==3.3.2", "dim": LEXICON_DIM,
                                   "features": ["neg", "neu", "pos", "compound"]}},
@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> None:
                   "sizes": {"train": len(train), "val": len(val), "test": len(test)}},
             training={"config": train_cfg.__dict__, "best_epoch": result.best_epoch,
                       "best_val_f1": result.best_val_f1, "history": [h.__dict__ for h in result.history],
-                      "command": (f"python -m scripts.train_default_head --tune-layers {args.tune_layers} "
+                      "command": (f"python -m scripts.train_default_head --encoder {args.encoder} --tune-layers {args.tune_layers} "
                                   f"--epochs {args.epochs} --encoder-lr {args.encoder_lr} "
-                                  f"--max-length {args.max_length} --seed {args.seed}")},
+                                  f"--max-length {args.max_length} --seed {args.seed} --out {_shown(args.out)}")},
             text_top_layers=args.tune_layers,
         )
         save_head(args.out, tensors, card.to_dict())
@@ -196,6 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     card_dict["metrics"] = metrics
     save_head(args.out, tensors, {k: v for k, v in card_dict.items() if k != "weights_sha256"})
     print(json.dumps(metrics, indent=2))
+
+
+def _shown(path: Path) -> str:
+    """A path as the command line would give it: relative to the repository when inside."""
+    path = path.resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def cache_lower_hidden(encoder, texts: list[str], n_lower: int, max_length: int, batch: int = 128) -> list:
@@ -247,8 +253,8 @@ def report_all(folder: Path, texts: list[str], ratings: np.ndarray, test: np.nda
     for name, file in (("amazon", "amazonReviewSnippets_GroundTruth.txt"), ("nyt", "nytEditorialSnippets_GroundTruth.txt")):
         sentences, rates = read_snippets(folder / file)
         results[name] = one(name, sentences, rates)
-    results["accuracy"] = results["movie_test"]["accuracy_clear"]
-    results["accuracy_sign"] = results["movie_test"]["accuracy_sign"]
+    results["accuracy"] = results["movie_test"]["accuracy_sign"]  # the headline: every test sentence
+    results["accuracy_clear"] = results["movie_test"]["accuracy_clear"]
     return results
 
 

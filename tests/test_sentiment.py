@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from model_zoo import sentiment as sentiment_service
-from model_zoo.errors import InputError
+from model_zoo.errors import InputError, WeightsUnavailable
 from model_zoo.manager import ManagerConfig, ModelManager
 from model_zoo.sentiment import EmbeddingCache, HeadStore, SentimentService
 from tests.tiny.sentiment import save_tiny_head
@@ -104,6 +104,41 @@ def test_empty_and_huge_text(service):
 def test_unknown_head_names_the_ones_there(service):
     with pytest.raises(InputError, match="no head called 'nope'.*default, multi"):
         service.predict("fine", head="nope")
+
+
+def test_a_head_whose_encoder_is_missing_says_so_and_the_page_starts_on_one_that_runs(tiny_manager, tmp_path,
+                                                                                     tiny_text_encoder_dir):
+    """The shipped default reads text with MPNet; where MPNet's pack is absent the fast
+    head (MiniLM) still runs, and asking for the default says what to install."""
+    root = tmp_path / "shipped"
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(root / "default", encoder, {"text": encoder.dim, "lexicon": 4}, text_model="mpnet")
+        save_tiny_head(root / "fast", encoder, {"text": encoder.dim, "lexicon": 4})
+    no_mpnet = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                          overrides={"minilm": str(tiny_text_encoder_dir), "mpnet": "nobody/missing"}))
+    svc = SentimentService(no_mpnet, HeadStore(tmp_path / "trained", root))
+    assert svc.store.names() == ["default", "fast"]
+    assert svc.default_head() == "fast"
+    with pytest.raises(WeightsUnavailable, match="MMS_MODEL_MPNET") as info:
+        svc.predict("fine", head="default")
+    assert "'fast' works without" in str(info.value)
+    assert svc.predict("fine", head="fast").label in ("negative", "positive")
+    assert all(s.state == "unloaded" for s in no_mpnet.status() if s.key == "mpnet")
+
+
+def test_a_head_tuned_on_mpnet_runs_through_the_service(tmp_path):
+    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+
+    mpnet = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                       overrides={"mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}))
+    with mpnet.use("mpnet") as encoder:
+        save_tiny_head(tmp_path / "shipped" / "default", encoder, {"text": encoder.dim, "lexicon": 4},
+                       tuned_layers=1, text_model="mpnet")
+    svc = SentimentService(mpnet, HeadStore(tmp_path / "trained", tmp_path / "shipped"), precision="bf16")
+    assert svc.default_head() == "default"
+    results = svc.predict_texts(["a good movie", "a dull plot"], "default")
+    assert [r.head for r in results] == ["default", "default"]
+    assert abs(sum(results[0].scores.values()) - 1) < 1e-3
 
 
 def test_bad_image_gets_the_image_error_before_any_model_loads(shipped, tmp_path):
@@ -211,17 +246,19 @@ def test_sentiment_endpoint_through_gradio_client(ctx):
             client.predict("", None, None, "default", api_name="/sentiment")
 
 
-# -- the shipped head, real MiniLM ---------------------------------------------------------
+# -- the shipped heads, real MPNet and MiniLM ---------------------------------------------------
 @pytest.mark.slow
-def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path):
-    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
-    card = svc.store.card("default")
+@pytest.mark.parametrize("head", ["default", "fast"])
+def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path, head):
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"), precision="bf16")
+    card = svc.store.card(head)
     assert card["metrics"]["movie_test"]["n"] > 1000 and card["data"]["sha256"]
+    assert svc.store.info("default").accuracy > svc.store.info("fast").accuracy  # why 'default' is the default
     positive = ["A gorgeous, witty, seductive movie.", "One of the best films of the year: moving and funny.",
                 "I loved every minute of it."]
     negative = ["A tedious, badly acted mess.", "The plot is paper-thin and the jokes fall flat.",
                 "I wanted my two hours back."]
-    results = svc.predict_texts(positive + negative, "default")
+    results = svc.predict_texts(positive + negative, head)
     assert [r.label for r in results] == ["positive"] * 3 + ["negative"] * 3
     assert all(r.scores[r.label] > 0.6 for r in results)  # the idiom ('two hours back') is the least sure
 

@@ -1,6 +1,8 @@
 """Settings: CLI flags > MMS_* environment > defaults."""
 from pathlib import Path
 
+import pytest
+
 from app.settings import Settings, load_settings
 
 
@@ -30,6 +32,13 @@ def test_budget_and_auth_parsing():
 
 def test_boolean_flags_take_an_optional_value():
     assert load_settings(["--offline"], environ={}).offline is True
-    assert load_settings(["--sentiment-int8", "false"], environ={}).sentiment_int8 is False
-    assert load_settings([], environ={"MMS_SENTIMENT_INT8": "0"}).sentiment_int8 is False
-    assert load_settings([], environ={}).sentiment_int8 is True
+    assert load_settings(["--offline", "false"], environ={"MMS_OFFLINE": "1"}).offline is False
+    assert load_settings(["--share", "yes"], environ={}).share is True
+
+
+def test_a_setting_with_choices_refuses_others():
+    assert load_settings(["--sentiment-precision", "int8"], environ={}).sentiment_precision == "int8"
+    assert load_settings([], environ={"MMS_SENTIMENT_PRECISION": "fp32"}).sentiment_precision == "fp32"
+    assert load_settings([], environ={}).sentiment_precision == "auto"
+    with pytest.raises(SystemExit):
+        load_settings([], environ={"MMS_SENTIMENT_PRECISION": "fp8"})

@@ -6,9 +6,11 @@ from pathlib import Path
 
 
 def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: str = "gated",
-                   tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0) -> Path:
+                   tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0,
+                   text_model: str = "minilm") -> Path:
     """A head over `modalities` (e.g. {"text": encoder.dim, "lexicon": 4}); with
-    tuned_layers > 0 it also carries copies of the encoder's top layers."""
+    tuned_layers > 0 it also carries copies of the encoder's top layers. text_model: the
+    registry key of the text encoder the card names."""
     import torch
 
     from model_zoo.fusion import HeadConfig
@@ -19,7 +21,7 @@ def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: st
     cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16)
     model = SentimentModel(cfg, top_layer_copies(encoder, tuned_layers) if tuned_layers else None)
     card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities,
-                encoders={"text": {"model": "minilm", "dim": encoder.dim, "max_length": 32}}, hidden=16,
+                encoders={"text": {"model": text_model, "dim": encoder.dim, "max_length": 32}}, hidden=16,
                 dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
                 text_top_layers=tuned_layers)
     return save_head(folder, model.tensors(), card.to_dict())
