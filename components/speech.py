@@ -25,7 +25,7 @@ EXAMPLES = [
     ["librivox_sense_and_sensibility.ogg", "translate", "auto"],
     ["english_quick_fox.ogg", "transcribe", "en"],
 ]
-SEGMENT_COLUMNS = ["start (s)", "end (s)", "text"]
+SEGMENT_COLUMNS = ["#", "start (s)", "end (s)", "text"]
 NO_TARGET = "none"
 
 
@@ -75,7 +75,36 @@ def summary_markdown(result: speech.SpeechResult) -> str:
 
 
 def segment_rows(result: speech.SpeechResult) -> list[list]:
-    return [[s["start"], s["end"], s["text"]] for s in result.segments]
+    return [[i, s["start"], s["end"], s["text"]] for i, s in enumerate(result.segments, start=1)]
+
+
+def timeline_figure(audio_path: str, result: speech.SpeechResult):
+    """The clip's loudness over time with each recognised segment shaded and numbered as
+    in the table: where in the recording each line was heard, and the silences between."""
+    import numpy as np
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry to leak into
+
+    from model_zoo.audio import SAMPLE_RATE, decode_audio
+
+    samples = decode_audio(audio_path).samples
+    hop = SAMPLE_RATE // 50  # 20 ms frames
+    frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
+    loudness = np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)) if len(frames) else np.zeros(1)
+    times = np.arange(len(loudness)) * hop / SAMPLE_RATE
+    peak = float(loudness.max()) or 1.0
+    fig = Figure(figsize=(9, 2.4))
+    ax = fig.subplots()
+    ax.fill_between(times, -loudness, loudness, color="#6366f1", linewidth=0)
+    for i, segment in enumerate(result.segments, start=1):
+        ax.axvspan(segment["start"], segment["end"], color="#f472b6" if i % 2 else "#fbbf24", alpha=0.3)
+        ax.text((segment["start"] + segment["end"]) / 2, peak * 1.02, str(i), ha="center", va="bottom", fontsize=8)
+    ax.set_xlim(0, max(result.duration_s, float(times[-1]) if len(times) else 0.0) or 1.0)
+    ax.set_ylim(-peak * 1.05, peak * 1.3)
+    ax.set_yticks([])
+    ax.set_xlabel("seconds")
+    ax.set_title("Loudness over time; shaded: the recognised segments (numbers as in the table)", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def subtitle_files(result: speech.SpeechResult, audio_name: str) -> list[str]:
@@ -138,6 +167,7 @@ def build(ctx: StudioContext) -> None:
         transcript = gr.Textbox(label="Transcript (spoken language)", lines=4, buttons=["copy"])
         translation = gr.Textbox(label="English translation", lines=4, buttons=["copy"], elem_id="speech-translation")
         target_text = gr.Textbox(label="Text translation", lines=4, buttons=["copy"], visible=False)
+    timeline = gr.Plot(label="Timeline")
     segments = gr.Dataframe(headers=SEGMENT_COLUMNS, label="Segments", interactive=False, wrap=True)
     subtitles = gr.File(label="Subtitles (SRT, VTT)", file_count="multiple", interactive=False)
 
@@ -153,11 +183,12 @@ def build(ctx: StudioContext) -> None:
             result.translation,
             gr.update(value=result.target_text, visible=bool(result.target_language),
                       label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
+            timeline_figure(str(audio_value), result),
             segment_rows(result),
             subtitle_files(result, Path(str(audio_value)).name),
         )
 
-    outputs = [summary, transcript, translation, target_text, segments, subtitles]
+    outputs = [summary, transcript, translation, target_text, timeline, segments, subtitles]
     run.click(on_run, inputs=[audio, task, language, beam, target], outputs=outputs, api_visibility="private",
               **ctx.queue_slot("whisper"))
     examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]

@@ -279,7 +279,11 @@ def test_ui_formatting_and_subtitle_files(tone, tmp_path):
                         settings=load_settings(["--data-dir", str(tmp_path)], environ={}))
     result = tab.run_speech(ctx, {"path": str(tone)}, task="both")
     assert "German" in tab.summary_markdown(result) and "Real-time factor" in tab.summary_markdown(result)
-    assert tab.segment_rows(result)[0] == [0.0, 1.5, "transcribe one"]
+    assert tab.segment_rows(result)[0] == [1, 0.0, 1.5, "transcribe one"]
+    figure = tab.timeline_figure(str(tone), result)
+    ax = figure.axes[0]
+    assert [t.get_text() for t in ax.texts] == [str(i) for i in range(1, len(result.segments) + 1)]
+    assert ax.get_xlim()[1] >= result.duration_s
     srt, vtt = tab.subtitle_files(result, "tone.wav")
     assert srt.endswith("tone.srt") and vtt.endswith("tone.vtt")
     assert "transcribe two" in open(srt).read() and open(vtt).read().startswith("WEBVTT")
