@@ -10,7 +10,8 @@ from gradio import FileData
 
 from model_zoo import storage
 from model_zoo.errors import InputError
-from model_zoo.sentiment import DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, service_for, unavailable_modalities
+from model_zoo.sentiment import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, service_for,
+                                 unavailable_modalities)
 
 from .common import file_path, user_facing
 from .context import StudioContext

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from . import devices
+from .errors import WeightsUnavailable
 from .registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class ModelManager:
             with self.use(key):
                 pass
 
-    def weights_problem(self, key: str) -> Exception | None:
+    def weights_problem(self, key: str) -> WeightsUnavailable | None:
         """Why `key` cannot load here, decided cheaply (see weights.problem), or None."""
         from .weights import problem
 

@@ -3,7 +3,8 @@ hash), the store of saved heads (shipped + trained in the browser), prediction, 
 training a head on a user's dataset.
 
 Modalities a head may use:
-  text     MiniLM sentence embedding (frozen, or through the head's tuned top layers)
+  text     the head's sentence encoder (MPNet for the shipped default, MiniLM for the fast
+           head and heads trained in the browser), frozen or through the head's tuned top layers
   lexicon  VADER's (neg, neu, pos, compound) of the same text: a second text view
   image    CLIP image embedding (where CLIP weights exist)
   audio    the transcript of the clip through MiniLM (model_zoo.speech.transcript_of)
@@ -210,8 +211,7 @@ class SentimentService:
     # heads ----------------------------------------------------------------------------
     def head_problem(self, name: str) -> WeightsUnavailable | None:
         """Why a head cannot run here (its text encoder's weights are missing), or None. Cheap."""
-        problem = self.manager.weights_problem(text_encoder_of(self.store.card(name)))
-        return problem if isinstance(problem, WeightsUnavailable) else None
+        return self.manager.weights_problem(text_encoder_of(self.store.card(name)))
 
     def check_head(self, name: str) -> None:
         """Raise, before any work, if the head is unknown or its text encoder cannot load."""

@@ -27,11 +27,12 @@ def test_missing_hub_weights_offline_say_how_to_fix(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_minilm_from_the_pack(real_manager):
-    with real_manager.use("minilm") as encoder:
+@pytest.mark.parametrize("key, dim", [("minilm", 384), ("mpnet", 768)])
+def test_real_encoders_from_their_packs(real_manager, key, dim):
+    with real_manager.use(key) as encoder:
         a, b, c = encoder.embed_texts(["A wonderful, moving film.", "A beautiful and touching movie.",
                                        "The invoice is due on Tuesday."])
-    assert encoder.dim == 384
+    assert encoder.dim == dim
     assert a @ b > a @ c + 0.2
 
 
@@ -49,15 +50,6 @@ def test_mpnet_layers_run_with_their_position_bias(tmp_path):
         whole = encoder.embed_texts(texts)
         through_copies = encoder.embed_texts(texts, top_layers=top_layer_copies(encoder, 1), batch_size=1)
     assert np.allclose(whole, through_copies, atol=1e-5)
-
-
-@pytest.mark.slow
-def test_real_mpnet_from_the_pack(real_manager):
-    with real_manager.use("mpnet") as encoder:
-        a, b, c = encoder.embed_texts(["A wonderful, moving film.", "A beautiful and touching movie.",
-                                       "The invoice is due on Tuesday."])
-    assert encoder.dim == 768
-    assert a @ b > a @ c + 0.2
 
 
 def test_cpu_precision_follows_the_cpu_flags(tmp_path):
