@@ -242,6 +242,8 @@ class ModelManager:
         resident = [
             e for e in self._entries.values() if e.state == "loaded" and devices.device_kind(e.device) == kind
         ]
+        for entry in resident:  # a model may have grown since it loaded (e.g. a bf16 copy beside it)
+            entry.nbytes = _measure(entry.model) or entry.nbytes
         used = sum(e.nbytes for e in resident)
         for victim in resident:  # oldest first
             if used + incoming <= budget:
@@ -260,6 +262,8 @@ class ModelManager:
 
     def _status(self, key: str) -> ModelStatus:
         entry = self._entries.get(key) or _Entry(spec=self.spec(key))
+        if entry.state == "loaded":
+            entry.nbytes = _measure(entry.model) or entry.nbytes
         spec = entry.spec
         return ModelStatus(
             key=key,

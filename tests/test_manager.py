@@ -98,6 +98,18 @@ def test_lru_eviction_under_budget():
     assert manager.loaded_bytes("cpu") == 80 * MB
 
 
+def test_a_model_that_grows_after_loading_is_counted_at_its_new_size():
+    """A text encoder builds a bf16 copy beside itself on first use: the budget must see it."""
+    loader = FakeLoader()
+    manager = make_manager(loader, budget_mb=100)
+    with manager.use("a") as model:
+        model.nbytes = 70 * MB  # grew from 40 MB
+    assert {s.key: s.bytes for s in manager.status()}["a"] == 70 * MB
+    with manager.use("b"):  # 70 + 40 > 100: a goes, though its load-time size (40) would fit
+        pass
+    assert {s.key: s.state for s in manager.status()} == {"a": "unloaded", "b": "loaded", "c": "unloaded"}
+
+
 def test_model_in_use_is_never_evicted():
     loader = FakeLoader()
     manager = make_manager(loader, budget_mb=50)
