@@ -142,8 +142,14 @@ class ModelManager:
                 pass
 
     def weights_problem(self, key: str) -> WeightsUnavailable | None:
-        """Why `key` cannot load here, decided cheaply (see weights.problem), or None."""
+        """Why `key` cannot load here, decided cheaply (see weights.problem), or None. A
+        resident model has no problem: no lookup on the hot path of every request."""
         from .weights import problem
+
+        with self._cond:
+            entry = self._entries.get(key)
+            if entry is not None and entry.state == "loaded":
+                return None
 
         return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline)
 

@@ -110,6 +110,17 @@ def test_a_model_that_grows_after_loading_is_counted_at_its_new_size():
     assert {s.key: s.state for s in manager.status()} == {"a": "unloaded", "b": "loaded", "c": "unloaded"}
 
 
+def test_a_resident_model_has_no_weights_problem(tmp_path):
+    """Requests check a head's encoder before use; once it is loaded that check is free."""
+    manager = make_manager(FakeLoader())
+    assert manager.weights_problem("a") is not None  # source "a": not on disk, not cached, offline
+    with manager.use("a"):
+        pass
+    assert manager.weights_problem("a") is None
+    manager.unload("a")
+    assert manager.weights_problem("a") is not None
+
+
 def test_model_in_use_is_never_evicted():
     loader = FakeLoader()
     manager = make_manager(loader, budget_mb=50)
