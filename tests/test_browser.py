@@ -64,12 +64,14 @@ def test_speech_tab_translates_an_example_clip(page):
     open_tab(page, "Speech")
     speech_tab = page.get_by_role("tabpanel").filter(has_text="Transcribe and translate")
     speech_tab.get_by_text("german_water_bread.ogg").first.click()  # the clickable example
-    page.wait_for_timeout(500)
+    # On a busy machine the example's audio takes a while to load: run only once the player
+    # shows the clip's length (4.3 s), or the click finds no audio and the run never starts.
+    expect(speech_tab.get_by_text("0:04", exact=True).first).to_be_visible(timeout=60_000)
     speech_tab.get_by_role("button", name="Transcribe and translate").click()
     translation = page.locator("#speech-translation textarea")
     expect(translation).to_have_value(re.compile("water", re.I), timeout=180_000)
     assert "bread" in translation.input_value().lower()
-    assert speech_tab.get_by_text("German").count() >= 1  # detected language shown
+    expect(speech_tab.get_by_text("German").first).to_be_visible()  # detected language shown
     page.screenshot(path=str(SHOTS / "speech.png"), full_page=True)
 
 
@@ -77,7 +79,8 @@ def test_training_tab_trains_the_example_dataset(page):
     open_tab(page, "Train a head")
     panel = page.get_by_role("tabpanel").filter(has_text="Train your own sentiment")
     panel.get_by_text("amazon_reviews_300.csv").first.click()  # the clickable example dataset
-    page.wait_for_timeout(500)
+    # Train only once the file has landed in the upload box (which then shows its size).
+    expect(panel.get_by_text(re.compile(r"\d\s*KB")).first).to_be_visible(timeout=60_000)
     panel.get_by_role("button", name="Train", exact=True).click()
     panel.get_by_text("Done.").wait_for(timeout=180_000)
     assert panel.get_by_text("Saved head").count() >= 1
