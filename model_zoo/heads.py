@@ -1,6 +1,7 @@
 """A trained head as a module: optional tuned top layers of the text encoder + a FusionHead.
 
-Saved as head.safetensors (tensors prefixed `fusion.` and `text_top.`) + card.json;
+Saved as head.safetensors (tensors prefixed `fusion.` and `text_top.`, or `members.<k>.`
+for a seed ensemble whose card says `members: k`) + card.json;
 rebuilt from the card, never unpickled. The tuned layers are small copies of the text
 encoder's last layers; the shared encoder itself is never modified."""
 from __future__ import annotations
@@ -42,6 +43,26 @@ class SentimentModel(nn.Module):
     def tensors(self) -> dict[str, torch.Tensor]:
         return {k: v for k, v in self.state_dict().items()}
 
+    @property
+    def members(self) -> list[SentimentModel]:
+        """The heads whose probabilities are averaged: this one alone (see HeadEnsemble)."""
+        return [self]
+
+
+class HeadEnsemble(nn.Module):
+    """Heads of one recipe trained with different seeds (tensors `members.<k>.*`); their
+    probabilities and contributions are averaged. Seed ensembles smooth out the few points
+    a single fine-tuning run wins or loses by chance; tuned top layers share the encoder's
+    lower layers, so each member costs only its own layers."""
+
+    def __init__(self, members: list[SentimentModel]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v for k, v in self.state_dict().items()}
+
 
 def top_layer_copies(encoder, n: int) -> nn.ModuleList:
     """Trainable copies of the encoder's last n layers (the shared model stays frozen)."""
@@ -51,21 +72,23 @@ def top_layer_copies(encoder, n: int) -> nn.ModuleList:
     return layers
 
 
-def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) -> SentimentModel:
-    """Rebuild a saved head. Tuned text layers need the text encoder (for their shape)."""
+def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) -> SentimentModel | HeadEnsemble:
+    """Rebuild a saved head (or ensemble). Tuned text layers need the text encoder (for their shape)."""
     cfg = HeadConfig(modalities=dict(card["modalities"]), labels=list(card["labels"]), fusion=card["fusion"],
                      hidden=int(card["hidden"]), dropout=float(card.get("dropout", 0.1)))
-    top = None
     n_top = int(card.get("text_top_layers", 0))
-    if n_top:
-        if encoder is None:
-            raise ValueError("this head tunes the text encoder's top layers: pass the loaded encoder")
-        top = top_layer_copies(encoder, n_top)
-    model = SentimentModel(cfg, top)
+    if n_top and encoder is None:
+        raise ValueError("this head tunes the text encoder's top layers: pass the loaded encoder")
+
+    def one() -> SentimentModel:
+        return SentimentModel(cfg, top_layer_copies(encoder, n_top) if n_top else None)
+
+    n_members = int(card.get("members", 0))
+    model = HeadEnsemble([one() for _ in range(n_members)]) if n_members else one()
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     return model.eval()
 
 
-def load_head(folder: Path, encoder=None) -> tuple[dict, SentimentModel]:
+def load_head(folder: Path, encoder=None) -> tuple[dict, SentimentModel | HeadEnsemble]:
     card, tensors = load_head_files(folder)
     return card, build_from_card(card, tensors, encoder)

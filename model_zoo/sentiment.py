@@ -66,6 +66,7 @@ class HeadInfo:
     created: str
     text_encoder: str = TRAINING_TEXT_ENCODER  # registry key
     accuracy_clear: float | None = None  # shipped heads: clear-cut sentences only (|mean rating| >= 1)
+    members: int = 1  # > 1: a seed ensemble, probabilities averaged
 
     def summary(self) -> str:
         acc = ""
@@ -73,8 +74,9 @@ class HeadInfo:
             acc = f", test accuracy {self.accuracy:.3f}"
         if self.accuracy_clear is not None:
             acc += f" ({self.accuracy_clear:.3f} on clear-cut sentences)"
-        return (f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} ({self.text_encoder} text) "
-                f"-> {'/'.join(self.labels)}{acc}")
+        ensemble = f", {self.members} seeds averaged" if self.members > 1 else ""
+        return (f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} ({self.text_encoder} text"
+                f"{ensemble}) -> {'/'.join(self.labels)}{acc}")
 
 
 # -- embedding cache -------------------------------------------------------------------
@@ -160,14 +162,15 @@ class HeadStore:
         metrics = card.get("metrics") or {}
         return HeadInfo(name=name, labels=card["labels"], fusion=card["fusion"], modalities=list(card["modalities"]),
                         origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
-                        text_encoder=text_encoder_of(card), accuracy_clear=metrics.get("accuracy_clear"))
+                        text_encoder=text_encoder_of(card), accuracy_clear=metrics.get("accuracy_clear"),
+                        members=max(1, int(card.get("members", 0))))
 
     def load(self, name: str, encoder=None) -> tuple[dict, object]:
         """(card, SentimentModel), cached until the head's files change on disk."""
         from .heads import load_head
 
         folder, _ = self.folder(name)
-        stamp = (str(folder), (folder / training.HEAD_WEIGHTS).stat().st_mtime_ns)
+        stamp = (str(folder), (folder / training.HEAD_CARD).stat().st_mtime_ns)  # rewritten with the weights
         with self._lock:
             cached = self._loaded.get(name)
             if cached and cached[0] == stamp:
@@ -318,27 +321,30 @@ class SentimentService:
         return transcript_of(self.manager, audio).strip()
 
     def _text_embeddings(self, texts: list[str], model, frozen: bool = False, card: dict | None = None) -> np.ndarray:
-        tuned = not frozen and model is not None and len(model.text_top) > 0
+        """(n, dim) embeddings; for a head with tuned top layers, one block of dim per
+        member of the head, side by side: (n, members * dim)."""
+        tuned = not frozen and model is not None and int((card or {}).get("text_top_layers", 0)) > 0
         key = text_encoder_of(card) if card else TRAINING_TEXT_ENCODER
         namespace = (f"text:{card['weights_sha256'][:16]}" if tuned else f"text:{key}") + f":{self.precision}"
         max_length = (card or {}).get("encoders", {}).get("text", {}).get("max_length") if tuned else None
         keys = [self.cache.key(namespace, t.encode("utf-8")) for t in texts]
 
         def compute(missing: list[int]) -> np.ndarray:
-            top = self._top_layers(model, card) if tuned else None
+            tops = self._top_layers(model, card) if tuned else None
             with self.manager.use(key) as encoder:
-                return encoder.embed_texts([texts[i] for i in missing], top_layers=top, max_length=max_length,
-                                           precision=self.precision)
+                blocks = encoder.embed_texts_branches([texts[i] for i in missing], tops, max_length=max_length,
+                                                      precision=self.precision)
+            return np.concatenate(blocks, axis=1)
 
         return self.cache.get_or_compute(keys, compute)
 
-    def _top_layers(self, model, card: dict):
-        """The head's tuned layers at the service's precision, converted once per head version."""
+    def _top_layers(self, model, card: dict) -> list:
+        """Each member's tuned layers at the service's precision, converted once per head version."""
         from .backends.text_encoder import at_precision
 
         key = (card["weights_sha256"], self.precision)
         if key not in self._converted_tops:
-            self._converted_tops[key] = at_precision(model.text_top, self.precision)
+            self._converted_tops[key] = [at_precision(m.text_top, self.precision) for m in model.members]
         return self._converted_tops[key]
 
     def image_embeddings(self, images: list, contents: list[bytes]) -> np.ndarray:
@@ -357,26 +363,32 @@ class SentimentService:
         from .heads import lexicon_scores
 
         card, model = self._load(head)
+        members = model.members  # one head, or a seed ensemble: probabilities are averaged
         names = list(card["modalities"])
         n = len(texts)
-        batch: dict[str, torch.Tensor] = {}
+        batches: list[dict[str, torch.Tensor]] = [{} for _ in members]
         mask = torch.zeros(n, len(names), dtype=torch.bool)
         with_text = [i for i, t in enumerate(texts) if t]
         for j, modality in enumerate(names):
             dim = int(card["modalities"][modality])
-            values = torch.zeros(n, dim)
+            values = torch.zeros(len(members), n, dim)
             if modality in ("text", "lexicon") and with_text:
                 sentences = [texts[i] for i in with_text]
                 rows = (self._text_embeddings(sentences, model, card=card) if modality == "text"
                         else lexicon_scores(sentences))
-                values[with_text] = torch.from_numpy(rows)
+                # (sentences, blocks * dim) -> (blocks, sentences, dim): a block per member, or one for all
+                values[:, with_text] = torch.from_numpy(rows).reshape(len(sentences), -1, dim).transpose(0, 1)
                 mask[with_text, j] = True
             for i, feats in enumerate(extra):
                 if modality in feats:
-                    values[i] = torch.from_numpy(feats[modality][0])
+                    values[:, i] = torch.from_numpy(feats[modality][0])
                     mask[i, j] = True
-            batch[modality] = values
-        probs, weights = model.fusion.explain(batch, mask)
+            for batch, member_values in zip(batches, values):
+                batch[modality] = member_values
+        with torch.no_grad():
+            explained = [m.fusion.explain(batch, mask) for m, batch in zip(members, batches)]
+        probs = torch.stack([p for p, _ in explained]).mean(0)
+        weights = torch.stack([w for _, w in explained]).mean(0)
         results = []
         for i in range(n):
             p = probs[i].tolist()

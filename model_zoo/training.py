@@ -232,32 +232,63 @@ def fit(
 
 
 # -- checkpoints -----------------------------------------------------------------------
-def save_head(folder: Path, tensors: dict[str, Any], card: dict) -> Path:
-    """Write head.safetensors + card.json as one unit: a folder built aside and renamed
-    into place, so a kill leaves the old head or the new one, never a mix."""
+def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int = 64) -> Path:
+    """Write the weights + card.json as one unit: a folder built aside and renamed into
+    place, so a kill leaves the old head or the new one, never a mix. Weights over
+    `shard_mb` are split into head-00001-of-0000N.safetensors files (each listed with its
+    sha256 in the card), so no file nears the 100 MB that git hosts refuse."""
     from safetensors.torch import save
 
-    blob = save({name: t.detach().cpu().contiguous() for name, t in tensors.items()})
-    card = {**card, "weights_sha256": storage.sha256_bytes(blob)}
+    card = {k: v for k, v in card.items() if k not in ("weights_sha256", "weights_files")}  # stale on a re-save
+    blobs = [save(shard) for shard in _shards({n: t.detach().cpu().contiguous() for n, t in tensors.items()},
+                                               shard_mb << 20)]
+    if len(blobs) == 1:
+        files = {HEAD_WEIGHTS: blobs[0]}
+        card = {**card, "weights_sha256": storage.sha256_bytes(blobs[0])}
+    else:
+        files = {f"head-{i:05d}-of-{len(blobs):05d}.safetensors": b for i, b in enumerate(blobs, start=1)}
+        shas = {name: storage.sha256_bytes(blob) for name, blob in files.items()}
+        card = {**card, "weights_files": shas,
+                "weights_sha256": storage.sha256_bytes(json.dumps(shas, sort_keys=True).encode())}
     with storage.atomic_directory(folder) as staging:
-        storage.atomic_write_bytes(staging / HEAD_WEIGHTS, blob)
+        for name, blob in files.items():
+            storage.atomic_write_bytes(staging / name, blob)
         storage.atomic_write_text(staging / HEAD_CARD, json.dumps(card, indent=2, default=_jsonable))
     return folder
 
 
+def _shards(tensors: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    """Tensors in name order, cut into groups of at most `limit` bytes (a bigger tensor alone)."""
+    shards: list[dict[str, Any]] = [{}]
+    size = 0
+    for name in sorted(tensors):
+        nbytes = tensors[name].numel() * tensors[name].element_size()
+        if shards[-1] and size + nbytes > limit:
+            shards.append({})
+            size = 0
+        shards[-1][name] = tensors[name]
+        size += nbytes
+    return shards
+
+
 def load_head_files(folder: Path) -> tuple[dict, dict]:
-    """(card, tensors) of a saved head; checks the weights against the card's hash."""
+    """(card, tensors) of a saved head; checks the weights against the card's hashes."""
     from safetensors.torch import load
 
-    card_path, weights_path = folder / HEAD_CARD, folder / HEAD_WEIGHTS
-    if not card_path.is_file() or not weights_path.is_file():
-        raise InputError(f"The head in {folder.name} is incomplete (needs {HEAD_CARD} and {HEAD_WEIGHTS}).")
-    card = json.loads(card_path.read_text())
-    blob = weights_path.read_bytes()
-    expected = card.get("weights_sha256")
-    if expected and storage.sha256_bytes(blob) != expected:
-        raise InputError(f"The head '{folder.name}' is damaged: its weights do not match its card.")
-    return card, load(blob)
+    card_path = folder / HEAD_CARD
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    expected = card.get("weights_files") or {HEAD_WEIGHTS: card.get("weights_sha256")}
+    missing = [name for name in expected if not (folder / name).is_file()]
+    if not card or missing:
+        needs = ", ".join([HEAD_CARD] * (not card) + (missing or ([] if card else [HEAD_WEIGHTS])))
+        raise InputError(f"The head in {folder.name} is incomplete (missing {needs}).")
+    tensors: dict = {}
+    for name, sha in expected.items():
+        blob = (folder / name).read_bytes()
+        if sha and storage.sha256_bytes(blob) != sha:
+            raise InputError(f"The head '{folder.name}' is damaged: its weights do not match its card.")
+        tensors.update(load(blob))
+    return card, tensors
 
 
 def _jsonable(value: Any) -> Any:
@@ -286,6 +317,7 @@ class Card:
     training: dict[str, Any]
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     text_top_layers: int = 0  # tuned top layers of the text encoder shipped in the weights
+    members: int = 0  # an ensemble of this many heads (tensors members.<k>.*), averaged; 0: one head
 
     def to_dict(self) -> dict:
         return asdict(self)

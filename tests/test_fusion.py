@@ -120,6 +120,34 @@ def test_checkpoint_round_trip(tmp_path, task):
         load_head_files(folder)
 
 
+def test_big_heads_are_sharded_and_each_shard_is_checked(tmp_path):
+    from model_zoo.fusion import HeadConfig
+    from model_zoo.heads import SentimentModel, build_from_card
+
+    card = {"labels": ["neg", "pos"], "fusion": "early", "modalities": {"text": 256}, "hidden": 1024, "dropout": 0.1}
+    model = SentimentModel(HeadConfig(modalities={"text": 256}, labels=["neg", "pos"], fusion="early", hidden=1024))
+    folder = save_head(tmp_path / "big", model.tensors(), {**card, "weights_files": {"stale": "x"}}, shard_mb=1)
+    shards = sorted(p.name for p in folder.glob("*.safetensors"))
+    assert len(shards) > 1 and shards[0] == f"head-00001-of-{len(shards):05d}.safetensors"
+    loaded_card, loaded = load_head_files(folder)
+    assert sorted(loaded_card["weights_files"]) == shards
+    rebuilt = build_from_card(loaded_card, loaded)
+    sample = {"text": torch.randn(4, 256)}
+    with torch.no_grad():
+        assert torch.allclose(rebuilt.fusion(sample), model.eval().fusion(sample))
+    # Resaved small, the card no longer lists shards.
+    small = save_head(tmp_path / "big", dict(list(model.tensors().items())[:1]), loaded_card)
+    assert [p.name for p in small.glob("*.safetensors")] == ["head.safetensors"]
+    assert "weights_files" not in load_head_files(small)[0]
+    save_head(tmp_path / "big", model.tensors(), card, shard_mb=1)  # sharded again: now damage it
+    (folder / shards[0]).write_bytes(b"\0" * 64)
+    with pytest.raises(Exception, match="damaged"):
+        load_head_files(folder)
+    (folder / shards[1]).unlink()
+    with pytest.raises(Exception, match="incomplete.*" + shards[1]):
+        load_head_files(folder)
+
+
 def test_save_is_all_or_nothing(tmp_path, monkeypatch):
     from model_zoo import storage
 

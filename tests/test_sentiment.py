@@ -93,6 +93,29 @@ def test_tuned_layers_replace_only_the_top(tiny_manager):
         assert np.allclose(encoder.embed_texts(["good fun", "a dull plot"]), plain, atol=1e-6)
 
 
+def test_a_seed_ensemble_averages_its_members(tiny_manager, tmp_path):
+    """A head saved with members=2 predicts the mean of the two heads it is made of, and
+    loads as one head (one name in the store)."""
+    root = tmp_path / "shipped"
+    with tiny_manager.use("minilm") as encoder:
+        dims = {"text": encoder.dim, "lexicon": 4}
+        save_tiny_head(root / "both", encoder, dims, tuned_layers=1, seed=3, members=2)
+        save_tiny_head(root / "first", encoder, dims, tuned_layers=1, seed=3)
+        save_tiny_head(root / "second", encoder, dims, tuned_layers=1, seed=4)
+    svc = SentimentService(tiny_manager, HeadStore(tmp_path / "trained", root))
+    texts = ["a good movie", "a dull plot", "fine"]
+    both, first, second = (svc.predict_texts(texts, head) for head in ("both", "first", "second"))
+    for b, f, s in zip(both, first, second):
+        assert b.scores["positive"] == pytest.approx((f.scores["positive"] + s.scores["positive"]) / 2, abs=2e-4)
+        for modality in b.contributions:
+            mean = (f.contributions[modality] + s.contributions[modality]) / 2
+            assert b.contributions[modality] == pytest.approx(mean, abs=2e-4)
+    assert first[0].scores != second[0].scores  # the members do differ
+    assert "2 seeds averaged" in svc.store.info("both").summary()
+    # A single prediction agrees with batch mode.
+    assert svc.predict("a good movie", head="both").scores == both[0].scores
+
+
 def test_empty_and_huge_text(service):
     with pytest.raises(InputError, match="enter some text"):
         service.predict("   ", head="default")

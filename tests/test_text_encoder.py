@@ -52,6 +52,32 @@ def test_mpnet_layers_run_with_their_position_bias(tmp_path):
     assert np.allclose(whole, through_copies, atol=1e-5)
 
 
+def test_branches_share_the_lower_layers_and_match_one_at_a_time(tmp_path):
+    """An ensemble's members (tuned tops of different depths) from one pass of the lower
+    layers give what each gives alone."""
+    import torch
+
+    from model_zoo.heads import top_layer_copies
+    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         overrides={"mpnet": str(save_tiny_mpnet_encoder(tmp_path / "tiny-mpnet"))}))
+    texts = ["good movie", "a bad plot was not fun at all", "dull"]
+    with manager.use("mpnet") as encoder:
+        branches = [top_layer_copies(encoder, 1), top_layer_copies(encoder, 2)]
+        with torch.no_grad():
+            for k, branch in enumerate(branches):
+                for p in branch.parameters():
+                    p.add_(0.1 * (k + 1) * torch.randn_like(p))
+        together = encoder.embed_texts_branches(texts, branches, batch_size=2)
+        alone = [encoder.embed_texts(texts, top_layers=b) for b in branches]
+        plain = encoder.embed_texts_branches(texts, None)
+    assert len(together) == 2 and len(plain) == 1
+    for a, b in zip(together, alone):
+        assert np.allclose(a, b, atol=1e-5)
+    assert not np.allclose(together[0], together[1], atol=1e-3)
+
+
 def test_cpu_precision_follows_the_cpu_flags(tmp_path):
     from model_zoo import devices
 

@@ -7,7 +7,8 @@ most of the speed on CPU for short sentences.
 A trained head may bring its own copies of the top transformer layers (tuned for its
 task): `embed_texts(texts, top_layers=...)` runs the shared lower layers of the resident
 model and then the head's layers, so the shared model is never modified and the head
-ships only a few MB of tensors."""
+ships only a few MB of tensors. An ensemble's members each bring their own top layers
+(`embed_texts_branches`): the lower layers still run once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,7 +44,6 @@ class SentenceEncoder:
     def nbytes(self) -> int:
         return sum(devices.module_nbytes(m) for m in [self.model, *self._variants.values()])
 
-    @torch.inference_mode()
     def embed_texts(
         self,
         texts: Sequence[str],
@@ -55,16 +55,32 @@ class SentenceEncoder:
         """(n, dim) float32, unit-norm rows, in the order given. With `top_layers`, the
         last len(top_layers) layers of the model are replaced by those (a tuned head's, at
         the same precision). precision (CPU): native/fp32, bf16 or int8; see `variant`."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        branches = None if top_layers is None else [top_layers]
+        return self.embed_texts_branches(texts, branches, batch_size, max_length, precision)[0]
+
+    @torch.inference_mode()
+    def embed_texts_branches(
+        self,
+        texts: Sequence[str],
+        branches: Sequence[torch.nn.ModuleList] | None,
+        batch_size: int = 64,
+        max_length: int | None = None,
+        precision: str = "native",
+    ) -> list[np.ndarray]:
+        """One (n, dim) array per branch of tuned top layers (an ensemble's members). The
+        shared lower layers run once per batch and each branch continues from them, so a
+        member costs only its own layers. branches None: the model as it is, one array."""
+        outs = [np.empty((len(texts), self.dim), dtype=np.float32) for _ in (branches or [None])]
+        if not len(texts):
+            return outs
+        model = self.variant(precision)
         order = np.argsort([len(t) for t in texts])[::-1]  # length buckets: little padding
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
-            batch = [texts[i] for i in idx]
-            model = self.variant(precision)
-            out[idx] = self._embed_batch(model, batch, top_layers, max_length).cpu().float().numpy()
-        return out
+            pooled = self._embed_batch(model, [texts[i] for i in idx], branches, max_length)
+            for out, rows in zip(outs, pooled):
+                out[idx] = rows.cpu().float().numpy()
+        return outs
 
     def tokenize(self, batch: Sequence[str], max_length: int | None = None) -> dict:
         return self.tokenizer(
@@ -97,15 +113,18 @@ class SentenceEncoder:
         model = model or self.model
         return run_layers(layers, hidden, attention_mask, model.config, position_bias_of(model, hidden))
 
-    def _embed_batch(self, model, batch: list[str], top_layers, max_length: int | None) -> torch.Tensor:
+    def _embed_batch(self, model, batch: list[str], branches, max_length: int | None) -> list[torch.Tensor]:
         enc = self.tokenize(batch, max_length)
-        if top_layers is None:
-            hidden = model(**enc).last_hidden_state
-        else:
-            hidden = self.lower_hidden(enc, self.num_layers - len(top_layers), model)
-            hidden = self.run_layers(top_layers, hidden, enc["attention_mask"], model)
-        return mean_pool(hidden.float(), enc["attention_mask"])
-
+        mask = enc["attention_mask"]
+        if not branches:
+            return [mean_pool(model(**enc).last_hidden_state.float(), mask)]
+        shared = self.num_layers - max(len(top) for top in branches)
+        hidden = self.lower_hidden(enc, shared, model)
+        pooled = []
+        for top in branches:  # a shorter branch first runs the shared layers it keeps
+            own = self.run_layers(model.encoder.layer[shared : self.num_layers - len(top)], hidden, mask, model)
+            pooled.append(mean_pool(self.run_layers(top, own, mask, model).float(), mask))
+        return pooled
 
 def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, config,
                position_bias: torch.Tensor | None = None) -> torch.Tensor:

@@ -7,21 +7,34 @@ from pathlib import Path
 
 def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: str = "gated",
                    tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0,
-                   text_model: str = "minilm") -> Path:
+                   text_model: str = "minilm", members: int = 0) -> Path:
     """A head over `modalities` (e.g. {"text": encoder.dim, "lexicon": 4}); with
-    tuned_layers > 0 it also carries copies of the encoder's top layers. text_model: the
-    registry key of the text encoder the card names."""
+    tuned_layers > 0 it also carries copies of the encoder's top layers, nudged away from
+    the encoder's own. text_model: the registry key of the text encoder the card names.
+    members > 0: a seed ensemble whose member k is the head this function saves with
+    seed + k and members=0."""
     import torch
 
     from model_zoo.fusion import HeadConfig
     from model_zoo.heads import SentimentModel, top_layer_copies
     from model_zoo.training import Card, save_head
 
-    torch.manual_seed(seed)
     cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16)
-    model = SentimentModel(cfg, top_layer_copies(encoder, tuned_layers) if tuned_layers else None)
+
+    def one(member_seed: int) -> SentimentModel:
+        torch.manual_seed(member_seed)
+        model = SentimentModel(cfg, top_layer_copies(encoder, tuned_layers) if tuned_layers else None)
+        with torch.no_grad():
+            for p in model.text_top.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+        return model
+
+    if members:
+        tensors = {f"members.{k}.{name}": t for k in range(members) for name, t in one(seed + k).tensors().items()}
+    else:
+        tensors = one(seed).tensors()
     card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities,
                 encoders={"text": {"model": text_model, "dim": encoder.dim, "max_length": 32}}, hidden=16,
                 dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
-                text_top_layers=tuned_layers)
-    return save_head(folder, model.tensors(), card.to_dict())
+                text_top_layers=tuned_layers, members=members)
+    return save_head(folder, tensors, card.to_dict())
