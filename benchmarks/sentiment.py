@@ -9,6 +9,9 @@ head, in the same process:
   fast      what the app does: length-bucketed batches, dynamic padding (max 64 tokens),
             at each CPU precision: fp32; bf16 (the app's default where the CPU has native
             bf16); int8 dynamic quantisation of the shared layers only, or of all layers
+For a seed ensemble (the default head has 3 members) every run computes the shared lower
+layers once per batch and then each member's tuned top layers, the baseline included; a
+last row runs the first member alone, to show what the ensemble costs and buys.
 Accuracy is printed beside each, so a speed-up that costs accuracy shows.
 """
 from __future__ import annotations
@@ -46,31 +49,38 @@ def main(argv: list[str] | None = None) -> None:
     with manager.use(text_encoder_of(store.card(args.head))) as encoder:
         card, head = store.load(args.head, encoder)
         max_length = card["encoders"]["text"]["max_length"]
-        n_lower = encoder.num_layers - len(head.text_top)
+        members = head.members
+        n_lower = encoder.num_layers - len(members[0].text_top)
+        lexicon = torch.from_numpy(lexicon_scores(sentences))
 
-        def classify(embeddings: np.ndarray) -> np.ndarray:
-            feats = {"text": torch.from_numpy(embeddings), "lexicon": torch.from_numpy(lexicon_scores(sentences))}
+        def classify(blocks: list[np.ndarray]) -> np.ndarray:
+            """The members' mean probabilities (zip: as many members as blocks were computed)."""
             with torch.no_grad():
-                return head.fusion(feats).argmax(1).numpy()
+                probs = [torch.softmax(m.fusion({"text": torch.from_numpy(b), "lexicon": lexicon}), -1)
+                         for m, b in zip(members, blocks)]
+            return torch.stack(probs).mean(0).argmax(1).numpy()
 
         @torch.inference_mode()
-        def baseline() -> np.ndarray:
-            out = []
+        def baseline() -> list[np.ndarray]:
+            out: list[list[np.ndarray]] = [[] for _ in members]
             for start in range(0, len(sentences), 64):
                 enc = encoder.tokenizer(sentences[start : start + 64], padding="max_length", truncation=True,
                                         max_length=128, return_tensors="pt")
-                hidden = encoder.lower_hidden(enc, n_lower)
-                hidden = encoder.run_layers(head.text_top, hidden, enc["attention_mask"])
-                out.append(mean_pool(hidden, enc["attention_mask"]).numpy())
-            return np.concatenate(out)
+                lower = encoder.lower_hidden(enc, n_lower)
+                for blocks, member in zip(out, members):
+                    hidden = encoder.run_layers(member.text_top, lower, enc["attention_mask"])
+                    blocks.append(mean_pool(hidden, enc["attention_mask"]).numpy())
+            return [np.concatenate(blocks) for blocks in out]
 
-        tops = {precision: at_precision(head.text_top, precision) for precision in ("fp32", "bf16", "int8")}
+        tops = {precision: [at_precision(m.text_top, precision) for m in members]
+                for precision in ("fp32", "bf16", "int8")}
         for precision in ("bf16", "int8"):
             encoder.variant(precision)  # built once at first use in the app; not part of the timing
 
-        def fast(precision: str, top: str | None = None):
-            return lambda: encoder.embed_texts(sentences, batch_size=64, top_layers=tops[top or precision],
-                                               max_length=max_length, precision=precision)
+        def fast(precision: str, top: str | None = None, first_only: bool = False):
+            branches = tops[top or precision][: 1 if first_only else None]
+            return lambda: encoder.embed_texts_branches(sentences, branches, batch_size=64, max_length=max_length,
+                                                        precision=precision)
 
         runs = {
             "baseline (fp32, batch 64, pad 128)": baseline,
@@ -79,9 +89,11 @@ def main(argv: list[str] | None = None) -> None:
             "fast, int8 shared layers": fast("int8", "fp32"),
             "fast, int8 all layers": fast("int8"),
         }
+        if len(members) > 1:
+            runs["fast, bf16, first member alone"] = fast("bf16", first_only=True)
         for precision in ("fp32", "bf16", "int8"):  # warm-up: first-call allocations and kernels
-            encoder.embed_texts(sentences[:64], top_layers=tops[precision], precision=precision)
-        print(f"head '{args.head}' ({text_encoder_of(card)} text encoder): {len(sentences)} sentences "
+            encoder.embed_texts_branches(sentences[:64], tops[precision], precision=precision)
+        print(f"head '{args.head}' ({text_encoder_of(card)} text encoder, {len(members)} member(s)): {len(sentences)} sentences "
               f"(movie test split), {args.threads} threads, torch {torch.__version__}")
         base_rate = None
         for name, run in runs.items():
