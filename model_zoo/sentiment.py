@@ -82,11 +82,13 @@ class HeadInfo:
 # -- embedding cache -------------------------------------------------------------------
 class EmbeddingCache:
     """In-memory LRU of embeddings keyed by (encoder namespace, content hash), so epochs
-    and repeated inputs never re-encode."""
+    and repeated inputs never re-encode. Bounded by bytes, not rows: an ensemble's row
+    holds one embedding per member."""
 
-    def __init__(self, max_items: int = 100_000) -> None:
-        self.max_items = max_items
+    def __init__(self, max_bytes: int = 512 << 20) -> None:
+        self.max_bytes = max_bytes
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -105,13 +107,15 @@ class EmbeddingCache:
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         if missing:
-            fresh = compute(missing)
+            fresh = np.asarray(compute(missing), dtype=np.float32)
             with self._lock:
                 for i, row in zip(missing, fresh):
                     found[i] = row
+                    if keys[i] not in self._items:
+                        self._bytes += row.nbytes
                     self._items[keys[i]] = row
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
+                while self._bytes > self.max_bytes and self._items:
+                    self._bytes -= self._items.popitem(last=False)[1].nbytes
         return np.stack(found).astype(np.float32) if found else np.zeros((0, 0), np.float32)
 
 

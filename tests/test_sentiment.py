@@ -218,12 +218,14 @@ def test_a_newly_saved_head_is_listed_at_once(service, tiny_manager):
 
 
 def test_embedding_cache_is_bounded():
-    cache = EmbeddingCache(max_items=3)
+    cache = EmbeddingCache(max_bytes=3 * 8)  # three rows of two float32
     keys = [cache.key("ns", bytes([i])) for i in range(5)]
     cache.get_or_compute(keys, lambda missing: np.ones((len(missing), 2)))
     calls = []
     cache.get_or_compute(keys[-3:], lambda missing: calls.append(missing) or np.ones((len(missing), 2)))
     assert calls == []  # the 3 newest stayed
+    cache.get_or_compute(keys[:1], lambda missing: calls.append(missing) or np.ones((len(missing), 2)))
+    assert calls == [[0]]  # the oldest had gone
 
 
 # -- the tab -----------------------------------------------------------------------------
