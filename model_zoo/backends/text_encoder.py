@@ -126,6 +126,7 @@ class SentenceEncoder:
             pooled.append(mean_pool(self.run_layers(top, own, mask, model).float(), mask))
         return pooled
 
+
 def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, config,
                position_bias: torch.Tensor | None = None) -> torch.Tensor:
     """Run transformer layers over hidden states with padding masked, as the model does.
