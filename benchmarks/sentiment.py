@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from app.settings import load_settings
     from model_zoo.backends.text_encoder import at_precision, mean_pool
-    from model_zoo.heads import lexicon_scores
+    from model_zoo.heads import lexicon_scores, mean_text_probs
     from model_zoo.manager import ModelManager
     from model_zoo.sentiment import HeadStore, text_encoder_of
     from scripts.train_default_head import fetch_icwsm, movie_split
@@ -51,14 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         max_length = card["encoders"]["text"]["max_length"]
         members = head.members
         n_lower = encoder.num_layers - len(members[0].text_top)
-        lexicon = torch.from_numpy(lexicon_scores(sentences))
+        lexicon = lexicon_scores(sentences)
 
         def classify(blocks: list[np.ndarray]) -> np.ndarray:
-            """The members' mean probabilities (zip: as many members as blocks were computed)."""
-            with torch.no_grad():
-                probs = [torch.softmax(m.fusion({"text": torch.from_numpy(b), "lexicon": lexicon}), -1)
-                         for m, b in zip(members, blocks)]
-            return torch.stack(probs).mean(0).argmax(1).numpy()
+            return mean_text_probs(members, blocks, lexicon).argmax(1)
 
         @torch.inference_mode()
         def baseline() -> list[np.ndarray]:

@@ -64,6 +64,17 @@ class HeadEnsemble(nn.Module):
         return {k: v for k, v in self.state_dict().items()}
 
 
+@torch.no_grad()
+def mean_text_probs(members: list[SentimentModel], text_blocks: list[np.ndarray], lexicon: np.ndarray) -> np.ndarray:
+    """(n, classes): the members' mean probabilities for texts, given each member's text
+    embeddings (one block per member, in order) and VADER's scores. Members beyond the
+    blocks given are left out."""
+    lex = torch.from_numpy(lexicon)
+    probs = [torch.softmax(m.fusion({"text": torch.from_numpy(block), "lexicon": lex}), -1)
+             for m, block in zip(members, text_blocks)]
+    return torch.stack(probs).mean(0).numpy()
+
+
 def top_layer_copies(encoder, n: int) -> nn.ModuleList:
     """Trainable copies of the encoder's last n layers (the shared model stays frozen)."""
     layers = copy.deepcopy(encoder.model.encoder.layer[len(encoder.model.encoder.layer) - n :])

@@ -246,18 +246,12 @@ def save_shipped_head(args, encoder, manager, members: list[Member], data_sha: s
 
 
 def head_probs(encoder, model, card: dict, sentences: list[str]) -> np.ndarray:
-    """(n, 2) probabilities of a saved head at fp32, as the service computes them."""
-    import torch
+    """(n, 2) probabilities of a saved head (every member, averaged) at fp32."""
+    from model_zoo.heads import lexicon_scores, mean_text_probs
 
-    from model_zoo.heads import lexicon_scores
-
-    max_length = card["encoders"]["text"]["max_length"]
-    lexicon = torch.tensor(lexicon_scores(sentences))
-    texts = encoder.embed_texts_branches(sentences, [m.text_top for m in model.members], max_length=max_length)
-    with torch.no_grad():
-        probs = [torch.softmax(m.fusion({"text": torch.tensor(t), "lexicon": lexicon}), -1)
-                 for m, t in zip(model.members, texts)]
-    return torch.stack(probs).mean(0).numpy()
+    tops = [m.text_top for m in model.members]
+    blocks = encoder.embed_texts_branches(sentences, tops, max_length=card["encoders"]["text"]["max_length"])
+    return mean_text_probs(model.members, blocks, lexicon_scores(sentences))
 
 
 def _recipe_id(args, data_sha: str) -> str:

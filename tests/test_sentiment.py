@@ -116,6 +116,24 @@ def test_a_seed_ensemble_averages_its_members(tiny_manager, tmp_path):
     assert svc.predict("a good movie", head="both").scores == both[0].scores
 
 
+def test_the_training_script_measures_what_the_service_answers(tiny_manager, tmp_path):
+    """scripts/train_default_head and benchmarks/sentiment score heads with
+    heads.mean_text_probs: it must agree with the service (fp32) on an ensemble."""
+    from model_zoo.heads import lexicon_scores, mean_text_probs
+
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(tmp_path / "shipped" / "both", encoder, {"text": encoder.dim, "lexicon": 4}, tuned_layers=1,
+                       members=2)
+    svc = SentimentService(tiny_manager, HeadStore(tmp_path / "trained", tmp_path / "shipped"), precision="fp32")
+    texts = ["a good movie", "a dull plot", "fine"]
+    results = svc.predict_texts(texts, "both")
+    with tiny_manager.use("minilm") as encoder:
+        _, model = svc.store.load("both", encoder)
+        blocks = encoder.embed_texts_branches(texts, [m.text_top for m in model.members], max_length=32)
+    probs = mean_text_probs(model.members, blocks, lexicon_scores(texts))
+    assert np.allclose(probs[:, 1], [r.scores["positive"] for r in results], atol=2e-4)
+
+
 def test_empty_and_huge_text(service):
     with pytest.raises(InputError, match="enter some text"):
         service.predict("   ", head="default")
