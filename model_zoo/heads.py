@@ -2,7 +2,8 @@
 
 Saved as head.safetensors (tensors prefixed `fusion.` and `text_top.`, or `members.<k>.`
 for a seed ensemble whose card says `members: k`) + card.json;
-rebuilt from the card, never unpickled. The tuned layers are small copies of the text
+rebuilt from the card, never unpickled. A blend (card: `blend`) also holds whole heads in
+parts/<name>/ whose probabilities are weighed with its own (sentiment.HeadStore.parts). The tuned layers are small copies of the text
 encoder's last layers; the shared encoder itself is never modified."""
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 
 from .fusion import FusionHead, HeadConfig
-from .training import load_head_files
+from .training import load_head_files, save_head
 
 LEXICON_DIM = 4  # VADER: neg, neu, pos, compound
 _vader = None
@@ -103,3 +104,13 @@ def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) 
 def load_head(folder: Path, encoder=None) -> tuple[dict, SentimentModel | HeadEnsemble]:
     card, tensors = load_head_files(folder)
     return card, build_from_card(card, tensors, encoder)
+
+
+def blend_into(folder: Path, parts: dict[str, tuple[Path, float]]) -> None:
+    """Make the head in `folder` a blend: copies of the heads given go into its parts/
+    folder, each weighing its probabilities by the weight given; its own weights keep the
+    rest. Heads on different text encoders err differently, so a blend of two can beat
+    either. Rewritten as one unit, like any head."""
+    card, tensors = load_head_files(folder)
+    card["blend"] = [{"part": name, "weight": float(weight)} for name, (_, weight) in parts.items()]
+    save_head(folder, tensors, card, parts={name: source for name, (source, _) in parts.items()})

@@ -67,6 +67,7 @@ class HeadInfo:
     text_encoder: str = TRAINING_TEXT_ENCODER  # registry key
     accuracy_clear: float | None = None  # shipped heads: clear-cut sentences only (|mean rating| >= 1)
     members: int = 1  # > 1: a seed ensemble, probabilities averaged
+    blended_with: dict[str, float] = field(default_factory=dict)  # a blend: part's text encoder -> weight
 
     def summary(self) -> str:
         acc = ""
@@ -75,8 +76,21 @@ class HeadInfo:
         if self.accuracy_clear is not None:
             acc += f" ({self.accuracy_clear:.3f} on clear-cut sentences)"
         ensemble = f", {self.members} seeds averaged" if self.members > 1 else ""
+        blend = "".join(f"; blended with a {encoder} head at weight {weight:.2f}"
+                        for encoder, weight in self.blended_with.items())
         return (f"{self.name}: {self.fusion} fusion over {' + '.join(self.modalities)} ({self.text_encoder} text"
-                f"{ensemble}) -> {'/'.join(self.labels)}{acc}")
+                f"{ensemble}{blend}) -> {'/'.join(self.labels)}{acc}")
+
+
+@dataclass(frozen=True)
+class HeadPart:
+    """One set of weights that a head runs, with the weight of its probabilities: a plain
+    head is one part (weight 1); a blend is its own weights plus the heads in parts/."""
+
+    key: str  # "default", or "default:minilm" for a blend's part
+    folder: Path
+    card: dict = field(hash=False, compare=False)
+    weight: float = 1.0
 
 
 # -- embedding cache -------------------------------------------------------------------
@@ -161,26 +175,59 @@ class HeadStore:
         return json.loads((folder / training.HEAD_CARD).read_text())
 
     def info(self, name: str) -> HeadInfo:
-        card = self.card(name)
+        own, *blended = self.parts(name)
+        card = own.card
         _, origin = self.folder(name)
-        metrics = card.get("metrics") or {}
+        metrics = card.get("metrics") or {}  # a blend's card holds the blend's figures
         return HeadInfo(name=name, labels=card["labels"], fusion=card["fusion"], modalities=list(card["modalities"]),
                         origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
                         text_encoder=text_encoder_of(card), accuracy_clear=metrics.get("accuracy_clear"),
-                        members=max(1, int(card.get("members", 0))))
+                        members=max(1, int(card.get("members", 0))),
+                        blended_with={text_encoder_of(p.card): p.weight for p in blended})
 
-    def load(self, name: str, encoder=None) -> tuple[dict, object]:
-        """(card, SentimentModel), cached until the head's files change on disk."""
-        from .heads import load_head
+    def parts(self, name: str) -> list[HeadPart]:
+        """What a head runs: its own weights first, then any heads its card blends in
+        (`"blend": [{"part": "minilm", "weight": 0.1}]`, each a whole head in parts/<part>/);
+        its own weight is what the parts leave. The parts must answer with the same labels
+        from the same modalities, so their probabilities and contributions can be averaged."""
+        import json
 
         folder, _ = self.folder(name)
-        stamp = (str(folder), (folder / training.HEAD_CARD).stat().st_mtime_ns)  # rewritten with the weights
+        card = json.loads((folder / training.HEAD_CARD).read_text())
+        blend = card.get("blend") or []
+        parts = []
+        for entry in blend:
+            part_folder = folder / training.PARTS_DIR / str(entry.get("part", ""))
+            weight = float(entry.get("weight", 0))
+            try:
+                part_card = json.loads((part_folder / training.HEAD_CARD).read_text())
+            except (OSError, ValueError):
+                raise InputError(f"The head '{name}' is incomplete: its part '{entry.get('part')}' is missing.") from None
+            if (part_card.get("labels") != card["labels"] or list(part_card.get("modalities", {})) != list(card["modalities"])
+                    or part_card.get("blend") or not 0 < weight < 1):
+                raise InputError(f"The head '{name}' is damaged: its part '{entry.get('part')}' does not fit it.")
+            parts.append(HeadPart(f"{name}:{entry['part']}", part_folder, part_card, weight))
+        own = 1.0 - sum(p.weight for p in parts)
+        if own <= 0:
+            raise InputError(f"The head '{name}' is damaged: its blend weights add up to more than 1.")
+        return [HeadPart(name, folder, card, own), *parts]
+
+    def load(self, name: str, encoder=None) -> tuple[dict, object]:
+        """(card, SentimentModel) of a head's own weights (a blend's parts: load_part)."""
+        own = self.parts(name)[0]
+        return self.load_part(own, encoder)
+
+    def load_part(self, part: HeadPart, encoder=None) -> tuple[dict, object]:
+        """(card, SentimentModel), cached until the part's files change on disk."""
+        from .heads import load_head
+
+        stamp = (str(part.folder), (part.folder / training.HEAD_CARD).stat().st_mtime_ns)  # rewritten with the weights
         with self._lock:
-            cached = self._loaded.get(name)
+            cached = self._loaded.get(part.key)
             if cached and cached[0] == stamp:
                 return cached[1], cached[2]
-            card, model = load_head(folder, encoder)
-            self._loaded[name] = (stamp, card, model)
+            card, model = load_head(part.folder, encoder)
+            self._loaded[part.key] = (stamp, card, model)
             return card, model
 
     def check_new_name(self, name: str) -> str:
@@ -217,8 +264,12 @@ class SentimentService:
 
     # heads ----------------------------------------------------------------------------
     def head_problem(self, name: str) -> WeightsUnavailable | None:
-        """Why a head cannot run here (its text encoder's weights are missing), or None. Cheap."""
-        return self.manager.weights_problem(text_encoder_of(self.store.card(name)))
+        """Why a head cannot run here (a text encoder's weights are missing), or None. Cheap."""
+        for part in self.store.parts(name):
+            problem = self.manager.weights_problem(text_encoder_of(part.card))
+            if problem is not None:
+                return problem
+        return None
 
     def check_head(self, name: str) -> None:
         """Raise, before any work, if the head is unknown or its text encoder cannot load."""
@@ -362,26 +413,48 @@ class SentimentService:
 
     def _run_head(self, head: str, texts: list[str | None], extra: list[dict[str, np.ndarray]],
                   shared_notes: list[str] | None, per_row_notes: list[list[str]] | None = None) -> list[SentimentResult]:
-        import torch
-
         from .heads import lexicon_scores
 
-        card, model = self._load(head)
-        members = model.members  # one head, or a seed ensemble: probabilities are averaged
+        parts = self.store.parts(head)  # one, or a blend: probabilities and contributions are weighted
+        labels, names = parts[0].card["labels"], list(parts[0].card["modalities"])
+        with_text = [i for i, t in enumerate(texts) if t]
+        lexicon = lexicon_scores([texts[i] for i in with_text]) if with_text else None  # shared by the parts
+        outputs = [(part.weight, *self._part_outputs(part, texts, with_text, lexicon, extra)) for part in parts]
+        probs = sum(w * part_probs for w, part_probs, _, _ in outputs)
+        weights = sum(w * part_weights for w, _, part_weights, _ in outputs)
+        mask = outputs[0][3]  # every part sees the same inputs
+        results = []
+        for i in range(len(texts)):
+            p = probs[i].tolist()
+            used = [m for j, m in enumerate(names) if mask[i, j]]
+            notes = list(shared_notes or []) + (per_row_notes[i] if per_row_notes else [])
+            results.append(SentimentResult(
+                label=labels[int(np.argmax(p))], scores={l: round(float(v), 4) for l, v in zip(labels, p)},
+                modalities=used, contributions={m: round(float(weights[i, j]), 4) for j, m in enumerate(names)
+                                                if mask[i, j]},
+                head=head, notes=notes))
+        return results
+
+    def _part_outputs(self, part: HeadPart, texts: list[str | None], with_text: list[int],
+                      lexicon: np.ndarray | None, extra: list[dict[str, np.ndarray]]):
+        """(probabilities (n, labels), contributions (n, modalities), mask (n, modalities))
+        of one part of a head; a seed ensemble's members are averaged."""
+        import torch
+
+        card, model = self._load_part(part)
+        members = model.members  # one head, or a seed ensemble
         names = list(card["modalities"])
         n = len(texts)
         batches: list[dict[str, torch.Tensor]] = [{} for _ in members]
         mask = torch.zeros(n, len(names), dtype=torch.bool)
-        with_text = [i for i, t in enumerate(texts) if t]
         for j, modality in enumerate(names):
             dim = int(card["modalities"][modality])
             values = torch.zeros(len(members), n, dim)
             if modality in ("text", "lexicon") and with_text:
-                sentences = [texts[i] for i in with_text]
-                rows = (self._text_embeddings(sentences, model, card=card) if modality == "text"
-                        else lexicon_scores(sentences))
+                rows = (self._text_embeddings([texts[i] for i in with_text], model, card=card) if modality == "text"
+                        else lexicon)
                 # (sentences, blocks * dim) -> (blocks, sentences, dim): a block per member, or one for all
-                values[:, with_text] = torch.from_numpy(rows).reshape(len(sentences), -1, dim).transpose(0, 1)
+                values[:, with_text] = torch.from_numpy(rows).reshape(len(with_text), -1, dim).transpose(0, 1)
                 mask[with_text, j] = True
             for i, feats in enumerate(extra):
                 if modality in feats:
@@ -391,26 +464,15 @@ class SentimentService:
                 batch[modality] = member_values
         with torch.no_grad():
             explained = [m.fusion.explain(batch, mask) for m, batch in zip(members, batches)]
-        probs = torch.stack([p for p, _ in explained]).mean(0)
-        weights = torch.stack([w for _, w in explained]).mean(0)
-        results = []
-        for i in range(n):
-            p = probs[i].tolist()
-            label = card["labels"][int(np.argmax(p))]
-            used = [m for j, m in enumerate(names) if mask[i, j]]
-            notes = list(shared_notes or []) + (per_row_notes[i] if per_row_notes else [])
-            results.append(SentimentResult(
-                label=label, scores={l: round(float(v), 4) for l, v in zip(card["labels"], p)}, modalities=used,
-                contributions={m: round(float(weights[i, j]), 4) for j, m in enumerate(names) if mask[i, j]},
-                head=head, notes=notes))
-        return results
+        probs = torch.stack([p for p, _ in explained]).mean(0).numpy()
+        weights = torch.stack([w for _, w in explained]).mean(0).numpy()
+        return probs, weights, mask.numpy()
 
-    def _load(self, head: str):
-        card = self.store.card(head)
-        if int(card.get("text_top_layers", 0)):
-            with self.manager.use(text_encoder_of(card)) as encoder:
-                return self.store.load(head, encoder)
-        return self.store.load(head)
+    def _load_part(self, part: HeadPart):
+        if int(part.card.get("text_top_layers", 0)):
+            with self.manager.use(text_encoder_of(part.card)) as encoder:
+                return self.store.load_part(part, encoder)
+        return self.store.load_part(part)
 
     # training -------------------------------------------------------------------------
     def dataset_features(self, data: Dataset) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, dict]]:

@@ -25,6 +25,7 @@ from .errors import InputError
 FUSIONS = ("early", "late", "gated", "attention")  # see model_zoo.fusion
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_CARD = "card.json"
+PARTS_DIR = "parts"  # a blend's parts: parts/<name>/, each a whole head
 
 
 @dataclass
@@ -232,11 +233,14 @@ def fit(
 
 
 # -- checkpoints -----------------------------------------------------------------------
-def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int = 64) -> Path:
+def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int = 64,
+              parts: dict[str, Path] | None = None) -> Path:
     """Write the weights + card.json as one unit: a folder built aside and renamed into
     place, so a kill leaves the old head or the new one, never a mix. Weights over
     `shard_mb` are split into head-00001-of-0000N.safetensors files (each listed with its
-    sha256 in the card), so no file nears the 100 MB that git hosts refuse."""
+    sha256 in the card), so no file nears the 100 MB that git hosts refuse. `parts`: saved
+    heads copied into `parts/<name>/` within the same unit (a blend's parts; see
+    HeadStore.parts)."""
     from safetensors.torch import save
 
     card = {k: v for k, v in card.items() if k not in ("weights_sha256", "weights_files")}  # stale on a re-save
@@ -254,7 +258,18 @@ def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int =
         for name, blob in files.items():
             storage.atomic_write_bytes(staging / name, blob)
         storage.atomic_write_text(staging / HEAD_CARD, json.dumps(card, indent=2, default=_jsonable))
+        for name, source in (parts or {}).items():
+            for file in sorted(Path(source).rglob("*")):
+                if file.is_file():  # copied with fsync, like the rest of the unit
+                    storage.atomic_write_bytes(staging / PARTS_DIR / name / file.relative_to(source), file.read_bytes())
     return folder
+
+
+def update_card(folder: Path, **fields: Any) -> dict:
+    """Set fields of a saved head's card (e.g. its measured metrics); the weights stay."""
+    card = json.loads((folder / HEAD_CARD).read_text()) | fields
+    storage.atomic_write_text(folder / HEAD_CARD, json.dumps(card, indent=2, default=_jsonable))
+    return card
 
 
 def _shards(tensors: dict[str, Any], limit: int) -> list[dict[str, Any]]:
