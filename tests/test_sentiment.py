@@ -116,21 +116,76 @@ def test_a_seed_ensemble_averages_its_members(tiny_manager, tmp_path):
     assert svc.predict("a good movie", head="both").scores == both[0].scores
 
 
+def test_a_blend_weighs_heads_on_different_encoders(tmp_path, tiny_text_encoder_dir):
+    """A blend (an MPNet ensemble with a MiniLM head in parts/, weight 0.25) answers the
+    weighted mean of what the two heads answer alone, is one name in the store, says what
+    it is made of, and needs both encoders."""
+    from model_zoo.heads import blend_into
+    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+
+    overrides = {"minilm": str(tiny_text_encoder_dir), "mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides))
+    root = tmp_path / "shipped"
+    with manager.use("mpnet") as mpnet, manager.use("minilm") as minilm:
+        for name in ("blend", "mpnet-alone"):
+            save_tiny_head(root / name, mpnet, {"text": mpnet.dim, "lexicon": 4}, tuned_layers=1, members=2,
+                           text_model="mpnet")
+        part = save_tiny_head(root / "minilm-alone", minilm, {"text": minilm.dim, "lexicon": 4}, tuned_layers=1)
+    blend_into(root / "blend", {"minilm": (part, 0.25)})
+    svc = SentimentService(manager, HeadStore(tmp_path / "trained", root), precision="fp32")
+    assert svc.store.names() == ["blend", "minilm-alone", "mpnet-alone"]  # parts are not heads of their own
+    texts = ["a good movie", "a dull plot", "fine"]
+    blend, mpnet_alone, minilm_alone = (svc.predict_texts(texts, h) for h in ("blend", "mpnet-alone", "minilm-alone"))
+    for b, m, s in zip(blend, mpnet_alone, minilm_alone):
+        assert b.scores["positive"] == pytest.approx(0.75 * m.scores["positive"] + 0.25 * s.scores["positive"],
+                                                     abs=2e-4)
+        for modality in b.contributions:
+            mean = 0.75 * m.contributions[modality] + 0.25 * s.contributions[modality]
+            assert b.contributions[modality] == pytest.approx(mean, abs=2e-4)
+    assert mpnet_alone[0].scores != minilm_alone[0].scores  # the parts do differ
+    assert "2 seeds averaged; blended with a minilm head at weight 0.25" in svc.store.info("blend").summary()
+    no_minilm = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                           overrides={**overrides, "minilm": "nobody/missing"}))
+    svc = SentimentService(no_minilm, HeadStore(tmp_path / "trained", root))
+    with pytest.raises(WeightsUnavailable, match="MMS_MODEL_MINILM") as info:
+        svc.predict("fine", head="blend")
+    assert "'mpnet-alone' works without" in str(info.value)
+
+
+def test_a_blend_with_a_missing_part_says_so(tiny_manager, tmp_path):
+    import shutil
+
+    from model_zoo.heads import blend_into
+
+    root = tmp_path / "shipped"
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(root / "blend", encoder, {"text": encoder.dim, "lexicon": 4})
+        part = save_tiny_head(tmp_path / "part", encoder, {"text": encoder.dim, "lexicon": 4}, seed=1)
+    blend_into(root / "blend", {"other": (part, 0.5)})
+    shutil.rmtree(root / "blend" / "parts" / "other")
+    svc = SentimentService(tiny_manager, HeadStore(tmp_path / "trained", root))
+    with pytest.raises(InputError, match="'blend' is incomplete: its part 'other' is missing"):
+        svc.predict("fine", head="blend")
+
+
 def test_the_training_script_measures_what_the_service_answers(tiny_manager, tmp_path):
     """scripts/train_default_head and benchmarks/sentiment score heads with
-    heads.mean_text_probs: it must agree with the service (fp32) on an ensemble."""
-    from model_zoo.heads import lexicon_scores, mean_text_probs
+    heads.mean_text_probs, part by part: they must agree with the service (fp32) on a
+    blend whose own weights are a seed ensemble."""
+    from model_zoo.heads import blend_into
+    from scripts.train_default_head import parts_probs
 
     with tiny_manager.use("minilm") as encoder:
-        save_tiny_head(tmp_path / "shipped" / "both", encoder, {"text": encoder.dim, "lexicon": 4}, tuned_layers=1,
-                       members=2)
+        dims = {"text": encoder.dim, "lexicon": 4}
+        both = save_tiny_head(tmp_path / "shipped" / "both", encoder, dims, tuned_layers=1, members=2)
+        part = save_tiny_head(tmp_path / "part", encoder, dims, tuned_layers=1, seed=5)
+    blend_into(both, {"other": (part, 0.3)})
     svc = SentimentService(tiny_manager, HeadStore(tmp_path / "trained", tmp_path / "shipped"), precision="fp32")
     texts = ["a good movie", "a dull plot", "fine"]
     results = svc.predict_texts(texts, "both")
-    with tiny_manager.use("minilm") as encoder:
-        _, model = svc.store.load("both", encoder)
-        blocks = encoder.embed_texts_branches(texts, [m.text_top for m in model.members], max_length=32)
-    probs = mean_text_probs(model.members, blocks, lexicon_scores(texts))
+    parts = parts_probs(tiny_manager, both, texts)
+    assert [w for w, _ in parts] == pytest.approx([0.7, 0.3])
+    probs = sum(w * p for w, p in parts)
     assert np.allclose(probs[:, 1], [r.scores["positive"] for r in results], atol=2e-4)
 
 
