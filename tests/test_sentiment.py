@@ -362,6 +362,22 @@ def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path, head)
 
 
 @pytest.mark.slow
+def test_the_default_heads_test_accuracy_is_what_its_card_says(real_manager, tmp_path):
+    """The headline figure in the shipped default's card, measured again through the
+    service as the app runs it (precision auto: bf16 where native may flip a sentence or two)."""
+    from scripts.train_default_head import fetch_icwsm, movie_split
+
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
+    card = svc.store.card("default")
+    folder, data_sha = fetch_icwsm(tmp_path / "vader_icwsm2014")  # pip download of the sdist
+    assert data_sha == card["data"]["sha256"]
+    texts, _, y, (_, _, test) = movie_split(folder, card["data"]["split_seed"])
+    results = svc.predict_texts([texts[i] for i in test], "default")
+    accuracy = float(np.mean(np.array([r.label == "positive" for r in results]) == y[test].astype(bool)))
+    assert accuracy == pytest.approx(card["metrics"]["accuracy"], abs=0.003)
+
+
+@pytest.mark.slow
 def test_voice_clip_through_real_whisper_on_the_shipped_head(real_manager, tmp_path):
     svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
     clip = Path(__file__).resolve().parent.parent / "assets" / "audio" / "english_quick_fox.ogg"

@@ -26,3 +26,17 @@ def test_ratings_files_that_do_not_line_up_are_refused(tmp_path):
     _, ratings = read_snippets(tmp_path / "movieReviewSnippets_GroundTruth.txt")
     with pytest.raises(ValueError, match="line up"):
         rater_shares(tmp_path, ratings[::-1])
+
+
+def test_blend_weight_rule_takes_the_lowest_loss_that_keeps_accuracy():
+    """Blending in the confident second head lowers the log-loss all the way to 0.5, but
+    from 1/3 on it flips the last row: the rule stops at 0.25."""
+    from scripts.train_default_head import blend_grid
+
+    y = np.array([1, 1, 0, 0])
+    own = np.array([[.4, .6], [.45, .55], [.6, .4], [.56, .44]])
+    other = np.array([[.05, .95], [.05, .95], [.95, .05], [.35, .65]])
+    result = blend_grid([(0.9, own), (0.1, other)], y)
+    losses = [row["log_loss"] for row in result["grid"]]
+    assert losses == sorted(losses, reverse=True) and result["grid"][-1]["accuracy"] == 0.75
+    assert result["chosen"] == 0.25
