@@ -106,7 +106,7 @@ def build(ctx: StudioContext) -> None:
                 image = gr.Image(label="Image (optional)", type="filepath", height=180)
                 audio = gr.Audio(label="Voice clip (optional)", type="filepath")
             head = gr.Dropdown(choices=store.names(), value=service(ctx).default_head(), label="Head",
-                               info="default: accurate; fast: several times quicker; heads you train appear here")
+                               info="default: accurate; fast: about ten times quicker; heads you train appear here")
             run = gr.Button("Read sentiment", variant="primary")
         with gr.Column(scale=2):
             scores = gr.Label(label="Sentiment", num_top_classes=5)

@@ -2,9 +2,10 @@
 
 Saved as head.safetensors (tensors prefixed `fusion.` and `text_top.`, or `members.<k>.`
 for a seed ensemble whose card says `members: k`) + card.json;
-rebuilt from the card, never unpickled. A blend (card: `blend`) also holds whole heads in
-parts/<name>/ whose probabilities are weighed with its own (sentiment.HeadStore.parts). The tuned layers are small copies of the text
-encoder's last layers; the shared encoder itself is never modified."""
+rebuilt from the card, never unpickled. The tuned layers are small copies of the text
+encoder's last layers; the shared encoder itself is never modified. A blend (card:
+`blend`) also holds whole heads in parts/<name>/ whose probabilities are weighed with its
+own (sentiment.HeadStore.parts)."""
 from __future__ import annotations
 
 import copy

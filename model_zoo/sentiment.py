@@ -197,16 +197,18 @@ class HeadStore:
         blend = card.get("blend") or []
         parts = []
         for entry in blend:
-            part_folder = folder / training.PARTS_DIR / str(entry.get("part", ""))
-            weight = float(entry.get("weight", 0))
+            part, weight = str(entry.get("part", "")), float(entry.get("weight", 0))
+            part_folder = folder / training.PARTS_DIR / part
             try:
                 part_card = json.loads((part_folder / training.HEAD_CARD).read_text())
             except (OSError, ValueError):
-                raise InputError(f"The head '{name}' is incomplete: its part '{entry.get('part')}' is missing.") from None
-            if (part_card.get("labels") != card["labels"] or list(part_card.get("modalities", {})) != list(card["modalities"])
-                    or part_card.get("blend") or not 0 < weight < 1):
-                raise InputError(f"The head '{name}' is damaged: its part '{entry.get('part')}' does not fit it.")
-            parts.append(HeadPart(f"{name}:{entry['part']}", part_folder, part_card, weight))
+                raise InputError(f"The head '{name}' is incomplete: its part '{part}' is missing.") from None
+            fits = (_HEAD_NAME.match(part) and 0 < weight < 1 and not part_card.get("blend")
+                    and part_card.get("labels") == card["labels"]
+                    and list(part_card.get("modalities", {})) == list(card["modalities"]))
+            if not fits:
+                raise InputError(f"The head '{name}' is damaged: its part '{part}' does not fit it.")
+            parts.append(HeadPart(f"{name}:{part}", part_folder, part_card, weight))
         own = 1.0 - sum(p.weight for p in parts)
         if own <= 0:
             raise InputError(f"The head '{name}' is damaged: its blend weights add up to more than 1.")
