@@ -21,7 +21,9 @@ LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("speech-clips")
-    return {"en": espeak(ENGLISH, "en", folder / "en.wav"), "de": espeak(GERMAN, "de", folder / "de.wav")}
+    # en-us: espeak-ng's default British voice makes "The weather is nice" a near-tie for
+    # Whisper base ("But when there is ice": WER 0 to 0.23 by window and beam on one CPU).
+    return {"en": espeak(ENGLISH, "en-us", folder / "en.wav"), "de": espeak(GERMAN, "de", folder / "de.wav")}
 
 
 def test_english_espeak_has_a_low_word_error_rate(real_manager, clips):
