@@ -214,11 +214,6 @@ class HeadStore:
             raise InputError(f"The head '{name}' is damaged: its blend weights add up to more than 1.")
         return [HeadPart(name, folder, card, own), *parts]
 
-    def load(self, name: str, encoder=None) -> tuple[dict, object]:
-        """(card, SentimentModel) of a head's own weights (a blend's parts: load_part)."""
-        own = self.parts(name)[0]
-        return self.load_part(own, encoder)
-
     def load_part(self, part: HeadPart, encoder=None) -> tuple[dict, object]:
         """(card, SentimentModel), cached until the part's files change on disk."""
         from .heads import load_head

@@ -25,6 +25,10 @@ lower layers' outputs are computed once and cached, so epochs only run the top.
 probabilities are averaged (a seed ensemble): single runs of the recipe scored 0.895-0.900
 on the test split depending on the seed, and an average does not hang on one seed's luck.
 Finished members are kept under the data dir, so an interrupted run resumes where it stopped.
+--blend-minilm 0.1 (default on MPNet) also builds a MiniLM head with the fast recipe, fit
+on the same rows, and ships it inside the head as a blend part weighing 0.1 of the
+probabilities; run with --fit-on train, the script prints the validation grid of blend
+weights that chose 0.1 (blend_grid).
 --extra-train tweets adds the rated tweets to the training rows (an experiment; see README).
 """
 from __future__ import annotations
