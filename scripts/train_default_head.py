@@ -424,9 +424,9 @@ def cache_lower_hidden(encoder, texts: list[str], n_lower: int, max_length: int,
     return out
 
 
-def report_all(folder: Path, texts: list[str], ratings: np.ndarray, test: np.ndarray, parts_probs) -> dict:
+def report_all(folder: Path, texts: list[str], ratings: np.ndarray, test: np.ndarray, score_parts) -> dict:
     """Accuracy on the movie test split at both thresholds, and on Amazon/NYT, beside VADER.
-    parts_probs(sentences) -> [(weight, probabilities)]: a blend's parts are also scored alone."""
+    score_parts(sentences) -> [(weight, probabilities)]: a blend's parts are also scored alone."""
     from model_zoo.heads import lexicon_scores
     from model_zoo.training import evaluate
 
@@ -435,7 +435,7 @@ def report_all(folder: Path, texts: list[str], ratings: np.ndarray, test: np.nda
         sentences = [s for s, k in zip(sentences, keep) if k]
         y, rates = y[keep], rates[keep]
         t0 = time.perf_counter()
-        parts = parts_probs(sentences)
+        parts = score_parts(sentences)
         seconds = time.perf_counter() - t0
         probs = sum(weight * p for weight, p in parts)
         vader_pos = lexicon_scores(sentences)[:, 3] >= 0  # VADER's compound score, sign
