@@ -3,6 +3,8 @@
 Layout of a gallery folder:
   manifest.json         model name, dim, items, index kind and the index file it uses
   index-<gen>.faiss     faiss.serialize_index bytes (never pickle)
+  visual-<gen>.faiss    optional second index of the same items in a visual space (the
+                        label bridge's classifier features: image-to-image search)
   thumbs/<id>.jpg       small previews for the results
 Every write is atomic (model_zoo.storage). A save writes a new index file, then the
 manifest that names it (the commit point), then deletes the old file, so a kill at any
@@ -134,6 +136,7 @@ class Gallery:
         self.dim: int | None = None
         self.items: dict[int, GalleryItem] = {}
         self.index: faiss.Index | None = None
+        self.visual: faiss.Index | None = None  # same ids, visual space (label-bridge galleries)
         self.next_id = 0
         self.generation = 0
         self._hashes: dict[str, int] = {}
@@ -168,15 +171,28 @@ class Gallery:
             )
 
     # -- changes (callers hold self.lock, then save()) ------------------------------
-    def add(self, vectors: np.ndarray, new_items: Sequence[NewItem], model: str) -> list[int]:
+    @property
+    def has_visual(self) -> bool:
+        return self.visual is not None
+
+    def add(self, vectors: np.ndarray, new_items: Sequence[NewItem], model: str,
+            visual: np.ndarray | None = None) -> list[int]:
+        """Add items with their vectors (and, for a gallery with a visual index, their
+        visual vectors: a gallery has one for all its items or for none)."""
         vectors = np.ascontiguousarray(vectors, np.float32)
         if vectors.ndim != 2 or len(vectors) != len(new_items):
             raise ValueError(f"{len(new_items)} items but vectors of shape {vectors.shape}")
         self.check_model(model, vectors.shape[1])
         if self.index is None:
             self.model, self.dim, self.index = model, vectors.shape[1], exact_index(vectors.shape[1])
+            if visual is not None:
+                self.visual = exact_index(visual.shape[1])
+        if (visual is None) != (self.visual is None) or (visual is not None and len(visual) != len(new_items)):
+            raise ValueError("a gallery's items all have visual vectors or none do")
         ids = np.arange(self.next_id, self.next_id + len(new_items), dtype=np.int64)
         self.index.add_with_ids(vectors, ids)
+        if visual is not None:
+            self.visual.add_with_ids(np.ascontiguousarray(visual, np.float32), ids)
         for item_id, new in zip(ids.tolist(), new_items):
             self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption)
             self._hashes[new.sha256] = item_id
@@ -187,28 +203,44 @@ class Gallery:
         if self.kind == "exact" and self.index.ntotal > self.exact_limit:
             ids_held, vectors_held = all_vectors(self.index)
             self.index = ivf_index(vectors_held, ids_held)
+            if self.visual is not None:
+                ids_held, vectors_held = all_vectors(self.visual)
+                self.visual = ivf_index(vectors_held, ids_held)
         return ids.tolist()
 
     def remove(self, ids: Sequence[int]) -> list[int]:
         """Remove the given ids; returns those that existed."""
         present = [int(i) for i in dict.fromkeys(ids) if int(i) in self.items]
         if present and self.index is not None:
-            self.index.remove_ids(np.asarray(present, dtype=np.int64))
+            for index in (self.index, self.visual):
+                if index is not None:
+                    index.remove_ids(np.asarray(present, dtype=np.int64))
             for item_id in present:
                 item = self.items.pop(item_id)
                 self._hashes.pop(item.sha256, None)
         return present
 
-    def search(self, query: np.ndarray, k: int) -> list[Hit]:
-        if self.index is None or not len(self):
+    def search(self, query: np.ndarray, k: int, space: str = "main") -> list[Hit]:
+        """Top-k items by inner product in the main index or, space="visual", the visual one."""
+        index = self.visual if space == "visual" else self.index
+        if index is None or not len(self):
             return []
         query = np.ascontiguousarray(query, np.float32).reshape(1, -1)
-        if query.shape[1] != self.dim:
-            raise GalleryMismatch(f"A {query.shape[1]}-d query cannot search gallery '{self.name}' ({self.dim}-d).")
+        if query.shape[1] != index.d:
+            raise GalleryMismatch(f"A {query.shape[1]}-d query cannot search gallery '{self.name}' ({index.d}-d).")
         with single_threaded():
-            scores, ids = self.index.search(query, min(k, len(self)))
+            scores, ids = index.search(query, min(k, len(self)))
         return [Hit(int(i), self.items[int(i)].name, float(s), self.items[int(i)].caption)
                 for s, i in zip(scores[0], ids[0]) if i >= 0 and int(i) in self.items]
+
+    def vector(self, item_id: int, space: str = "main") -> np.ndarray:
+        """The stored vector of one item (for "more like this")."""
+        if int(item_id) not in self.items:
+            raise InputError(f"Gallery '{self.name}' has no image with id {item_id}.")
+        index = self.visual if space == "visual" else self.index
+        if isinstance(index, faiss.IndexIVF) and index.direct_map.type == faiss.DirectMap.NoMap:
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # ids are not 0..n-1
+        return index.reconstruct(int(item_id))
 
     # -- persistence ----------------------------------------------------------------
     def save(self) -> None:
@@ -216,20 +248,24 @@ class Gallery:
         self.folder.mkdir(parents=True, exist_ok=True)
         generation = self.generation + 1
         index_file = f"index-{generation:06d}.faiss"
+        visual_file = f"visual-{generation:06d}.faiss" if self.visual is not None else None
         if self.index is not None:
             storage.atomic_write_bytes(self.folder / index_file, faiss.serialize_index(self.index).tobytes())
+        if visual_file:
+            storage.atomic_write_bytes(self.folder / visual_file, faiss.serialize_index(self.visual).tobytes())
         manifest = {
             "version": FORMAT_VERSION,
             "model": self.model,
             "dim": self.dim,
             "kind": self.kind,
             "index_file": index_file if self.index is not None else None,
+            "visual_file": visual_file,
             "next_id": self.next_id,
             "items": [asdict(item) for item in self.items.values()],
         }
         storage.atomic_write_text(self.folder / MANIFEST, json.dumps(manifest, indent=1))
         self.generation = generation
-        self._drop_stale_files(keep=index_file)
+        self._drop_stale_files(keep={index_file, visual_file})
 
     def _read(self) -> None:
         manifest = json.loads((self.folder / MANIFEST).read_text("utf-8"))
@@ -243,15 +279,19 @@ class Gallery:
             raw = np.fromfile(self.folder / index_file, dtype=np.uint8)
             self.index = faiss.deserialize_index(raw)
             self.generation = int(index_file.split("-")[1].split(".")[0])
-            if isinstance(self.index, faiss.IndexIVF):
-                self.index.nprobe = default_nprobe(self.index.nlist)
-        self._drop_stale_files(keep=index_file)
+        visual_file = manifest.get("visual_file")
+        if visual_file:
+            self.visual = faiss.deserialize_index(np.fromfile(self.folder / visual_file, dtype=np.uint8))
+        for index in (self.index, self.visual):
+            if isinstance(index, faiss.IndexIVF):
+                index.nprobe = default_nprobe(index.nlist)
+        self._drop_stale_files(keep={index_file, visual_file})
 
-    def _drop_stale_files(self, keep: str | None) -> None:
+    def _drop_stale_files(self, keep: set[str | None]) -> None:
         """Index files the manifest does not name (superseded, or left by a kill), and
         thumbnails of removed items."""
-        for path in self.folder.glob("index-*.faiss"):
-            if path.name != keep:
+        for path in [*self.folder.glob("index-*.faiss"), *self.folder.glob("visual-*.faiss")]:
+            if path.name not in keep:
                 path.unlink(missing_ok=True)
         for path in (self.folder / "thumbs").glob("*.jpg"):
             if path.stem.isdigit() and int(path.stem) not in self.items:

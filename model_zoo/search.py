@@ -2,6 +2,12 @@
 image or by both, and classify an image zero-shot against labels. Everything the Search
 tab and its endpoints do; no gradio here.
 
+The engine (model_zoo.vision) is CLIP where its weights are, else the label bridge. A
+gallery keeps the space it was built in and is always searched in it. Label-bridge
+galleries hold a second, visual index (the classifier's features): image queries and
+"more like this" search it, so they find look-alikes; image + text fuses the visual
+ranking with the text ranking (weighted reciprocal rank fusion).
+
 Inputs are validated before any model loads (k, labels, the image itself, an empty
 gallery), so a bad request gets its own error even where the CLIP weights are missing.
 Imports faiss (via model_zoo.gallery) lazily: importing this module stays cheap."""
@@ -14,13 +20,14 @@ import tempfile
 import time
 import zipfile
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 from PIL import Image
 
+from . import vision
 from .errors import InputError
 from .images import MAX_BYTES, load_image
 from .manager import ModelManager
@@ -29,7 +36,8 @@ from .storage import sha256_file
 if TYPE_CHECKING:
     from .gallery import Gallery
 
-CLIP_KEY = "clip"
+CLIP_KEY = vision.CLIP_KEY
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 _GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_K = 100
@@ -62,6 +70,7 @@ class IndexReport:
     rejected: list[dict] = field(default_factory=list)  # [{name, reason}] files that are not usable images
     ids: list[int] = field(default_factory=list)  # ids of the added images, in input order
     seconds: float = 0.0
+    engine: str | None = None  # clip | labels: which engine embedded them
 
 
 @dataclass
@@ -69,8 +78,10 @@ class SearchResult:
     results: list[dict]  # [{id, name, score, caption}] best first
     model: str
     gallery: str
-    mode: str  # text | image | image+text
+    mode: str  # text | image | image+text | similar
     timing: dict  # {encode_ms, search_ms}
+    engine: str = "clip"  # clip | labels
+    note: str = ""
 
 
 @dataclass
@@ -78,6 +89,8 @@ class ClassifyResult:
     scores: dict[str, float]  # label -> probability, best first
     model: str
     templates: list[str]
+    engine: str = "clip"  # clip | labels
+    seen: list[dict] = field(default_factory=list)  # labels engine: the classifier's top ImageNet labels [{label, p}]
 
 
 @dataclass
@@ -87,6 +100,7 @@ class GalleryInfo:
     model: str | None
     index: str  # exact | ivf | empty
     items: list[dict]  # [{id, name, caption}]
+    engine: str | None = None  # clip | labels | None (empty)
 
 
 @dataclass
@@ -128,7 +142,8 @@ def gallery_info(folder: Path) -> GalleryInfo:
         return GalleryInfo(Path(folder).name, 0, None, "empty", [])
     manifest = json.loads(manifest_file.read_text("utf-8"))
     items = [{"id": i["id"], "name": i["name"], "caption": i.get("caption")} for i in manifest["items"]]
-    return GalleryInfo(Path(folder).name, len(items), manifest["model"], manifest["kind"] if items else "empty", items)
+    return GalleryInfo(Path(folder).name, len(items), manifest["model"], manifest["kind"] if items else "empty", items,
+                       vision.space_engine(manifest["model"]))
 
 
 def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
@@ -283,19 +298,26 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
     skipped = 0
     batch: list[tuple[_Source, str, Image.Image]] = []
     vectors: list[np.ndarray] = []
+    visuals: list[np.ndarray] = []
     items: list[NewItem] = []
-    model_name = gallery.model
+    model_name, kind = gallery.model, vision.space_engine(gallery.model)
     with ExitStack() as stack:
-        clip = None
+        engine = None
 
         def embed_batch() -> None:
-            nonlocal clip, model_name
-            if clip is None:  # first usable image: only now is the model worth loading
-                progress(len(items) / max(1, len(sources)), "Loading the CLIP model")
-                clip = stack.enter_context(manager.use(CLIP_KEY))
-                gallery.check_model(clip.name, clip.dim)
-                model_name = clip.name
-            vectors.append(clip.embed_images([image for _, _, image in batch]))
+            nonlocal engine, model_name, kind
+            if engine is None:  # first usable image: only now is the model worth loading
+                progress(len(items) / max(1, len(sources)), "Loading the image model")
+                engine = stack.enter_context(vision.open_engine(manager, kind))
+                gallery.check_model(engine.name, engine.dim)
+                model_name, kind = engine.name, engine.kind
+            images = [image for _, _, image in batch]
+            if engine.kind == "labels":  # one forward pass: the text-space and the visual vectors
+                reading = engine.read(images)
+                vectors.append(reading.semantic)
+                visuals.append(reading.visual)
+            else:
+                vectors.append(engine.embed_images(images))
             items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption) for s, sha, image in batch)
             batch.clear()
 
@@ -330,10 +352,11 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
             skipped += len(items) - len(fresh)
             if fresh:
                 matrix = np.concatenate(vectors)[fresh]
-                ids = _commit(gallery, lambda: gallery.add(matrix, [items[n] for n in fresh], model_name))
+                visual = np.concatenate(visuals)[fresh] if visuals else None
+                ids = _commit(gallery, lambda: gallery.add(matrix, [items[n] for n in fresh], model_name, visual))
     return IndexReport(added=len(ids), skipped=skipped, total=len(gallery), gallery=gallery.name,
                        model=gallery.model or model_name, rejected=rejected, ids=ids,
-                       seconds=round(time.perf_counter() - started, 3))
+                       seconds=round(time.perf_counter() - started, 3), engine=vision.space_engine(gallery.model) or kind)
 
 
 # -- queries ---------------------------------------------------------------------------
@@ -375,22 +398,80 @@ def search(
     if not 0 <= text_weight <= 10:
         raise InputError(f"The text weight must be between 0 and 10; got {text_weight}.")
     image = load_image(image_file) if image_file else None
+    gallery = _nonempty(folder)
+    mode = "image+text" if image is not None and query else ("image" if image is not None else "text")
+    started = time.perf_counter()
+    with vision.open_engine(manager, vision.space_engine(gallery.model)) as engine:
+        gallery.check_model(engine.name, engine.dim)
+        text_vector = engine.embed_texts([query])[0] if query else None
+        image_vector = visual_vector = None
+        if image is not None and engine.kind == "labels":
+            reading = engine.read([image])
+            image_vector, visual_vector = reading.semantic[0], reading.visual[0]
+        elif image is not None:
+            image_vector = engine.embed_images([image])[0]
+        model_name, kind = engine.name, engine.kind
+    encoded = time.perf_counter()
+    with gallery.lock:
+        if visual_vector is not None and gallery.has_visual:
+            hits = _visual_hits(gallery, visual_vector, text_vector, text_weight, k)
+        else:
+            hits = gallery.search(compose_query(image_vector, text_vector, text_weight), k)
+    timing = {"encode_ms": round((encoded - started) * 1e3, 2), "search_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
+    return SearchResult([asdict(hit) for hit in hits], model_name, gallery.name, mode, timing, kind,
+                        _search_note(kind, mode))
+
+
+def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8) -> SearchResult:
+    """"More like this": the gallery's own stored vector of one image as the query (the
+    visual index where the gallery has one). No model loads."""
+    k = check_k(k)
+    gallery = _nonempty(folder)
+    started = time.perf_counter()
+    with gallery.lock:
+        space = "visual" if gallery.has_visual else "main"
+        hits = gallery.search(gallery.vector(int(item_id), space), k + 1, space)
+    hits = [hit for hit in hits if hit.id != int(item_id)][:k]
+    kind = vision.space_engine(gallery.model) or "clip"
+    timing = {"encode_ms": 0.0, "search_ms": round((time.perf_counter() - started) * 1e3, 2)}
+    return SearchResult([asdict(hit) for hit in hits], gallery.model or "", gallery.name, "similar", timing, kind,
+                        _search_note(kind, "image"))
+
+
+def _nonempty(folder: Path) -> "Gallery":
     gallery = _open(folder)
     if not len(gallery):
         raise InputError(f"Gallery '{gallery.name}' is empty: add images to it first (or load the sample gallery).")
-    started = time.perf_counter()
-    with manager.use(CLIP_KEY) as clip:
-        gallery.check_model(clip.name, clip.dim)
-        image_vector = clip.embed_images([image])[0] if image is not None else None
-        text_vector = clip.embed_texts([query])[0] if query else None
-        model_name = clip.name
-    vector = compose_query(image_vector, text_vector, text_weight)
-    encoded = time.perf_counter()
-    with gallery.lock:
-        hits = gallery.search(vector, k)
-    mode = "image+text" if image is not None and query else ("image" if image is not None else "text")
-    timing = {"encode_ms": round((encoded - started) * 1e3, 2), "search_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
-    return SearchResult([asdict(hit) for hit in hits], model_name, gallery.name, mode, timing)
+    return gallery
+
+
+def _visual_hits(gallery: "Gallery", visual_vector: np.ndarray, text_vector: np.ndarray | None,
+                 text_weight: float, k: int) -> list:
+    """Image query on a label-bridge gallery: look-alikes by the visual index; with text,
+    the visual and text rankings fused by weighted reciprocal rank (their scores live on
+    different scales). The score shown is the fused one, or the visual cosine alone."""
+    if text_vector is None or text_weight == 0:
+        return gallery.search(visual_vector, k, "visual")
+    depth = min(len(gallery), max(10 * k, 200))
+    by_image = gallery.search(visual_vector, depth, "visual")
+    by_text = gallery.search(text_vector, depth, "main")
+    fused: dict[int, float] = {}
+    for weight, hits in ((1.0, by_image), (float(text_weight), by_text)):
+        for rank, hit in enumerate(hits):
+            fused[hit.id] = fused.get(hit.id, 0.0) + weight / (RRF_K + rank + 1)
+    hits = {hit.id: hit for hit in by_image + by_text}
+    best = sorted(fused, key=fused.get, reverse=True)[:k]
+    return [replace(hits[i], score=round(fused[i] * (RRF_K + 1) / (1 + text_weight), 6)) for i in best]
+
+
+def _search_note(kind: str, mode: str) -> str:
+    if kind != "labels":
+        return ""
+    if mode == "text":
+        return "Answered by the label bridge: your words are matched against the ImageNet labels seen in each photo."
+    if mode == "image":
+        return "Answered by the label bridge: look-alikes by the image classifier's visual features."
+    return "Answered by the label bridge: visual look-alikes and the text's label matches, fused by rank."
 
 
 def parse_labels(labels: str) -> list[str]:
@@ -402,42 +483,91 @@ def parse_labels(labels: str) -> list[str]:
     return parsed
 
 
-def parse_templates(templates: str | Sequence[str] | None) -> list[str]:
-    """Prompt templates, one per line, each with a '{}' where the label goes; empty -> defaults."""
+def parse_templates(templates: str | Sequence[str] | None, default: Sequence[str] = DEFAULT_TEMPLATES) -> list[str]:
+    """Prompt templates, one per line, each with a '{}' where the label goes; empty -> `default`."""
     if isinstance(templates, str):
         templates = templates.splitlines()
-    parsed = [t.strip() for t in (templates or ()) if t.strip()] or list(DEFAULT_TEMPLATES)
+    parsed = [t.strip() for t in (templates or ()) if t.strip()] or list(default)
     bad = [t for t in parsed if t.count("{}") != 1]
     if bad:
         raise InputError(f"Each prompt template needs exactly one '{{}}' for the label: {bad[0]!r}.")
     return parsed
 
 
+def default_templates(manager: ModelManager) -> tuple[str, ...]:
+    """The prompt templates the current engine reads labels best with: CLIP's ensemble, or
+    the label bridge's own class-name templates (its labels live in a sentence space)."""
+    return DEFAULT_TEMPLATES if vision.mode(manager) == "clip" else vision.RECIPE.templates
+
+
 def classify(manager: ModelManager, image_file: str | Path, labels: str,
              templates: str | Sequence[str] | None = None) -> ClassifyResult:
     """Zero-shot: softmax over the image's similarity to each label's prompt-ensembled text vector."""
     names = parse_labels(labels)
-    prompts = parse_templates(templates)
     image = load_image(image_file)
-    with manager.use(CLIP_KEY) as clip:
-        image_vector = clip.embed_images([image])[0]
-        text = clip.embed_texts([t.format(name) for name in names for t in prompts])
-        scale, model_name = clip.logit_scale, clip.name
+    seen: list[dict] = []
+    with vision.open_engine(manager) as engine:
+        prompts = parse_templates(templates, DEFAULT_TEMPLATES if engine.kind == "clip" else engine.recipe.templates)
+        if engine.kind == "labels":
+            reading = engine.read([image])
+            image_vector = reading.semantic[0]
+            seen = [{"label": label, "p": round(p, 4)} for label, p in reading.top_labels[0]]
+        else:
+            image_vector = engine.embed_images([image])[0]
+        text = engine.embed_texts([t.format(name) for name in names for t in prompts])
+        scale, model_name, kind = engine.logit_scale, engine.name, engine.kind
     label_vectors = text.reshape(len(names), len(prompts), -1).mean(axis=1)
     label_vectors /= np.linalg.norm(label_vectors, axis=1, keepdims=True)
     logits = scale * (label_vectors @ image_vector)
     probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()
     order = np.argsort(-probabilities)
-    return ClassifyResult({names[i]: round(float(probabilities[i]), 6) for i in order}, model_name, prompts)
+    return ClassifyResult({names[i]: round(float(probabilities[i]), 6) for i in order}, model_name, prompts, kind, seen)
 
 
-# -- weights ---------------------------------------------------------------------------
+# -- engines and re-indexing -------------------------------------------------------------
+def engine_banner(manager: ModelManager) -> tuple[str, bool]:
+    """(markdown, is_problem) for the tab: which engine answers and what CLIP would add,
+    or, when no engine can run, what is missing and how to fix it. Cheap (no model loads)."""
+    problem = vision.problem(manager)
+    if problem is not None:
+        return (f"**No image model can run here:** `{problem.model_key}`: {problem.detail} "
+                f"How to fix: {problem.how_to_fix}"), True
+    text = vision.describe(manager)
+    if vision.mode(manager) == "labels":
+        clip = manager.weights_problem(CLIP_KEY)
+        if clip is not None:
+            text += f" To use CLIP: {clip.how_to_fix}"
+    return text, False
+
+
+def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
+    """A label-bridge gallery, and CLIP can load here: the tab offers to re-index it."""
+    info = gallery_info(folder)
+    return info.engine == "labels" and info.images > 0 and manager.weights_problem(CLIP_KEY) is None
+
+
+def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None) -> IndexReport:
+    """Build gallery `target` from `folder`'s images (their stored previews) in the engine
+    answering now, captions kept. The source gallery is left as it is."""
+    info = gallery_info(folder)
+    if not info.images:
+        raise InputError(f"Gallery '{info.gallery}' is empty: nothing to re-index.")
+    if Path(target).resolve() == Path(folder).resolve():
+        raise InputError("Re-index into a new gallery name; the original stays as it is.")
+    sources = []
+    for item in info.items:
+        thumb = thumbnail_file(folder, item["id"])
+        if thumb is not None:
+            sources.append(_Source(item["name"], thumb, item.get("caption")))
+    if not sources:
+        raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
+    return _index(manager, target, sources, [], progress)
+
+
 def clip_weights_problem(manager: ModelManager) -> str | None:
-    """Why the CLIP weights cannot load here, as a banner, decided cheaply (no torch, no
-    open_clip: weights.problem), or None when they are local, cached or downloadable."""
+    """Why CLIP's weights cannot load here, as one line, or None (cheap: no model loads)."""
     problem = manager.weights_problem(CLIP_KEY)
     if problem is None:
         return None
-    return (f"**No CLIP weights on this machine:** `{problem.model_key}`: {problem.detail} Indexing, search and "
-            f"classification cannot run. How to fix: {problem.how_to_fix}")
+    return f"**No CLIP weights on this machine:** `{problem.model_key}`: {problem.detail} How to fix: {problem.how_to_fix}"

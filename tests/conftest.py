@@ -78,6 +78,27 @@ def tiny_clip_manager(tiny_clip_dir, tmp_path_factory) -> ModelManager:
                                       overrides={"clip": str(tiny_clip_dir)}))
 
 
+@pytest.fixture(scope="session")
+def tiny_efficientnet_file(tmp_path_factory) -> Path:
+    from tests.tiny.efficientnet import save_random_efficientnet
+
+    return save_random_efficientnet(tmp_path_factory.mktemp("random-efficientnet"))
+
+
+@pytest.fixture(scope="session")
+def tiny_bridge_overrides(tiny_efficientnet_file, tiny_text_encoder_dir) -> dict:
+    """The label bridge on a random EfficientNet-Lite0 and the tiny text encoder (same
+    loading code as the packaged weights)."""
+    return {"efficientnet-lite0": f"efficientnet-lite0:{tiny_efficientnet_file}", "mpnet": str(tiny_text_encoder_dir)}
+
+
+@pytest.fixture(scope="session")
+def tiny_bridge_manager(tiny_bridge_overrides, tmp_path_factory) -> ModelManager:
+    """A manager that answers image requests with the label bridge on tiny random models."""
+    return ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path_factory.mktemp("tiny-bridge-cache"),
+                                      offline=True, overrides=tiny_bridge_overrides, vision="labels"))
+
+
 def start_app(data: Path, *extra: str):
     """`python app.py` in a subprocess on 127.0.0.1 and a free port, offline, with its
     own data dir; returns (process, url) once the page answers. The log is data/server.log."""

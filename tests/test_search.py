@@ -1,7 +1,8 @@
 """The search service and tab: indexing (uploads, zips, server folders), bad input, dedup,
-queries (text, image, composed), zero-shot classification, the missing-weights path, and
-each endpoint once through gradio_client. CLIP is the tiny random model, loaded through
-the same code path as a real checkpoint."""
+queries (text, image, composed), zero-shot classification, the engine banner, and each
+endpoint once through gradio_client. CLIP is the tiny random model and the label bridge
+runs on tiny random models, both loaded through the same code path as real checkpoints;
+the real packaged label bridge is tested in the slow tests at the end."""
 from __future__ import annotations
 
 import os
@@ -24,7 +25,8 @@ FIVE = [SAMPLES / f"{name}.jpg" for name in ("cat", "rocket", "coffee", "moon", 
 
 @pytest.fixture
 def no_weights_manager(tmp_path) -> ModelManager:
-    """The real registry offline: `clip` cannot load here (no weights on this machine)."""
+    """The real registry offline: `clip` cannot load here (no weights on this machine), so
+    new galleries use the packaged label bridge."""
     return ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "cache", offline=True))
 
 
@@ -184,10 +186,81 @@ def test_zero_shot_classification(tiny_clip_manager, no_weights_manager):
         search.classify(no_weights_manager, SAMPLES / "cat.jpg", "cat, dog", "no placeholder")
 
 
-def test_missing_weights_banner(no_weights_manager, tiny_clip_manager):
-    message = search.clip_weights_problem(no_weights_manager)
-    assert "ViT-B-32:laion2b_s34b_b79k" in message and "MMS_MODEL_CLIP" in message
-    assert search.clip_weights_problem(tiny_clip_manager) is None
+def test_engine_banner_says_which_engine_answers_and_what_clip_would_add(no_weights_manager, tiny_clip_manager,
+                                                                          tmp_path):
+    text, is_problem = search.engine_banner(no_weights_manager)
+    assert not is_problem and "label bridge" in text and "MMS_MODEL_CLIP" in text
+    text, is_problem = search.engine_banner(tiny_clip_manager)
+    assert not is_problem and "CLIP" in text and "label bridge" not in text
+    forced = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, vision="clip"))
+    text, is_problem = search.engine_banner(forced)  # --vision clip where CLIP is absent: say what is missing
+    assert is_problem and "MMS_MODEL_CLIP" in text
+    labels_only = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, vision="labels",
+                                             overrides={"efficientnet-lite0": "efficientnet-lite0:/nowhere.pth"}))
+    text, is_problem = search.engine_banner(labels_only)
+    assert is_problem and "/nowhere.pth" in text
+
+
+# -- the label bridge (tiny random models): its second, visual index -----------------------
+@pytest.fixture
+def bridged(tiny_bridge_manager, tmp_path) -> Path:
+    folder = tmp_path / "galleries" / "bridged"
+    report = search.add_files(tiny_bridge_manager, folder, FIVE)
+    assert report.added == 5 and report.engine == "labels" and report.model.startswith("labels:")
+    return folder
+
+
+def test_label_bridge_galleries_keep_a_visual_index_that_image_queries_use(tiny_bridge_manager, bridged):
+    info = search.gallery_info(bridged)
+    assert info.engine == "labels" and sorted(p.name.split("-")[0] for p in bridged.glob("*.faiss")) == ["index", "visual"]
+    by_image = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=3)
+    assert by_image.engine == "labels" and by_image.mode == "image" and "look-alikes" in by_image.note
+    assert by_image.results[0]["name"] == "rocket.jpg" and by_image.results[0]["score"] == pytest.approx(1, abs=1e-4)
+    text = search.search(tiny_bridge_manager, bridged, query="a rocket", k=5)
+    assert len(text.results) == 5 and text.engine == "labels"
+    fused = search.search(tiny_bridge_manager, bridged, "a rocket", SAMPLES / "rocket.jpg", k=5, text_weight=1.0)
+    assert fused.mode == "image+text" and len(fused.results) == 5
+    scores = [r["score"] for r in fused.results]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    image_only = search.search(tiny_bridge_manager, bridged, "a rocket", SAMPLES / "rocket.jpg", k=5, text_weight=0)
+    assert [r["name"] for r in image_only.results] == [r["name"] for r in search.search(
+        tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=5).results]
+
+
+def test_more_like_this_uses_the_stored_vector_and_survives_removal_and_restart(tiny_bridge_manager, bridged):
+    rocket = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=1).results[0]["id"]
+    like = search.similar(tiny_bridge_manager, bridged, rocket, k=3)
+    fresh = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=4)
+    assert like.mode == "similar" and rocket not in [r["id"] for r in like.results]
+    assert [r["id"] for r in like.results] == [r["id"] for r in fresh.results[1:]]
+    moon = next(i["id"] for i in search.gallery_info(bridged).items if i["name"] == "moon.jpg")
+    search.remove_images(bridged, [moon])
+    forget_open_galleries()  # as after a restart: both indexes read back from disk
+    names = [r["name"] for r in search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "moon.jpg", k=5).results]
+    assert "moon.jpg" not in names and len(names) == 4
+    with pytest.raises(InputError, match="no image with id"):
+        search.similar(tiny_bridge_manager, bridged, moon)
+
+
+def test_a_gallery_is_searched_in_the_space_it_was_built_in(tiny_bridge_manager, tiny_bridge_overrides,
+                                                            tiny_clip_dir, bridged, indexed, tmp_path):
+    both = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "c", offline=True,
+                                      overrides={**tiny_bridge_overrides, "clip": str(tiny_clip_dir)}))
+    assert search.search(both, bridged, "a rocket", k=2).engine == "labels"  # auto would pick CLIP for new ones
+    with pytest.raises(WeightsUnavailable, match="MMS_MODEL_CLIP"):  # a CLIP gallery needs CLIP
+        search.search(tiny_bridge_manager, indexed, "a rocket", k=2)
+    assert search.can_reindex_into_clip(both, bridged) and not search.can_reindex_into_clip(tiny_bridge_manager, bridged)
+    copy = search.reindex(both, bridged, tmp_path / "galleries" / "bridged-clip")
+    assert copy.added == 5 and copy.engine == "clip" and search.gallery_info(bridged).engine == "labels"
+    with pytest.raises(InputError, match="new gallery name"):
+        search.reindex(both, bridged, bridged)
+
+
+def test_zero_shot_labels_with_the_bridge_say_what_the_classifier_saw(tiny_bridge_manager):
+    result = search.classify(tiny_bridge_manager, SAMPLES / "cat.jpg", "cat, dog, rocket")
+    assert result.engine == "labels" and result.templates == list(search.vision.RECIPE.templates)
+    assert sum(result.scores.values()) == pytest.approx(1, abs=1e-4) and len(result.seen) == 5
+    assert search.default_templates(tiny_bridge_manager) == search.vision.RECIPE.templates
 
 
 # -- the endpoints, once each, through gradio_client -------------------------------------
@@ -209,7 +282,7 @@ def test_endpoints_through_gradio_client(running_app):
     assert (report["added"], report["skipped"], report["total"]) == (3, 0, 3)
     found = client.predict("a cup of coffee", None, 2, "api", api_name="/search")
     assert len(found["results"]) == 2 and set(found["results"][0]) >= {"id", "name", "score"}
-    assert found["model"].endswith("tiny-open-clip0")
+    assert found["model"].endswith("tiny-open-clip0") and found["engine"] == "clip"
     labelled = client.predict(handle_file(str(SAMPLES / "cat.jpg")), "cat, rocket, coffee", api_name="/classify_image")
     assert set(labelled["scores"]) == {"cat", "rocket", "coffee"}
 
