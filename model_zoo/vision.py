@@ -124,10 +124,14 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 def conse(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int, temperature: float) -> np.ndarray:
     """(n, d) unit-norm convex combinations of each row's top-T class vectors, weighted by
     its probabilities sharpened by 1/temperature and renormalised over those T."""
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
     probabilities = np.asarray(probabilities, np.float64)
     top_t = max(1, min(int(top_t), probabilities.shape[1]))
     top = np.argpartition(-probabilities, top_t - 1, axis=1)[:, :top_t]
-    weights = np.take_along_axis(probabilities, top, axis=1) ** (1.0 / temperature)
+    # p ** (1/T) renormalised, in log space: small temperatures would underflow to zero rows
+    logits = np.log(np.maximum(np.take_along_axis(probabilities, top, axis=1), 1e-300)) / temperature
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True)) if len(logits) else logits
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
     vectors = np.einsum("nt,ntd->nd", weights, class_vectors[top])
     return unit_rows(vectors)
@@ -160,7 +164,7 @@ def class_vectors(encoder: Any, encoder_name: str, names: Sequence[str], templat
 def _read_npy(path: Path, rows: int) -> np.ndarray | None:
     try:
         vectors = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):
         return None
     return vectors if vectors.ndim == 2 and len(vectors) == rows and np.isfinite(vectors).all() else None
 
@@ -178,7 +182,7 @@ def _write_npy(path: Path, vectors: np.ndarray) -> None:
 # -- which engine answers --------------------------------------------------------------------
 def mode(manager: ModelManager) -> str:
     """'clip' or 'labels': the engine this manager's requests use now."""
-    wanted = getattr(manager.config, "vision", "auto") or "auto"
+    wanted = (getattr(manager.config, "vision", "auto") or "auto").lower()
     if wanted not in VISION_MODES:
         raise ValueError(f"unknown vision mode '{wanted}': one of {', '.join(VISION_MODES)}")
     if wanted != "auto":

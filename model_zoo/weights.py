@@ -35,6 +35,12 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
 def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsUnavailable | None:
     """Why `spec` cannot load here (the error its use would raise), or None. Cheap: no
     model load, no pack join, no heavy import, so tabs can say it at build time."""
+    if spec.pack and not is_overridden(spec) and not Path(spec.source).expanduser().exists():
+        try:  # a pack never comes from the hub: missing is missing, online or not
+            packs.check_pack(spec.pack)
+            return None
+        except WeightsUnavailable as exc:
+            return exc
     if _present(spec, cache_dir):
         return None
     checkpoint = _checkpoint_file(spec)
@@ -72,6 +78,8 @@ def _checkpoint_file(spec: ModelSpec) -> Path | None:
     if spec.family not in ("open_clip", "efficientnet_lite") or spec.source.startswith("hf-hub:"):
         return None
     _, _, pretrained = spec.source.partition(":")
+    if spec.family == "efficientnet_lite":  # no tags: anything after the colon is a path
+        return Path(pretrained).expanduser() if pretrained else None
     return Path(pretrained).expanduser() if pretrained.startswith(("/", "~", ".")) else None
 
 

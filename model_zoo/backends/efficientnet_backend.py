@@ -72,14 +72,17 @@ class ImageClassifier:
     def gradcam(self, image: Image.Image, class_index: int) -> np.ndarray:
         """Grad-CAM (Selvaraju et al. 2017) of one class on the last convolution: an
         (h, w) map in [0, 1] over the model's input crop (see `crop_box`)."""
+        with torch.no_grad():  # the graph starts at the last convolution's output
+            activations = self.model.extract_features(self.pixels([image])).float()
+        activations.requires_grad_(True)
         with torch.enable_grad():
-            activations = self.model.extract_features(self.pixels([image])).detach().float().requires_grad_(True)
             fc = self.model._fc
             logit = self._pooled(activations)[0] @ fc.weight[int(class_index)].float() + fc.bias[int(class_index)].float()
             (gradients,) = torch.autograd.grad(logit, activations)
         weights = gradients.mean(dim=(2, 3), keepdim=True)
         cam = torch.relu((weights * activations).sum(dim=1))[0].detach()
-        return (cam / cam.max().clamp(min=1e-8)).cpu().numpy()
+        peak = cam.max()
+        return (cam / peak if peak > 0 else cam).cpu().numpy()
 
     def crop_box(self, image: Image.Image) -> tuple[int, int, int, int]:
         """The part of `image` the model sees (left, top, right, bottom)."""
@@ -139,14 +142,20 @@ def load(request: LoadRequest) -> ImageClassifier:
     architecture, path = architecture_and_file(request)
     if not path.is_file():
         raise WeightsUnavailable(request.spec.key, f"the checkpoint {path} does not exist.", request.spec.how_to_get)
+    if not architecture.startswith("efficientnet-lite"):  # b0-b8 would load, with the wrong input scaling
+        raise WeightsUnavailable(request.spec.key, f"'{architecture}' is not an EfficientNet-Lite model.",
+                                 request.spec.how_to_get)
     try:
         model = EfficientNet.from_name(architecture)
     except ValueError as exc:
         raise WeightsUnavailable(request.spec.key, f"'{architecture}' is not an EfficientNet-Lite model ({exc}).",
                                  request.spec.how_to_get) from exc
     try:
-        model.load_state_dict(read_state_dict(path))
-    except (RuntimeError, OSError, ValueError) as exc:  # wrong architecture, damaged file
+        state = read_state_dict(path)
+        if not isinstance(state, dict):
+            raise TypeError(f"it holds a {type(state).__name__}, not a state dict")
+        model.load_state_dict(state)
+    except Exception as exc:  # noqa: BLE001 - damaged, truncated, pickled or wrong-architecture files alike
         raise WeightsUnavailable(request.spec.key, f"{path} is not a usable {architecture} checkpoint ({exc}).",
                                  request.spec.how_to_get) from exc
     dtype = devices.torch_dtype(request.dtype)
