@@ -1,6 +1,7 @@
-"""Search tab: image-text search over named galleries and zero-shot classification,
-with OpenCLIP through the shared model manager. Endpoints /index_images, /search and
-/classify_image (see DESIGN.md); the logic lives in model_zoo.search."""
+"""Search tab: image-text search over named galleries and zero-shot classification, on
+the image engine of model_zoo.vision (OpenCLIP where its weights are, else the offline
+label bridge). Endpoints /index_images, /search and /classify_image (see DESIGN.md); the
+logic lives in model_zoo.search."""
 from __future__ import annotations
 
 import re
@@ -12,6 +13,7 @@ import gradio as gr
 from gradio import FileData
 from PIL import Image
 
+from model_zoo import explain
 from model_zoo import search as service
 from model_zoo.errors import InputError
 
@@ -59,6 +61,36 @@ def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str =
     return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
 
 
+def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY) -> dict:
+    """"More like this": images like gallery image `item_id` (by its stored vector)."""
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    return asdict(service.similar(ctx.manager, folder, parse_id(item_id), k))
+
+
+def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY) -> tuple[Image.Image, str]:
+    """Grad-CAM of a gallery image's top ImageNet label, on its stored preview."""
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    thumb = service.thumbnail_file(folder, parse_id(item_id))
+    if thumb is None:
+        raise InputError(f"Gallery '{gallery}' has no image with id {item_id} (or its preview is gone).")
+    cam = explain.gradcam(ctx.manager, thumb)
+    return cam.overlay, f"Where the classifier looked for **{cam.label}** ({cam.probability:.0%})."
+
+
+def reindex_gallery(ctx: StudioContext, gallery: str, progress=None) -> dict:
+    """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip'."""
+    folder = service.gallery_dir(galleries_root(ctx), gallery)
+    target = service.gallery_dir(galleries_root(ctx), f"{gallery[:59]}-clip")
+    return asdict(service.reindex(ctx.manager, folder, target, progress))
+
+
+def parse_id(value: Any) -> int:
+    text = str(value if value is not None else "").strip().lstrip("#")
+    if not text.isdigit():
+        raise InputError("Pick an image first: click a result (its id shows as #N).")
+    return int(text)
+
+
 def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY) -> dict:
     folder = service.gallery_dir(galleries_root(ctx), gallery)
     try:
@@ -86,7 +118,11 @@ def gallery_summary(ctx: StudioContext, gallery: str) -> str:
     if not info.images:
         return f"Gallery **{info.gallery}** is empty: add images below, or load the sample gallery."
     index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
-    return f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded with `{info.model}`."
+    engine = "the label bridge" if info.engine == "labels" else "CLIP"
+    text = f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded by {engine} (`{info.model}`)."
+    if service.can_reindex_into_clip(ctx.manager, service.gallery_dir(galleries_root(ctx), gallery)):
+        text += " CLIP is available now: *Re-index with CLIP* builds a copy in its space."
+    return text
 
 
 def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, str]]:
@@ -114,19 +150,21 @@ def tile_id(selected: Any) -> str:
 
 # -- layout ----------------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    spec = ctx.manager.spec(service.CLIP_KEY)
-    gr.Markdown(f"Find images by describing them, by showing a similar one, or both (\"this photo, but at "
-                f"night\"), and classify an image against labels you type, zero-shot. Model: **{spec.description}** "
-                f"(`{spec.source}`), loaded on first use. Galleries are kept on disk under the data dir.")
-    problem = service.clip_weights_problem(ctx.manager)
-    if problem:
-        gr.Markdown(problem, elem_classes=["studio-warning"])
+    gr.Markdown("Find images by describing them, by showing a similar one, or both (\"this photo, but at "
+                "night\"), and classify an image against labels you type, zero-shot. Models load on first use; "
+                "galleries are kept on disk under the data dir.")
+    banner, is_problem = service.engine_banner(ctx.manager)
+    gr.Markdown(banner, elem_classes=["studio-warning" if is_problem else "studio-note"])
     names = sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, *service.list_galleries(galleries_root(ctx))})
     with gr.Row():
         gallery = gr.Dropdown(names, value=SAMPLE_GALLERY, label="Gallery", allow_custom_value=True, scale=1,
                               info="Pick one, or type a new name to start a gallery.")
         summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY))
-    sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
+    with gr.Row():
+        sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
+        reindex = gr.Button("Re-index with CLIP", variant="secondary",
+                            visible=service.can_reindex_into_clip(ctx.manager, service.gallery_dir(
+                                galleries_root(ctx), SAMPLE_GALLERY)))
 
     with gr.Tabs():
         with gr.Tab("Search"):
@@ -140,9 +178,16 @@ def build(ctx: StudioContext) -> None:
                                                 info="With both an image and text: how far the text moves the query.")
                     run_search = gr.Button("Search", variant="primary")
                 with gr.Column(scale=2):
-                    tiles = gr.Gallery(label="Best matches (click one to pick its id)", columns=4, height=460,
+                    tiles = gr.Gallery(label="Best matches (click one to pick it)", columns=4, height=460,
                                        object_fit="contain", interactive=False)
                     timing = gr.Markdown()
+                    with gr.Row():
+                        picked = gr.Textbox(label="Picked image id", placeholder="click a result", scale=1)
+                        more_like = gr.Button("More like this", scale=1)
+                        why = gr.Button("Why? (Grad-CAM)", scale=1)
+                    with gr.Row():
+                        why_image = gr.Image(label="Where the classifier looked", interactive=False, height=260)
+                        why_text = gr.Markdown()
             gr.Examples(
                 [["a cat", None], ["a rocket on the launch pad", None], ["", str(SAMPLE_DIR / "astronaut.jpg")],
                  ["black and white", str(SAMPLE_DIR / "coffee.jpg")]],
@@ -166,10 +211,11 @@ def build(ctx: StudioContext) -> None:
                     classify_input = gr.Image(label="Image", type="filepath", height=260)
                     labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
                     templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
-                                           value="\n".join(service.DEFAULT_TEMPLATES))
+                                           value="\n".join(service.default_templates(ctx.manager)))
                     run_classify = gr.Button("Classify", variant="primary")
                 with gr.Column():
                     scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
+                    seen = gr.Markdown()
             gr.Examples(
                 [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
                  [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],
@@ -182,13 +228,30 @@ def build(ctx: StudioContext) -> None:
         return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current,
                                            *service.list_galleries(galleries_root(ctx))}), value=current)
 
-    @user_facing
-    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str):
-        result = search_gallery(ctx, text, image, int(top_k), name, weight)
+    def gallery_changed(name: str):
+        try:
+            offer = service.can_reindex_into_clip(ctx.manager, service.gallery_dir(galleries_root(ctx), name))
+        except InputError:
+            offer = False
+        return gallery_summary(ctx, name), gr.Button(visible=offer)
+
+    def shown(result: dict) -> tuple[list, str]:
         ms = result["timing"]
         note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
                 f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
-        return result_tiles(ctx, result), note
+        return result_tiles(ctx, result), note + (f"\n\n{result['note']}" if result.get("note") else "")
+
+    @user_facing
+    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str):
+        return shown(search_gallery(ctx, text, image, int(top_k), name, weight))
+
+    @user_facing
+    def ui_similar(item: str, top_k: float, name: str):
+        return shown(similar_images(ctx, item, int(top_k), name))
+
+    @user_facing
+    def ui_why(item: str, name: str):
+        return explain_hit(ctx, item, name)
 
     @user_facing
     def ui_add(files: list[str] | None, name: str, progress=gr.Progress()):
@@ -206,49 +269,61 @@ def build(ctx: StudioContext) -> None:
         return report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY), refreshed_choices(SAMPLE_GALLERY)
 
     @user_facing
+    def ui_reindex(name: str, progress=gr.Progress()):
+        result = reindex_gallery(ctx, name, progress=lambda f, d: progress(f, desc=d))
+        return report_markdown(result), gallery_summary(ctx, result["gallery"]), refreshed_choices(result["gallery"])
+
+    @user_facing
     def ui_remove(ids: str, name: str):
         info = remove_from_gallery(ctx, ids, name)
         return f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.", gallery_summary(ctx, name)
 
     @user_facing
     def ui_classify(image: str | None, label_text: str, template_text: str):
-        return classify_image(ctx, image, label_text, template_text)["scores"]
+        result = classify_image(ctx, image, label_text, template_text)
+        saw = ", ".join(f"{s['label']} ({s['p']:.0%})" for s in result["seen"])
+        return result["scores"], (f"The label bridge answered; the classifier saw: {saw}." if saw else
+                                  f"CLIP answered (`{result['model']}`).")
 
-    def pick(event: gr.SelectData) -> str:
+    def pick(event: gr.SelectData) -> tuple[str, str]:
         # the id is in the tile's caption; a gr.State would hold it too, but any State makes
         # the page keep a heartbeat connection open (the browser test waits for network idle)
-        return tile_id(event.value)
+        return tile_id(event.value), tile_id(event.value)
 
     light = dict(api_visibility="private")
-    private = dict(light, **ctx.queue_slot("clip"))
-    gallery.change(lambda name: gallery_summary(ctx, name), gallery, summary, **light)
+    private = dict(light, **ctx.queue_slot("vision"))
+    gallery.change(gallery_changed, gallery, [summary, reindex], **light)
     search_inputs = [query, query_image, k, text_weight, gallery]
     run_search.click(ui_search, search_inputs, [tiles, timing], **private)
     query.submit(ui_search, search_inputs, [tiles, timing], **private)
-    tiles.select(pick, None, remove_ids, **light)
+    tiles.select(pick, None, [picked, remove_ids], **light)
+    more_like.click(ui_similar, [picked, k, gallery], [tiles, timing], **private)
+    why.click(ui_why, [picked, gallery], [why_image, why_text], **private)
     add_uploads.click(ui_add, [uploads, gallery], [report, summary, gallery], **private)
     add_folder.click(ui_add_folder, [server_folder, gallery], [report, summary, gallery], **private)
     sample.click(ui_sample, None, [report, summary, gallery], **private)
+    reindex.click(ui_reindex, gallery, [report, summary, gallery], **private)
     remove.click(ui_remove, [remove_ids, gallery], [report, summary], **private)
-    run_classify.click(ui_classify, [classify_input, labels, templates], scores, **private)
+    run_classify.click(ui_classify, [classify_input, labels, templates], [scores, seen], **private)
 
     # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
     @user_facing
     def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY) -> dict:
-        """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected."""
+        """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
         return index_images(ctx, files, gallery)
 
     @user_facing
     def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,
                    text_weight: float = 1.0) -> dict:
-        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score}], model."""
+        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score}],
+        model, engine (clip or labels)."""
         return search_gallery(ctx, query, image, k, gallery, text_weight)
 
     @user_facing
     def classify_image_api(image: FileData, labels: str, templates: str = "") -> dict:
-        """Zero-shot classification against comma-separated labels. Returns scores {label: p}."""
+        """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine."""
         return classify_image(ctx, image, labels, templates)
 
-    gr.api(index_images_api, api_name="index_images", **ctx.queue_slot("clip"))
-    gr.api(search_api, api_name="search", **ctx.queue_slot("clip"))
-    gr.api(classify_image_api, api_name="classify_image", **ctx.queue_slot("clip"))
+    gr.api(index_images_api, api_name="index_images", **ctx.queue_slot("vision"))
+    gr.api(search_api, api_name="search", **ctx.queue_slot("vision"))
+    gr.api(classify_image_api, api_name="classify_image", **ctx.queue_slot("vision"))

@@ -56,7 +56,7 @@ def test_each_heavy_model_has_one_queue_pool(tmp_path):
     for fn in fns:
         if fn.concurrency_id and fn.concurrency_id.startswith("model:"):
             pools.setdefault(fn.concurrency_id, set()).add((fn.api_name, fn.concurrency_limit))
-    assert {"model:whisper", "model:text-encoder", "model:clip", "model:captioner", "model:training"} <= set(pools)
+    assert {"model:whisper", "model:text-encoder", "model:vision", "model:captioner", "model:training"} <= set(pools)
     speech = pools["model:whisper"]
     assert ("speech_translate", 3) in speech and len(speech) >= 2  # endpoint + the tab's button
     assert all(limit == 1 for _, limit in pools["model:training"])

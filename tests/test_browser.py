@@ -85,3 +85,20 @@ def test_training_tab_trains_the_example_dataset(page):
     panel.get_by_text("Done.").wait_for(timeout=180_000)
     assert panel.get_by_text("Saved head").count() >= 1
     page.screenshot(path=str(SHOTS / "training.png"), full_page=True)
+
+
+def test_search_tab_loads_the_sample_gallery_and_finds_the_cat_offline(page):
+    open_tab(page, "Search")
+    panel = page.get_by_role("tabpanel").filter(has_text="Load the sample gallery")
+    expect(panel.get_by_text("label bridge").first).to_be_visible()  # which engine answers, offline
+    panel.get_by_role("button", name=re.compile("Load the sample gallery")).click()
+    expect(panel.get_by_text(re.compile(r"now holds 16")).first).to_be_visible(timeout=600_000)  # first use: MPNet unpacks
+    panel.get_by_label("Text query").fill("a photo of a cat")
+    panel.get_by_role("button", name="Search", exact=True).click()
+    expect(panel.get_by_text(re.compile(r"text query")).first).to_be_visible(timeout=120_000)
+    first = panel.locator("[data-testid='gallery'] button, .gallery-item, .thumbnail-item").first
+    first.click()
+    expect(panel.get_by_label("Picked image id")).not_to_have_value("", timeout=30_000)
+    panel.get_by_role("button", name=re.compile("Why")).click()
+    expect(panel.get_by_text(re.compile("Where the classifier looked for")).first).to_be_visible(timeout=120_000)
+    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
