@@ -564,10 +564,3 @@ def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progres
         raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
     return _index(manager, target, sources, [], progress)
 
-
-def clip_weights_problem(manager: ModelManager) -> str | None:
-    """Why CLIP's weights cannot load here, as one line, or None (cheap: no model loads)."""
-    problem = manager.weights_problem(CLIP_KEY)
-    if problem is None:
-        return None
-    return f"**No CLIP weights on this machine:** `{problem.model_key}`: {problem.detail} How to fix: {problem.how_to_fix}"
