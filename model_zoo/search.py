@@ -6,7 +6,7 @@ The engine (model_zoo.vision) is CLIP where its weights are, else the label brid
 gallery keeps the space it was built in and is always searched in it. Label-bridge
 galleries hold a second, visual index (the classifier's features): image queries and
 "more like this" search it, so they find look-alikes; image + text fuses the visual
-ranking with the text ranking (weighted reciprocal rank fusion).
+similarity with the text similarity (standardised, weighted).
 
 Inputs are validated before any model loads (k, labels, the image itself, an empty
 gallery), so a bad request gets its own error even where the CLIP weights are missing.
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from .gallery import Gallery
 
 CLIP_KEY = vision.CLIP_KEY
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 _GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_K = 100
@@ -448,20 +447,29 @@ def _nonempty(folder: Path) -> "Gallery":
 def _visual_hits(gallery: "Gallery", visual_vector: np.ndarray, text_vector: np.ndarray | None,
                  text_weight: float, k: int) -> list:
     """Image query on a label-bridge gallery: look-alikes by the visual index; with text,
-    the visual and text rankings fused by weighted reciprocal rank (their scores live on
-    different scales). The score shown is the fused one, or the visual cosine alone."""
+    the visual and the text similarities fused. Their cosines live on different scales,
+    so each is standardised over the candidates (z-scores) and weighted: an image that
+    stands out in one ranking (the query photo itself, the one photo of what the text
+    names) is not drowned by images that are middling in both, as rank fusion would."""
     if text_vector is None or text_weight == 0:
         return gallery.search(visual_vector, k, "visual")
-    depth = min(len(gallery), max(10 * k, 200))
-    by_image = gallery.search(visual_vector, depth, "visual")
-    by_text = gallery.search(text_vector, depth, "main")
-    fused: dict[int, float] = {}
-    for weight, hits in ((1.0, by_image), (float(text_weight), by_text)):
-        for rank, hit in enumerate(hits):
-            fused[hit.id] = fused.get(hit.id, 0.0) + weight / (RRF_K + rank + 1)
-    hits = {hit.id: hit for hit in by_image + by_text}
-    best = sorted(fused, key=fused.get, reverse=True)[:k]
-    return [replace(hits[i], score=round(fused[i] * (RRF_K + 1) / (1 + text_weight), 6)) for i in best]
+    depth = min(len(gallery), max(10 * k, 1000))
+    by_image = {hit.id: hit for hit in gallery.search(visual_vector, depth, "visual")}
+    by_text = {hit.id: hit for hit in gallery.search(text_vector, depth, "main")}
+    candidates = list(by_image | by_text)
+    fused = (standardised([by_image[i].score if i in by_image else None for i in candidates])
+             + float(text_weight) * standardised([by_text[i].score if i in by_text else None for i in candidates]))
+    fused /= 1.0 + float(text_weight)
+    best = np.argsort(-fused)[:k]
+    return [replace((by_image | by_text)[candidates[n]], score=round(float(fused[n]), 4)) for n in best]
+
+
+def standardised(scores: Sequence[float | None]) -> np.ndarray:
+    """z-scores of a score list; a missing score (beyond the search depth) counts as the lowest seen."""
+    known = [s for s in scores if s is not None]
+    values = np.array([min(known) if s is None else s for s in scores], np.float64)
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 1e-12 else np.zeros_like(values)
 
 
 def _search_note(kind: str, mode: str) -> str:
@@ -471,7 +479,7 @@ def _search_note(kind: str, mode: str) -> str:
         return "Answered by the label bridge: your words are matched against the ImageNet labels seen in each photo."
     if mode == "image":
         return "Answered by the label bridge: look-alikes by the image classifier's visual features."
-    return "Answered by the label bridge: visual look-alikes and the text's label matches, fused by rank."
+    return "Answered by the label bridge: visual look-alikes and the text's label matches, each standardised, then weighed together."
 
 
 def parse_labels(labels: str) -> list[str]:

@@ -221,10 +221,19 @@ def test_label_bridge_galleries_keep_a_visual_index_that_image_queries_use(tiny_
     fused = search.search(tiny_bridge_manager, bridged, "a rocket", SAMPLES / "rocket.jpg", k=5, text_weight=1.0)
     assert fused.mode == "image+text" and len(fused.results) == 5
     scores = [r["score"] for r in fused.results]
-    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0  # z-scores: the best stand out
     image_only = search.search(tiny_bridge_manager, bridged, "a rocket", SAMPLES / "rocket.jpg", k=5, text_weight=0)
     assert [r["name"] for r in image_only.results] == [r["name"] for r in search.search(
         tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=5).results]
+
+
+def test_fusion_standardises_each_ranking_so_a_standout_beats_two_middling_scores():
+    assert np.allclose(search.standardised([1.0, 2.0, 3.0]), [-1.2247, 0, 1.2247], atol=1e-4)
+    assert np.allclose(search.standardised([0.5, None, 0.7]), search.standardised([0.5, 0.5, 0.7]))
+    assert not search.standardised([0.3, 0.3]).any()
+    image = search.standardised([1.0, 0.2, 0.5, 0.2])  # item 0 is the query photo itself
+    text = search.standardised([0.1, 0.6, 0.35, 0.1])  # item 1 is the one photo of what the text names
+    assert set(np.argsort(-(image + text))[:2]) == {0, 1}  # not item 2, middling in both
 
 
 def test_more_like_this_uses_the_stored_vector_and_survives_removal_and_restart(tiny_bridge_manager, bridged):
