@@ -10,8 +10,8 @@ from gradio import FileData
 
 from model_zoo import storage
 from model_zoo.errors import InputError
-from model_zoo.sentiment import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, service_for,
-                                 unavailable_modalities)
+from model_zoo.sentiment import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, image_reader,
+                                 service_for, unavailable_modalities)
 
 from .common import file_path, user_facing
 from .context import StudioContext
@@ -81,8 +81,10 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
 def banner(ctx: StudioContext) -> str:
     svc = service(ctx)
     lines = ["Reads the sentiment of a sentence (optionally with an image or a voice clip) with a small "
-             "fusion head on pretrained encoders: a sentence encoder (text) + VADER lexicon scores, CLIP (images), "
-             "Whisper transcripts (voice). Retrain the head on your own data in the *Train a head* tab."]
+             "fusion head on pretrained encoders: a sentence encoder (text) + VADER lexicon scores, an image "
+             "engine (CLIP, or offline the label bridge), Whisper transcripts (voice). Retrain the head on your "
+             "own data in the *Train a head* tab; a head reads images only with the engine it was trained on.",
+             f"Images are read here by {image_reader(ctx.manager)}."]
     shipped = [name for name in (DEFAULT_HEAD, FAST_HEAD) if name in svc.store.names()]
     if not shipped:
         lines.append(f"⚠️ The shipped heads are missing from {svc.store.shipped_root}; run "

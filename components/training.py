@@ -12,7 +12,7 @@ from gradio import FileData
 
 from model_zoo.datasets import load_dataset
 from model_zoo.errors import InputError
-from model_zoo.sentiment import TrainReport, TrainUpdate
+from model_zoo.sentiment import TrainReport, TrainUpdate, image_reader
 from model_zoo.training import FUSIONS
 
 from .common import file_path, user_facing
@@ -106,9 +106,10 @@ def examples() -> list[list]:
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Train your own sentiment (or any classification) head on frozen encoders: upload a table "
                 "with a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media go in a "
-                "zip with the table, paths relative to it). Text is read by MiniLM + VADER, images by CLIP, "
-                "voice by Whisper. 70/15/15 stratified split, AdamW, class weights, early stopping on "
-                "validation macro-F1.")
+                "zip with the table, paths relative to it). Text is read by MiniLM + VADER, images by CLIP where "
+                "its weights are, else offline by the label bridge (the head records which engine and reads images "
+                "only with it), voice by Whisper. 70/15/15 stratified split, AdamW, class weights, early stopping "
+                f"on validation macro-F1.\n\nImages are read here by {image_reader(ctx.manager)}.")
     with gr.Row():
         with gr.Column(scale=2):
             dataset = gr.File(label="Dataset", file_types=[".csv", ".jsonl", ".json", ".parquet", ".zip"])

@@ -6,7 +6,8 @@ Modalities a head may use:
   text     the head's sentence encoder (MPNet for the shipped default, MiniLM for the fast
            head and heads trained in the browser), frozen or through the head's tuned top layers
   lexicon  VADER's (neg, neu, pos, compound) of the same text: a second text view
-  image    CLIP image embedding (where CLIP weights exist)
+  image    the image engine's embedding (model_zoo.vision: CLIP where its weights are, else
+           the offline label bridge); a head reads images only in the space it was trained in
   audio    the transcript of the clip through MiniLM (model_zoo.speech.transcript_of)
 A head without an audio modality reads a clip's transcript as (more) text. Whatever a
 head uses but an input lacks is masked, so text alone works on any head.
@@ -25,7 +26,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import training
+from . import training, vision
 from .audio import decode_audio
 from .datasets import Dataset
 from .errors import InputError, StudioError, WeightsUnavailable
@@ -205,7 +206,8 @@ class HeadStore:
                 raise InputError(f"The head '{name}' is incomplete: its part '{part}' is missing.") from None
             fits = (_HEAD_NAME.match(part) and 0 < weight < 1 and not part_card.get("blend")
                     and part_card.get("labels") == card["labels"]
-                    and list(part_card.get("modalities", {})) == list(card["modalities"]))
+                    and list(part_card.get("modalities", {})) == list(card["modalities"])
+                    and image_space_of(part_card) == image_space_of(card))
             if not fits:
                 raise InputError(f"The head '{name}' is damaged: its part '{part}' does not fit it.")
             parts.append(HeadPart(f"{name}:{part}", part_folder, part_card, weight))
@@ -340,8 +342,20 @@ class SentimentService:
             notes.append(f"The head '{head}' does not read images (it uses {', '.join(info.modalities)}); "
                          "the image was left out.")
             return
+        card = self.store.card(head)
+        kind, space = image_space_of(card)
+        if kind != vision.mode(self.manager):  # the head's own engine, where it runs and --vision is auto
+            problem = vision.problem(self.manager, kind)
+            if problem is not None or (self.manager.config.vision or "auto") != "auto":
+                notes.append(image_space_note(head, (kind, space), image_reader(self.manager), problem))
+                return  # decided without loading a model
         try:
-            features["image"] = self.image_embeddings([picture], [_file_bytes(image)])
+            with vision.open_engine(self.manager, kind) as engine:
+                if (space and engine.name != space) or engine.dim != int(card["modalities"]["image"]):
+                    here = f"{ENGINE_WORDS[engine.kind]} [{engine.name}]"
+                    notes.append(image_space_note(head, (kind, space), here))
+                    return
+                features["image"] = embed_images_cached(self.cache, engine, [picture], [_file_bytes(image)])
         except WeightsUnavailable as exc:
             notes.append(f"The image was left out: {exc}")
 
@@ -398,15 +412,6 @@ class SentimentService:
         if key not in self._converted_tops:
             self._converted_tops[key] = [at_precision(m.text_top, self.precision) for m in model.members]
         return self._converted_tops[key]
-
-    def image_embeddings(self, images: list, contents: list[bytes]) -> np.ndarray:
-        keys = [self.cache.key("image:" + self.manager.spec("clip").source, c) for c in contents]
-
-        def compute(missing: list[int]) -> np.ndarray:
-            with self.manager.use("clip") as clip:
-                return clip.embed_images([images[i] for i in missing])
-
-        return self.cache.get_or_compute(keys, compute)
 
     def _run_head(self, head: str, texts: list[str | None], extra: list[dict[str, np.ndarray]],
                   shared_notes: list[str] | None, per_row_notes: list[list[str]] | None = None) -> list[SentimentResult]:
@@ -508,10 +513,12 @@ class SentimentService:
             encoders["lexicon"] = {"model": "vaderSentiment==3.3.2", "dim": LEXICON_DIM}
         if "image" in data.modalities:
             rows = [i for i, p in enumerate(pictures) if p is not None]
-            emb = self.image_embeddings([pictures[i] for i in rows], [_file_bytes(data.images[i]) for i in rows])
+            with vision.open_engine(self.manager) as engine:  # CLIP, or offline the label bridge
+                emb = embed_images_cached(self.cache, engine, [pictures[i] for i in rows],
+                                          [_file_bytes(data.images[i]) for i in rows])
+                encoders["image"] = image_record(engine)
             features["image"] = fill(rows, emb, emb.shape[1])
             masks.append(np.isin(np.arange(n), rows))
-            encoders["image"] = {"model": "clip", "source": self.manager.spec("clip").source, "dim": emb.shape[1]}
         if "audio" in data.modalities:
             rows = [i for i, a in enumerate(data.audios) if a is not None]
             transcripts = [self.transcript(str(data.audios[i])) or "" for i in rows]
@@ -633,6 +640,54 @@ def text_encoder_of(card: dict) -> str:
     return card.get("encoders", {}).get("text", {}).get("model", TRAINING_TEXT_ENCODER)
 
 
+# -- the image space a head was trained in -----------------------------------------------
+_BRIDGE = "EfficientNet-Lite's ImageNet labels placed in MPNet's sentence space"
+ENGINE_WORDS = {"clip": "CLIP", "labels": f"the offline label bridge ({_BRIDGE})"}
+
+
+def image_reader(manager) -> str:
+    """Who reads images on this manager, and why, in words (cheap: no model loads)."""
+    which, forced = vision.mode(manager), (manager.config.vision or "auto") != "auto"
+    if which == "clip":
+        return "CLIP" + (" (chosen with --vision clip)" if forced else "")
+    return f"the offline label bridge ({_BRIDGE}; {'chosen with --vision labels' if forced else 'CLIP is not here'})"
+
+
+def image_record(engine) -> dict:
+    """What a head's card records about its image encoder: the engine and its space."""
+    record = {"model": engine.kind, "kind": engine.kind, "space": engine.name, "dim": int(engine.dim)}
+    return record | ({"source": engine.name} if engine.kind == "clip" else {})  # older readers look for source
+
+
+def image_space_of(card: dict) -> tuple[str, str | None] | None:
+    """(engine kind, space name) a head's image modality was trained in; None for a head
+    without images. Older cards ({"model": "clip", "source": ..., "dim": 512}, or nothing
+    recorded) are CLIP's space; a space of None accepts any space of that kind."""
+    if "image" not in card.get("modalities", {}):
+        return None
+    record = card.get("encoders", {}).get("image") or {}
+    space = record.get("space") or record.get("source")
+    return record.get("kind") or vision.space_engine(space) or "clip", space
+
+
+def image_space_note(head: str, trained: tuple[str, str | None], here: str, problem: Exception | None = None) -> str:
+    """Why an image was left out: the head's image space (kind, name) is not the one that
+    can run here (`here`, in words); `problem`: why the head's own engine cannot."""
+    kind, space = trained
+    trained_on = ENGINE_WORDS.get(kind, kind) + (f" [{space}]" if space else "")
+    why = f" {problem}" if problem is not None else ""
+    return (f"The image was left out: the head '{head}' was trained on images read by {trained_on}, but here "
+            f"images are read by {here}; a head reads images only in the space it was trained in (train a head "
+            f"here to use images with this engine).{why}")
+
+
+def embed_images_cached(cache: EmbeddingCache, engine, images: list, contents: list[bytes]) -> np.ndarray:
+    """(n, engine.dim) image embeddings, cached by the engine's space and each file's content:
+    vectors of two spaces never mix."""
+    keys = [cache.key(f"image:{engine.name}", content) for content in contents]
+    return cache.get_or_compute(keys, lambda missing: engine.embed_images([images[i] for i in missing]))
+
+
 def _row_error(row: int, column: str, fn, *args):
     try:
         return fn(*args)
@@ -657,9 +712,9 @@ def unavailable_modalities(manager) -> dict[str, str]:
     import importlib.util
 
     missing: dict[str, str] = {}
-    problem = manager.weights_problem("clip")
+    problem = vision.problem(manager)
     if problem is not None:
-        missing["image"] = str(problem)
+        missing["image"] = f"images are read by {image_reader(manager)}, which cannot run here. {problem}"
     if importlib.util.find_spec("model_zoo.speech") is None:
         missing["audio"] = "voice clips need the speech service (model_zoo.speech), which is not in this build."
     return missing

@@ -324,7 +324,7 @@ class Card:
     labels: list[str]
     fusion: str
     modalities: dict[str, int]
-    encoders: dict[str, dict]  # modality -> {model, dim, ...}
+    encoders: dict[str, dict]  # modality -> {model, dim, ...}; image: {kind, space, dim} of its vision engine
     hidden: int
     dropout: float
     metrics: dict[str, Any]

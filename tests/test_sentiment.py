@@ -1,5 +1,6 @@
 """Sentiment service and tab: heads store, tuned text layers, masking of missing or
-unavailable modalities, bad input, batch mode, the shipped head, and /sentiment."""
+unavailable modalities, the image space a head was trained in, bad input, batch mode, the
+shipped head, and /sentiment."""
 from __future__ import annotations
 
 import sys
@@ -24,14 +25,15 @@ def tiny_manager(tiny_text_encoder_dir, tiny_clip_dir, tmp_path_factory) -> Mode
 
 
 @pytest.fixture(scope="module")
-def shipped(tiny_manager, tmp_path_factory) -> Path:
+def shipped(tiny_manager, tiny_clip_dir, tmp_path_factory) -> Path:
     """Stand-ins for the shipped heads, over the tiny encoder: 'default' tunes one text
-    layer (like the real one); 'multi' reads text, lexicon, image and audio."""
+    layer (like the real one); 'multi' reads text, lexicon, image and audio, its image
+    encoder recorded as heads did before the label bridge (CLIP by its source)."""
     root = tmp_path_factory.mktemp("shipped-heads")
     with tiny_manager.use("minilm") as encoder:
         save_tiny_head(root / "default", encoder, {"text": encoder.dim, "lexicon": 4}, tuned_layers=1)
         save_tiny_head(root / "multi", encoder, {"text": encoder.dim, "lexicon": 4, "image": 16, "audio": encoder.dim},
-                       fusion="attention")
+                       fusion="attention", image_encoder={"model": "clip", "source": str(tiny_clip_dir), "dim": 16})
     return root
 
 
@@ -248,16 +250,119 @@ def test_bad_image_gets_the_image_error_before_any_model_loads(shipped, tmp_path
     assert all(s.state == "unloaded" for s in no_models.status())
 
 
-def test_image_is_masked_when_the_head_or_clip_cannot_read_it(service, shipped, photo, tmp_path, tiny_text_encoder_dir):
+def test_image_is_masked_when_the_head_or_clip_cannot_read_it(service, shipped, photo, tmp_path, tiny_text_encoder_dir,
+                                                               tiny_clip_dir):
     on_text_head = service.predict("nice", image=photo, head="default")
     assert on_text_head.modalities == ["text", "lexicon"]
     assert any("does not read images" in n for n in on_text_head.notes)
+    # Without CLIP the label bridge reads images here; a head trained in CLIP's space is
+    # not fed label-bridge vectors: its image is left out (decided before any model loads).
     no_clip = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
                                          overrides={"minilm": str(tiny_text_encoder_dir), "clip": "nobody/missing"}))
     svc = SentimentService(no_clip, HeadStore(tmp_path / "trained", shipped))
     result = svc.predict("nice", image=photo, head="multi")
-    assert "image" not in result.modalities
-    assert any("image was left out" in n and "MMS_MODEL_CLIP" in n for n in result.notes)
+    assert result.modalities == ["text", "lexicon"] and "image" not in result.contributions
+    [note] = [n for n in result.notes if "image was left out" in n]
+    assert f"read by CLIP [{tiny_clip_dir}]" in note and "read by the offline label bridge" in note
+    assert "MMS_MODEL_CLIP" in note  # what would bring CLIP
+    assert all(s.state == "unloaded" for s in no_clip.status() if s.key in ("clip", "efficientnet-lite0", "mpnet"))
+    with pytest.raises(InputError, match="Nothing this head can read.*CLIP"):  # an image alone: nothing left
+        svc.predict("", image=photo, head="multi")
+
+
+def test_a_head_from_another_clip_space_leaves_the_image_out(service, tiny_manager, photo, tiny_clip_dir):
+    """Same engine kind, another space (a head trained on another CLIP): named, left out."""
+    with tiny_manager.use("minilm") as encoder:
+        save_tiny_head(service.store.trained_root / "other-clip", encoder, {"text": encoder.dim, "image": 16},
+                       image_encoder={"model": "clip", "kind": "clip", "space": "ViT-B-32:laion2b_s34b_b79k",
+                                      "dim": 16})
+    result = service.predict("nice", image=photo, head="other-clip")
+    assert result.modalities == ["text"]
+    [note] = [n for n in result.notes if "image was left out" in n]
+    assert "[ViT-B-32:laion2b_s34b_b79k]" in note and f"[{tiny_clip_dir}]" in note
+
+
+def test_the_head_reads_images_with_its_own_engine_where_it_can(tiny_manager, tiny_text_encoder_dir, tiny_clip_dir,
+                                                                photo, tmp_path):
+    """With CLIP here, a head trained on the label bridge still reads images through the
+    bridge (when --vision is auto and the bridge can run); --vision pins one engine."""
+    from model_zoo import vision
+    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+
+    overrides = {"minilm": str(tiny_text_encoder_dir), "clip": str(tiny_clip_dir),
+                 "mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides))
+    assert vision.mode(manager) == "clip"
+    with vision.open_engine(manager, "labels") as bridge:
+        record = sentiment_service.image_record(bridge)
+    with manager.use("minilm") as encoder:
+        save_tiny_head(tmp_path / "heads" / "bridged", encoder, {"text": encoder.dim, "image": bridge.dim},
+                       image_encoder=record)
+    result = SentimentService(manager, HeadStore(tmp_path / "heads", tmp_path / "none")).predict(
+        "nice", image=photo, head="bridged")
+    assert result.modalities == ["text", "image"] and not result.notes
+    pinned = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides,
+                                        vision="clip"))
+    result = SentimentService(pinned, HeadStore(tmp_path / "heads", tmp_path / "none")).predict(
+        "nice", image=photo, head="bridged")
+    assert result.modalities == ["text"]
+    [note] = result.notes
+    assert "images are read by CLIP (chosen with --vision clip)" in note and f"[{record['space']}]" in note
+    assert all(s.state == "unloaded" for s in pinned.status() if s.key != "minilm")  # no image engine loaded
+
+
+def test_the_image_space_a_card_records():
+    from model_zoo.sentiment import image_record, image_space_of
+
+    text_only = {"modalities": {"text": 384}, "encoders": {"text": {"model": "minilm"}}}
+    assert image_space_of(text_only) is None
+    old = {"modalities": {"image": 512}, "encoders": {"image": {"model": "clip", "source": "ViT-B-32:x", "dim": 512}}}
+    assert image_space_of(old) == ("clip", "ViT-B-32:x")  # heads saved before the label bridge
+    assert image_space_of({"modalities": {"image": 16}, "encoders": {}}) == ("clip", None)  # nothing recorded: any CLIP
+    bridge = types.SimpleNamespace(kind="labels", name="labels:efficientnet-lite0>mpnet:v1-abc", dim=768)
+    record = image_record(bridge)
+    assert record == {"model": "labels", "kind": "labels", "space": bridge.name, "dim": 768}
+    assert image_space_of({"modalities": {"image": 768}, "encoders": {"image": record}}) == ("labels", bridge.name)
+    clip = types.SimpleNamespace(kind="clip", name="ViT-B-32:x", dim=512)
+    new_clip_card = {"modalities": {"image": 512}, "encoders": {"image": image_record(clip)}}
+    assert image_space_of(new_clip_card) == ("clip", clip.name)
+    assert image_record(clip)["source"] == clip.name  # what older readers look for
+
+
+def test_image_vectors_of_two_spaces_never_share_a_cache_entry():
+    from model_zoo.sentiment import embed_images_cached
+
+    calls = []
+
+    def engine(name: str, value: float):
+        def embed(images):
+            calls.append(name)
+            return np.full((len(images), 3), value, np.float32)
+        return types.SimpleNamespace(name=name, embed_images=embed)
+
+    cache = EmbeddingCache()
+    first = embed_images_cached(cache, engine("clip-space", 1.0), ["img"], [b"same bytes"])
+    second = embed_images_cached(cache, engine("labels:bridge", 2.0), ["img"], [b"same bytes"])
+    again = embed_images_cached(cache, engine("labels:bridge", 3.0), ["img"], [b"same bytes"])
+    assert calls == ["clip-space", "labels:bridge"]  # the third was a hit in its own space
+    assert first[0, 0] == 1.0 and second[0, 0] == 2.0 and again[0, 0] == 2.0
+
+
+def test_the_image_modality_is_missing_only_when_no_engine_can_run(tmp_path):
+    """Without CLIP the label bridge reads images (nothing missing); without either, the
+    banner's reason names the bridge and what to install."""
+    from model_zoo.sentiment import image_reader, unavailable_modalities
+
+    def manager(**overrides):
+        return ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                          overrides={"clip": "nobody/missing", **overrides}))
+
+    bridge = manager()
+    assert "image" not in unavailable_modalities(bridge)
+    assert image_reader(bridge).startswith("the offline label bridge")
+    neither = manager(**{"efficientnet-lite0": "efficientnet-lite0:/nowhere/weights.safetensors"})
+    reason = unavailable_modalities(neither)["image"]
+    assert "label bridge" in reason and "cannot run here" in reason and "efficientnet-lite0" in reason
 
 
 def test_image_and_text_on_a_multimodal_head(service, photo):

@@ -1,5 +1,6 @@
 """Training a head from the browser: dataset validation (errors naming the row or column,
-nothing half-written), splits and metrics, the tab's handler end to end, /train_head."""
+nothing half-written), splits and metrics, the tab's handler end to end, /train_head, and
+a text+image head on real photos read by the offline label bridge."""
 from __future__ import annotations
 
 import json
@@ -163,6 +164,9 @@ def test_image_dataset_with_clip_and_broken_image(ctx, tmp_path):
     update = list(run_training(ctx, {"path": str(photo_zip(tmp_path / "a"))}, "attention", epochs=2, hidden=16,
                                name="photos"))[-1]
     assert update.report.metrics["n"] >= 2
+    card = json.loads((ctx.settings.data_dir / "heads" / "photos" / "card.json").read_text())
+    space = ctx.manager.spec("clip").source  # the tiny CLIP: its space is named by its source
+    assert card["encoders"]["image"] == {"model": "clip", "kind": "clip", "space": space, "source": space, "dim": 16}
     with pytest.raises(InputError, match=r"Row 4, column 'image': '3.png'"):
         list(run_training(ctx, {"path": str(photo_zip(tmp_path / "b", broken_row=3))}, name="broken"))
     heads = ctx.settings.data_dir / "heads"
@@ -215,3 +219,81 @@ def test_audio_dataset_through_transcripts(ctx, tmp_path, monkeypatch):
     card = json.loads((ctx.settings.data_dir / "heads" / "voice" / "card.json").read_text())
     assert card["modalities"] == {"audio": 32} and report.metrics["n"] >= 2
     assert not list((ctx.settings.data_dir / "uploads").iterdir())  # the unpacked zip is gone
+
+
+# -- a text+image head on real photos, read by the label bridge (no CLIP here) ---------------
+NEUTRAL = ["Here is the photo.", "This is what I saw today.", "Sent from my phone.", "See the picture below.",
+           "Another one for the album.", "Just posting this."]
+# The label is carried by the photo alone: every sentence above goes with both labels equally often.
+PHOTO_LABELS = {"positive": ["cat", "coffee", "flower", "temple", "horse_silhouette", "motorcycle", "rocket",
+                             "astronaut"],
+                "negative": ["brick_wall", "coins", "galaxies", "grass", "moon", "retina", "text_page", "cameraman"]}
+
+
+def photo_table(folder: Path) -> Path:
+    """48 rows: each gallery photo three times (as is, mirrored, centre-cropped), with a
+    neutral sentence that says nothing of the label."""
+    from PIL import Image, ImageOps
+
+    folder.mkdir(parents=True)
+    rows = []
+    for label, names in PHOTO_LABELS.items():
+        for j, name in enumerate(names):
+            photo = Image.open(REPO / "assets" / "gallery" / f"{name}.jpg").convert("RGB")
+            w, h = photo.size
+            variants = [photo, ImageOps.mirror(photo), photo.crop((w // 10, h // 10, w - w // 10, h - h // 10))]
+            for v, variant in enumerate(variants):
+                variant.save(folder / f"{name}-{v}.jpg", quality=90)
+                rows.append({"text": NEUTRAL[(j + v) % len(NEUTRAL)], "image": f"{name}-{v}.jpg", "label": label})
+    return write_csv(folder / "photos.csv", **pd.DataFrame(rows).to_dict(orient="list"))
+
+
+@pytest.mark.slow
+def test_a_text_and_image_head_trains_and_predicts_on_the_label_bridge(real_manager, tmp_path):
+    import shutil
+
+    from model_zoo import training, vision
+    from model_zoo.sentiment import HeadStore, SentimentService
+
+    assert vision.mode(real_manager) == "labels"  # offline, no CLIP: the label bridge reads the photos
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "heads", tmp_path / "no-shipped"))
+    data = load_dataset(photo_table(tmp_path / "photos"))
+    assert data.modalities == ["text", "image"] and len(data) == 48
+    updates = list(svc.train(data, name="photos", fusion="gated", epochs=15, lr=5e-3, hidden=32, batch_size=8))
+    report = updates[-1].report
+    # 7 test rows; the sentences alone are a coin toss (seeds 0-4 scored 5/7 to 7/7; seed 0: 7/7)
+    assert report.metrics["accuracy"] >= 0.7, report.metrics
+
+    card = svc.store.card("photos")
+    with vision.open_engine(real_manager) as engine:
+        space, dim = engine.name, engine.dim
+    assert space.startswith("labels:efficientnet-lite0>") and dim == 768
+    assert card["encoders"]["image"] == {"model": "labels", "kind": "labels", "space": space, "dim": dim}
+    assert card["modalities"] == {"text": 384, "lexicon": 4, "image": dim}  # MiniLM text, the bridge's images
+
+    # New sentences, the original photos: the image takes part, and carries the decision.
+    results = {(label, name): svc.predict("Look at this.", image=str(REPO / "assets" / "gallery" / f"{name}.jpg"),
+                                          head="photos")
+               for label, names in PHOTO_LABELS.items() for name in names}
+    assert all(r.modalities == ["text", "lexicon", "image"] and not r.notes for r in results.values())
+    assert sum(r.label == label for (label, _), r in results.items()) >= 14  # seeds 0-4: 14 to 16 of 16
+    assert np.mean([r.contributions["image"] for r in results.values()]) > 0.2  # seeds 0-4: 0.45 to 0.95
+    text_alone = svc.predict("Look at this.", head="photos")
+    assert text_alone.modalities == ["text", "lexicon"] and "image" not in text_alone.contributions
+
+    # A head whose card names another image space never gets label-bridge vectors: its image
+    # is left out with a note naming both spaces, and the text still answers.
+    photo = str(REPO / "assets" / "gallery" / "cat.jpg")
+    others = {"photos-clip": {"model": "clip", "source": "ViT-B-32:laion2b_s34b_b79k", "dim": 512},  # an older card
+              "photos-v0": {"model": "labels", "kind": "labels", "dim": dim,
+                            "space": space.rsplit(":v", 1)[0] + ":v0-000000000000"}}
+    for name, record in others.items():
+        shutil.copytree(svc.store.trained_root / "photos", svc.store.trained_root / name)
+        training.update_card(svc.store.trained_root / name, encoders={**card["encoders"], "image": record})
+        result = svc.predict("Look at this.", image=photo, head=name)
+        assert result.modalities == ["text", "lexicon"] and set(result.contributions) == {"text", "lexicon"}
+        [note] = [n for n in result.notes if "image was left out" in n]
+        assert f"[{record.get('space') or record['source']}]" in note and "the offline label bridge" in note
+        assert result.scores == text_alone.scores
+    assert "read by CLIP [ViT-B-32:laion2b_s34b_b79k]" in svc.predict("ok", image=photo, head="photos-clip").notes[0]
+    assert f"[{space}]" in svc.predict("ok", image=photo, head="photos-v0").notes[0]  # both spaces, by name

@@ -7,12 +7,13 @@ from pathlib import Path
 
 def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: str = "gated",
                    tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0,
-                   text_model: str = "minilm", members: int = 0) -> Path:
+                   text_model: str = "minilm", members: int = 0, image_encoder: dict | None = None) -> Path:
     """A head over `modalities` (e.g. {"text": encoder.dim, "lexicon": 4}); with
     tuned_layers > 0 it also carries copies of the encoder's top layers, nudged away from
     the encoder's own. text_model: the registry key of the text encoder the card names.
     members > 0: a seed ensemble whose member k is the head this function saves with
-    seed + k and members=0."""
+    seed + k and members=0. image_encoder: what the card records for the image modality
+    (e.g. {"model": "clip", "source": ..., "dim": 512}, as older heads did); None records nothing."""
     import torch
 
     from model_zoo.fusion import HeadConfig
@@ -33,8 +34,10 @@ def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: st
         tensors = {f"members.{k}.{name}": t for k in range(members) for name, t in one(seed + k).tensors().items()}
     else:
         tensors = one(seed).tensors()
-    card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities,
-                encoders={"text": {"model": text_model, "dim": encoder.dim, "max_length": 32}}, hidden=16,
-                dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
+    encoders = {"text": {"model": text_model, "dim": encoder.dim, "max_length": 32}}
+    if image_encoder is not None:
+        encoders["image"] = dict(image_encoder)
+    card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities, encoders=encoders,
+                hidden=16, dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
                 text_top_layers=tuned_layers, members=members)
     return save_head(folder, tensors, card.to_dict())
