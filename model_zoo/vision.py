@@ -34,7 +34,7 @@ VISION_MODES = ("auto", "clip", "labels")
 CLIP_KEY = "clip"
 CLASSIFIER_KEY = "efficientnet-lite0"
 BRIDGE_TEXT_KEY = "mpnet"  # the sentence encoder whose space the labels are averaged in
-BRIDGE_VERSION = 1  # bump when the recipe below changes: galleries record the space's name
+BRIDGE_VERSION = 2  # bump when the recipe below changes: galleries record the space's name
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,10 @@ class BridgeRecipe:
     """How the label bridge turns class probabilities into a vector. Chosen on our own
     validation photos (scripts/tune_label_bridge.py), never on a test set."""
 
-    top_t: int = 10  # classes averaged per image
-    temperature: float = 1.0  # probabilities ** (1 / temperature), renormalised over the top T
+    top_t: int = 20  # classes averaged per image
+    temperature: float = 2.0  # probabilities ** (1 / temperature), renormalised over the top T
     templates: tuple[str, ...] = ("a photo of a {}.",)
-    logit_scale: float = 50.0  # softmax scale for zero-shot labels and caption candidates
+    logit_scale: float = 20.0  # softmax scale for zero-shot labels and caption candidates
 
     def key(self) -> str:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:12]
@@ -168,7 +168,7 @@ def class_vectors(encoder: Any, encoder_name: str, names: Sequence[str], templat
             prompts = [template.format(name) for name in names for template in templates]
             embedded = encoder.embed_texts(prompts).reshape(len(names), len(templates), -1).mean(axis=1)
             vectors = unit_rows(embedded)
-            _write_npy(path, vectors)
+            write_npy(path, vectors)
         _CLASS_VECTORS[filename] = vectors
         return vectors
 
@@ -181,7 +181,7 @@ def _read_npy(path: Path, rows: int) -> np.ndarray | None:
     return vectors if vectors.ndim == 2 and len(vectors) == rows and np.isfinite(vectors).all() else None
 
 
-def _write_npy(path: Path, vectors: np.ndarray) -> None:
+def write_npy(path: Path, vectors: np.ndarray) -> None:
     import io
 
     from .storage import atomic_write_bytes
