@@ -349,3 +349,20 @@ def test_text_finds_the_right_sample_photo(real_manager):
     ranked = [[files[i].name for i in np.argsort(-row)] for row in texts @ images.T]
     assert ranked[0][0] == "cat.jpg", ranked[0][:3]
     assert ranked[1][0] == "coffee.jpg", ranked[1][:3]
+
+
+@pytest.mark.slow
+def test_the_shipped_class_vectors_are_what_the_packaged_mpnet_computes(real_manager):
+    """assets/vision holds the default recipe's class vectors (scripts/ship_class_vectors.py):
+    the file for today's names, templates and encoder exists, and its rows are MPNet's."""
+    from model_zoo.backends.efficientnet_backend import imagenet_labels
+
+    names, templates = imagenet_labels(), vision.RECIPE.templates
+    source = real_manager.spec(vision.BRIDGE_TEXT_KEY).source
+    shipped = np.load(vision.SHIPPED_VECTORS / vision.class_vectors_file(source, names, templates))
+    assert shipped.shape == (1000, 768) and np.allclose(np.linalg.norm(shipped, axis=1), 1, atol=1e-4)
+    rows = np.random.default_rng(0).choice(1000, 12, replace=False)
+    with real_manager.use(vision.BRIDGE_TEXT_KEY) as encoder:
+        fresh = encoder.embed_texts([t.format(names[i]) for i in rows for t in templates])
+    fresh = vision.unit_rows(fresh.reshape(len(rows), len(templates), -1).mean(axis=1))
+    assert np.allclose(fresh, shipped[rows], atol=2e-3)
