@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from benchmarks.timing import timed  # noqa: E402
 
 
 def make_images(folder: Path, count: int) -> list[Path]:
@@ -37,19 +36,6 @@ def make_images(folder: Path, count: int) -> list[Path]:
         files.append(folder / f"image{i:03d}.jpg")
         image.crop(box).save(files[-1], quality=90)
     return files
-
-
-def timed(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    """Median seconds per run, after one warm-up each. The runs take turns, so a burst of
-    load from other processes on a shared machine hits all of them alike."""
-    samples: dict[str, list[float]] = {name: [] for name in runs}
-    for round_number in range(repeats + 1):
-        for name, fn in runs.items():
-            started = time.perf_counter()
-            fn()
-            if round_number:  # round 0 warms up
-                samples[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
