@@ -226,9 +226,12 @@ def _caption_with_captioner(manager: ModelManager, image: Image.Image, options: 
 
 # -- label-based captions ----------------------------------------------------------------
 LABEL_TEMPLATE = "a photo of {article}{label}"
-# ImageNet-1k class indices whose names do not always say what they are (breed names).
-_KINDS = ((range(151, 269), "dog", ("dog", "hound", "terrier", "retriever", "spaniel", "setter", "poodle")),
-          (range(281, 286), "cat", ("cat",)))
+# ImageNet-1k class indices whose names do not always say what they are (breeds, species,
+# models of car): the caption adds the kind, unless the name holds one of its words.
+_KINDS = ((range(151, 269), "a breed of dog", ("dog", "hound", "terrier", "retriever", "spaniel", "setter", "poodle")),
+          (range(281, 286), "a breed of cat", ("cat",)),
+          ((*range(7, 25), *range(80, 101), *range(127, 147)), "a bird", ("bird", "parrot", "duck", "goose", "swan")),
+          ((436, 468, 511, 609, 627, 656, 661, 751, 817), "a car", ("car",)))
 # Labels that take no article: plurals and mass nouns ("a photo of sunglasses").
 _NO_ARTICLE = frozenset({
     "binoculars", "clogs", "jeans", "tights", "pajamas", "parallel bars", "sunglasses", "swim trunks",
@@ -265,16 +268,16 @@ def caption_label(label: str) -> str:
 
 def label_caption(label: str, kind: str | None = None) -> str:
     """'a photo of an espresso'; with a kind the name does not say: 'a photo of an
-    Egyptian Mau, a breed of cat'."""
+    Egyptian Mau, a breed of cat', 'a photo of a brambling, a bird'."""
     named = caption_label(label)
     article = "" if named.lower() in _NO_ARTICLE else indefinite_article(named) + " "
     text = LABEL_TEMPLATE.format(article=article, label=named)
-    return f"{text}, a breed of {kind}" if kind else text
+    return f"{text}, {kind}" if kind else text
 
 
 def label_kind(index: int, label: str, labels: Sequence[str]) -> str | None:
-    """For the 1,000 ImageNet classes: 'dog' or 'cat' where the class is a breed whose
-    name does not already say so, else None."""
+    """For the 1,000 ImageNet classes: what kind of thing the class is ('a breed of dog',
+    'a bird', 'a car', ...) where its name does not already say so, else None."""
     if len(labels) != 1000:
         return None
     for indices, kind, words in _KINDS:

@@ -217,7 +217,8 @@ def test_label_caption_wording_and_article(label, caption):
 
 def _thousand_labels() -> list[str]:
     labels = [f"thing {i}" for i in range(1000)]
-    labels[3], labels[7], labels[9] = "missile", "missile", "orange"
+    labels[3], labels[5], labels[950] = "missile", "missile", "orange"
+    labels[12], labels[817] = "house finch", "sports car"
     labels[285], labels[281], labels[160] = "Egyptian Mau", "tabby cat", "Afghan Hound"
     labels[155] = "Shih Tzu"
     return labels
@@ -226,7 +227,7 @@ def _thousand_labels() -> list[str]:
 def test_label_candidates_are_ordered_by_probability_merged_and_counted():
     labels = _thousand_labels()
     probabilities = np.full(1000, 0.0001)
-    probabilities[[3, 7, 9, 285, 281, 155]] = [0.2, 0.15, 0.3, 0.1, 0.05, 0.04]
+    probabilities[[3, 5, 950, 285, 281, 155]] = [0.2, 0.15, 0.3, 0.1, 0.05, 0.04]
     candidates = captioning.label_candidates(probabilities, labels, 4)
     assert [c.text for c in candidates] == ["a photo of a missile", "a photo of an orange",
                                             "a photo of an Egyptian Mau, a breed of cat", "a photo of a tabby cat"]
@@ -236,6 +237,8 @@ def test_label_candidates_are_ordered_by_probability_merged_and_counted():
     assert captioning.label_candidates(probabilities, labels, 5)[-1].text == "a photo of a Shih Tzu, a breed of dog"
     assert len(captioning.label_candidates(probabilities, labels, 1)) == 1
     assert captioning.label_kind(160, "Afghan Hound", labels) is None  # the name says it is a dog
+    assert captioning.label_kind(12, "house finch", labels) == "a bird"  # a species name: say what it is
+    assert captioning.label_kind(817, "sports car", labels) is None
     assert captioning.label_kind(285, "Egyptian Mau", labels[:999]) is None  # only for the 1,000 ImageNet classes
 
 
