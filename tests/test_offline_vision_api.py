@@ -52,3 +52,26 @@ def test_bad_image_is_refused_with_a_message(client, tmp_path):
     with pytest.raises(Exception) as info:
         client.predict(handle_file(str(broken)), "cat, dog", api_name="/classify_image")
     assert "broken.jpg" in str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_an_image_and_text_head_trains_and_reads_photos(client, tmp_path):
+    """Train a head whose label only the photos carry (tests.test_training.photo_table), as
+    a zip of the table and its photos, then read a photo with it: all over the API."""
+    import zipfile
+
+    from tests.test_training import photo_table
+
+    table = photo_table(tmp_path / "photos")
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in table.parent.iterdir():
+            zipped.write(file, file.name)
+    report = client.predict(handle_file(str(archive)), "gated", 15, 0.005, 32, 8, 0, "photos-api", "",
+                            api_name="/train_head")
+    assert report["head"] == "photos-api" and report["metrics"]["accuracy"] >= 0.7
+    cat = client.predict("Look at this.", handle_file(str(GALLERY / "cat.jpg")), None, "photos-api",
+                         api_name="/sentiment")
+    assert "image" in cat["modalities"] and cat["contributions"]["image"] > 0.1
+    wall = client.predict("Look at this.", handle_file(str(GALLERY / "brick_wall.jpg")), None, "photos-api",
+                          api_name="/sentiment")
+    assert (cat["label"], wall["label"]) == ("positive", "negative")
