@@ -40,7 +40,7 @@ def test_offline_the_tab_captions_from_labels_and_shows_where_the_model_looked(l
         assert page.get_by_text("Label-based caption").count() >= 1  # the note under the candidates
         assert page.locator(".toast-body").count() == 0  # no error, no traceback
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / "captioning-label-based.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "captioning.png"), full_page=True)
         page.reload(wait_until="networkidle")  # still serving
         assert page.get_by_role("tab", name="Captioning", exact=True).count() == 1
         browser.close()
