@@ -11,7 +11,7 @@ image; its top-T classes, weighted by their (temperature-sharpened) probabilitie
 averaged in a sentence encoder's space, where each class is the mean embedding of a few
 prompts ("a photo of a tabby cat."). A text query is embedded by the same sentence
 encoder, so any wording lands in the same space. Image-to-image search uses the
-classifier's own pooled features instead (`visual_features`): look-alikes, not just
+classifier's own pooled features instead (`read(...).visual`): look-alikes, not just
 same-label images.
 
 `--vision auto|clip|labels` (ManagerConfig.vision): auto is CLIP where its weights are
@@ -27,7 +27,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .errors import InputError, WeightsUnavailable
+from .errors import WeightsUnavailable
 from .manager import ModelManager
 
 VISION_MODES = ("auto", "clip", "labels")
@@ -87,10 +87,6 @@ class LabelBridge:
         return int(self.class_vectors.shape[1])
 
     @property
-    def visual_dim(self) -> int:
-        return int(self.classifier.feature_dim)
-
-    @property
     def logit_scale(self) -> float:
         return self.recipe.logit_scale
 
@@ -108,9 +104,6 @@ class LabelBridge:
 
     def embed_images(self, images: Sequence[Any], batch_size: int = 32) -> np.ndarray:
         return self.read(images).semantic
-
-    def visual_features(self, images: Sequence[Any]) -> np.ndarray:
-        return self.read(images).visual
 
     def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         return self.encoder.embed_texts(list(texts), batch_size=batch_size)
@@ -261,9 +254,3 @@ def describe(manager: ModelManager, which: str | None = None) -> str:
             "ImageNet classes; CLIP would add open-vocabulary understanding (scenes, styles, text in "
             "images, things outside ImageNet).")
 
-
-def check_mode(value: str) -> str:
-    value = (value or "auto").strip().lower()
-    if value not in VISION_MODES:
-        raise InputError(f"The vision engine must be one of {', '.join(VISION_MODES)} (got '{value}').")
-    return value

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from model_zoo import vision
-from model_zoo.errors import InputError, WeightsUnavailable
+from model_zoo.errors import WeightsUnavailable
 from model_zoo.manager import ManagerConfig, ModelManager
 from model_zoo.vision import conse, unit_rows
 
@@ -282,14 +282,6 @@ def test_describe(tmp_path, no_clip_anywhere, tiny_clip_dir):
     assert "label bridge" in vision.describe(manager(tmp_path, clip=str(tiny_clip_dir)), "labels")
 
 
-def test_check_mode():
-    assert vision.check_mode(" Labels ") == "labels"
-    assert vision.check_mode("CLIP") == "clip"
-    assert vision.check_mode("") == "auto" and vision.check_mode(None) == "auto"
-    with pytest.raises(InputError, match="auto, clip, labels"):
-        vision.check_mode("dalle")
-
-
 def test_problem_names_what_the_engine_lacks(tmp_path, no_clip_anywhere):
     assert vision.problem(manager(tmp_path, "labels")) is None  # the packs are installed here
     missing = tmp_path / "nope.safetensors"
@@ -317,11 +309,11 @@ def test_label_bridge_end_to_end_on_tiny_models(tmp_path, fresh_memory, random_l
         assert engine.kind == "labels" and engine.name.startswith("labels:")
         assert f"{LITE0}:{random_lite0}" in engine.name and str(tiny_text_encoder_dir) in engine.name
         assert vision.space_engine(engine.name) == "labels"
-        assert engine.dim == 32 and engine.visual_dim == 1280 and engine.logit_scale == vision.RECIPE.logit_scale
+        assert engine.dim == 32 and engine.logit_scale == vision.RECIPE.logit_scale
         image_vectors = engine.embed_images(images)
         text_vectors = engine.embed_texts(["a photo of a cat", "good movie"])
         reading = engine.read(images, top_k=3)
-        visual = engine.visual_features(images)
+        visual = engine.read(images).visual
         vectors = engine.class_vectors
     assert {s.key: s.in_use for s in tiny.status()}[LITE0] == 0
     assert image_vectors.shape == (3, 32) and text_vectors.shape == (2, 32)
