@@ -102,3 +102,9 @@ def test_search_tab_loads_the_sample_gallery_and_finds_the_cat_offline(page):
     panel.get_by_role("button", name=re.compile("Why")).click()
     expect(panel.get_by_text(re.compile("Where the classifier looked for")).first).to_be_visible(timeout=120_000)
     page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+    panel.get_by_role("tab", name="Classify", exact=True).click()
+    page.get_by_text("cat, dog, rocket, cup of coffee", exact=True).last.click()  # the example row with the cat
+    page.wait_for_function("document.querySelectorAll(\"img[src*='cat.jpg']\").length >= 2")  # loaded into the input
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.get_by_text(re.compile("the classifier saw")).first).to_be_visible(timeout=120_000)
+    expect(page.locator("[data-testid='label-output-value']:visible").first).to_have_text(re.compile("cat"))
