@@ -510,25 +510,25 @@ def default_templates(manager: ModelManager) -> tuple[str, ...]:
 
 def classify(manager: ModelManager, image_file: str | Path, labels: str,
              templates: str | Sequence[str] | None = None) -> ClassifyResult:
-    """Zero-shot: softmax over the image's similarity to each label's prompt-ensembled text vector."""
+    """Zero-shot: with CLIP, a softmax over the image's similarity to each label's
+    prompt-ensembled text vector; with the label bridge, the classifier's class
+    probabilities carried over to the labels (LabelBridge.label_probabilities)."""
     names = parse_labels(labels)
     image = load_image(image_file)
     seen: list[dict] = []
     with vision.open_engine(manager) as engine:
         prompts = parse_templates(templates, DEFAULT_TEMPLATES if engine.kind == "clip" else engine.recipe.templates)
+        text = engine.embed_texts([t.format(name) for name in names for t in prompts])
+        label_vectors = vision.unit_rows(text.reshape(len(names), len(prompts), -1).mean(axis=1))
         if engine.kind == "labels":
             reading = engine.read([image])
-            image_vector = reading.semantic[0]
+            probabilities = engine.label_probabilities(reading.probabilities[0], label_vectors)
             seen = [{"label": label, "p": round(p, 4)} for label, p in reading.top_labels[0]]
         else:
-            image_vector = engine.embed_images([image])[0]
-        text = engine.embed_texts([t.format(name) for name in names for t in prompts])
-        scale, model_name, kind = engine.logit_scale, engine.name, engine.kind
-    label_vectors = text.reshape(len(names), len(prompts), -1).mean(axis=1)
-    label_vectors /= np.linalg.norm(label_vectors, axis=1, keepdims=True)
-    logits = scale * (label_vectors @ image_vector)
-    probabilities = np.exp(logits - logits.max())
-    probabilities /= probabilities.sum()
+            logits = engine.logit_scale * (label_vectors @ engine.embed_images([image])[0])
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+        model_name, kind = engine.name, engine.kind
     order = np.argsort(-probabilities)
     return ClassifyResult({names[i]: round(float(probabilities[i]), 6) for i in order}, model_name, prompts, kind, seen)
 

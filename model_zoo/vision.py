@@ -52,6 +52,9 @@ class BridgeRecipe:
 
 
 RECIPE = BridgeRecipe()
+# How sharply a typed zero-shot label maps onto the ImageNet classes (LabelBridge.label_probabilities).
+# Validation top-1 at 10/20/30/50/100: 0.62/0.66/0.70/0.68/0.66 (scripts/evaluate_vision.py's photos).
+LABEL_SHARPNESS = 30.0
 
 
 @dataclass
@@ -61,6 +64,7 @@ class ImageReading:
     semantic: np.ndarray  # (n, d) unit-norm ConSE vectors in the sentence encoder's space
     visual: np.ndarray  # (n, 1280) unit-norm pooled classifier features
     top_labels: list[list[tuple[str, float]]]  # per image: [(class name, probability)] best first
+    probabilities: np.ndarray | None = None  # (n, 1000) the classifier's class probabilities
 
 
 @dataclass
@@ -100,7 +104,19 @@ class LabelBridge:
         semantic = conse(probabilities, self.class_vectors, self.recipe.top_t, self.recipe.temperature)
         top = np.argsort(-probabilities, axis=1)[:, :top_k]
         labels = [[(self.labels[i], float(row[i])) for i in idx] for row, idx in zip(probabilities, top)]
-        return ImageReading(semantic, unit_rows(prediction.features), labels)
+        return ImageReading(semantic, unit_rows(prediction.features), labels, probabilities)
+
+    def label_probabilities(self, probabilities: np.ndarray, label_vectors: np.ndarray) -> np.ndarray:
+        """Zero-shot labels for one image: P(label) proportional to sum over classes c of
+        p(c | image) q(c | label), where q is each typed label's softmax over the ImageNet
+        classes by text similarity (at LABEL_SHARPNESS). It uses the classifier's whole
+        distribution and reads "hammer" as ImageNet's hammer-like classes; on our validation
+        photos it put the right name first for 0.70 against 0.62 for the ConSE cosine."""
+        similarity = LABEL_SHARPNESS * (np.asarray(label_vectors, np.float64) @ self.class_vectors.T)
+        q = np.exp(similarity - similarity.max(axis=1, keepdims=True))
+        q /= q.sum(axis=1, keepdims=True)
+        scores = q @ np.asarray(probabilities, np.float64)
+        return scores / max(float(scores.sum()), 1e-300)
 
     def embed_images(self, images: Sequence[Any], batch_size: int = 32) -> np.ndarray:
         return self.read(images).semantic

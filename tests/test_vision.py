@@ -358,3 +358,13 @@ def test_the_shipped_class_vectors_are_what_the_packaged_mpnet_computes(real_man
         fresh = encoder.embed_texts([t.format(names[i]) for i in rows for t in templates])
     fresh = vision.unit_rows(fresh.reshape(len(rows), len(templates), -1).mean(axis=1))
     assert np.allclose(fresh, shipped[rows], atol=2e-3)
+
+
+def test_zero_shot_labels_carry_the_class_probabilities_over_to_the_labels():
+    classes = vision.unit_rows(np.eye(4, 3)[[0, 1, 2, 2]] + 0.01)  # 4 classes; the last two read alike
+    bridge = vision.LabelBridge(classifier=None, encoder=None, class_vectors=classes)
+    labels = vision.unit_rows(np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]]))  # like class 0, 1, and 2-or-3
+    split = bridge.label_probabilities(np.array([0.1, 0.1, 0.35, 0.45]), labels)
+    assert split.argmax() == 2 and split.sum() == pytest.approx(1)
+    assert split[2] == pytest.approx(0.4 / 0.6, abs=1e-3)  # a label read as two classes: their mean probability
+    assert bridge.label_probabilities(np.array([0.9, 0.1, 0, 0]), labels).argmax() == 0
