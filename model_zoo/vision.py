@@ -45,7 +45,7 @@ class BridgeRecipe:
     top_t: int = 20  # classes averaged per image
     temperature: float = 2.0  # probabilities ** (1 / temperature), renormalised over the top T
     templates: tuple[str, ...] = ("a photo of a {}.",)
-    logit_scale: float = 20.0  # softmax scale for zero-shot labels and caption candidates
+    logit_scale: float = 20.0  # softmax scale over caption candidates the bridge reranks (labels: LABEL_SHARPNESS)
 
     def key(self) -> str:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:12]
