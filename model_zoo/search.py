@@ -456,12 +456,13 @@ def _visual_hits(gallery: "Gallery", visual_vector: np.ndarray, text_vector: np.
     depth = min(len(gallery), max(10 * k, 1000))
     by_image = {hit.id: hit for hit in gallery.search(visual_vector, depth, "visual")}
     by_text = {hit.id: hit for hit in gallery.search(text_vector, depth, "main")}
-    candidates = list(by_image | by_text)
+    hits = by_image | by_text
+    candidates = list(hits)
     fused = (standardised([by_image[i].score if i in by_image else None for i in candidates])
              + float(text_weight) * standardised([by_text[i].score if i in by_text else None for i in candidates]))
     fused /= 1.0 + float(text_weight)
     best = np.argsort(-fused)[:k]
-    return [replace((by_image | by_text)[candidates[n]], score=round(float(fused[n]), 4)) for n in best]
+    return [replace(hits[candidates[n]], score=round(float(fused[n]), 4)) for n in best]
 
 
 def standardised(scores: Sequence[float | None]) -> np.ndarray:
