@@ -18,7 +18,7 @@ from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTo
 from .. import devices
 from ..captioning import STRATEGIES
 from ..errors import WeightsUnavailable
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import locate
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from .. import devices
 from ..errors import WeightsUnavailable
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import locate
 
 # TF EfficientNet's eval crop. On our 50 validation items (scripts/tune_label_bridge.py) the

@@ -19,7 +19,7 @@ from faster_whisper.audio import pad_or_trim
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
 
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import locate
 from .whisper_common import (
     SAMPLE_RATE,

@@ -19,7 +19,7 @@ from PIL import Image
 
 from .. import devices
 from ..errors import WeightsUnavailable
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import hub_cached, hub_offline
 
 

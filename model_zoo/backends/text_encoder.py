@@ -20,7 +20,7 @@ from transformers import AutoModel, AutoTokenizer
 from transformers.masking_utils import create_bidirectional_mask
 
 from .. import devices
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import locate
 
 

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from .. import devices
-from ..manager import LoadRequest
+from ..loading import LoadRequest
 from ..weights import locate
 
 
