@@ -11,6 +11,11 @@ Four figures per clip and beam size (median of --repeats runs, RTF = seconds / a
   endpoint app  /speech_translate with the app's settings (short window)
   endpoint 30s  /speech_translate with --speech-min-window-s 30 (stock window)
 and the ratios endpoint/bare (app overhead) and bare stock/endpoint app (speed-up).
+With --backends ... openai-whisper (the default runs both), two more per clip and beam:
+  openai bare   whisper.transcribe(model, path, task, beam_size): openai-whisper's own
+                call and defaults (fp32 on CPU, 30 s window, no word times)
+  openai ep     /speech_translate of an app on --whisper-backend openai-whisper (the same
+                model, converted from the pack; language detection + word timestamps)
 Clips: the example clips in assets/audio plus espeak-ng sentences made here; the
 summary is over clips of 5 s or more (the issue's target: median RTF <= 0.15)."""
 from __future__ import annotations
@@ -78,12 +83,23 @@ def bare_short(model, path: Path, task: str, beam: int) -> str:
     return " ".join(s.text for s in segments)
 
 
+def bare_openai(model, path: Path, task: str, beam: int) -> str:
+    import whisper
+
+    result = whisper.transcribe(model, str(path), task=task, beam_size=beam if beam > 1 else None, fp16=False)
+    return result["text"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--task", default="translate", choices=["translate", "transcribe", "both"])
     parser.add_argument("--clips", nargs="*", default=[], help="extra audio files or folders")
+    parser.add_argument("--beams", default="1,5", help="beam sizes, comma-separated")
+    parser.add_argument("--backends", default="faster-whisper,openai-whisper")
     args = parser.parse_args()
+    beams = [int(b) for b in args.beams.split(",")]
+    backends = args.backends.split(",")
 
     from gradio_client import Client, handle_file
 
@@ -98,51 +114,84 @@ def main() -> None:
     base = ["--data-dir", str(work / "data"), "--offline", "--device", "cpu"]
     app_settings = load_settings(base + ["--port", str(free_port())], environ={})
     stock_settings = load_settings(base + ["--port", str(free_port()), "--speech-min-window-s", "30"], environ={})
+    openai_settings = load_settings(base + ["--port", str(free_port()), "--whisper-backend", "openai-whisper"],
+                                    environ={})
     manager = ModelManager(app_settings.manager_config())  # one model shared by both demos
     demos, clients = [], {}
-    for label, settings in (("app", app_settings), ("30s", stock_settings)):
+    demo_settings = [("app", app_settings), ("30s", stock_settings)] if "faster-whisper" in backends else []
+    demo_settings += [("openai", openai_settings)] if "openai-whisper" in backends else []
+    for label, settings in demo_settings:
         demo = build_demo(settings, manager)
         demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
         demos.append(demo)
         clients[label] = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
     bare_task = "translate" if args.task == "both" else args.task
+    rows: list[dict] = []
     try:
-        with manager.use("whisper-base") as recognizer:
-            model = recognizer.model
-            bare_stock(model, clips[0], bare_task, 1)  # warm up library, model and server
-            clients["app"].predict(handle_file(str(clips[0])), args.task, "auto", 1, api_name="/speech_translate")
-            rows = []
-            for clip in clips:
-                duration = decode_audio(clip).duration_s
-                for beam in (1, 5):
-                    def endpoint(label: str) -> float:
-                        call = lambda: clients[label].predict(  # noqa: E731
-                            handle_file(str(clip)), args.task, "auto", beam, api_name="/speech_translate")
-                        return timed(call, args.repeats) / duration
-
-                    row = {
-                        "clip": clip.name, "dur": duration, "beam": beam,
-                        "bare_stock": timed(lambda: bare_stock(model, clip, bare_task, beam), args.repeats) / duration,
-                        "bare_short": timed(lambda: bare_short(model, clip, bare_task, beam), args.repeats) / duration,
-                        "ep_app": endpoint("app"), "ep_30s": endpoint("30s"),
-                    }
-                    rows.append(row)
-                    print(f"{row['clip'][:36]:36} {duration:5.1f}s beam {beam}  RTF bare stock {row['bare_stock']:.3f}"
-                          f"  bare short {row['bare_short']:.3f}  endpoint app {row['ep_app']:.3f}"
-                          f"  endpoint 30s {row['ep_30s']:.3f}", flush=True)
+        if "faster-whisper" in backends:
+            rows += run_faster(manager, clients, clips, args, beams, bare_task, decode_audio, handle_file)
+        if "openai-whisper" in backends:
+            rows += run_openai(manager, clients, clips, args, beams, bare_task, decode_audio, handle_file)
     finally:
         for demo in demos:
             demo.close()
-    summarise(rows, args)
+    summarise(rows, args, beams)
 
 
-def summarise(rows: list[dict], args) -> None:
+def run_openai(manager, clients, clips, args, beams, bare_task, decode_audio, handle_file) -> list[dict]:
+    rows = []
+    with manager.use("whisper-base-openai") as recognizer:
+        model = recognizer.model
+        bare_openai(model, clips[0], bare_task, 1)  # warm up
+        clients["openai"].predict(handle_file(str(clips[0])), args.task, "auto", 1, api_name="/speech_translate")
+        for clip in clips:
+            duration = decode_audio(clip).duration_s
+            for beam in beams:
+                call = lambda: clients["openai"].predict(  # noqa: E731
+                    handle_file(str(clip)), args.task, "auto", beam, api_name="/speech_translate")
+                row = {"clip": clip.name, "dur": duration, "beam": beam,
+                       "openai_bare": timed(lambda: bare_openai(model, clip, bare_task, beam), args.repeats) / duration,
+                       "openai_ep": timed(call, args.repeats) / duration}
+                rows.append(row)
+                print(f"{row['clip'][:36]:36} {duration:5.1f}s beam {beam}  RTF openai bare {row['openai_bare']:.3f}"
+                      f"  openai endpoint {row['openai_ep']:.3f}", flush=True)
+    return rows
+
+
+def run_faster(manager, clients, clips, args, beams, bare_task, decode_audio, handle_file) -> list[dict]:
+    rows = []
+    with manager.use("whisper-base") as recognizer:
+        model = recognizer.model
+        bare_stock(model, clips[0], bare_task, 1)  # warm up library, model and server
+        clients["app"].predict(handle_file(str(clips[0])), args.task, "auto", 1, api_name="/speech_translate")
+        for clip in clips:
+            duration = decode_audio(clip).duration_s
+            for beam in beams:
+                def endpoint(label: str) -> float:
+                    call = lambda: clients[label].predict(  # noqa: E731
+                        handle_file(str(clip)), args.task, "auto", beam, api_name="/speech_translate")
+                    return timed(call, args.repeats) / duration
+
+                row = {
+                    "clip": clip.name, "dur": duration, "beam": beam,
+                    "bare_stock": timed(lambda: bare_stock(model, clip, bare_task, beam), args.repeats) / duration,
+                    "bare_short": timed(lambda: bare_short(model, clip, bare_task, beam), args.repeats) / duration,
+                    "ep_app": endpoint("app"), "ep_30s": endpoint("30s"),
+                }
+                rows.append(row)
+                print(f"{row['clip'][:36]:36} {duration:5.1f}s beam {beam}  RTF bare stock {row['bare_stock']:.3f}"
+                      f"  bare short {row['bare_short']:.3f}  endpoint app {row['ep_app']:.3f}"
+                      f"  endpoint 30s {row['ep_30s']:.3f}", flush=True)
+    return rows
+
+
+def summarise(rows: list[dict], args, beams: list[int]) -> None:
     print(f"\ntask={args.task}, language=auto, repeats={args.repeats}, cpu cores={os.cpu_count()}; "
           "medians over clips of 5 s or more:")
     print(f"{'beam':>4} {'bare stock':>10} {'bare short':>10} {'endpoint app':>12} {'endpoint 30s':>12}"
           f" {'overhead app':>12} {'30s/stock':>10} {'speed-up':>8}")
-    for beam in (1, 5):
-        chosen = [r for r in rows if r["beam"] == beam and r["dur"] >= 5]
+    for beam in beams:
+        chosen = [r for r in rows if r["beam"] == beam and r["dur"] >= 5 and "bare_stock" in r]
         if not chosen:
             continue
         med = {k: statistics.median(r[k] for r in chosen) for k in ("bare_stock", "bare_short", "ep_app", "ep_30s")}
@@ -152,6 +201,23 @@ def summarise(rows: list[dict], args) -> None:
     print("overhead app = endpoint app / bare short (same library work: the app's cost); "
           "30s/stock = endpoint 30s / bare stock (the endpoint encodes once where transcribe() encodes "
           "for detection and again for decoding); speed-up = bare stock / endpoint app.")
+    summarise_openai(rows, beams)
+
+
+def summarise_openai(rows: list[dict], beams: list[int]) -> None:
+    faster = {(r["clip"], r["beam"]): r for r in rows if "ep_app" in r}
+    print(f"\n{'beam':>4} {'openai bare':>11} {'openai ep':>9} {'ep/bare':>8} {'vs faster-whisper ep':>21}")
+    for beam in beams:
+        chosen = [r for r in rows if r["beam"] == beam and r["dur"] >= 5 and "openai_ep" in r]
+        if not chosen:
+            continue
+        bare, ep = (statistics.median(r[k] for r in chosen) for k in ("openai_bare", "openai_ep"))
+        paired = [faster[(r["clip"], beam)]["ep_app"] for r in chosen if (r["clip"], beam) in faster]
+        versus = f"{ep / statistics.median(paired):>20.2f}x" if paired else f"{'-':>21}"
+        print(f"{beam:>4} {bare:>11.3f} {ep:>9.3f} {ep / bare:>7.3f}x {versus}")
+    print("openai ep/bare = the openai-whisper endpoint against its bare whisper.transcribe call (the endpoint "
+          "also detects the language with its own encoder pass and times words); vs faster-whisper ep = how "
+          "many times slower than the default backend's endpoint on the same clips.")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE, decode_audio
-from .backends.whisper_common import DecodeOptions, ProgressFn, Recognition, join_segments
+from .backends.whisper_common import DecodeOptions, ProgressFn, Recognition, Segment, join_segments
 from .errors import InputError
 from .manager import ModelManager
 
@@ -182,11 +182,19 @@ def _result(recognition: Recognition, task: str, duration: float, model_name: st
         duration_s=round(duration, 3),
         transcript=transcript,
         translation=translation,
-        segments=[asdict(s) for s in shown or []],
+        segments=[_segment_dict(s) for s in shown or []],
         timing={},
         model=model_name,
         task=task,
     )
+
+
+def _segment_dict(segment: Segment) -> dict:
+    """{start, end, text}, plus words [{word, start, end}] where the backend timed them."""
+    out = asdict(segment)
+    if not segment.words:
+        del out["words"]
+    return out
 
 
 def transcript_of(manager: ModelManager, audio_path: str, backend: str = DEFAULT_BACKEND) -> str:
@@ -227,16 +235,44 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+SUBTITLE_LINE_CHARS = 42  # the usual broadcast limit for one subtitle line
+
+
+def subtitle_cues(segments: list[dict], max_chars: int = SUBTITLE_LINE_CHARS) -> list[dict]:
+    """Segments as subtitle cues: a segment with word times (openai-whisper) is cut into
+    lines of at most `max_chars`, each timed by its own words, instead of one block that
+    stays on screen for up to 30 s; a segment without word times is one cue."""
+    cues = []
+    for segment in segments:
+        words = segment.get("words") or []
+        if not words or len(segment["text"]) <= max_chars:
+            cues.append({"start": segment["start"], "end": segment["end"], "text": segment["text"]})
+            continue
+        line: list[dict] = []
+        for word in words:
+            if line and len(" ".join(w["word"] for w in line + [word])) > max_chars:
+                cues.append(_cue(line))
+                line = []
+            line.append(word)
+        cues.append(_cue(line))
+    return cues
+
+
+def _cue(words: list[dict]) -> dict:
+    return {"start": words[0]["start"], "end": max(words[-1]["end"], words[0]["start"]),
+            "text": " ".join(w["word"] for w in words)}
+
+
 def to_srt(segments: list[dict]) -> str:
     blocks = [
         f"{i}\n{_stamp(s['start'], ',')} --> {_stamp(s['end'], ',')}\n{s['text']}\n"
-        for i, s in enumerate(segments, start=1)
+        for i, s in enumerate(subtitle_cues(segments), start=1)
     ]
     return "\n".join(blocks)
 
 
 def to_vtt(segments: list[dict]) -> str:
-    cues = [f"{_stamp(s['start'], '.')} --> {_stamp(s['end'], '.')}\n{s['text']}\n" for s in segments]
+    cues = [f"{_stamp(s['start'], '.')} --> {_stamp(s['end'], '.')}\n{s['text']}\n" for s in subtitle_cues(segments)]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 

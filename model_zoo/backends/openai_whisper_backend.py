@@ -1,38 +1,25 @@
 """Whisper through openai-whisper (the `whisper` package, PyTorch): fp16 on CUDA, fp32
-elsewhere. It needs its own `<size>.pt` checkpoint, which no pip package ships: offline
-without one, loading says where it looked and how to get it. torch and whisper are
-imported on load, so `find_checkpoint` stays cheap for the tab's banner."""
+elsewhere. Its weights, in order: a real `<size>.pt` (a local path, our cache or
+openai-whisper's own), else the offline CTranslate2 pack converted once into
+openai-whisper's model (ct2_whisper_convert, cached as safetensors), else (online) the
+download openai-whisper does itself. torch and whisper are imported on load only."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .. import devices
+from .. import devices, packs
 from ..errors import WeightsUnavailable
-from ..manager import LoadRequest
+from ..loading import LoadRequest
+from ..registry import is_overridden
 from ..weights import hub_offline
-from .whisper_common import DecodeOptions, ProgressFn, Recognition, Segment, clean_text, tasks_after_detection
+from ..whisper_checkpoints import CONVERTED_FOLDER, checkpoint_dirs, find_checkpoint
+from .whisper_common import DecodeOptions, ProgressFn, Recognition, Segment, Word, clean_text, tasks_after_detection
 
-
-def checkpoint_dirs(cache_dir: Path) -> list[Path]:
-    """Where a `<size>.pt` may be: our cache, then openai-whisper's own default."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
-    return [Path(cache_dir) / "whisper", default]
-
-
-def find_checkpoint(source: str, cache_dir: Path) -> Path | None:
-    """A local checkpoint for `source` (a .pt path or a size name like "base")."""
-    path = Path(source).expanduser()
-    if path.is_file():
-        return path
-    for folder in checkpoint_dirs(cache_dir):
-        if (folder / f"{source}.pt").is_file():
-            return folder / f"{source}.pt"
-    return None
+__all__ = ["OpenAIWhisperRecognizer", "checkpoint_dirs", "find_checkpoint", "load"]
 
 
 @dataclass
@@ -101,33 +88,66 @@ class OpenAIWhisperRecognizer:
             best_of=options.best_of,
             sample_len=options.max_new_tokens,
             fp16=self.fp16,
+            word_timestamps=options.word_timestamps and task == "transcribe",  # unreliable on translations
         )
         segments = []
         for item in output["segments"]:
             text = clean_text(item["text"])
             if text:
-                segments.append(Segment(round(float(item["start"]), 2), round(float(item["end"]), 2), text))
+                words = tuple(Word(w["word"].strip(), round(float(w["start"]), 2), round(float(w["end"]), 2))
+                              for w in item.get("words", ()) if w["word"].strip())
+                segments.append(Segment(round(float(item["start"]), 2), round(float(item["end"]), 2), text, words))
         return segments
 
 
 def load(request: LoadRequest) -> OpenAIWhisperRecognizer:
     spec = request.spec
-    checkpoint = find_checkpoint(spec.source, request.cache_dir)
-    if checkpoint is None and hub_offline(request.offline):
-        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir))
-        raise WeightsUnavailable(
-            spec.key, f"no openai-whisper checkpoint was found (looked for {looked}) and the app is offline.", spec.how_to_get
-        )
-    import whisper
-
     device = "cpu" if request.device.startswith("mps") else request.device  # sparse ops lack MPS kernels
-    name = str(checkpoint) if checkpoint else spec.source  # online: whisper downloads and checks sha256
-    model = whisper.load_model(name, device=device, download_root=str(Path(request.cache_dir) / "whisper"))
+    model, label = _weights(request, device)
     # whisper keeps fp32 weights and casts them per layer when decoding with fp16=True
     fp16 = device.startswith("cuda") and request.dtype == "float16"
-    model.eval()
-    label = Path(spec.source).stem if checkpoint else spec.source
+    model.to(device).eval()
+    _compile_word_timing()
     return OpenAIWhisperRecognizer(
         model=model, name=f"{spec.key} via openai-whisper ({label}, {'float16' if fp16 else 'float32'}, {device})",
         device=device, fp16=fp16,
     )
+
+
+def _compile_word_timing() -> None:
+    """numba compiles whisper's DTW (word timestamps) on first call, seconds on this CPU:
+    pay that while the model loads, not inside a user's first request."""
+    from whisper.timing import dtw_cpu
+
+    dtw_cpu(np.zeros((2, 3), dtype=np.float64))  # whisper.timing.dtw hands it float64
+
+
+def _weights(request: LoadRequest, device: str) -> tuple[Any, str]:
+    """The model and a label saying where its weights came from."""
+    spec = request.spec
+    checkpoint = find_checkpoint(spec.source, request.cache_dir)
+    missing_pack = ""
+    if checkpoint is None and spec.pack and not is_overridden(spec):
+        try:
+            return _converted(request), "converted from the CTranslate2 pack"
+        except WeightsUnavailable as exc:
+            missing_pack = f", the CTranslate2 pack it can be converted from is unusable: {exc.detail}"
+    if checkpoint is None and hub_offline(request.offline):
+        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir))
+        raise WeightsUnavailable(spec.key, f"no openai-whisper checkpoint was found (looked for {looked})"
+                                 f"{missing_pack or '.'} And the app is offline.", spec.how_to_get)
+    import whisper
+
+    name = str(checkpoint) if checkpoint else spec.source  # online: whisper downloads and checks sha256
+    model = whisper.load_model(name, device=device, download_root=str(Path(request.cache_dir) / "whisper"))
+    return model, Path(spec.source).stem if checkpoint else spec.source
+
+
+def _converted(request: LoadRequest) -> Any:
+    """The pack's CTranslate2 Whisper as openai-whisper's model (converted once, cached)."""
+    from .ct2_whisper_convert import load_or_explain
+
+    spec = request.spec
+    ct2_dir = packs.pack_dir(spec.pack, request.cache_dir)  # joined and sha256-checked once
+    source_sha = packs.WHISPER_BASE_SHA256 if spec.pack == "whisper-base" else None
+    return load_or_explain(ct2_dir, Path(request.cache_dir) / CONVERTED_FOLDER, spec.key, spec.how_to_get, source_sha)

@@ -34,6 +34,16 @@ class DecodeOptions:
     # cost on short clips. 30 restores the stock behaviour.
     min_window_s: float = 10.0
     window_margin_s: float = 2.0
+    # openai-whisper: per-word times from its cross-attention alignment heads (DTW), for
+    # subtitle cues of readable length and the tab's timeline. faster-whisper ignores it.
+    word_timestamps: bool = True
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class Segment:
     start: float
     end: float
     text: str
+    words: tuple[Word, ...] = ()  # empty when the backend gives no word times
 
 
 @dataclass
