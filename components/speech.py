@@ -15,6 +15,7 @@ from model_zoo import speech
 from model_zoo.backends.whisper_common import DecodeOptions
 from model_zoo.storage import atomic_write_text
 
+from . import speech_live
 from .common import file_path, user_facing
 from .context import StudioContext
 
@@ -98,6 +99,9 @@ def timeline_figure(audio_path: str, result: speech.SpeechResult):
     for i, segment in enumerate(result.segments, start=1):
         ax.axvspan(segment["start"], segment["end"], color="#f472b6" if i % 2 else "#fbbf24", alpha=0.3)
         ax.text((segment["start"] + segment["end"]) / 2, peak * 1.02, str(i), ha="center", va="bottom", fontsize=8)
+        starts = [word["start"] for word in segment.get("words", ())]  # openai-whisper times each word
+        if starts:
+            ax.vlines(starts, -peak, peak, color="#1e293b", linewidth=0.5, alpha=0.45)
     ax.set_xlim(0, max(result.duration_s, float(times[-1]) if len(times) else 0.0) or 1.0)
     ax.set_ylim(-peak * 1.05, peak * 1.3)
     ax.set_yticks([])
@@ -194,6 +198,7 @@ def build(ctx: StudioContext) -> None:
     examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
     if examples:
         gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
+    speech_live.build(ctx, language)  # Live mode: captions while the person speaks
 
     @user_facing
     def speech_translate(audio: FileData, task: str = "translate", language: str = "auto", beam_size: int = 5) -> dict:

@@ -1,0 +1,169 @@
+"""The Speech tab's Live mode: the microphone streams to the server in half-second chunks,
+the transcript and its English translation grow on screen while the person speaks (pending
+words greyed), and Stop saves the session as SRT/VTT like an uploaded clip. The streaming
+policy is model_zoo.live_captions.LiveCaptioner; this module only wires it to Gradio.
+
+One live session per Whisper model at a time (LiveSessions): a second visitor is told to
+wait; a closed or refreshed page ends its session at once (the Blocks' unload event), a
+silent one after LiveSessions' idle timeout."""
+from __future__ import annotations
+
+import html
+from dataclasses import replace
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from model_zoo import speech
+from model_zoo.live_captions import (
+    LiveCaptioner,
+    LiveOptions,
+    LiveSession,
+    LiveSessions,
+    LiveUpdate,
+    live_decode_options,
+    read_stream_chunk,
+    to_mono_16k,
+)
+
+from .common import file_path, user_facing
+from .context import StudioContext
+
+STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
+TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
+_SESSIONS: dict[int, LiveSessions] = {}  # per model manager (one per app)
+
+
+def sessions_for(ctx: StudioContext) -> LiveSessions:
+    return _SESSIONS.setdefault(id(ctx.manager), LiveSessions(ctx.manager, background=True))
+
+
+def owner_of(request: gr.Request | None) -> str:
+    """A live session belongs to one browser page (Gradio's session hash)."""
+    return getattr(request, "session_hash", None) or "local"
+
+
+def live_html(update: LiveUpdate | None, english_title: str = "English") -> str:
+    """Committed text, then the pending words greyed (they may still change)."""
+    if update is None:
+        return ("<div class='live-captions live-idle'>Press <b>Record</b> and speak: the text appears here "
+                "while you talk.</div>")
+    pending = f" <span class='live-pending'>{html.escape(update.pending)}</span>" if update.pending else ""
+    english = ""
+    if update.language and update.language != "en":
+        english = (f"<div class='live-label'>{html.escape(english_title)}</div>"
+                   f"<div class='live-translation'>{html.escape(update.translation) or '…'}</div>")
+    name = speech.LANGUAGES.get(update.language or "", "").replace("_", " ").title()
+    state = "final" if update.final else "listening"
+    facts = (f"{state} · {update.audio_s:.1f} s heard" + (f" · {name}" if name else "")
+             + (f" · last decode {update.decode_s:.1f} s" if update.decode_s else "")
+             + (f" · {update.skipped_silence_s:.1f} s of silence skipped" if update.skipped_silence_s else ""))
+    return (f"<div class='live-captions' data-state='{state}'>"
+            f"<div class='live-label'>Transcript</div>"
+            f"<div class='live-transcript'>{html.escape(update.committed)}{pending}</div>{english}"
+            f"<div class='live-facts'>{facts}</div></div>")
+
+
+def take_chunk(ctx: StudioContext, chunk: Any, language: str, owner: str) -> LiveUpdate | None:
+    """Feed one browser chunk (sample rate, samples) to `owner`'s session (opening it on
+    the first chunk) and decode if it is time. Raises LiveBusy when someone else is live."""
+    if chunk is None:
+        return None
+    # a file path, read past its header's size field (see read_stream_chunk); tuples for tests
+    rate, samples = chunk if isinstance(chunk, tuple) else read_stream_chunk(file_path(chunk, "microphone chunk"))
+    key = speech.model_key_for(ctx.settings.whisper_backend)
+    session = sessions_for(ctx).get(owner, key)
+    if session is None:
+        if sessions_for(ctx).stopped_lately(owner):
+            return None  # a chunk that was on its way when the person pressed Stop
+        session = open_session(ctx, language, owner)
+    if session.captioner.finished:
+        return session.latest
+    session.captioner.feed(to_mono_16k(int(rate), np.asarray(samples)))  # returns at once
+    return session.latest  # what the session's worker decoded last
+
+
+def open_session(ctx: StudioContext, language: str, owner: str) -> LiveSession:
+    """A new live session for `owner` (loads Whisper on first use), or LiveBusy."""
+    key = speech.model_key_for(ctx.settings.whisper_backend)
+    code = speech.check_request("transcribe", language, 1)
+    problem = ctx.manager.weights_problem(key)
+    if problem is not None:
+        raise problem
+    base = speech.DecodeOptions(min_window_s=ctx.settings.speech_min_window_s)
+    return sessions_for(ctx).open(owner, key, code, live_decode_options(base), LiveOptions())
+
+
+def stop_session(ctx: StudioContext, owner: str) -> tuple[LiveUpdate | None, list[str]]:
+    """Final decode, free the model, write the session's subtitle files."""
+    key = speech.model_key_for(ctx.settings.whisper_backend)
+    sessions = sessions_for(ctx)
+    session = sessions.get(owner, key)
+    if session is None:
+        return None, []
+    update = sessions.stop(owner, key)
+    result = session.captioner.result(key)
+    files = session_subtitles(session.captioner, result, f"live-{owner[:8]}") if result.segments else []
+    return update, files
+
+
+def build(ctx: StudioContext, language: gr.components.Component) -> None:
+    """The Live mode's block; `language` is the tab's spoken-language dropdown."""
+    with gr.Accordion("Live captions from the microphone", open=True, elem_id="speech-live"):
+        gr.Markdown(
+            "Press **Record** and speak: the words appear while you talk. Grey words are Whisper's "
+            "current guess; they turn black once two decodes in a row agree on them. Other languages get "
+            "their English translation a sentence at a time. **Stop** (or the recorder's stop) saves "
+            "the session as subtitles. One live session runs at a time on this machine.")
+        with gr.Row():
+            with gr.Column(scale=2):
+                mic = gr.Audio(sources=["microphone"], streaming=True, type="filepath", label="Live microphone",
+                               elem_id="speech-live-mic")
+                stop = gr.Button("Stop and save subtitles", variant="stop", elem_id="speech-live-stop")
+            with gr.Column(scale=3):
+                view = gr.HTML(live_html(None), elem_id="speech-live-text")
+                files = gr.File(label="Live session subtitles (SRT, VTT)", file_count="multiple", interactive=False)
+
+    @user_facing
+    def on_chunk(chunk, language_value, request: gr.Request):
+        update = take_chunk(ctx, chunk, language_value, owner_of(request))
+        return gr.update() if update is None else live_html(update)
+
+    @user_facing
+    def on_start(language_value, request: gr.Request, progress=gr.Progress()):
+        progress(0.1, desc="loading Whisper")
+        open_session(ctx, language_value, owner_of(request))  # the model loads now, not on the first words
+        return live_html(None), None
+
+    @user_facing
+    def on_stop(request: gr.Request):
+        update, subtitle_paths = stop_session(ctx, owner_of(request))
+        if update is None:  # nothing live (already stopped): leave the page as it is
+            return gr.update(), gr.update()
+        return live_html(update), subtitle_paths
+
+    mic.stream(on_chunk, inputs=[mic, language], outputs=[view], stream_every=STREAM_EVERY_S,
+               time_limit=TIME_LIMIT_S, show_progress="hidden", api_visibility="private",
+               concurrency_id="live-captions", concurrency_limit=4)
+    mic.start_recording(on_start, inputs=[language], outputs=[view, files], api_visibility="private")
+    for event in (mic.stop_recording, stop.click):
+        event(on_stop, outputs=[view, files], api_visibility="private")
+
+    def on_unload(request: gr.Request) -> None:
+        sessions_for(ctx).drop(owner_of(request))  # the page went away: free the model now
+
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.unload(on_unload)
+
+
+def session_subtitles(captioner: LiveCaptioner, result: speech.SpeechResult, stem: str) -> list[str]:
+    """The upload path's subtitle writer; a non-English session gets English files too."""
+    from .speech import subtitle_files
+
+    files = subtitle_files(result, f"{stem}.wav")
+    english = captioner.subtitles(english=True)
+    if result.language not in ("", "en") and english:
+        files += subtitle_files(replace(result, segments=english), f"{stem}-english.wav")
+    return files
