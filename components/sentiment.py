@@ -2,17 +2,24 @@
 modality drove the decision; any saved head; batch mode over a CSV."""
 from __future__ import annotations
 
+import re
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import gradio as gr
 from gradio import FileData
 
 from model_zoo import storage
 from model_zoo.errors import InputError
+from model_zoo.head_scope import ScopedHeadStore
+from model_zoo.ownership import OPERATOR, Owner
 from model_zoo.sentiment import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, image_reader,
                                  service_for, unavailable_modalities)
 
+from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
 
@@ -28,20 +35,60 @@ EXAMPLES = [
 ]
 
 
+_scoping = threading.Lock()
+
+
 def service(ctx: StudioContext) -> SentimentService:
-    return service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
-                       precision=ctx.settings.sentiment_precision)
+    """The one service (and caches) for every visitor; its store lists the trained heads of
+    whichever owner `owned_heads` scopes it to (outside a scope: the operator's)."""
+    svc = service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
+                      precision=ctx.settings.sentiment_precision)
+    with _scoping:
+        if not isinstance(svc.store, ScopedHeadStore):
+            svc.store = ScopedHeadStore.wrapping(svc.store)
+    return svc
 
 
-def predict(ctx: StudioContext, text: str, image, audio, head: str) -> SentimentResult:
-    return service(ctx).predict(text, file_path(image, "image", required=False),
-                                file_path(audio, "voice clip", required=False), head or DEFAULT_HEAD)
+@contextmanager
+def owned_heads(ctx: StudioContext, owner: Owner, head: str | None = None) -> Iterator[SentimentService]:
+    """The service seeing `owner`'s heads (plus the shipped ones); `head`, if the owner's
+    own, is pinned meanwhile so the cleaner leaves it be."""
+    svc = service(ctx)
+    folder = ctx.space.folder(owner, "heads")
+    with svc.store.scoped(folder):
+        if head and ctx.space.safe_name(head) and (folder / head).is_dir():
+            with ctx.space.using(owner, "heads", head):
+                yield svc
+        else:
+            yield svc
+
+
+def head_names(ctx: StudioContext, owner: Owner | None) -> list[str]:
+    """Heads `owner` may pick: theirs and the shipped ones (only the shipped ones for None)."""
+    svc = service(ctx)
+    if owner is None:
+        return [name for name in svc.store.names() if svc.store.folder(name)[1] == "shipped"]
+    with owned_heads(ctx, owner):
+        return svc.store.names()
+
+
+def predict(ctx: StudioContext, text: str, image, audio, head: str, owner: Owner = OPERATOR) -> SentimentResult:
+    with owned_heads(ctx, owner, head) as svc:
+        return svc.predict(text, file_path(image, "image", required=False),
+                           file_path(audio, "voice clip", required=False), head or DEFAULT_HEAD, attribute=True)
 
 
 def contributions_frame(result: SentimentResult):
     import pandas as pd
 
     return pd.DataFrame({"modality": list(result.contributions), "share": list(result.contributions.values())})
+
+
+def highlighted(result: SentimentResult) -> list[tuple[str, float]]:
+    """The text's words for gr.HighlightedText, each with its weight for the label scaled
+    to -1..1 (red: toward the label, purple: against it)."""
+    scale = max((abs(w.weight) for w in result.attributions), default=0.0) or 1.0
+    return [(f"{w.token} ", round(w.weight / scale, 3)) for w in result.attributions]
 
 
 def explanation(result: SentimentResult) -> str:
@@ -52,8 +99,10 @@ def explanation(result: SentimentResult) -> str:
     return "\n".join(lines)
 
 
-def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=None) -> tuple[str, list[str], "object"]:
-    """(CSV path with predictions, the notes, a preview frame) for an uploaded CSV."""
+def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=None,
+                  owner: Owner = OPERATOR) -> tuple[str, list[str], "object"]:
+    """(CSV path with predictions, the notes, a preview frame) for an uploaded CSV; the CSV
+    goes to the owner's results folder (which expires: it is there to be downloaded)."""
     import pandas as pd
 
     path = Path(file_path(upload, "CSV file"))
@@ -68,12 +117,17 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
         raise InputError(f"'{path.name}' has no rows.")
     if len(frame) > MAX_BATCH_ROWS:
         raise InputError(f"'{path.name}' has {len(frame):,} rows; batch mode takes up to {MAX_BATCH_ROWS:,}.")
-    results = service(ctx).predict_texts(frame[column].tolist(), head or DEFAULT_HEAD, progress)
+    with owned_heads(ctx, owner, head) as svc:
+        results = svc.predict_texts(frame[column].tolist(), head or DEFAULT_HEAD, progress)
     frame["predicted_label"] = [r.label for r in results]
     for label in results[0].scores:
         frame[f"p_{label}"] = [r.scores[label] for r in results]
-    out = ctx.data_path("sentiment-batches") / f"{path.stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
-    storage.atomic_write_text(out, frame.to_csv(index=False))
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem)[:40].strip("-_") or "batch"  # a safe file name
+    name = f"{stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    csv = frame.to_csv(index=False)
+    ctx.space.check_quota(owner, len(csv.encode()))
+    with ctx.space.using(owner, "batches", name) as out:
+        storage.atomic_write_text(out, csv)
     notes = sorted({n for r in results for n in r.notes})
     return str(out), notes, frame.head(50)
 
@@ -99,7 +153,6 @@ def banner(ctx: StudioContext) -> str:
 
 
 def build(ctx: StudioContext) -> None:
-    store = service(ctx).store
     gr.Markdown(banner(ctx))
     with gr.Row():
         with gr.Column(scale=3):
@@ -107,11 +160,14 @@ def build(ctx: StudioContext) -> None:
             with gr.Row():
                 image = gr.Image(label="Image (optional)", type="filepath", height=180)
                 audio = gr.Audio(label="Voice clip (optional)", type="filepath")
-            head = gr.Dropdown(choices=store.names(), value=service(ctx).default_head(), label="Head",
+            head = gr.Dropdown(choices=head_names(ctx, visitor.page_owner(ctx)), value=service(ctx).default_head(),
+                               label="Head",
                                info="default: accurate; fast: about ten times quicker; heads you train appear here")
             run = gr.Button("Read sentiment", variant="primary")
         with gr.Column(scale=2):
             scores = gr.Label(label="Sentiment", num_top_classes=5)
+            words = gr.HighlightedText(label="Words for (red) and against (purple) the label", show_legend=False,
+                                       show_inline_category=False)
             why = gr.Markdown()
             contributions = gr.BarPlot(x="modality", y="share", title="What the decision leaned on",
                                        y_lim=[0, 1], height=220)
@@ -130,29 +186,46 @@ def build(ctx: StudioContext) -> None:
         preview = gr.Dataframe(label="First rows", interactive=False, wrap=True)
 
     @user_facing
-    def on_run(text_value: str, image_value, audio_value, head_value: str):
-        result = predict(ctx, text_value, image_value, audio_value, head_value)
-        return result.scores, explanation(result), contributions_frame(result)
+    def on_run(text_value: str, image_value, audio_value, head_value: str, browser_id=None,
+               request: gr.Request = None):
+        result = predict(ctx, text_value, image_value, audio_value, head_value,
+                         owner=visitor.owner(ctx, request, browser_id))
+        return result.scores, highlighted(result), explanation(result), contributions_frame(result)
 
     @user_facing
-    def on_batch(upload_value, column_value: str, head_value: str, progress=gr.Progress()):
+    def on_batch(upload_value, column_value: str, head_value: str, browser_id=None, request: gr.Request = None,
+                 progress=gr.Progress()):
         out, notes, frame = batch_predict(ctx, upload_value, column_value, head_value,
-                                          lambda f: progress(f, desc="Predicting"))
+                                          lambda f: progress(f, desc="Predicting"),
+                                          owner=visitor.owner(ctx, request, browser_id))
         return out, "\n".join(f"- {n}" for n in notes[:10]), frame
 
-    run.click(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private",
+    def refresh_heads(current: str, browser_id=None, request: gr.Request = None) -> gr.Dropdown:
+        return gr.Dropdown(choices=head_names(ctx, visitor.owner(ctx, request, browser_id)), value=current)
+
+    me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
+    run.click(on_run, [text, image, audio, head, *me], [scores, words, why, contributions], api_visibility="private",
               **ctx.queue_slot("text-encoder"))
-    text.submit(on_run, [text, image, audio, head], [scores, why, contributions], api_visibility="private",
+    text.submit(on_run, [text, image, audio, head, *me], [scores, words, why, contributions], api_visibility="private",
                 **ctx.queue_slot("text-encoder"))
-    run_batch.click(on_batch, [upload, column, head], [download, batch_notes, preview], api_visibility="private",
+    run_batch.click(on_batch, [upload, column, head, *me], [download, batch_notes, preview], api_visibility="private",
                     **ctx.queue_slot("text-encoder"))
-    head.focus(lambda: gr.Dropdown(choices=store.names()), outputs=head, api_visibility="private", queue=False)
+    head.focus(refresh_heads, [head, *me], head, api_visibility="private", queue=False)
+    visitor.on_page_load(ctx, refresh_heads, [head, *me], [head])
 
     @user_facing
     def sentiment(text: str, image: FileData | None = None, audio: FileData | None = None,
-                  head: str = DEFAULT_HEAD) -> dict:
+                  head: str = DEFAULT_HEAD, request: gr.Request = None) -> dict:
         """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
-        modalities used, contributions {modality: share}, head, notes."""
-        return predict(ctx, text, image, audio, head).to_dict()
+        modalities used, contributions {modality: share}, head, notes, and attributions
+        [{token, weight}]: each word of the text, in order, with how much the label's
+        probability falls without it."""
+        return predict(ctx, text, image, audio, head, owner=visitor.owner(ctx, request)).to_dict()
+
+    @user_facing
+    def heads_api(request: gr.Request = None) -> dict:
+        """The heads the caller can use: its own and the shipped ones. Returns heads [name]."""
+        return {"heads": head_names(ctx, visitor.owner(ctx, request))}
 
     gr.api(sentiment, api_name="sentiment", **ctx.queue_slot("text-encoder"))
+    gr.api(heads_api, api_name="heads")

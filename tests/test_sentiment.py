@@ -287,6 +287,7 @@ def test_the_head_reads_images_with_its_own_engine_where_it_can(tiny_manager, ti
     """With CLIP here, a head trained on the label bridge still reads images through the
     bridge (when --vision is auto and the bridge can run); --vision pins one engine."""
     from model_zoo import vision
+    from model_zoo.sentiment_inputs import image_record
     from tests.tiny.text_encoder import save_tiny_mpnet_encoder
 
     overrides = {"minilm": str(tiny_text_encoder_dir), "clip": str(tiny_clip_dir),
@@ -294,7 +295,7 @@ def test_the_head_reads_images_with_its_own_engine_where_it_can(tiny_manager, ti
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides))
     assert vision.mode(manager) == "clip"
     with vision.open_engine(manager, "labels") as bridge:
-        record = sentiment_service.image_record(bridge)
+        record = image_record(bridge)
     with manager.use("minilm") as encoder:
         save_tiny_head(tmp_path / "heads" / "bridged", encoder, {"text": encoder.dim, "image": bridge.dim},
                        image_encoder=record)
@@ -312,7 +313,8 @@ def test_the_head_reads_images_with_its_own_engine_where_it_can(tiny_manager, ti
 
 
 def test_the_image_space_a_card_records():
-    from model_zoo.sentiment import image_record, image_space_of
+    from model_zoo.sentiment_heads import image_space_of
+    from model_zoo.sentiment_inputs import image_record
 
     text_only = {"modalities": {"text": 384}, "encoders": {"text": {"model": "minilm"}}}
     assert image_space_of(text_only) is None
@@ -330,7 +332,7 @@ def test_the_image_space_a_card_records():
 
 
 def test_image_vectors_of_two_spaces_never_share_a_cache_entry():
-    from model_zoo.sentiment import embed_images_cached
+    from model_zoo.sentiment_inputs import embed_images_cached
 
     calls = []
 

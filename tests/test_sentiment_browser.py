@@ -16,11 +16,13 @@ def test_sentiment_tab_reads_a_sentence(live_app):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 1100})
-        page.goto(live_app, wait_until="networkidle")
+        page.goto(live_app, wait_until="load")
         open_tab(page, "Sentiment")
         page.get_by_label("Text", exact=True).fill("An utterly charming, heartfelt story that stays with you.")
         page.get_by_role("button", name="Read sentiment").click()
         page.get_by_text("the decision leaned most on").wait_for(timeout=120_000)
         assert page.get_by_text("positive").count() >= 1
+        page.get_by_text("charming,", exact=True).wait_for(timeout=10_000)  # the words, highlighted
+        page.wait_for_timeout(2_000)  # let the modality bars draw before the screenshot
         page.screenshot(path=str(SHOTS / "sentiment.png"), full_page=True)
         browser.close()
