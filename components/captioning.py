@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
 from gradio import FileData
 
 from model_zoo import captioning, explain, vision
-from model_zoo import search as search_service
 from model_zoo.captioning import BatchResult, CaptionOptions, CaptionResult
 from model_zoo.errors import InputError, StudioError
+from model_zoo.ownership import OPERATOR, Owner
 
+from . import visitor
 from .common import file_path, log, user_facing
-from .context import StudioContext
-from .search import DEFAULT_GALLERY, galleries_root
+from .context import SHARED_CAPTION_IMAGE, StudioContext
+from .search import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
 TITLE = "Captioning"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
@@ -52,15 +54,16 @@ def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, mode
 
 
 def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions, model: str = "",
-                 on_progress: captioning.Progress | None = None, gallery: str = "") -> BatchResult:
+                 on_progress: captioning.Progress | None = None, gallery: str = "",
+                 owner: Owner = OPERATOR) -> BatchResult:
     """Caption uploads (images or zips); with `gallery`, also add them, captioned, to that
-    search gallery (its name is checked before anything is captioned)."""
+    search gallery of `owner`'s (its name is checked before anything is captioned)."""
     if not files:
         raise InputError("Please upload images (or a zip of images) to caption.")
     paths = [file_path(f, "file") for f in files]
     key = captioner_key(ctx, model)
-    gallery_folder = search_service.gallery_dir(galleries_root(ctx), gallery) if gallery.strip() else None
-    with tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members live here meanwhile
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members meanwhile
+        gallery_folder = stack.enter_context(gallery_for(ctx, owner, gallery, "add")) if gallery.strip() else None
         inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
         result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
                                           on_progress)
@@ -190,13 +193,15 @@ def _options(strategy: str, num_candidates: float, max_length: float, beams: flo
                           prompt=prompt or "", rerank=bool(rerank))
 
 
-def _gallery_names(ctx: StudioContext) -> list[str]:
-    return sorted({DEFAULT_GALLERY, *search_service.list_galleries(galleries_root(ctx))})
+def _gallery_names(ctx: StudioContext, owner: Owner | None = None) -> list[str]:
+    return sorted({DEFAULT_GALLERY, *visible_galleries(ctx, owner if owner is not None else visitor.page_owner(ctx))})
 
 
-def _csv_download(result: BatchResult) -> str:
-    folder = Path(tempfile.mkdtemp(prefix="captions-csv-"))
-    return str(captioning.write_batch_csv(result, folder / f"captions-{time.strftime('%Y%m%d-%H%M%S')}.csv"))
+def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
+    """The CSV in the owner's results folder (it expires there, like any result to download)."""
+    name = f"captions-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.csv"
+    with ctx.space.using(owner, "batches", name) as out:
+        return str(captioning.write_batch_csv(result, out))
 
 
 # -- layout and wiring ---------------------------------------------------------------------
@@ -226,7 +231,7 @@ def build(ctx: StudioContext) -> None:
     with gr.Tab("One image"):
         with gr.Row():
             with gr.Column():
-                image = gr.Image(type="filepath", label="Image", height=340)
+                image = ctx.share(SHARED_CAPTION_IMAGE, gr.Image(type="filepath", label="Image", height=340))
                 run = gr.Button("Caption", variant="primary")
                 examples = [GALLERY_DIR / name for name in EXAMPLE_PHOTOS if (GALLERY_DIR / name).is_file()]
                 if examples:
@@ -264,18 +269,20 @@ def build(ctx: StudioContext) -> None:
 
     @user_facing
     def on_batch(uploads, add, gallery, key, strategy, candidates, length, beams, top_p, temperature, prompt,
-                 rerank, progress=gr.Progress()):
+                 rerank, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
         def report(done: int, total: int, what: str) -> None:
             progress((done, max(total, 1)), desc=what, unit="images")
 
+        who = visitor.owner(ctx, request, browser_id)
         options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
-        result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "")
-        names = gr.update(choices=_gallery_names(ctx))
-        return batch_summary(result), batch_rows(result), _csv_download(result), names
+        result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "",
+                              owner=who)
+        names = gr.update(choices=_gallery_names(ctx, who))
+        return batch_summary(result), batch_rows(result), _csv_download(ctx, result, who), names
 
     run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, why, bars, details, raw],
               api_visibility="private", **ctx.queue_slot("captioner"))
-    run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding],
+    run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding, *visitor.inputs(ctx)],
                     outputs=[summary, table, csv_file, gallery_name], api_visibility="private",
                     **ctx.queue_slot("captioner"))
 
@@ -291,13 +298,14 @@ def build(ctx: StudioContext) -> None:
 
     @user_facing
     def caption_batch(files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
-                      max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "") -> dict:
+                      max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "",
+                      request: gr.Request = None) -> dict:
         """Caption many images (or zips of images). Returns rows [{name, caption, score,
         candidates, error}], captioned, failed, images_per_s, model, scored_by, engine, captions_from; with a
         gallery name, also adds them with their captions to that search gallery."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
-        return caption_many(ctx, files, options, model, gallery=gallery).to_dict()
+        return caption_many(ctx, files, options, model, gallery=gallery, owner=visitor.owner(ctx, request)).to_dict()
 
     gr.api(caption, api_name="caption", **ctx.queue_slot("captioner"))
     gr.api(caption_batch, api_name="caption_batch", **ctx.queue_slot("captioner"))

@@ -65,3 +65,22 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
     if not path.is_file():
         raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
     return str(path)
+
+
+def forget_uploads(values: Any) -> int:
+    """Delete uploaded files once processed, so a visitor's upload does not outlive its use
+    (gradio's delete_cache sweeps the rest later). Only files inside Gradio's upload folder
+    go; anything else (the app's own assets) is never touched. Returns files deleted."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    deleted = 0
+    for value in values if isinstance(values, (list, tuple)) else [values]:
+        try:
+            path = file_path(value, required=False)
+        except InputError:  # already gone
+            continue
+        if path and Path(path).resolve().is_relative_to(root):
+            Path(path).unlink(missing_ok=True)
+            deleted += 1
+    return deleted

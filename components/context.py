@@ -1,26 +1,59 @@
 """What every tab gets: the shared model manager and the settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from model_zoo.manager import ModelManager
+from model_zoo.ownership import OwnerSpace
 
 if TYPE_CHECKING:  # type only: components never import the app layer at run time
     from app.settings import Settings
+
+
+# Names under which tabs share components (StudioContext.share).
+SHARED_TABS = "tabs"  # the top-level gr.Tabs: select a tab by its module name
+SHARED_CAPTION_IMAGE = "captioning.image"  # the Captioning tab's image input (a filepath gr.Image)
 
 
 @dataclass
 class StudioContext:
     manager: ModelManager
     settings: "Settings"
+    # where each visitor's items live (model_zoo.ownership); made from the settings if not given
+    space: OwnerSpace | None = None
+    # the gr.BrowserState holding an anonymous visitor's id (components.visitor); None outside a page
+    visitor_state: Any = field(default=None, repr=False)
+    # (fn, inputs, outputs) the tabs want run once a page knows its visitor (components.visitor)
+    page_load: list = field(default_factory=list, repr=False)
+    # components a tab offers to the others by name (see share / shared)
+    components: dict = field(default_factory=dict, repr=False)
+    cleaner: Any = field(default=None, repr=False)  # model_zoo.ownership.Cleaner, started with the app
+
+    def __post_init__(self) -> None:
+        if self.space is None:
+            s = self.settings
+            self.space = OwnerSpace(Path(s.data_dir), s.data_mode, s.anonymous_ttl_hours, s.owner_quota_mb)
 
     def queue_slot(self, model: str, limit: int | None = None) -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API
         endpoint alike) share one queue slot pool, so a heavy model never runs more
         than `limit` (default: --concurrency) jobs at once, whoever asks."""
         return {"concurrency_id": f"model:{model}", "concurrency_limit": limit or self.settings.concurrency}
+
+    def share(self, name: str, component: Any) -> Any:
+        """Offer a component to the other tabs by name (e.g. SHARED_CAPTION_IMAGE), so one
+        tab can hand work to another (send it an image, select it) without importing its
+        internals. Returns the component."""
+        if name in self.components:
+            raise ValueError(f"a component named '{name}' is already shared")
+        self.components[name] = component
+        return component
+
+    def shared(self, name: str) -> Any | None:
+        """A component another tab shared (None if that tab is not built, or not yet)."""
+        return self.components.get(name)
 
     def data_path(self, *parts: str) -> Path:
         """A folder under the data dir for what a tab writes (created on demand)."""

@@ -5,9 +5,10 @@ logic lives in model_zoo.search."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import gradio as gr
 from gradio import FileData
@@ -16,8 +17,10 @@ from PIL import Image
 from model_zoo import explain
 from model_zoo import search as service
 from model_zoo.errors import InputError
+from model_zoo.ownership import OPERATOR, Owner
 
-from .common import file_path, user_facing
+from . import visitor
+from .common import file_path, forget_uploads, user_facing
 from .context import StudioContext
 
 TITLE = "Search"
@@ -27,33 +30,84 @@ DEFAULT_GALLERY = "default"
 
 
 # -- handlers: plain functions (the endpoints and the UI call these) -------------------
-def galleries_root(ctx: StudioContext) -> Path:
-    return ctx.data_path("galleries")
+# Every handler takes the `owner` it acts for (components.visitor); plain callers (tests,
+# scripts) are the operator, whose galleries are the shared ones.
+def galleries_root(ctx: StudioContext, owner: Owner = OPERATOR) -> Path:
+    folder = ctx.space.folder(owner, "galleries")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None) -> dict:
+def visible_galleries(ctx: StudioContext, owner: Owner | None) -> list[str]:
+    """The owner's galleries and the shared ones (only the shared ones for owner None)."""
+    shared = service.list_galleries(ctx.space.shared_folder("galleries"))
+    own = service.list_galleries(ctx.space.folder(owner, "galleries")) if owner is not None else []
+    return sorted({*shared, *own})
+
+
+@contextmanager
+def gallery_for(ctx: StudioContext, owner: Owner, name: str, use: str = "read") -> Iterator[Path]:
+    """The folder of gallery `name` as `owner` sees it, pinned while the caller uses it.
+    use: "read" (own, else shared, else no such gallery), "add" (own; quota checked; a
+    shared name is read-only) or "change" (own or refused; no quota: removing frees space)."""
+    name = service.check_gallery_name(name)
+    own_dir = ctx.space.folder(owner, "galleries")
+    shared_dir = ctx.space.shared_folder("galleries")
+    with ctx.space.using(owner, "galleries", name) as own:  # pinned: the cleaner waits
+        if own_dir != shared_dir and not _exists(own) and _exists(shared_dir / name):
+            if use != "read":
+                raise InputError(f"'{name}' is a shared gallery and read-only here: type another name to start "
+                                 "a gallery of your own.")
+            yield shared_dir / name
+            return
+        if use != "add" and not _exists(own):
+            raise InputError(f"No such gallery '{name}': add images to it first (or pick the sample gallery).")
+        if use == "add":
+            ctx.space.check_quota(owner)
+        yield own
+
+
+def _exists(folder: Path) -> bool:
+    return (folder / "manifest.json").is_file()
+
+
+def peek_gallery(ctx: StudioContext, owner: Owner | None, name: str) -> Path:
+    """Where `name` is for `owner` (own, else shared), to read its manifest or previews;
+    a gallery not there yet is the owner's (empty). Not pinned: for a glance only."""
+    name = service.check_gallery_name(name)
+    shared = ctx.space.shared_folder("galleries") / name
+    if owner is None:
+        return shared
+    own = ctx.space.folder(owner, "galleries") / name
+    return shared if not _exists(own) and _exists(shared) else own
+
+
+def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None,
+                 owner: Owner = OPERATOR) -> dict:
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
     paths = [file_path(f, "image") for f in (files or [])]
-    return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
+    with gallery_for(ctx, owner, gallery, "add") as folder:
+        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
 
 
-def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None) -> dict:
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
-    return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
+def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
+                        owner: Owner = OPERATOR) -> dict:
+    with gallery_for(ctx, owner, gallery, "add") as folder:
+        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
 
 
 def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
+    """The sample photos into the shared `sample` gallery (the app's own photos: everyone's)."""
     folder = service.gallery_dir(galleries_root(ctx), SAMPLE_GALLERY)
     return asdict(service.add_files(ctx.manager, folder, sorted(SAMPLE_DIR.glob("*.jpg")), progress=progress))
 
 
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
-                   gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0) -> dict:
+                   gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, owner: Owner = OPERATOR) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
     image_file = file_path(image, "query image", required=False)
-    return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
+    with gallery_for(ctx, owner, gallery) as folder:
+        return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
@@ -61,27 +115,33 @@ def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str =
     return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
 
 
-def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY) -> dict:
+def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY,
+                   owner: Owner = OPERATOR) -> dict:
     """"More like this": images like gallery image `item_id` (by its stored vector)."""
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
-    return asdict(service.similar(ctx.manager, folder, parse_id(item_id), k))
+    with gallery_for(ctx, owner, gallery) as folder:
+        return asdict(service.similar(ctx.manager, folder, parse_id(item_id), k))
 
 
-def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY) -> tuple[Image.Image, str]:
+def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY,
+                owner: Owner = OPERATOR) -> tuple[Image.Image, str]:
     """Grad-CAM of a gallery image's top ImageNet label, on its stored preview."""
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
-    thumb = service.thumbnail_file(folder, parse_id(item_id))
-    if thumb is None:
-        raise InputError(f"Gallery '{gallery}' has no image with id {item_id} (or its preview is gone).")
-    cam = explain.gradcam(ctx.manager, thumb)
+    with gallery_for(ctx, owner, gallery) as folder:
+        thumb = service.thumbnail_file(folder, parse_id(item_id))
+        if thumb is None:
+            raise InputError(f"Gallery '{gallery}' has no image with id {item_id} (or its preview is gone).")
+        cam = explain.gradcam(ctx.manager, thumb)
     return cam.overlay, f"Where the classifier looked for **{cam.label}** ({cam.probability:.0%})."
 
 
-def reindex_gallery(ctx: StudioContext, gallery: str, progress=None) -> dict:
-    """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip'."""
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
-    target = service.gallery_dir(galleries_root(ctx), f"{gallery[:59]}-clip")
-    return asdict(service.reindex(ctx.manager, folder, target, progress))
+def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owner = OPERATOR) -> dict:
+    """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip',
+    beside the original (a shared gallery's copy is shared too: it holds nothing new)."""
+    with gallery_for(ctx, owner, gallery) as folder:
+        target_name = service.check_gallery_name(f"{gallery[:59]}-clip")
+        if folder.parent == ctx.space.shared_folder("galleries"):
+            return asdict(service.reindex(ctx.manager, folder, folder.parent / target_name, progress))
+        with gallery_for(ctx, owner, target_name, "add") as target:
+            return asdict(service.reindex(ctx.manager, folder, target, progress))
 
 
 def parse_id(value: Any) -> int:
@@ -91,13 +151,14 @@ def parse_id(value: Any) -> int:
     return int(text)
 
 
-def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY) -> dict:
-    folder = service.gallery_dir(galleries_root(ctx), gallery)
+def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY,
+                        owner: Owner = OPERATOR) -> dict:
     try:
         wanted = [int(part) for part in str(ids).replace(" ", ",").split(",") if part.strip()]
     except ValueError:
         raise InputError("Image ids are whole numbers, comma-separated (click a result to pick its id).") from None
-    return asdict(service.remove_images(folder, wanted))
+    with gallery_for(ctx, owner, gallery, "change") as folder:
+        return asdict(service.remove_images(folder, wanted))
 
 
 # -- formatting for the UI -------------------------------------------------------------
@@ -110,9 +171,10 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def gallery_summary(ctx: StudioContext, gallery: str) -> str:
+def gallery_summary(ctx: StudioContext, gallery: str, owner: Owner | None = OPERATOR) -> str:
     try:
-        info = service.gallery_info(service.gallery_dir(galleries_root(ctx), gallery))
+        folder = peek_gallery(ctx, owner, gallery)
+        info = service.gallery_info(folder)
     except InputError as exc:
         return str(exc)
     if not info.images:
@@ -120,13 +182,13 @@ def gallery_summary(ctx: StudioContext, gallery: str) -> str:
     index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
     engine = "the label bridge" if info.engine == "labels" else "CLIP"
     text = f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded by {engine} (`{info.model}`)."
-    if service.can_reindex_into_clip(ctx.manager, service.gallery_dir(galleries_root(ctx), gallery)):
+    if service.can_reindex_into_clip(ctx.manager, folder):
         text += " CLIP is available now: *Re-index with CLIP* builds a copy in its space."
     return text
 
 
-def result_tiles(ctx: StudioContext, result: dict) -> list[tuple[Image.Image, str]]:
-    folder = service.gallery_dir(galleries_root(ctx), result["gallery"])
+def result_tiles(ctx: StudioContext, result: dict, owner: Owner | None = OPERATOR) -> list[tuple[Image.Image, str]]:
+    folder = peek_gallery(ctx, owner, result["gallery"])
     tiles = []
     for hit in result["results"]:
         thumb = service.thumbnail_file(folder, hit["id"])
@@ -148,14 +210,21 @@ def tile_id(selected: Any) -> str:
     return found.group(1) if found else ""
 
 
+def privacy_note(ctx: StudioContext) -> str:
+    space = ctx.space
+    return (f" Galleries you make are yours alone (the sample gallery is everyone's, read-only); unless you are "
+            f"signed in, they are deleted {space.ttl_s / 3600:g} h after you last use them; up to "
+            f"{space.quota_bytes / 2**20:,.0f} MB per visitor.")
+
+
 # -- layout ----------------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Find images by describing them, by showing a similar one, or both (\"this photo, but at "
                 "night\"), and classify an image against labels you type, zero-shot. Models load on first use; "
-                "galleries are kept on disk under the data dir.")
+                "galleries are kept on disk under the data dir." + (privacy_note(ctx) if ctx.space.private else ""))
     banner, is_problem = service.engine_banner(ctx.manager)
     gr.Markdown(banner, elem_classes=["studio-warning" if is_problem else "studio-note"])
-    names = sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, *service.list_galleries(galleries_root(ctx))})
+    names = sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, *visible_galleries(ctx, visitor.page_owner(ctx))})
     with gr.Row():
         gallery = gr.Dropdown(names, value=SAMPLE_GALLERY, label="Gallery", allow_custom_value=True, scale=1,
                               info="Pick one, or type a new name to start a gallery.")
@@ -163,8 +232,7 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
         reindex = gr.Button("Re-index with CLIP", variant="secondary",
-                            visible=service.can_reindex_into_clip(ctx.manager, service.gallery_dir(
-                                galleries_root(ctx), SAMPLE_GALLERY)))
+                            visible=service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, None, SAMPLE_GALLERY)))
 
     with gr.Tabs():
         with gr.Tab("Search"):
@@ -224,59 +292,80 @@ def build(ctx: StudioContext) -> None:
             )
 
     # -- UI events (private: the endpoints below are the API) ------------------------
-    def refreshed_choices(current: str) -> gr.Dropdown:
-        return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current,
-                                           *service.list_galleries(galleries_root(ctx))}), value=current)
+    # Each takes the browser's visitor id (components.visitor) after its inputs, and the request.
+    def refreshed_choices(current: str, who: Owner | None) -> gr.Dropdown:
+        return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current, *visible_galleries(ctx, who)}),
+                           value=current)
 
-    def gallery_changed(name: str):
+    def gallery_changed(name: str, browser_id=None, request: gr.Request = None):
+        who = visitor.owner(ctx, request, browser_id)
         try:
-            offer = service.can_reindex_into_clip(ctx.manager, service.gallery_dir(galleries_root(ctx), name))
+            offer = service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, who, name))
         except InputError:
             offer = False
-        return gallery_summary(ctx, name), gr.Button(visible=offer)
+        return gallery_summary(ctx, name, who), gr.Button(visible=offer)
 
-    def shown(result: dict) -> tuple[list, str]:
+    def on_page_load(name: str, browser_id=None, request: gr.Request = None):
+        """The visitor's own galleries join the list once the page knows who they are."""
+        who = visitor.owner(ctx, request, browser_id)
+        return refreshed_choices(name, who), gallery_summary(ctx, name, who)
+
+    def shown(result: dict, who: Owner) -> tuple[list, str]:
         ms = result["timing"]
         note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
                 f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
-        return result_tiles(ctx, result), note + (f"\n\n{result['note']}" if result.get("note") else "")
+        return result_tiles(ctx, result, who), note + (f"\n\n{result['note']}" if result.get("note") else "")
 
     @user_facing
-    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str):
-        return shown(search_gallery(ctx, text, image, int(top_k), name, weight))
+    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str, browser_id=None,
+                  request: gr.Request = None):
+        who = visitor.owner(ctx, request, browser_id)
+        return shown(search_gallery(ctx, text, image, int(top_k), name, weight, owner=who), who)
 
     @user_facing
-    def ui_similar(item: str, top_k: float, name: str):
-        return shown(similar_images(ctx, item, int(top_k), name))
+    def ui_similar(item: str, top_k: float, name: str, browser_id=None, request: gr.Request = None):
+        who = visitor.owner(ctx, request, browser_id)
+        return shown(similar_images(ctx, item, int(top_k), name, owner=who), who)
 
     @user_facing
-    def ui_why(item: str, name: str):
-        return explain_hit(ctx, item, name)
+    def ui_why(item: str, name: str, browser_id=None, request: gr.Request = None):
+        return explain_hit(ctx, item, name, owner=visitor.owner(ctx, request, browser_id))
 
     @user_facing
-    def ui_add(files: list[str] | None, name: str, progress=gr.Progress()):
-        result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d))
-        return report_markdown(result), gallery_summary(ctx, name), refreshed_choices(name)
+    def ui_add(files: list[str] | None, name: str, browser_id=None, request: gr.Request = None,
+               progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
+        result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d), owner=who)
+        forget_uploads(files or [])  # the gallery keeps a preview and vectors, not the upload
+        return (report_markdown(result), gallery_summary(ctx, name, who), refreshed_choices(name, who),
+                gr.File(value=None))
 
     @user_facing
-    def ui_add_folder(folder: str, name: str, progress=gr.Progress()):
-        result = index_server_folder(ctx, folder, name, progress=lambda f, d: progress(f, desc=d))
-        return report_markdown(result), gallery_summary(ctx, name), refreshed_choices(name)
+    def ui_add_folder(folder: str, name: str, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
+        result = index_server_folder(ctx, folder, name, progress=lambda f, d: progress(f, desc=d), owner=who)
+        return report_markdown(result), gallery_summary(ctx, name, who), refreshed_choices(name, who)
 
     @user_facing
-    def ui_sample(progress=gr.Progress()):
+    def ui_sample(browser_id=None, request: gr.Request = None, progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
         result = load_sample_gallery(ctx, progress=lambda f, d: progress(f, desc=d))
-        return report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY), refreshed_choices(SAMPLE_GALLERY)
+        return (report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY, who),
+                refreshed_choices(SAMPLE_GALLERY, who))
 
     @user_facing
-    def ui_reindex(name: str, progress=gr.Progress()):
-        result = reindex_gallery(ctx, name, progress=lambda f, d: progress(f, desc=d))
-        return report_markdown(result), gallery_summary(ctx, result["gallery"]), refreshed_choices(result["gallery"])
+    def ui_reindex(name: str, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
+        result = reindex_gallery(ctx, name, progress=lambda f, d: progress(f, desc=d), owner=who)
+        return (report_markdown(result), gallery_summary(ctx, result["gallery"], who),
+                refreshed_choices(result["gallery"], who))
 
     @user_facing
-    def ui_remove(ids: str, name: str):
-        info = remove_from_gallery(ctx, ids, name)
-        return f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.", gallery_summary(ctx, name)
+    def ui_remove(ids: str, name: str, browser_id=None, request: gr.Request = None):
+        who = visitor.owner(ctx, request, browser_id)
+        info = remove_from_gallery(ctx, ids, name, owner=who)
+        return (f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.",
+                gallery_summary(ctx, name, who))
 
     @user_facing
     def ui_classify(image: str | None, label_text: str, template_text: str):
@@ -292,38 +381,57 @@ def build(ctx: StudioContext) -> None:
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("vision"))
-    gallery.change(gallery_changed, gallery, [summary, reindex], **light)
-    search_inputs = [query, query_image, k, text_weight, gallery]
+    me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
+    gallery.change(gallery_changed, [gallery, *me], [summary, reindex], **light)
+    visitor.on_page_load(ctx, on_page_load, [gallery, *me], [gallery, summary])
+    search_inputs = [query, query_image, k, text_weight, gallery, *me]
     run_search.click(ui_search, search_inputs, [tiles, timing], **private)
     query.submit(ui_search, search_inputs, [tiles, timing], **private)
     tiles.select(pick, None, [picked, remove_ids], **light)
-    more_like.click(ui_similar, [picked, k, gallery], [tiles, timing], **private)
-    why.click(ui_why, [picked, gallery], [why_image, why_text], **private)
-    add_uploads.click(ui_add, [uploads, gallery], [report, summary, gallery], **private)
-    add_folder.click(ui_add_folder, [server_folder, gallery], [report, summary, gallery], **private)
-    sample.click(ui_sample, None, [report, summary, gallery], **private)
-    reindex.click(ui_reindex, gallery, [report, summary, gallery], **private)
-    remove.click(ui_remove, [remove_ids, gallery], [report, summary], **private)
+    more_like.click(ui_similar, [picked, k, gallery, *me], [tiles, timing], **private)
+    why.click(ui_why, [picked, gallery, *me], [why_image, why_text], **private)
+    add_uploads.click(ui_add, [uploads, gallery, *me], [report, summary, gallery, uploads], **private)
+    add_folder.click(ui_add_folder, [server_folder, gallery, *me], [report, summary, gallery], **private)
+    sample.click(ui_sample, me, [report, summary, gallery], **private)
+    reindex.click(ui_reindex, [gallery, *me], [report, summary, gallery], **private)
+    remove.click(ui_remove, [remove_ids, gallery, *me], [report, summary], **private)
     run_classify.click(ui_classify, [classify_input, labels, templates], [scores, seen], **private)
 
     # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
+    # Each acts for the caller (components.visitor): a gradio_client Client is a session of its own.
     @user_facing
-    def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY) -> dict:
+    def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY, request: gr.Request = None) -> dict:
         """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
-        return index_images(ctx, files, gallery)
+        try:
+            return index_images(ctx, files, gallery, owner=visitor.owner(ctx, request))
+        finally:
+            forget_uploads(files or [])  # the gallery keeps a preview and vectors, not the upload
 
     @user_facing
     def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,
-                   text_weight: float = 1.0) -> dict:
+                   text_weight: float = 1.0, request: gr.Request = None) -> dict:
         """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score}],
         model, engine (clip or labels)."""
-        return search_gallery(ctx, query, image, k, gallery, text_weight)
+        return search_gallery(ctx, query, image, k, gallery, text_weight, owner=visitor.owner(ctx, request))
 
     @user_facing
     def classify_image_api(image: FileData, labels: str, templates: str = "") -> dict:
         """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine."""
         return classify_image(ctx, image, labels, templates)
 
+    @user_facing
+    def galleries_api(request: gr.Request = None) -> dict:
+        """The galleries the caller can search: its own and the shared ones. Returns galleries [name], shared [name]."""
+        who = visitor.owner(ctx, request)
+        return {"galleries": visible_galleries(ctx, who), "shared": visible_galleries(ctx, None)}
+
+    @user_facing
+    def remove_images_api(ids: str, gallery: str = DEFAULT_GALLERY, request: gr.Request = None) -> dict:
+        """Remove images by id (comma-separated) from one of the caller's galleries. Returns gallery, images, items."""
+        return remove_from_gallery(ctx, ids, gallery, owner=visitor.owner(ctx, request))
+
     gr.api(index_images_api, api_name="index_images", **ctx.queue_slot("vision"))
     gr.api(search_api, api_name="search", **ctx.queue_slot("vision"))
     gr.api(classify_image_api, api_name="classify_image", **ctx.queue_slot("vision"))
+    gr.api(galleries_api, api_name="galleries")
+    gr.api(remove_images_api, api_name="remove_images")

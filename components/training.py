@@ -12,10 +12,12 @@ from gradio import FileData
 
 from model_zoo.datasets import load_dataset
 from model_zoo.errors import InputError
+from model_zoo.ownership import OPERATOR, Owner
 from model_zoo.sentiment import TrainReport, TrainUpdate, image_reader
 from model_zoo.training import FUSIONS
 
-from .common import file_path, user_facing
+from . import visitor
+from .common import file_path, forget_uploads, user_facing
 from .context import StudioContext
 from .sentiment import service
 
@@ -30,18 +32,24 @@ def default_name(dataset_path: str) -> str:
 
 def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
                  hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
-                 labels: str = "") -> Iterator[TrainUpdate]:
-    """Validate, encode, train and save; yields TrainUpdate (the last one has the report)."""
+                 labels: str = "", owner: Owner = OPERATOR) -> Iterator[TrainUpdate]:
+    """Validate, encode, train and save into `owner`'s heads; yields TrainUpdate (the last
+    one has the report)."""
     path = file_path(dataset, "dataset (CSV, JSONL, Parquet or zip)")
     expected = [part.strip() for part in (labels or "").split(",") if part.strip()] or None
     svc = service(ctx)
-    name = svc.store.check_new_name(name.strip() if name and name.strip() else default_name(path))
-    data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
-    try:
-        yield from svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
-                             batch_size=int(batch_size), seed=int(seed))
-    finally:
-        data.cleanup()  # unpacked media are only needed while encoding
+    folder = ctx.space.folder(owner, "heads")
+    with svc.store.scoped(folder):
+        name = svc.store.check_new_name(name.strip() if name and name.strip() else default_name(path))
+    ctx.space.check_quota(owner)
+    with ctx.space.using(owner, "heads", name):  # pinned from the first step to the saved head
+        data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
+        try:
+            steps = svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
+                              batch_size=int(batch_size), seed=int(seed))
+            yield from svc.store.iterate(folder, steps)  # each step sees (and saves into) the owner's heads
+        finally:
+            data.cleanup()  # unpacked media are only needed while encoding
 
 
 def curves(history: list) -> tuple:
@@ -140,10 +148,11 @@ def build(ctx: StudioContext) -> None:
     inputs = [dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels]
 
     @user_facing
-    def on_train(dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v,
-                 progress=gr.Progress()):
+    def on_train(dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v, browser_id=None,
+                 request: gr.Request = None, progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
         for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
-                                   name_v, labels_v):
+                                   name_v, labels_v, owner=who):
             progress(update.fraction, desc=update.stage)
             # No empty frames: the plot fixes its colour legend from the first frame it gets.
             losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
@@ -153,19 +162,23 @@ def build(ctx: StudioContext) -> None:
                 yield ("✅ Done.", losses, scores, metrics_markdown(update.report),
                        confusion_figure(update.report.metrics))
 
-    train.click(on_train, inputs, [status, loss_plot, f1_plot, metrics_view, confusion], api_visibility="private",
-                **ctx.queue_slot("training", limit=1))
+    train.click(on_train, [*inputs, *visitor.inputs(ctx)], [status, loss_plot, f1_plot, metrics_view, confusion],
+                api_visibility="private", **ctx.queue_slot("training", limit=1))
 
     @user_facing
     def train_head(dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
                    hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
-                   labels: str = "") -> dict:
+                   labels: str = "", request: gr.Request = None) -> dict:
         """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column).
         Returns head (its name), metrics {accuracy, precision, recall, f1, per_class,
         confusion, labels, roc_auc}, best_epoch, epochs_run, history, sizes, seconds."""
         report = None
-        for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels):
-            report = update.report or report
+        try:
+            for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,
+                                       owner=visitor.owner(ctx, request)):
+                report = update.report or report
+        finally:
+            forget_uploads(dataset)  # the head keeps the data's hash, not the data
         if report is None:
             raise InputError("Training ended without a result.")
         from dataclasses import asdict

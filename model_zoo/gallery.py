@@ -312,6 +312,12 @@ def open_gallery(folder: Path, exact_limit: int = EXACT_LIMIT) -> Gallery:
         return gallery
 
 
+def forget_gallery(folder: Path) -> None:
+    """Drop one in-memory instance (its folder was deleted: a new gallery there starts empty)."""
+    with _OPEN_LOCK:
+        _OPEN.pop(Path(folder).resolve(), None)
+
+
 def forget_open_galleries() -> None:
     """Drop the in-memory instances (the next open reads from disk), e.g. to prove persistence."""
     with _OPEN_LOCK:

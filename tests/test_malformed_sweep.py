@@ -75,7 +75,7 @@ SEARCH = [
     ("search-k-zero", lambda b: ("a cat", None, 0, "sweep-good"), "k"),
     ("search-k-huge", lambda b: ("a cat", None, 100000, "sweep-good"), "k"),
     ("search-nothing-to-search", lambda b: ("", None, 4, "sweep-good"), "text"),
-    ("search-empty-gallery", lambda b: ("a cat", None, 4, "never-filled"), "empty"),
+    ("search-empty-gallery", lambda b: ("a cat", None, 4, "never-filled"), "no such gallery"),  # never filled: it does not exist
     ("search-bad-image", lambda b: ("", f(b, "truncated.jpg"), 4, "sweep-good"), "truncated"),
 ]
 CLASSIFY = [

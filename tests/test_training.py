@@ -181,7 +181,7 @@ def test_train_head_endpoint_through_gradio_client(ctx, tmp_path):
     small = write_csv(tmp_path / "tiny.csv", text=["good fun", "lovely", "great plot", "a dull mess", "awful",
                                                    "boring film"] * 3,
                       label=["pos", "pos", "pos", "neg", "neg", "neg"] * 3)
-    with serve_in_process(ctx.settings.data_dir, ctx.manager) as url:
+    with serve_in_process(ctx.settings.data_dir, ctx.manager, environ={"MMS_DATA_MODE": "shared"}) as url:
         client = Client(url, verbose=False)
         result = client.predict(handle_file(str(small)), "late", 3, 0.005, 32, 8, 0, "from-client", "",
                                 api_name="/train_head")

@@ -1,0 +1,108 @@
+"""Who is asking: a Gradio request -> the owner whose galleries and heads it may see.
+
+In order: the Hugging Face user signed in through the Space's OAuth (`gr.LoginButton`,
+`gr.OAuthProfile`), a user of `--auth` (request.username), the anonymous browser (an id
+this server issued, kept in the browser with gr.BrowserState so a reload keeps your
+gallery), else the gradio session (request.session_hash: every gradio_client Client is a
+session of its own). The owner id is always derived here (model_zoo.ownership hashes it
+under a server secret); nothing a visitor types names a folder."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from typing import Any
+
+import gradio as gr
+
+from model_zoo.errors import InputError
+from model_zoo.ownership import OPERATOR, Owner
+
+from .context import StudioContext
+
+STORAGE_KEY = "mms-visitor"
+
+
+def oauth_enabled() -> bool:
+    """A Space with `hf_oauth: true` in its README metadata gets these variables."""
+    return bool(os.environ.get("OAUTH_CLIENT_ID"))
+
+
+def setup(ctx: StudioContext) -> None:
+    """Inside the page's Blocks, before the tabs: the browser-kept visitor id (private
+    mode) and, where the Space enables OAuth, a sign-in button."""
+    if not ctx.space.private:
+        return
+    if oauth_enabled():
+        gr.LoginButton(value="Sign in with Hugging Face to keep your galleries and heads")
+    # The secret encrypts the id in localStorage; derived from the data dir's secret so a
+    # restart can still read the ids it issued.
+    secret = hmac.new(ctx.space.secret, b"browser-state", hashlib.sha256).hexdigest()[:32]
+    ctx.visitor_state = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=secret)
+
+
+def on_page_load(ctx: StudioContext, fn, inputs: list, outputs: list) -> None:
+    """Run `fn` once a page knows its visitor (e.g. to list the visitor's own galleries)."""
+    ctx.page_load.append((fn, inputs, outputs))
+
+
+def wire(demo: gr.Blocks, ctx: StudioContext) -> None:
+    """On page load: give a browser without a valid id a fresh one (server-issued), then
+    run what the tabs asked for with it."""
+    quiet = dict(api_visibility="private", queue=False)
+    if ctx.visitor_state is None:
+        for fn, fn_inputs, fn_outputs in ctx.page_load:
+            demo.load(fn, fn_inputs, fn_outputs, **quiet)
+        return
+
+    def issue(current: Any) -> str:
+        return current if ctx.space.valid_browser_id(current) else ctx.space.new_browser_id()
+
+    loaded = demo.load(issue, ctx.visitor_state, ctx.visitor_state, **quiet)
+    for fn, fn_inputs, fn_outputs in ctx.page_load:
+        loaded.then(fn, fn_inputs, fn_outputs, **quiet)
+
+
+def inputs(ctx: StudioContext) -> list:
+    """Extra inputs a UI event passes so its handler knows the browser: [BrowserState] or []."""
+    return [ctx.visitor_state] if ctx.visitor_state is not None else []
+
+
+def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None,
+          profile: gr.OAuthProfile | None = None) -> Owner:
+    """The owner a request acts for (the operator in the shared data mode)."""
+    space = ctx.space
+    if not space.private:
+        return OPERATOR
+    profile = profile or (signed_in_profile(request) if oauth_enabled() else None)
+    username = getattr(profile, "username", None) or getattr(profile, "preferred_username", None)
+    if username:
+        return space.user("hf", str(username))
+    if request is not None and getattr(request, "username", None):
+        return space.user("auth", str(request.username))
+    if browser_id is not None and (found := space.anonymous("browser", browser_id)) is not None:
+        return found
+    session = getattr(request, "session_hash", None) if request is not None else None
+    if session and (found := space.anonymous("session", session)) is not None:
+        return found
+    raise InputError("This server keeps each visitor's galleries and heads apart and could not tell who is "
+                     "asking: reload the page (from gradio_client, call through a Client, which opens a session).")
+
+
+def signed_in_profile(request: gr.Request | None) -> gr.OAuthProfile | None:
+    """The Hugging Face user signed in on this request's session, read the way Gradio reads
+    it for a handler's `gr.OAuthProfile` parameter (so every handler needn't declare one)."""
+    try:
+        from gradio.helpers import _session_from_request
+        from gradio.oauth import _get_valid_oauth_info_from_session
+
+        info = _get_valid_oauth_info_from_session(_session_from_request(request))
+    except Exception:  # no session middleware, or Gradio moved these: treat as signed out
+        return None
+    return gr.OAuthProfile(info["userinfo"]) if info and info.get("userinfo") else None
+
+
+def page_owner(ctx: StudioContext) -> Owner | None:
+    """Whose items a page shows before anyone has asked: everyone's in the shared mode,
+    no one's (only the shared items) in the private mode."""
+    return None if ctx.space.private else OPERATOR
