@@ -13,6 +13,7 @@ LOADERS: dict[str, str] = {
     "efficientnet_lite": "model_zoo.backends.efficientnet_backend",
     "captioner": "model_zoo.backends.captioner",
     "text_translator": "model_zoo.backends.text_translator",
+    "diffusion": "model_zoo.backends.diffusion_backend",
 }
 
 

@@ -1,0 +1,252 @@
+"""Imagine tab: type a scene, get an image, then caption it, search with it or add it to a
+gallery, so the tabs make one loop (imagine -> caption -> search). A few-step diffusers
+pipeline (model_zoo.imagine) draws it; every result shows the settings that make it again.
+Endpoint: /generate_image (see DESIGN.md)."""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from gradio import FileData
+
+from model_zoo import imagine
+from model_zoo import search as search_service
+from model_zoo.errors import InputError
+from model_zoo.imagine import ImagineRequest, ImagineResult
+from model_zoo.ownership import Owner
+from model_zoo.registry import is_overridden
+
+from . import visitor
+from .common import file_path, user_facing
+from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
+from .search import gallery_for, visible_galleries
+
+TITLE = "Imagine"
+DEFAULT_GALLERY = "imagined"
+CAPTIONING_TAB = "captioning"  # the Captioning tab's id (its module name, see app/blocks.py)
+OUTPUT_MAX_AGE_S = 3600  # generated files are handed to Gradio's cache; our copies go after this
+EXAMPLES = ["an astronaut riding a horse on the moon, digital art", "a red fox in a snowy forest at dawn, photo",
+            "a cup of coffee on a wooden table, morning light", "a lighthouse on a cliff in a storm, oil painting"]
+_OUT = Path(tempfile.gettempdir()) / "multimodal-studio-imagine"
+
+
+# -- plain handlers (no browser needed) --------------------------------------------------
+def output_dir() -> Path:
+    """Where this process writes generated PNGs; files older than an hour are dropped."""
+    _OUT.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - OUTPUT_MAX_AGE_S
+    for old in _OUT.glob("*.png"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:  # another worker took it first
+            pass
+    return Path(tempfile.mkdtemp(prefix="run-", dir=_OUT))
+
+
+def model_key(ctx: StudioContext, requested: str = "") -> str:
+    keys = imagine.model_keys(ctx.manager)
+    key = requested or imagine.KEY
+    if key not in keys:
+        raise InputError(f"Unknown text-to-image model '{key}'; choose one of {', '.join(keys)}.")
+    return key
+
+
+def generate(ctx: StudioContext, request: ImagineRequest, key: str = "", on_step=None,
+             cancelled=None) -> ImagineResult:
+    if request.init_image:
+        request.init_image = file_path(request.init_image, "start image")
+    return imagine.generate(ctx.manager, request, output_dir(), model_key(ctx, key), on_step, cancelled)
+
+
+def add_to_gallery(ctx: StudioContext, files: list[str], prompts: list[str], gallery: str, owner: Owner) -> dict:
+    """Generated images into `owner`'s search gallery `gallery`, each with its prompt as its
+    caption, through the search service's own indexing function (the Search tab's). The one
+    place this tab touches galleries."""
+    with gallery_for(ctx, owner, gallery, "add") as folder:
+        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts))))
+
+
+def api_result(result: ImagineResult) -> dict:
+    """The /generate_image answer: the first image as a file the client downloads, and the
+    settings that make it again."""
+    out = {k: v for k, v in result.to_dict().items() if k != "files"}
+    out["image"] = FileData(path=str(result.files[0]), orig_name=result.files[0].name).model_dump()
+    return out
+
+
+def settings_markdown(result: ImagineResult) -> str:
+    seeds = (f"seed **{result.seed}**" if len(result.seeds) == 1
+             else f"seeds **{result.seeds[0]}–{result.seeds[-1]}** (one per image)")
+    start = f" · from your image at strength {result.strength:g}" if result.mode == "image" else ""
+    timing = result.timing
+    lines = [f"{seeds} · **{result.steps}** step{'s' if result.steps != 1 else ''} · guidance **{result.guidance:g}** · "
+             f"{result.width} x {result.height}{start} · `{result.model}` on {result.device} · "
+             f"{timing['total_s']:.1f} s ({timing['per_step_s']:.2f} s/step)",
+             "Same settings and seed make the same image on the same device; each PNG carries its settings."]
+    if result.note:
+        lines.append(f"> {result.note}")
+    return "\n\n".join(lines)
+
+
+def weights_banner(ctx: StudioContext, key: str) -> str:
+    """Cheap, at build time (no model loads): what is missing and how to get it."""
+    missing = imagine.missing_weights(ctx.manager, key)
+    if missing is None:
+        return ""
+    return (f"⚠️ **No text-to-image weights on this machine.** `{key}` "
+            f"({ctx.manager.spec(key).description}) is not here: {missing.detail}\n\n"
+            f"**How to fix:** {missing.how_to_fix}\n\nThe tab works as soon as they are there; nothing else "
+            "in the studio depends on them.")
+
+
+def intro(ctx: StudioContext) -> str:
+    spec = ctx.manager.spec(imagine.KEY)
+    default = spec.description.split(":")[0]
+    who = (f"**{spec.description}** (`{spec.source}`)" if not is_overridden(spec)
+           else f"The diffusers pipeline at `{spec.source}` (in place of {default})")
+    return (f"Describe a scene and get an image. {who} draws it in a few "
+            "denoising steps; start from an image of yours to vary it. Then **Caption it** (the Captioning tab "
+            "describes it back), or **Add to gallery** with the prompt as its caption and find it in Search.")
+
+
+def _gallery_names(ctx: StudioContext, owner: Owner | None = None) -> list[str]:
+    who = owner if owner is not None else visitor.page_owner(ctx)
+    return sorted({DEFAULT_GALLERY, *visible_galleries(ctx, who)})
+
+
+# -- layout and wiring ---------------------------------------------------------------------
+def build(ctx: StudioContext) -> None:
+    keys = imagine.model_keys(ctx.manager)
+    gr.Markdown(intro(ctx))
+    banner = gr.Markdown(weights_banner(ctx, imagine.KEY), elem_id="imagine-banner")
+    cancel_flags: dict[str, threading.Event] = {}
+    with gr.Row():
+        with gr.Column():
+            model = gr.Dropdown(keys, value=imagine.KEY, label="Model", visible=len(keys) > 1)
+            prompt = gr.Textbox(label="Prompt", lines=2, placeholder=EXAMPLES[0], elem_id="imagine-prompt")
+            negative = gr.Textbox(label="Negative prompt (optional)", placeholder="blurry, low quality",
+                                  info="what to keep out; needs guidance above 1 (LCM and turbo models ignore it)")
+            with gr.Row():
+                steps = gr.Slider(0, 50, value=0, step=1, label="Steps", info="0: the model's default (LCM 4, turbo 1)")
+                guidance = gr.Slider(-1, 20, value=-1, step=0.5, label="Guidance",
+                                     info="-1: the model's default (LCM 8, turbo 0)")
+            with gr.Row():
+                random_seed = gr.Checkbox(True, label="Random seed")
+                seed = gr.Number(-1, precision=0, label="Seed", info="the seed used shows here after a run",
+                                 elem_id="imagine-seed")
+            with gr.Row():
+                width = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label="Width",
+                                  elem_id="imagine-width")
+                height = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label="Height",
+                                   elem_id="imagine-height")
+                count = gr.Slider(1, imagine.MAX_IMAGES, value=1, step=1, label="Images")
+            with gr.Accordion("Start from an image (optional)", open=False):
+                init_image = gr.Image(type="filepath", label="Start image", height=220)
+                strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label="Strength",
+                                     info="how far to move away from it (1: ignore it)")
+            with gr.Row():
+                run = gr.Button("Generate", variant="primary", elem_id="imagine-generate")
+                stop = gr.Button("Cancel", variant="stop")
+            gr.Examples([[e] for e in EXAMPLES], inputs=[prompt], label="Try")
+        with gr.Column():
+            images = gr.Gallery(label="Result", columns=2, height=420, object_fit="contain", interactive=False,
+                                elem_id="imagine-result")
+            settings = gr.Markdown(elem_id="imagine-settings")
+            with gr.Row():
+                caption_it = gr.Button("Caption it", visible=ctx.shared(SHARED_CAPTION_IMAGE) is not None,
+                                       elem_id="imagine-caption-it")
+                gallery_name = gr.Dropdown(_gallery_names(ctx), value=DEFAULT_GALLERY, allow_custom_value=True,
+                                           label="Gallery", info="an existing one, or type a new name", scale=2)
+                to_gallery = gr.Button("Add to gallery")
+            status = gr.Markdown()
+            with gr.Accordion("What /generate_image returns", open=False):
+                raw = gr.JSON()
+    last = gr.State({})  # {"files": [...], "prompt": str}
+    picked = gr.State(0)  # index of the image the buttons act on
+
+    @user_facing
+    def on_generate(key, text, neg, n_steps, scale, use_random, seed_value, w, h, n, start, how_far,
+                    request: gr.Request = None, progress=gr.Progress()):
+        flag = cancel_flags[_session(request)] = threading.Event()
+        progress(0, desc="Loading the model (first use)")
+
+        def report(done: int, total: int) -> None:
+            progress((done, max(total, 1)), desc="Denoising", unit="steps")
+
+        req = ImagineRequest(text, neg or "", n_steps, scale, -1 if use_random else seed_value, w, h, n, start,
+                             how_far)
+        try:
+            result = generate(ctx, req, key, on_step=report, cancelled=flag.is_set)
+        finally:
+            cancel_flags.pop(_session(request), None)
+        files = [str(f) for f in result.files]
+        captions = [f"seed {s}" for s in result.seeds]
+        return (list(zip(files, captions)), settings_markdown(result), result.seed, api_result(result),
+                {"files": files, "prompt": result.prompt}, 0, "")
+
+    def on_cancel(request: gr.Request = None):
+        flag = cancel_flags.get(_session(request))
+        if flag is not None:
+            flag.set()
+        return "Cancelled: the run stops after the current step."
+
+    def on_pick(evt: gr.SelectData) -> int:
+        return int(evt.index or 0)
+
+    @user_facing
+    def on_caption_it(state: dict, index: int):
+        return _picked_file(state, index), gr.Tabs(selected=CAPTIONING_TAB)
+
+    @user_facing
+    def on_add(state: dict, index: int, gallery: str, browser_id=None, request: gr.Request = None):
+        chosen = _picked_file(state, index)
+        who = visitor.owner(ctx, request, browser_id)
+        report = add_to_gallery(ctx, [chosen], [state["prompt"]], gallery, who)
+        if report["added"]:
+            note = (f"Added to gallery **{report['gallery']}** with its prompt as the caption (it now holds "
+                    f"{report['total']}): find it in the Search tab.")
+        else:
+            note = f"Already in gallery **{report['gallery']}** (same image)."
+        return note, gr.update(choices=_gallery_names(ctx, who))
+
+    inputs = [model, prompt, negative, steps, guidance, random_seed, seed, width, height, count, init_image, strength]
+    event = run.click(on_generate, inputs=inputs, outputs=[images, settings, seed, raw, last, picked, status],
+                      api_visibility="private", **ctx.queue_slot(imagine.KEY, limit=1))
+    submitted = prompt.submit(on_generate, inputs=inputs, outputs=[images, settings, seed, raw, last, picked, status],
+                  api_visibility="private", **ctx.queue_slot(imagine.KEY, limit=1))
+    stop.click(on_cancel, outputs=status, cancels=[event, submitted], queue=False, api_visibility="private")
+    images.select(on_pick, outputs=picked, api_visibility="private", queue=False)
+    model.change(lambda key: weights_banner(ctx, key), inputs=model, outputs=banner, api_visibility="private")
+    to_gallery.click(on_add, inputs=[last, picked, gallery_name, *visitor.inputs(ctx)],
+                     outputs=[status, gallery_name], api_visibility="private")
+    target, tabs = ctx.shared(SHARED_CAPTION_IMAGE), ctx.shared(SHARED_TABS)
+    if target is not None and tabs is not None:
+        caption_it.click(on_caption_it, inputs=[last, picked], outputs=[target, tabs], api_visibility="private")
+
+    @user_facing
+    def generate_image(prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
+                       seed: int = -1, width: int = 512, height: int = 512) -> dict:
+        """Text to image. steps 0 / guidance -1: the model's defaults; seed -1: random. Returns image (a file),
+        seed, steps, guidance, width, height, model, timing {total_s, per_step_s}; the same seed and settings
+        give the same image on the same device."""
+        request = ImagineRequest(prompt, negative_prompt, steps, guidance, seed, width, height)
+        return api_result(generate(ctx, request))
+
+    gr.api(generate_image, api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
+
+
+def _session(request: Any) -> str:
+    return str(getattr(request, "session_hash", None) or "")
+
+
+def _picked_file(state: dict, index: int) -> str:
+    files = (state or {}).get("files") or []
+    if not files:
+        raise InputError("Generate an image first.")
+    return files[min(max(int(index or 0), 0), len(files) - 1)]
