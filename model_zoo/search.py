@@ -109,6 +109,9 @@ class _Source:
     caption: str | None = None
 
 
+Source = _Source  # public name: what embed_sources reads (a name to show, a file, a caption)
+
+
 # -- galleries -------------------------------------------------------------------------
 def check_gallery_name(name: str) -> str:
     """A gallery name is a single safe folder name: it can never point outside the root."""
@@ -286,20 +289,50 @@ def _thumbnail_jpeg(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
-           progress: Progress | None) -> IndexReport:
+@dataclass
+class Embedded:
+    """Files embedded but not yet in a gallery: the half of indexing that can run anywhere
+    (another process or machine, see scripts/index_folder.py); commit_embedded adds it."""
+
+    items: list  # [gallery.NewItem] in input order, each with its thumbnail
+    vectors: np.ndarray | None  # (len(items), d) in the engine's space
+    visual: np.ndarray | None  # (len(items), d') label-bridge visual vectors, else None
+    model: str | None  # the space's name (None: nothing embedded and the gallery was empty)
+    kind: str | None  # clip | labels
+    skipped: int = 0  # duplicates of known bytes, or of an earlier file here
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}]
+
+    @classmethod
+    def merged(cls, parts: Sequence["Embedded"]) -> "Embedded":
+        """The parts one after another, as if one call had embedded all their files."""
+        vectors = [p.vectors for p in parts if p.vectors is not None and len(p.items)]
+        visual = [p.visual for p in parts if p.visual is not None and len(p.items)]
+        spaces = [p for p in parts if p.items] or list(parts)
+        return cls(items=[item for p in parts for item in p.items],
+                   vectors=np.concatenate(vectors) if vectors else None,
+                   visual=np.concatenate(visual) if visual else None,
+                   model=spaces[0].model if spaces else None, kind=spaces[0].kind if spaces else None,
+                   skipped=sum(p.skipped for p in parts), rejected=[r for p in parts for r in p.rejected])
+
+
+def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str | None,
+                  known: Callable[[str], bool] = lambda sha: False,
+                  check: Callable[[str, int], None] | None = None,
+                  progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> Embedded:
+    """Hash, decode, thumbnail and embed `sources` in the gallery's space `space` (None: the
+    engine answering now). Bytes `known` already, or seen earlier here, are skipped; the
+    engine loads only when a first image needs it, and `check(name, dim)` may refuse it."""
     from .gallery import NewItem
 
-    started = time.perf_counter()
     progress = progress or (lambda fraction, desc: None)
-    gallery = _open(folder)
     seen: set[str] = set()
     skipped = 0
+    rejected: list[dict] = []
     batch: list[tuple[_Source, str, Image.Image]] = []
     vectors: list[np.ndarray] = []
     visuals: list[np.ndarray] = []
     items: list[NewItem] = []
-    model_name, kind = gallery.model, vision.space_engine(gallery.model)
+    model_name, kind = space, vision.space_engine(space)
     with ExitStack() as stack:
         engine = None
 
@@ -308,7 +341,8 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
             if engine is None:  # first usable image: only now is the model worth loading
                 progress(len(items) / max(1, len(sources)), "Loading the image model")
                 engine = stack.enter_context(vision.open_engine(manager, kind))
-                gallery.check_model(engine.name, engine.dim)
+                if check is not None:
+                    check(engine.name, engine.dim)
                 model_name, kind = engine.name, engine.kind
             images = [image for _, _, image in batch]
             if engine.kind == "labels":  # one forward pass: the text-space and the visual vectors
@@ -327,7 +361,7 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
             except OSError:
                 rejected.append({"name": source.name, "reason": f"'{source.name}' could not be read."})
                 continue
-            if sha in seen or gallery.has_hash(sha):
+            if sha in seen or known(sha):
                 skipped += 1
                 continue
             try:
@@ -337,25 +371,51 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
                 continue
             seen.add(sha)
             batch.append((source, sha, image))
-            if len(batch) == BATCH_SIZE:
+            if len(batch) == batch_size:
                 embed_batch()
         if batch:
             embed_batch()
-    if not items and rejected and not skipped:
+    return Embedded(items, np.concatenate(vectors) if vectors else None,
+                    np.concatenate(visuals) if visuals else None, model_name, kind, skipped, rejected)
+
+
+def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], int]:
+    """Add embedded items to the gallery and save it (atomically). Items whose bytes the
+    gallery holds by now (another request, another process) or that `embedded` holds twice
+    are left out. Returns (ids added, in order; items left out)."""
+    if not embedded.items:
+        return [], 0
+    with gallery.lock:
+        fresh, hashes = [], set()
+        for n, item in enumerate(embedded.items):
+            if not gallery.has_hash(item.sha256) and item.sha256 not in hashes:
+                fresh.append(n)
+                hashes.add(item.sha256)
+        ids: list[int] = []
+        if fresh:
+            matrix = embedded.vectors[fresh]
+            visual = embedded.visual[fresh] if embedded.visual is not None else None
+            ids = _commit(gallery, lambda: gallery.add(matrix, [embedded.items[n] for n in fresh],
+                                                       embedded.model, visual))
+    return ids, len(embedded.items) - len(fresh)
+
+
+def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
+           progress: Progress | None) -> IndexReport:
+    started = time.perf_counter()
+    progress = progress or (lambda fraction, desc: None)
+    gallery = _open(folder)
+    embedded = embed_sources(manager, sources, gallery.model, gallery.has_hash, gallery.check_model, progress)
+    rejected.extend(embedded.rejected)
+    if not embedded.items and rejected and not embedded.skipped:
         raise InputError("No image was added: " + " ".join(r["reason"] for r in rejected))
-    ids: list[int] = []
-    if items:
+    if embedded.items:
         progress(1.0, "Saving the index")
-        with gallery.lock:
-            fresh = [n for n, item in enumerate(items) if not gallery.has_hash(item.sha256)]  # raced duplicates
-            skipped += len(items) - len(fresh)
-            if fresh:
-                matrix = np.concatenate(vectors)[fresh]
-                visual = np.concatenate(visuals)[fresh] if visuals else None
-                ids = _commit(gallery, lambda: gallery.add(matrix, [items[n] for n in fresh], model_name, visual))
-    return IndexReport(added=len(ids), skipped=skipped, total=len(gallery), gallery=gallery.name,
-                       model=gallery.model or model_name, rejected=rejected, ids=ids,
-                       seconds=round(time.perf_counter() - started, 3), engine=vision.space_engine(gallery.model) or kind)
+    ids, raced = commit_embedded(gallery, embedded)  # raced: duplicates added meanwhile
+    return IndexReport(added=len(ids), skipped=embedded.skipped + raced, total=len(gallery), gallery=gallery.name,
+                       model=gallery.model or embedded.model, rejected=rejected, ids=ids,
+                       seconds=round(time.perf_counter() - started, 3),
+                       engine=vision.space_engine(gallery.model) or embedded.kind)
 
 
 # -- queries ---------------------------------------------------------------------------
