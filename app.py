@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from app.settings import load_settings
@@ -11,12 +12,38 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from app.blocks import build_demo, launch_kwargs  # after --help, which needs no gradio
+    from app.warm import Warmer
 
     demo = build_demo(settings)
     if settings.preload:
         demo.studio.manager.preload(list(settings.preload))
-    demo.launch(**launch_kwargs(settings))
+    demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    warmer = Warmer(demo.studio, settings.warm).start()  # after launch: the page never waits for it
+    signal.signal(signal.SIGTERM, _interrupt)  # `docker stop`: close like Ctrl-C (PID 1 ignores it otherwise)
+    try:
+        demo.block_thread()
+    finally:
+        warmer.stop()
+        demo.close()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _exit_now() -> None:
+    """Exit once closed, atexit handlers run, without the interpreter's final garbage
+    collection of the loaded models (measured: 40 s on a busy 2-core machine)."""
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
     main()
+    _exit_now()

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .fusion import FusionHead, HeadConfig
-from .training import load_head_files, save_head
+from .training import PARTS_DIR, load_head_files, save_head
 
 LEXICON_DIM = 4  # VADER: neg, neu, pos, compound
 _vader = None
@@ -98,13 +98,62 @@ def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) 
 
     n_members = int(card.get("members", 0))
     model = HeadEnsemble([one() for _ in range(n_members)]) if n_members else one()
-    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    model.load_state_dict(to_fp32(tensors))
     return model.eval()
 
 
+INT8_SCALE = ".int8_scale"  # beside an int8 matrix: its per-row fp32 scale (save_half(dtype="int8"))
+
+
+def to_fp32(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every tensor as fp32, whatever it was stored as: fp32, fp16, bf16, or an int8
+    matrix with its per-row scale. Heads always compute in fp32."""
+    out = {}
+    for name, value in tensors.items():
+        if name.endswith(INT8_SCALE):
+            continue
+        scale = tensors.get(name + INT8_SCALE)
+        out[name] = value.float() * scale.float()[:, None] if scale is not None else value.float()
+    return out
+
+
+def _int8_rows(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric int8 per output row: (q, scale) with matrix ~= q * scale[:, None]."""
+    scale = (matrix.float().abs().amax(dim=1) / 127).clamp_min(1e-12)
+    return torch.round(matrix.float() / scale[:, None]).clamp(-127, 127).to(torch.int8), scale
+
+
 def load_head(folder: Path, encoder=None) -> tuple[dict, SentimentModel | HeadEnsemble]:
+    """A saved head, computing in fp32 whatever float dtype its file holds (fp32, or the
+    fp16/bf16 copies `save_half` writes for a deploy: build_from_card upcasts)."""
     card, tensors = load_head_files(folder)
     return card, build_from_card(card, tensors, encoder)
+
+
+HALF_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def save_half(source: Path, target: Path, dtype: str = "float16", shard_mb: int = 48) -> list[Path]:
+    """Copy the head in `source` (and each part of a blend, recursively) to `target` with
+    its float tensors stored in `dtype` (float16, bfloat16, or int8: weight matrices as
+    int8 with a per-row scale, the rest float16), shards of at most `shard_mb` (the usual
+    head-0000N-of-0000M names), and a card whose hashes match the new files. Half the
+    bytes to ship; load_head reads it back into fp32. Returns the folders written."""
+    if dtype not in (*HALF_DTYPES, "int8"):
+        raise ValueError(f"unknown head dtype '{dtype}': float16, bfloat16 or int8")
+    card, tensors = load_head_files(source)
+    half: dict[str, torch.Tensor] = {}
+    for name, value in to_fp32(tensors).items():
+        if dtype == "int8" and value.ndim == 2 and value.numel() >= 4096:  # weight matrices; the rest fp16
+            half[name], half[name + INT8_SCALE] = _int8_rows(value)
+        else:
+            half[name] = value.to(HALF_DTYPES.get(dtype, torch.float16))
+    save_head(target, half, {**card, "weights_dtype": dtype}, shard_mb=shard_mb)
+    written = [target]
+    for entry in card.get("blend") or []:  # parts/<name>/: whole heads of their own
+        name = str(entry["part"])
+        written += save_half(source / PARTS_DIR / name, target / PARTS_DIR / name, dtype, shard_mb)
+    return written
 
 
 def blend_into(folder: Path, parts: dict[str, tuple[Path, float]]) -> None:
