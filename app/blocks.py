@@ -6,10 +6,12 @@ from typing import Any
 
 import gradio as gr
 
-from components import captioning, search, sentiment, speech, system, training
-from components.context import StudioContext
+from components import captioning, imagine, search, sentiment, speech, system, training, visitor
+from components.context import SHARED_TABS, StudioContext
 from model_zoo.manager import ModelManager
+from model_zoo.ownership import Cleaner
 
+from . import zerogpu
 from .settings import REPO_ROOT, Settings
 
 log = logging.getLogger("studio")
@@ -22,6 +24,7 @@ TABS = [
     training,
     search,
     captioning,
+    imagine,
     system,
 ]
 
@@ -34,15 +37,34 @@ endpoint (see *Use via API* at the bottom of the page)."""
 def build_demo(settings: Settings, manager: ModelManager | None = None) -> gr.Blocks:
     manager = manager or ModelManager(settings.manager_config())
     ctx = StudioContext(manager=manager, settings=settings)
-    with gr.Blocks(title="Multimodal Studio") as demo:
+    # Uploads and outputs in Gradio's cache go an hour after they were made (checked every 15 min).
+    with gr.Blocks(title="Multimodal Studio", delete_cache=(900, 3600)) as demo:
         gr.Markdown(HEADER, elem_id="studio-header")
-        with gr.Tabs():
+        visitor.setup(ctx)  # who is asking: the browser's visitor id, sign-in where the Space has OAuth
+        with gr.Tabs() as tabs:
+            ctx.share(SHARED_TABS, tabs)  # a tab may select another (Imagine's "Caption it")
             for tab in TABS:
                 with gr.Tab(tab.TITLE, id=tab.__name__.rsplit(".", 1)[-1]):
                     tab.build(ctx)
+        visitor.wire(demo, ctx)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
     demo.studio = ctx  # handy for tests and scripts
+    zerogpu.wrap_heavy_events(demo)  # a no-op off ZeroGPU Spaces
+    _start_cleaner(demo, ctx)
     return demo
+
+
+def _start_cleaner(demo: gr.Blocks, ctx: StudioContext) -> None:
+    """Expired visitors' items go in the background (and what a killed sweep left, now);
+    closing the demo stops the cleaner."""
+    cleaner = ctx.cleaner = Cleaner(ctx.space).start()
+    close = demo.close
+
+    def close_and_stop(*args, **kwargs):
+        cleaner.stop()
+        return close(*args, **kwargs)
+
+    demo.close = close_and_stop
 
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:

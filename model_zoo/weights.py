@@ -10,6 +10,7 @@ from pathlib import Path
 from . import packs
 from .errors import WeightsUnavailable
 from .registry import ModelSpec, is_overridden
+from .whisper_checkpoints import checkpoint_dirs, find_checkpoint
 
 
 def hub_offline(offline: bool = False) -> bool:
@@ -22,7 +23,7 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
     source = spec.source
     if Path(source).expanduser().exists():
         return str(Path(source).expanduser())
-    if spec.pack and not is_overridden(spec):
+    if spec.pack and not is_overridden(spec) and not _hub_instead_of_pack(spec, offline):
         return str(packs.pack_dir(spec.pack, cache_dir))
     cached = hub_cached(source)
     if cached:
@@ -35,12 +36,14 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
 def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsUnavailable | None:
     """Why `spec` cannot load here (the error its use would raise), or None. Cheap: no
     model load, no pack join, no heavy import, so tabs can say it at build time."""
+    if spec.family == "openai_whisper" and spec.pack and not is_overridden(spec):
+        return _openai_whisper_problem(spec, cache_dir)
     if spec.pack and not is_overridden(spec) and not Path(spec.source).expanduser().exists():
-        try:  # a pack never comes from the hub: missing is missing, online or not
+        try:
             packs.check_pack(spec.pack)
             return None
-        except WeightsUnavailable as exc:
-            return exc
+        except WeightsUnavailable as exc:  # the hub copy, where it may be used (first use downloads it)
+            return None if _hub_instead_of_pack(spec, offline) else exc
     if _present(spec, cache_dir):
         return None
     checkpoint = _checkpoint_file(spec)
@@ -55,8 +58,6 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
     if Path(spec.source).expanduser().exists():
         return True
     if spec.family == "openai_whisper":
-        from .backends.openai_whisper_backend import find_checkpoint  # torch-free at import
-
         return find_checkpoint(spec.source, cache_dir) is not None
     if spec.family == "open_clip":
         return _open_clip_present(spec)
@@ -70,6 +71,34 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
         except WeightsUnavailable:
             return False
     return hub_cached(spec.source) is not None
+
+
+def _openai_whisper_problem(spec: ModelSpec, cache_dir: Path) -> WeightsUnavailable | None:
+    """A real `<size>.pt` wins; else the CTranslate2 pack it is converted from on first use."""
+    if find_checkpoint(spec.source, cache_dir) is not None:
+        return None
+    try:
+        packs.check_pack(spec.pack)
+        return None
+    except WeightsUnavailable as exc:
+        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(cache_dir))
+        return WeightsUnavailable(spec.key, f"no openai-whisper checkpoint was found (looked for {looked}), and "
+                                  f"the CTranslate2 pack it can be converted from is missing: {exc.detail}",
+                                  spec.how_to_get)
+
+
+def _hub_instead_of_pack(spec: ModelSpec, offline: bool) -> bool:
+    """True when the pack is not installed but the same model is on the hub (its source is
+    a hub id) and the hub may be used, or has it cached. Spaces install requirements.txt
+    only, so there the MPNet pack (requirements-packs.txt) is absent and MPNet comes from
+    the hub. Offline with no cached copy, the pack's own error (what to install) stands."""
+    if spec.source.count("/") != 1 or spec.source.startswith(("/", "~", ".")):
+        return False  # not a hub id (e.g. efficientnet-lite0, openai-whisper's "base")
+    try:
+        packs.check_pack(spec.pack)
+        return False
+    except WeightsUnavailable:
+        return not hub_offline(offline) or hub_cached(spec.source) is not None
 
 
 def _checkpoint_file(spec: ModelSpec) -> Path | None:

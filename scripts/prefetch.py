@@ -30,6 +30,14 @@ def prefetch(key: str) -> str:
         name, _, tag = spec.source.partition(":")
         open_clip.create_model_and_transforms(name, pretrained=tag or None)
         return f"open_clip {spec.source} in the Hugging Face cache"
+    if spec.family == "diffusion":  # only the files the pipeline loads, not the repo's extra checkpoints
+        from diffusers import DiffusionPipeline
+
+        from model_zoo import devices
+        from model_zoo.backends.diffusion_backend import weight_variants
+
+        dtype = devices.torch_dtype(spec.dtype_for(devices.pick_device("auto")))
+        return str(DiffusionPipeline.download(spec.source, use_safetensors=True, variant=weight_variants(dtype)[0]))
     from huggingface_hub import snapshot_download
 
     return snapshot_download(spec.source)

@@ -108,7 +108,8 @@ def start_app(data: Path, *extra: str):
 
     port = free_port()
     log_path = data / "server.log"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    # MMS_WARM=none: a test app loads models only when a test asks (tests/test_deploy.py tests warming)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", MMS_WARM="none")
     command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data),
                "--offline", "--max-audio-minutes", "1", "--concurrency", "2", *extra]
     with open(log_path, "w") as log:

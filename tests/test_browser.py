@@ -29,7 +29,8 @@ def page(live_app):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1366, "height": 1000})
-        page.goto(live_app, wait_until="networkidle")
+        page.goto(live_app, wait_until="load")  # never "networkidle": a page with streams or State keeps a heartbeat open
+        page.locator("#studio-header").wait_for(timeout=60_000)  # the app renders a moment after "load"
         yield page
         browser.close()
 
