@@ -28,6 +28,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from model_zoo.wer import word_error_rate  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
                  "prudently in his power to do for them")
@@ -56,22 +58,6 @@ class ClipFigures:
     offline_wer_reference: float | None
     decodes: int
     transcript: str
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level Levenshtein distance / reference length, lower-cased, no punctuation,
-    'Mr.' read as 'mister' (LibriVox references spell it out)."""
-    def norm(text: str) -> list[str]:
-        text = text.lower().replace("mr.", "mister").replace("mrs.", "missus")
-        return "".join(c if c.isalnum() or c.isspace() else " " for c in text).split()
-
-    ref, hyp = norm(reference), norm(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, start=1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
 
 
 def load_clips(items: list[str], join: bool, folder: Path) -> list[Clip]:

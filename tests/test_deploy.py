@@ -12,7 +12,6 @@ import time
 import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from model_zoo.manager import ManagerConfig, ModelManager
