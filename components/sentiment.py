@@ -91,6 +91,30 @@ def highlighted(result: SentimentResult) -> list[tuple[str, float]]:
     return [(f"{w.token} ", round(w.weight / scale, 3)) for w in result.attributions]
 
 
+INTENSITY_WORDS = ((0.5, "barely"), (1.5, "mildly"), (2.5, "clearly"), (float("inf"), "strongly"))
+
+
+def intensity_bar(result: SentimentResult) -> str:
+    """A signed bar from -4 to +4 for the head's intensity (HTML), or a line saying the head
+    has no intensity output (heads trained without a score column)."""
+    value = result.intensity
+    if value is None:
+        return "<p class='mms-intensity-none'>This head was trained without ratings, so it has no intensity.</p>"
+    word = next(w for limit, w in INTENSITY_WORDS if abs(value) < limit)
+    mood = "positive" if value > 0 else "negative"
+    width = min(abs(value), 4.0) / 8 * 100  # half the bar is 0..4
+    left = 50 if value >= 0 else 50 - width
+    colour = "#16a34a" if value >= 0 else "#dc2626"
+    return (f"<div class='mms-intensity' title='mean human rating scale, -4..+4'>"
+            f"<div style='display:flex;justify-content:space-between;font-size:0.85em'>"
+            f"<span>-4 very negative</span><span>0</span><span>very positive +4</span></div>"
+            f"<div style='position:relative;height:14px;background:#e5e7eb;border-radius:7px'>"
+            f"<div style='position:absolute;left:{left:.1f}%;width:{width:.1f}%;height:100%;background:{colour};"
+            f"border-radius:7px'></div><div style='position:absolute;left:50%;width:2px;height:100%;"
+            f"background:#374151'></div></div>"
+            f"<p style='margin:4px 0 0'><b>Intensity {value:+.2f}</b> on -4..+4: {word} {mood}</p></div>")
+
+
 def explanation(result: SentimentResult) -> str:
     top = max(result.contributions, key=result.contributions.get) if result.contributions else "-"
     lines = [f"**{result.label}** from {', '.join(result.modalities)} (head `{result.head}`); "
@@ -122,6 +146,8 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
     frame["predicted_label"] = [r.label for r in results]
     for label in results[0].scores:
         frame[f"p_{label}"] = [r.scores[label] for r in results]
+    if results[0].intensity is not None:
+        frame["intensity"] = [r.intensity for r in results]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem)[:40].strip("-_") or "batch"  # a safe file name
     name = f"{stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     csv = frame.to_csv(index=False)
@@ -166,6 +192,7 @@ def build(ctx: StudioContext) -> None:
             run = gr.Button("Read sentiment", variant="primary")
         with gr.Column(scale=2):
             scores = gr.Label(label="Sentiment", num_top_classes=5)
+            strength = gr.HTML(label="How strong", elem_id="sentiment-intensity")
             words = gr.HighlightedText(label="Words for (red) and against (purple) the label", show_legend=False,
                                        show_inline_category=False)
             why = gr.Markdown()
@@ -190,7 +217,8 @@ def build(ctx: StudioContext) -> None:
                request: gr.Request = None):
         result = predict(ctx, text_value, image_value, audio_value, head_value,
                          owner=visitor.owner(ctx, request, browser_id))
-        return result.scores, highlighted(result), explanation(result), contributions_frame(result)
+        return (result.scores, intensity_bar(result), highlighted(result), explanation(result),
+                contributions_frame(result))
 
     @user_facing
     def on_batch(upload_value, column_value: str, head_value: str, browser_id=None, request: gr.Request = None,
@@ -204,9 +232,10 @@ def build(ctx: StudioContext) -> None:
         return gr.Dropdown(choices=head_names(ctx, visitor.owner(ctx, request, browser_id)), value=current)
 
     me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
-    run.click(on_run, [text, image, audio, head, *me], [scores, words, why, contributions], api_visibility="private",
+    answers = [scores, strength, words, why, contributions]
+    run.click(on_run, [text, image, audio, head, *me], answers, api_visibility="private",
               **ctx.queue_slot("text-encoder"))
-    text.submit(on_run, [text, image, audio, head, *me], [scores, words, why, contributions], api_visibility="private",
+    text.submit(on_run, [text, image, audio, head, *me], answers, api_visibility="private",
                 **ctx.queue_slot("text-encoder"))
     run_batch.click(on_batch, [upload, column, head, *me], [download, batch_notes, preview], api_visibility="private",
                     **ctx.queue_slot("text-encoder"))
@@ -217,9 +246,10 @@ def build(ctx: StudioContext) -> None:
     def sentiment(text: str, image: FileData | None = None, audio: FileData | None = None,
                   head: str = DEFAULT_HEAD, request: gr.Request = None) -> dict:
         """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
-        modalities used, contributions {modality: share}, head, notes, and attributions
+        modalities used, contributions {modality: share}, head, notes, attributions
         [{token, weight}]: each word of the text, in order, with how much the label's
-        probability falls without it."""
+        probability falls without it, and intensity: how strong the feeling is on the
+        -4..+4 scale of mean human ratings (null for a head trained without ratings)."""
         return predict(ctx, text, image, audio, head, owner=visitor.owner(ctx, request)).to_dict()
 
     @user_facing

@@ -12,15 +12,20 @@ A missing modality is masked: its embedding is zeroed and it gets no weight (lat
 gated), no attention (attention), or an "absent" indicator (early). So a text-only
 input works on a text+image+audio head. Every strategy reports per-modality
 contributions for each input (`FusionHead.explain`).
+
+A head may also carry an intensity output (`HeadConfig.intensity`): one linear regressor
+on the same fused vector, predicting the -4..+4 mean human rating divided by
+INTENSITY_SCALE. It shares everything but its last layer with the classifier.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from .training import FUSIONS  # noqa: F401  (names live where light modules can read them)
+from .training import FUSIONS, INTENSITY_SCALE  # noqa: F401  (names live where light modules can read them)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class HeadConfig:
     hidden: int = 128
     dropout: float = 0.1
     extra: dict = field(default_factory=dict)
+    intensity: bool = False  # a regression output for the mean rating beside the classifier
 
     @property
     def names(self) -> list[str]:
@@ -122,6 +128,12 @@ class LateFusion(nn.Module):
         return (w.unsqueeze(-1) * logits).sum(1), w
 
 
+class Explanation(NamedTuple):
+    probs: torch.Tensor  # (B, C)
+    contributions: torch.Tensor  # (B, M), summing to 1 over present modalities
+    intensity: torch.Tensor | None  # (B,) on the rating scale (-4..4); None: the head has no such output
+
+
 _MODULES = {"early": EarlyFusion, "late": LateFusion, "gated": GatedFusion, "attention": AttentionFusion}
 
 
@@ -140,6 +152,7 @@ class FusionHead(nn.Module):
         self.fusion = _MODULES[cfg.fusion](cfg)
         late = cfg.fusion == "late"  # late fusion already ends in class logits
         self.classifier = nn.Identity() if late else nn.Linear(self.fusion.out_dim, len(cfg.labels))
+        self.regressor = nn.Linear(self.fusion.out_dim, 1) if cfg.intensity else None
 
     def _inputs(self, features: dict[str, torch.Tensor], mask: torch.Tensor | None) -> tuple[list, torch.Tensor]:
         batch = next(iter(features.values())).shape[0]
@@ -153,13 +166,21 @@ class FusionHead(nn.Module):
         return xs, mask.bool()
 
     def forward(self, features: dict[str, torch.Tensor], mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.outputs(features, mask)[0]
+
+    def outputs(self, features: dict[str, torch.Tensor], mask: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(class logits (B, C), intensity (B,) in rating / INTENSITY_SCALE units, or None)."""
         xs, mask = self._inputs(features, mask)
         fused, _ = self.fusion(xs, mask)
-        return self.classifier(fused)
+        return self.classifier(fused), self._intensity(fused)
+
+    def _intensity(self, fused: torch.Tensor) -> torch.Tensor | None:
+        return None if self.regressor is None else self.regressor(fused).squeeze(-1)
 
     @torch.no_grad()
-    def explain(self, features: dict[str, torch.Tensor], mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(probabilities (B, C), contributions (B, M) summing to 1 over present modalities).
+    def explain(self, features: dict[str, torch.Tensor], mask: torch.Tensor | None = None) -> Explanation:
+        """Probabilities, per-modality contributions and (if the head has it) intensity.
 
         late/gated/attention report their own mixing weights; early fusion has none, so
         it reports occlusion: how much the top class's probability drops without each
@@ -169,7 +190,10 @@ class FusionHead(nn.Module):
         probs = torch.softmax(self.classifier(fused), dim=-1)
         if weights is None:
             weights = self._occlusion(xs, mask, probs)
-        return probs, weights * mask
+        intensity = self._intensity(fused)
+        if intensity is not None:
+            intensity = intensity.clamp(-1, 1) * INTENSITY_SCALE
+        return Explanation(probs, weights * mask, intensity)
 
     def _occlusion(self, xs: list, mask: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
         top = probs.argmax(-1, keepdim=True)

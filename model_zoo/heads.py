@@ -71,10 +71,21 @@ def mean_text_probs(members: list[SentimentModel], text_blocks: list[np.ndarray]
     """(n, classes): the members' mean probabilities for texts, given each member's text
     embeddings (one block per member, in order) and VADER's scores. Members beyond the
     blocks given are left out."""
+    return mean_text_outputs(members, text_blocks, lexicon)[0]
+
+
+@torch.no_grad()
+def mean_text_outputs(members: list[SentimentModel], text_blocks: list[np.ndarray], lexicon: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(probabilities (n, classes), intensity (n,) on the -4..4 scale or None): the
+    members' means, as mean_text_probs."""
     lex = torch.from_numpy(lexicon)
-    probs = [torch.softmax(m.fusion({"text": torch.from_numpy(block), "lexicon": lex}), -1)
-             for m, block in zip(members, text_blocks)]
-    return torch.stack(probs).mean(0).numpy()
+    explained = [m.fusion.explain({"text": torch.from_numpy(block), "lexicon": lex})
+                 for m, block in zip(members, text_blocks)]
+    probs = torch.stack([e.probs for e in explained]).mean(0).numpy()
+    has_intensity = all(e.intensity is not None for e in explained)
+    intensity = torch.stack([e.intensity for e in explained]).mean(0).numpy() if has_intensity else None
+    return probs, intensity
 
 
 def top_layer_copies(encoder, n: int) -> nn.ModuleList:
@@ -88,7 +99,8 @@ def top_layer_copies(encoder, n: int) -> nn.ModuleList:
 def build_from_card(card: dict, tensors: dict[str, torch.Tensor], encoder=None) -> SentimentModel | HeadEnsemble:
     """Rebuild a saved head (or ensemble). Tuned text layers need the text encoder (for their shape)."""
     cfg = HeadConfig(modalities=dict(card["modalities"]), labels=list(card["labels"]), fusion=card["fusion"],
-                     hidden=int(card["hidden"]), dropout=float(card.get("dropout", 0.1)))
+                     hidden=int(card["hidden"]), dropout=float(card.get("dropout", 0.1)),
+                     intensity=bool(card.get("intensity")))
     n_top = int(card.get("text_top_layers", 0))
     if n_top and encoder is None:
         raise ValueError("this head tunes the text encoder's top layers: pass the loaded encoder")

@@ -143,18 +143,21 @@ class SentimentService:
         if not rows:
             return []
         labels, names = self._head_labels(head)
-        probs, weights, mask = [], [], []
+        probs, weights, mask, intensity = [], [], [], []
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             outputs = self._head_outputs(head, chunk, [features] * len(chunk))
-            for out, part in zip((probs, weights, mask), outputs):
+            for out, part in zip((probs, weights, mask, intensity), outputs):
                 out.append(part)
             if progress:
                 progress(min(1.0, (start + _CHUNK) / len(rows)))
         probs, weights, mask = (np.concatenate(x) for x in (probs, weights, mask))
+        intensity = None if intensity[0] is None else np.concatenate(intensity)
         results, row = [], 0
         for text_units, text_notes in zip(units, notes):
             result = _result(head, labels, names, probs[row], weights[row], mask[row], text_notes)
+            if intensity is not None:
+                result.intensity = round(float(intensity[row]), 3)
             if text_units:
                 occluded = probs[row + 1 : row + 1 + len(text_units)]
                 result.attributions = attributions.weigh(text_units, labels.index(result.label), probs[row], occluded)
@@ -167,23 +170,26 @@ class SentimentService:
         return list(card["labels"]), list(card["modalities"])
 
     def _head_outputs(self, head: str, texts: list[str | None], extra: list[dict[str, np.ndarray]]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(probabilities (n, labels), contributions (n, modalities), mask (n, modalities))
-        of a head: a blend's parts weighted, a seed ensemble's members averaged."""
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(probabilities (n, labels), contributions (n, modalities), mask (n, modalities),
+        intensity (n,) or None) of a head: a blend's parts weighted, a seed ensemble's
+        members averaged. Intensity comes from the parts that have that output."""
         from .heads import lexicon_scores
 
         parts = self.store.parts(head)
         with_text = [i for i, t in enumerate(texts) if t]
         lexicon = lexicon_scores([texts[i] for i in with_text]) if with_text else None  # shared by the parts
         outputs = [(part.weight, *self._part_outputs(part, texts, with_text, lexicon, extra)) for part in parts]
-        probs = sum(w * part_probs for w, part_probs, _, _ in outputs)
-        weights = sum(w * part_weights for w, _, part_weights, _ in outputs)
-        return probs, weights, outputs[0][3]  # every part sees the same inputs
+        probs = sum(w * part_probs for w, part_probs, _, _, _ in outputs)
+        weights = sum(w * part_weights for w, _, part_weights, _, _ in outputs)
+        rated = [(w, part_intensity) for w, _, _, _, part_intensity in outputs if part_intensity is not None]
+        intensity = sum(w * i for w, i in rated) / sum(w for w, _ in rated) if rated else None
+        return probs, weights, outputs[0][3], intensity  # every part sees the same inputs
 
     def _part_outputs(self, part: HeadPart, texts: list[str | None], with_text: list[int],
                       lexicon: np.ndarray | None, extra: list[dict[str, np.ndarray]]):
-        """(probabilities, contributions, mask) of one part of a head; a seed ensemble's
-        members are averaged."""
+        """(probabilities, contributions, mask, intensity or None) of one part of a head; a
+        seed ensemble's members are averaged."""
         import torch
 
         card, model = self._load_part(part)
@@ -209,9 +215,12 @@ class SentimentService:
                 batch[modality] = member_values
         with torch.no_grad():
             explained = [m.fusion.explain(batch, mask) for m, batch in zip(members, batches)]
-        probs = torch.stack([p for p, _ in explained]).mean(0).numpy()
-        weights = torch.stack([w for _, w in explained]).mean(0).numpy()
-        return probs, weights, mask.numpy()
+        probs = torch.stack([e.probs for e in explained]).mean(0).numpy()
+        weights = torch.stack([e.contributions for e in explained]).mean(0).numpy()
+        intensity = None
+        if all(e.intensity is not None for e in explained):
+            intensity = torch.stack([e.intensity for e in explained]).mean(0).numpy()
+        return probs, weights, mask.numpy(), intensity
 
     def _load_part(self, part: HeadPart):
         if int(part.card.get("text_top_layers", 0)):

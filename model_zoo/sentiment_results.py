@@ -28,6 +28,9 @@ class SentimentResult:
     head: str
     notes: list[str] = field(default_factory=list)  # truncation, ignored inputs, ...
     attributions: list[WordWeight] = field(default_factory=list)  # the text's words, in order
+    # How strong the feeling is, on the -4..+4 scale of the human ratings the head learned
+    # (its intensity output); None for a head trained without ratings.
+    intensity: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,6 +26,9 @@ FUSIONS = ("early", "late", "gated", "attention")  # see model_zoo.fusion
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_CARD = "card.json"
 PARTS_DIR = "parts"  # a blend's parts: parts/<name>/, each a whole head
+# Intensity targets are mean human ratings on -4..+4 (the VADER data's scale; a dataset's
+# numeric `score` column is read on the same scale); heads regress rating / INTENSITY_SCALE.
+INTENSITY_SCALE = 4.0
 
 
 @dataclass
@@ -39,6 +42,8 @@ class TrainConfig:
     seed: int = 0
     class_weights: bool = True
     warmup_fraction: float = 0.06
+    intensity_weight: float = 0.0  # weight of the intensity loss (Huber) beside cross-entropy; 0: none
+    huber_delta: float = 0.25  # in rating / INTENSITY_SCALE units (one rating point)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class EpochLog:
     val_f1: float
     val_accuracy: float
     seconds: float
+    val_mse: float | None = None  # intensity, in rating units squared (heads with an intensity output)
 
 
 @dataclass
@@ -62,6 +68,27 @@ class Metrics:
     confusion: list[list[int]]
     labels: list[str]
     roc_auc: float | None = None  # binary tasks only
+
+
+@dataclass
+class IntensityMetrics:
+    """A regression output against the mean human rating, on the -4..4 scale."""
+
+    mse: float
+    mae: float
+    pearson: float
+    n: int
+
+
+@dataclass
+class Targets:
+    """What `collate` may return instead of a bare label tensor: labels (class indices or
+    probabilities), the rating / INTENSITY_SCALE (NaN where a row has none), and a weight
+    per row (e.g. to balance domains); None for what a dataset lacks."""
+
+    labels: Any
+    intensity: Any = None
+    weight: Any = None
 
 
 @dataclass
@@ -120,6 +147,19 @@ def evaluate(y_true: Sequence[int], probs: np.ndarray, labels: list[str]) -> Met
     )
 
 
+def evaluate_intensity(ratings: Sequence[float], predicted: Sequence[float]) -> IntensityMetrics:
+    """MSE, MAE and Pearson r of predicted against true ratings (rows with a rating only)."""
+    ratings, predicted = np.asarray(ratings, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    known = ~np.isnan(ratings)
+    ratings, predicted = ratings[known], predicted[known]
+    if len(ratings) == 0:
+        return IntensityMetrics(float("nan"), float("nan"), float("nan"), 0)
+    errors = predicted - ratings
+    varied = len(ratings) > 1 and ratings.std() > 0 and predicted.std() > 0
+    pearson = float(np.corrcoef(ratings, predicted)[0, 1]) if varied else float("nan")
+    return IntensityMetrics(float(np.mean(errors ** 2)), float(np.mean(np.abs(errors))), pearson, int(len(ratings)))
+
+
 # -- the loop --------------------------------------------------------------------------
 def random_batches(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     order = rng.permutation(rows)
@@ -146,15 +186,53 @@ Collate = Callable[[np.ndarray], tuple[Any, Any]]
 
 
 def predict_probs(model, rows: np.ndarray, collate: Collate, batch_size: int = 256) -> np.ndarray:
+    return predict_outputs(model, rows, collate, batch_size)[0]
+
+
+def predict_outputs(model, rows: np.ndarray, collate: Collate, batch_size: int = 256
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(probabilities, intensity on the rating scale or None) of a model over rows. A
+    model returns logits, or (logits, intensity) when it has an intensity output."""
     import torch
 
     model.eval()
-    out = []
+    probs, intensity = [], []
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             inputs, _ = collate(rows[start : start + batch_size])
-            out.append(torch.softmax(model(inputs).float(), -1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+            logits, predicted = _split_outputs(model(inputs))
+            probs.append(torch.softmax(logits.float(), -1).cpu().numpy())
+            if predicted is not None:
+                intensity.append((predicted.float().clamp(-1, 1) * INTENSITY_SCALE).cpu().numpy())
+    if not probs:
+        return np.zeros((0, 0), dtype=np.float32), None
+    return np.concatenate(probs), np.concatenate(intensity) if intensity else None
+
+
+def _split_outputs(outputs) -> tuple[Any, Any]:
+    return outputs if isinstance(outputs, tuple) else (outputs, None)
+
+
+def _loss(outputs, targets, class_weight, cfg: TrainConfig, device):
+    """Cross-entropy (weighted by class, and by row when targets carry weights) plus
+    cfg.intensity_weight x Huber on rows that have a rating."""
+    import torch
+    import torch.nn.functional as F
+
+    logits, predicted = _split_outputs(outputs)
+    if not isinstance(targets, Targets):
+        targets = Targets(targets)
+    per_row = F.cross_entropy(logits, targets.labels.to(device), weight=class_weight, reduction="none")
+    row_weight = torch.ones_like(per_row) if targets.weight is None else targets.weight.to(device).float()
+    loss = (per_row * row_weight).sum() / row_weight.sum().clamp(min=1e-9)
+    if cfg.intensity_weight and predicted is not None and targets.intensity is not None:
+        truth = targets.intensity.to(device).float()
+        known = ~torch.isnan(truth)
+        if known.any():
+            huber = F.huber_loss(predicted.float()[known], truth[known], delta=cfg.huber_delta, reduction="none")
+            w = row_weight[known]
+            loss = loss + cfg.intensity_weight * (huber * w).sum() / w.sum().clamp(min=1e-9)
+    return loss
 
 
 def fit(
@@ -168,9 +246,12 @@ def fit(
     on_epoch: Callable[[EpochLog], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
     make_batches: Callable[[np.ndarray, int, np.random.Generator], list[np.ndarray]] | None = None,
+    ratings: np.ndarray | None = None,
 ) -> FitResult:
     """Train `model` in place with AdamW and a linear warm-up/decay schedule; keep the
-    weights of the epoch with the best validation macro-F1 (early stopping)."""
+    weights of the epoch with the best validation macro-F1 (early stopping). `ratings`
+    (the -4..4 mean rating per row, NaN if none): the validation MSE of a model with an
+    intensity output is logged each epoch."""
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -189,10 +270,10 @@ def fit(
         optimizer, lambda s: min((s + 1) / max(1, warmup), max(0.0, (total - s) / max(1, total - warmup)))
     )
     model, optimizer, schedule = accelerator.prepare(model, optimizer, schedule)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weight.to(accelerator.device) if weight is not None else None)
+    class_weight = weight.to(accelerator.device) if weight is not None else None
     rng = np.random.default_rng(cfg.seed)
     history: list[EpochLog] = []
-    best_f1, best_epoch, best_state, stale = -1.0, 0, None, 0
+    best_f1, best_mse, best_epoch, best_state, stale = -1.0, math.inf, 0, None, 0
     for epoch in range(1, cfg.epochs + 1):
         started = time.perf_counter()
         model.train()
@@ -200,7 +281,7 @@ def fit(
         losses = []
         for step, rows in enumerate(batches):
             inputs, targets = collate(rows)
-            loss = loss_fn(model(inputs), targets.to(accelerator.device))
+            loss = _loss(model(inputs), targets, class_weight, cfg, accelerator.device)
             model.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
@@ -209,18 +290,24 @@ def fit(
             losses.append(float(loss.detach()))
             if on_step:
                 on_step((epoch - 1) * steps_per_epoch + step + 1, total)
-        probs = predict_probs(model, val_rows, collate)
+        probs, intensity = predict_outputs(model, val_rows, collate)
         val_y = y[val_rows]
         picked = probs[np.arange(len(val_y)), val_y] if len(val_y) else np.ones(1)
         val_loss = float(-np.log(np.clip(picked, 1e-9, None)).mean())
         val_f1 = float(f1_score(val_y, probs.argmax(1), average="macro", zero_division=0))
+        val_mse = None
+        if intensity is not None and ratings is not None and len(val_rows):
+            val_mse = evaluate_intensity(ratings[val_rows], intensity).mse
         log = EpochLog(epoch, float(np.mean(losses)), val_loss, val_f1,
-                       float((probs.argmax(1) == val_y).mean()), time.perf_counter() - started)
+                       float((probs.argmax(1) == val_y).mean()), time.perf_counter() - started, val_mse)
         history.append(log)
         if on_epoch:
             on_epoch(log)
-        if val_f1 > best_f1:
+        # Macro-F1 first; on a tie (F1 often plateaus, e.g. at 1.0 on an easy table), a lower
+        # intensity MSE counts as better, so the regressor is not frozen at an early epoch.
+        if val_f1 > best_f1 or (val_f1 == best_f1 and val_mse is not None and val_mse < best_mse):
             best_f1, best_epoch, stale = val_f1, epoch, 0
+            best_mse = val_mse if val_mse is not None else math.inf
             best_state = copy.deepcopy(accelerator.unwrap_model(model).state_dict())
         else:
             stale += 1
@@ -333,6 +420,8 @@ class Card:
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     text_top_layers: int = 0  # tuned top layers of the text encoder shipped in the weights
     members: int = 0  # an ensemble of this many heads (tensors members.<k>.*), averaged; 0: one head
+    # an intensity output: {"scale": INTENSITY_SCALE, "range": [-4, 4], "loss_weight": ..., "target": ...}; {}: none
+    intensity: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -77,12 +77,12 @@ def test_each_fusion_learns_the_task_and_masks(fusion, task):
         assert torch.allclose(head(sample, text_only), head(scrambled, text_only), atol=1e-5)
         # A missing key is the same as a masked one: a text-only input works on a 3-modality head.
         assert torch.allclose(head({"text": sample["text"]}), head(sample, text_only), atol=1e-5)
-    probs, contributions = head.explain(sample)
+    probs, contributions, _ = head.explain(sample)
     assert torch.allclose(contributions.sum(1), torch.ones(len(probs)), atol=1e-4)
     # The informative modalities carry more of the decision than the noise modality.
     mean = contributions.mean(0)
     assert mean[0] + mean[1] > mean[2], (fusion, mean)
-    _, only_text = head.explain(sample, text_only)
+    _, only_text, _ = head.explain(sample, text_only)
     assert torch.all(only_text[:, 1:] == 0)
 
 

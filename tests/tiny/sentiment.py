@@ -7,20 +7,22 @@ from pathlib import Path
 
 def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: str = "gated",
                    tuned_layers: int = 0, labels=("negative", "positive"), seed: int = 0,
-                   text_model: str = "minilm", members: int = 0, image_encoder: dict | None = None) -> Path:
+                   text_model: str = "minilm", members: int = 0, image_encoder: dict | None = None,
+                   intensity: bool = False) -> Path:
     """A head over `modalities` (e.g. {"text": encoder.dim, "lexicon": 4}); with
     tuned_layers > 0 it also carries copies of the encoder's top layers, nudged away from
     the encoder's own. text_model: the registry key of the text encoder the card names.
     members > 0: a seed ensemble whose member k is the head this function saves with
     seed + k and members=0. image_encoder: what the card records for the image modality
-    (e.g. {"model": "clip", "source": ..., "dim": 512}, as older heads did); None records nothing."""
+    (e.g. {"model": "clip", "source": ..., "dim": 512}, as older heads did); None records nothing.
+    intensity: the head also has an intensity (mean rating) output."""
     import torch
 
     from model_zoo.fusion import HeadConfig
     from model_zoo.heads import SentimentModel, top_layer_copies
     from model_zoo.training import Card, save_head
 
-    cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16)
+    cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16, intensity=intensity)
 
     def one(member_seed: int) -> SentimentModel:
         torch.manual_seed(member_seed)
@@ -39,5 +41,6 @@ def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: st
         encoders["image"] = dict(image_encoder)
     card = Card(name=folder.name, labels=list(labels), fusion=fusion, modalities=modalities, encoders=encoders,
                 hidden=16, dropout=0.1, metrics={"accuracy": 0.5}, data={"source": "random"}, training={},
-                text_top_layers=tuned_layers, members=members)
+                text_top_layers=tuned_layers, members=members,
+                intensity={"scale": 4.0, "range": [-4, 4]} if intensity else {})
     return save_head(folder, tensors, card.to_dict())
