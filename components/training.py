@@ -1,6 +1,7 @@
 """Train a head tab: upload a dataset, pick a fusion and hyperparameters, watch loss and
-F1 curves live, read the test metrics and confusion matrix; the head is saved under the
-data dir and the Sentiment tab can use it at once."""
+F1 curves live (and the intensity's validation MSE when the table has a `score` column),
+read the test metrics and confusion matrix; the head is saved under the data dir and the
+Sentiment tab can use it at once."""
 from __future__ import annotations
 
 import time
@@ -67,6 +68,18 @@ def curves(history: list) -> tuple:
             pd.DataFrame(scores, columns=list(types)).astype(types))
 
 
+def intensity_curve(history: list):
+    """The intensity's validation MSE per epoch (a frame for its own plot: it is in rating
+    units squared, not on the 0..1 scale of F1), or None for a head without intensity."""
+    import pandas as pd
+
+    points = [dict(epoch=h.epoch, value=h.val_mse, curve="val intensity MSE") for h in history
+              if h.val_mse is not None]
+    if not points:
+        return None
+    return pd.DataFrame(points).astype({"epoch": "int64", "value": "float64", "curve": "str"})
+
+
 def confusion_figure(metrics: dict):
     import matplotlib
 
@@ -104,7 +117,18 @@ def metrics_markdown(report: TrainReport) -> str:
     for label, row in m["per_class"].items():
         lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | "
                      f"{int(row['support'])} |")
+    if m.get("intensity"):
+        lines += ["", intensity_line(m["intensity"])]
     return "\n".join(lines)
+
+
+def intensity_line(found: dict) -> str:
+    """The intensity output's test figures (ratings on -4..+4), as one Markdown line."""
+    def shown(key: str) -> str:
+        return "n/a" if found.get(key) is None else f"{found[key]:.3f}"
+
+    return (f"Intensity (the `score` column, -4..+4), test split: MSE **{shown('mse')}** · MAE **{shown('mae')}** · "
+            f"Pearson r **{shown('pearson')}** over {found['n']} rows with a score.")
 
 
 def examples() -> list[list]:
@@ -114,7 +138,9 @@ def examples() -> list[list]:
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Train your own sentiment (or any classification) head on frozen encoders: upload a table "
                 "with a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media go in a "
-                "zip with the table, paths relative to it). Text is read by MiniLM + VADER, images by CLIP where "
+                "zip with the table, paths relative to it). An optional numeric `score` column (how strong the "
+                "feeling is, a mean rating from -4 to +4; blank cells allowed) adds an intensity output, scored "
+                "by MSE, MAE and Pearson r. Text is read by MiniLM + VADER, images by CLIP where "
                 "its weights are, else offline by the label bridge (the head records which engine and reads images "
                 "only with it), voice by Whisper. 70/15/15 stratified split, AdamW, class weights, early stopping "
                 f"on validation macro-F1.\n\nImages are read here by {image_reader(ctx.manager)}.")
@@ -141,6 +167,8 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         loss_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Loss", height=260)
         f1_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Validation", y_lim=[0, 1], height=260)
+        mse_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Intensity: validation MSE (ratings²)",
+                               height=260, visible=False)  # shown for datasets with a score column
     with gr.Row():
         metrics_view = gr.Markdown()
         confusion = gr.Plot(label="Confusion matrix")
@@ -156,22 +184,29 @@ def build(ctx: StudioContext) -> None:
             progress(update.fraction, desc=update.stage)
             # No empty frames: the plot fixes its colour legend from the first frame it gets.
             losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
+            mse = intensity_curve(update.history)
+            # Hidden until a run logs an MSE (a new run starts hidden: no stale curve from the last one).
+            mse = gr.update(value=mse, visible=True) if mse is not None else (
+                gr.skip() if update.history else gr.update(visible=False))
             if update.report is None:
-                yield f"⏳ {update.stage}", losses, scores, gr.skip(), gr.skip()
+                yield f"⏳ {update.stage}", losses, scores, mse, gr.skip(), gr.skip()
             else:
-                yield ("✅ Done.", losses, scores, metrics_markdown(update.report),
+                yield ("✅ Done.", losses, scores, mse, metrics_markdown(update.report),
                        confusion_figure(update.report.metrics))
 
-    train.click(on_train, [*inputs, *visitor.inputs(ctx)], [status, loss_plot, f1_plot, metrics_view, confusion],
+    train.click(on_train, [*inputs, *visitor.inputs(ctx)],
+                [status, loss_plot, f1_plot, mse_plot, metrics_view, confusion],
                 api_visibility="private", **ctx.queue_slot("training", limit=1))
 
     @user_facing
     def train_head(dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
                    hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
                    labels: str = "", request: gr.Request = None) -> dict:
-        """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column).
-        Returns head (its name), metrics {accuracy, precision, recall, f1, per_class,
-        confusion, labels, roc_auc}, best_epoch, epochs_run, history, sizes, seconds."""
+        """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column,
+        optionally a numeric score column: mean rating -4..+4). Returns head (its name),
+        metrics {accuracy, precision, recall, f1, per_class, confusion, labels, roc_auc,
+        and with scores intensity {mse, mae, pearson, n}}, best_epoch, epochs_run, history
+        (per epoch; val_mse with scores), sizes, seconds."""
         report = None
         try:
             for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,

@@ -1,21 +1,28 @@
 """Training tables for the fusion head: CSV, JSONL or Parquet (or a zip holding one table
-plus its media), columns text, image, audio, label. Every problem is an InputError that
+plus its media), columns text, image, audio, label and an optional numeric score (the
+sentiment's intensity, a mean rating on -4..+4). Every problem is an InputError that
 names the column or the row (1-based, as a spreadsheet shows it)."""
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError
 from .storage import sha256_file
+from .training import INTENSITY_SCALE
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 MEDIA_COLUMNS = ("image", "audio")
 INPUT_COLUMNS = ("text", *MEDIA_COLUMNS)
 MAX_ZIP_BYTES = 2 << 30  # uncompressed; a zip bomb stops here
+SCORE_COLUMN = "score"
+MIN_SCORES = 10  # rows with a score: fewer cannot fill train, validation and test
 
 
 @dataclass
@@ -29,6 +36,9 @@ class Dataset:
     name: str
     sha256: str = ""  # of the uploaded file, recorded in the head's card
     scratch: Path | None = None  # where a zip was unpacked; removed by cleanup()
+    # the optional `score` column: a mean rating per row on -INTENSITY_SCALE..+INTENSITY_SCALE,
+    # NaN where a cell is blank; None when the table has no such column
+    scores: np.ndarray | None = None
 
     def cleanup(self) -> None:
         if self.scratch is not None:
@@ -142,8 +152,36 @@ def validate(frame, media_root: Path, name: str, expected_labels: list[str] | No
         if all(cells[c][row] is None for c in INPUT_COLUMNS):
             raise InputError(f"Row {row + 1}: no text, image or audio; every row needs at least one input.")
     modalities = [c for c in INPUT_COLUMNS if any(v is not None for v in cells[c])]
+    scores = _scores(frame[SCORE_COLUMN].tolist(), name) if SCORE_COLUMN in columns else None
     return Dataset(texts=cells["text"], images=media["image"], audios=media["audio"], labels=labels,
-                   label_names=label_names, modalities=modalities, name=name)
+                   label_names=label_names, modalities=modalities, name=name, scores=scores)
+
+
+def _scores(values: list, name: str) -> np.ndarray:
+    """The score column as float64 (NaN for blank cells), checked row by row."""
+    scale = INTENSITY_SCALE
+    scores = np.full(len(values), np.nan)
+    for row, value in enumerate(values, start=1):
+        text = _cell(value)
+        if text is None:
+            continue
+        try:
+            if isinstance(value, bool):  # JSON true/false is not a rating
+                raise ValueError
+            number = float(text)
+        except ValueError:
+            raise InputError(f"Row {row}: the 'score' column holds '{text}', not a number (a mean rating "
+                             f"from {-scale:g} to +{scale:g}; leave the cell blank if unknown).") from None
+        if not math.isfinite(number) or abs(number) > scale:
+            raise InputError(f"Row {row}: score {text} is outside {-scale:g}..+{scale:g}: the 'score' column is a "
+                             f"sentiment intensity on the scale of mean human ratings ({-scale:g} most negative, "
+                             f"+{scale:g} most positive); rescale it to that range.")
+        scores[row - 1] = number
+    known = int(np.sum(~np.isnan(scores)))
+    if known < MIN_SCORES:
+        raise InputError(f"'{name}' has a 'score' column with only {known} number(s); at least {MIN_SCORES} rows "
+                         "need a score to train and test an intensity output (or remove the column).")
+    return scores
 
 
 def _media_path(root: Path, value: str | None, column: str, row: int) -> Path | None:

@@ -1,12 +1,14 @@
 """Training a sentiment head on a user's dataset: every row's features (text through the
 small sentence encoder + VADER, the image engine's vectors, voice clips' transcripts),
-a fusion head fit on a seeded 70/15/15 split, and the saved head with its card."""
+a fusion head fit on a seeded 70/15/15 split, and the saved head with its card. A dataset
+with a `score` column also gets an intensity (regression) output beside the classifier."""
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Generator, Iterator
 
 import numpy as np
@@ -20,6 +22,7 @@ from .sentiment_inputs import SentimentInputs, embed_images_cached, file_bytes, 
 from .sentiment_results import TRAINING_TEXT_ENCODER, TrainReport, TrainUpdate
 
 LEXICON_DIM = 4
+INTENSITY_WEIGHT = 0.5  # the intensity (Huber) loss beside cross-entropy, for datasets with scores
 
 
 def _row_error(row: int, column: str, fn, *args):
@@ -100,8 +103,8 @@ def check_request(store, data: Dataset, name: str, fusion: str, epochs: int) -> 
     return name
 
 
-def fit_streaming(module, train_rows, val_rows, y, collate,
-                  cfg: training.TrainConfig) -> Generator[training.EpochLog, None, object]:
+def fit_streaming(module, train_rows, val_rows, y, collate, cfg: training.TrainConfig,
+                  ratings: np.ndarray | None = None) -> Generator[training.EpochLog, None, object]:
     """training.fit on a thread, yielding each epoch's log as it ends (so a generator can
     pass it on to the browser); returns fit's result."""
     updates: queue.Queue = queue.Queue()
@@ -109,7 +112,8 @@ def fit_streaming(module, train_rows, val_rows, y, collate,
 
     def run() -> None:
         try:
-            outcome["fit"] = training.fit(module, train_rows, val_rows, y, collate, cfg, on_epoch=updates.put)
+            outcome["fit"] = training.fit(module, train_rows, val_rows, y, collate, cfg, on_epoch=updates.put,
+                                          ratings=ratings)
         except BaseException as exc:  # reaches the caller below
             outcome["error"] = exc
         finally:
@@ -132,6 +136,8 @@ def _epoch_updates(logs: Generator, history: list, epochs: int) -> Generator[Tra
             log = next(logs)
         except StopIteration as stop:
             return stop.value
+        if log.val_mse is not None and math.isnan(log.val_mse):  # no scored row in validation
+            log = replace(log, val_mse=None)
         history.append(log)
         yield TrainUpdate(f"Epoch {log.epoch}/{epochs}", 0.05 + 0.9 * log.epoch / epochs, history=list(history))
 
@@ -153,8 +159,9 @@ def train_head(inputs: SentimentInputs, store, data: Dataset, name: str, fusion:
     features, mask, encoders = dataset_features(inputs, data)
     y = np.array(data.y)
     split = training.stratified_split(y, [0.15, 0.15], int(seed))  # 70/15/15: train, val, test rows
+    scores = data.scores  # mean ratings (NaN: none) or None: then no intensity output, as before
     cfg = HeadConfig(modalities={m: int(v.shape[1]) for m, v in features.items()}, labels=data.label_names,
-                     fusion=fusion, hidden=int(hidden), dropout=0.1)
+                     fusion=fusion, hidden=int(hidden), dropout=0.1, intensity=scores is not None)
     model = SentimentModel(cfg)
     feats_t, mask_t = {m: torch.from_numpy(v) for m, v in features.items()}, torch.from_numpy(mask)
 
@@ -164,30 +171,58 @@ def train_head(inputs: SentimentInputs, store, data: Dataset, name: str, fusion:
             self.inner = model
 
         def forward(self, batch):
-            return self.inner.fusion(batch["features"], batch["mask"])
+            logits, intensity = self.inner.fusion.outputs(batch["features"], batch["mask"])
+            return logits if intensity is None else (logits, intensity)
+
+    # the regression target: rating / INTENSITY_SCALE (NaN rows are left out of its loss)
+    target = None if scores is None else torch.from_numpy((scores / training.INTENSITY_SCALE).astype(np.float32))
 
     def collate(idx: np.ndarray):
         idx_t = torch.as_tensor(idx)
-        return {"features": {m: v[idx_t] for m, v in feats_t.items()}, "mask": mask_t[idx_t]}, torch.as_tensor(y[idx])
+        labels = torch.as_tensor(y[idx])
+        return ({"features": {m: v[idx_t] for m, v in feats_t.items()}, "mask": mask_t[idx_t]},
+                labels if target is None else training.Targets(labels, target[idx_t]))
 
     train_cfg = training.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), seed=int(seed),
-                                     patience=int(patience))
+                                     patience=int(patience),
+                                     intensity_weight=INTENSITY_WEIGHT if cfg.intensity else 0.0)
     history: list[training.EpochLog] = []
     yield TrainUpdate("Training", 0.05, history=[])
-    fit_result = yield from _epoch_updates(fit_streaming(Trainable(), split[0], split[1], y, collate, train_cfg),
-                                           history, int(epochs))
-    metrics = training.evaluate(y[split[2]], training.predict_probs(Trainable(), split[2], collate), data.label_names)
+    fit_result = yield from _epoch_updates(
+        fit_streaming(Trainable(), split[0], split[1], y, collate, train_cfg, ratings=scores), history, int(epochs))
+    probs, predicted = training.predict_outputs(Trainable(), split[2], collate)
+    metrics = asdict(training.evaluate(y[split[2]], probs, data.label_names))
+    if scores is not None:
+        metrics["intensity"] = _intensity_metrics(scores[split[2]], predicted)
     sizes = {"train": len(split[0]), "val": len(split[1]), "test": len(split[2])}
     card = training.Card(
         name=name, labels=data.label_names, fusion=fusion, modalities=dict(cfg.modalities), encoders=encoders,
-        hidden=cfg.hidden, dropout=cfg.dropout, metrics=asdict(metrics),
+        hidden=cfg.hidden, dropout=cfg.dropout, metrics=metrics,
         data={"source": data.name, "sha256": data.sha256, "rows": len(data), "sizes": sizes},
         training={"config": asdict(train_cfg), "best_epoch": fit_result.best_epoch,
                   "best_val_f1": fit_result.best_val_f1, "stopped_early": fit_result.stopped_early,
                   "history": [asdict(h) for h in history], "seconds": time.perf_counter() - started},
+        intensity=_intensity_card(scores, train_cfg.intensity_weight),
     )
     training.save_head(store.trained_root / name, model.tensors(), card.to_dict())
-    report = TrainReport(head=name, metrics=asdict(metrics), best_epoch=fit_result.best_epoch,
+    report = TrainReport(head=name, metrics=metrics, best_epoch=fit_result.best_epoch,
                          epochs_run=len(history), history=[asdict(h) for h in history],
                          sizes=sizes, seconds=round(time.perf_counter() - started, 2))
     yield TrainUpdate("Saved", 1.0, history=list(history), report=report)
+
+
+def _intensity_metrics(ratings: np.ndarray, predicted: np.ndarray) -> dict:
+    """MSE, MAE, Pearson r and n on the test rows that have a score; NaN (too few rows, or
+    a constant score) as None, so the card and the API stay valid JSON."""
+    found = asdict(training.evaluate_intensity(ratings, predicted))
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in found.items()}
+
+
+def _intensity_card(scores: np.ndarray | None, weight: float) -> dict:
+    """The card's record of the intensity output (build_from_card reads its presence); {}: none."""
+    if scores is None:
+        return {}
+    scale = training.INTENSITY_SCALE
+    return {"scale": scale, "range": [-scale, scale], "loss": "huber", "loss_weight": weight,
+            "target": f"the dataset's 'score' column (mean rating, {-scale:g}..+{scale:g})",
+            "rows": int(np.sum(~np.isnan(scores)))}
