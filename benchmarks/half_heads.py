@@ -68,7 +68,7 @@ def _dedupe(tops: list) -> tuple[list, list[int]]:
 def main(argv: list[str] | None = None) -> None:
     from model_zoo.heads import save_half
     from model_zoo.manager import ManagerConfig, ModelManager
-    from scripts.train_default_head import fetch_icwsm, movie_split
+    from scripts.vader_data import fetch_icwsm, movie_split
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--head", default="default")

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     from model_zoo.heads import lexicon_scores, mean_text_probs
     from model_zoo.manager import ModelManager
     from model_zoo.sentiment import HeadStore, text_encoder_of
-    from scripts.train_default_head import fetch_icwsm, movie_split
+    from scripts.vader_data import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)
     settings = load_settings([], environ={**__import__("os").environ})

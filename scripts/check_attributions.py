@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     from model_zoo import sentiment_attributions as attributions
     from model_zoo.manager import ModelManager
     from model_zoo.sentiment import HeadStore, SentimentService
-    from scripts.train_default_head import fetch_icwsm, movie_split
+    from scripts.vader_data import fetch_icwsm, movie_split
 
     settings = load_settings([], environ={**os.environ})
     folder, _ = fetch_icwsm(settings.data_dir / "datasets" / "vader_icwsm2014")

@@ -172,23 +172,44 @@ def test_a_blend_with_a_missing_part_says_so(tiny_manager, tmp_path):
 
 def test_the_training_script_measures_what_the_service_answers(tiny_manager, tmp_path):
     """scripts/train_default_head and benchmarks/sentiment score heads with
-    heads.mean_text_probs, part by part: they must agree with the service (fp32) on a
-    blend whose own weights are a seed ensemble."""
+    heads.mean_text_outputs, part by part: they must agree with the service (fp32) on a
+    blend whose own weights are a seed ensemble, intensity included."""
     from model_zoo.heads import blend_into
-    from scripts.train_default_head import parts_probs
+    from scripts.train_default_head import parts_outputs
 
     with tiny_manager.use("minilm") as encoder:
         dims = {"text": encoder.dim, "lexicon": 4}
-        both = save_tiny_head(tmp_path / "shipped" / "both", encoder, dims, tuned_layers=1, members=2)
-        part = save_tiny_head(tmp_path / "part", encoder, dims, tuned_layers=1, seed=5)
+        both = save_tiny_head(tmp_path / "shipped" / "both", encoder, dims, tuned_layers=1, members=2, intensity=True)
+        part = save_tiny_head(tmp_path / "part", encoder, dims, tuned_layers=1, seed=5, intensity=True)
     blend_into(both, {"other": (part, 0.3)})
     svc = SentimentService(tiny_manager, HeadStore(tmp_path / "trained", tmp_path / "shipped"), precision="fp32")
     texts = ["a good movie", "a dull plot", "fine"]
     results = svc.predict_texts(texts, "both")
-    parts = parts_probs(tiny_manager, both, texts)
-    assert [w for w, _ in parts] == pytest.approx([0.7, 0.3])
-    probs = sum(w * p for w, p in parts)
+    parts = parts_outputs(tiny_manager, both, texts)
+    assert [w for w, _, _ in parts] == pytest.approx([0.7, 0.3])
+    probs = sum(w * p for w, p, _ in parts)
     assert np.allclose(probs[:, 1], [r.scores["positive"] for r in results], atol=2e-4)
+    intensity = sum(w * i for w, _, i in parts)
+    assert np.allclose(intensity, [r.intensity for r in results], atol=2e-3)
+    assert all(-4 <= r.intensity <= 4 for r in results) and len({r.intensity for r in results}) == 3
+
+
+def test_a_head_without_an_intensity_output_answers_none(service):
+    result = service.predict("a good movie", head="default")
+    assert result.intensity is None and result.to_dict()["intensity"] is None
+
+
+def test_the_intensity_bar_says_how_strong_in_words():
+    from components.sentiment import intensity_bar
+    from model_zoo.sentiment import SentimentResult
+
+    def bar(value):
+        return intensity_bar(SentimentResult("positive", {}, [], {}, "h", intensity=value))
+
+    assert "strongly positive" in bar(3.2) and "+3.20" in bar(3.2)
+    assert "mildly negative" in bar(-1.0) and "left:37.5%" in bar(-1.0)  # from the middle leftwards
+    assert "barely positive" in bar(0.2)
+    assert "trained without ratings" in bar(None)
 
 
 def test_empty_and_huge_text(service):
@@ -470,18 +491,22 @@ def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path, head)
 
 @pytest.mark.slow
 def test_the_default_heads_test_accuracy_is_what_its_card_says(real_manager, tmp_path):
-    """The headline figure in the shipped default's card, measured again through the
-    service as the app runs it (precision auto: bf16 where native may flip a sentence or two)."""
-    from scripts.train_default_head import fetch_icwsm, movie_split
+    """The headline figures in the shipped default's card (movie test accuracy, intensity
+    MAE), measured again through the service as the app runs it (precision auto: bf16
+    where native may flip a sentence or two)."""
+    from scripts.vader_data import fetch_icwsm, movie_split
 
     svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
     card = svc.store.card("default")
     folder, data_sha = fetch_icwsm(tmp_path / "vader_icwsm2014")  # pip download of the sdist
     assert data_sha == card["data"]["sha256"]
-    texts, _, y, (_, _, test) = movie_split(folder, card["data"]["split_seed"])
+    texts, ratings, y, (_, _, test) = movie_split(folder, card["data"]["split_seed"])
     results = svc.predict_texts([texts[i] for i in test], "default")
     accuracy = float(np.mean(np.array([r.label == "positive" for r in results]) == y[test].astype(bool)))
     assert accuracy == pytest.approx(card["metrics"]["accuracy"], abs=0.003)
+    mae = float(np.mean(np.abs(np.array([r.intensity for r in results]) - ratings[test])))
+    assert mae == pytest.approx(card["metrics"]["movie_test"]["intensity"]["mae"], abs=0.01)
+    assert mae < card["metrics"]["movie_test"]["vader_intensity"]["mae"]  # better than the anchor
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
-"""The shipped heads' training script: labels from the VADER ratings files."""
+"""The shipped heads' training script: labels from the VADER ratings files, the four
+domains and their splits, the domain mix."""
 import numpy as np
 import pytest
 
-from scripts.train_default_head import binarise, rater_shares, read_snippets
+from scripts.vader_data import DOMAIN_FILES, binarise, load_corpus, rater_shares, read_snippets
 
 
 def write_ratings(folder, rows):
@@ -40,3 +41,61 @@ def test_blend_weight_rule_takes_the_lowest_loss_that_keeps_accuracy():
     losses = [row["log_loss"] for row in result["grid"]]
     assert losses == sorted(losses, reverse=True) and result["grid"][-1]["accuracy"] == 0.75
     assert result["chosen"] == 0.25
+
+
+def write_domain(folder, domain, rows):
+    """rows: (text, mean rating); a movie file also gets per-rater votes that line up."""
+    name = DOMAIN_FILES[domain]
+    (folder / f"{name}_GroundTruth.txt").write_text(
+        "\n".join(f"{i}\t{rating:.6f}\t{text}" for i, (text, rating) in enumerate(rows, start=1)) + "\n")
+    if domain == "movie":
+        (folder / f"{name}_anonDataRatings.txt").write_text("\n".join(
+            f"{i}\t{rating:.6f}\t0.1\t{[rating, rating]}" for i, (_, rating) in enumerate(rows, start=1)) + "\n")
+
+
+def four_domains(folder, n=40):
+    rng = np.random.default_rng(0)
+    for domain in DOMAIN_FILES:
+        rows = [(f"{domain} sentence {i}", float(rng.choice([-2.5, -1.0, 1.0, 2.5]))) for i in range(n)]
+        if domain != "movie":
+            rows += [("movie sentence 3", 1.0), (f"{domain.upper()}   sentence 5", -1.0),  # repeats
+                     (f"{domain} &amp; zero", 0.0)]  # an exact zero: no label
+        write_domain(folder, domain, rows)
+
+
+def test_every_domain_is_split_alike_and_repeats_are_kept_once(tmp_path):
+    four_domains(tmp_path)
+    corpus = load_corpus(tmp_path)
+    assert corpus.texts[:40] == [f"movie sentence {i}" for i in range(40)]  # movie rows first, as in the file
+    assert corpus.dropped_duplicates == {"movie": 0, "tweets": 2, "amazon": 2, "nyt": 2}
+    assert corpus.texts.count("movie sentence 3") == 1 and "tweets & zero" in corpus.texts  # entities decoded
+    everything = [corpus.rows(part) for part in ("train", "val", "test")]
+    assert sum(map(len, everything)) == len(set(np.concatenate(everything)))  # disjoint
+    assert corpus.texts.index("tweets & zero") not in set(np.concatenate(everything))  # zeros left out
+    for domain, (train, val, test) in corpus.splits.items():
+        d = corpus.domains.index(domain)
+        assert (corpus.domain[np.concatenate([train, val, test])] == d).all()
+        assert (len(train), len(val), len(test)) == (30, 4, 6)  # 75/10/15 of 40 labelled rows
+        assert set(corpus.y[test]) == {0, 1}  # stratified
+
+
+def test_the_movie_split_does_not_depend_on_the_other_domains(tmp_path):
+    four_domains(tmp_path)
+    alone = load_corpus(tmp_path, ("movie",))
+    together = load_corpus(tmp_path)
+    for a, b in zip(alone.splits["movie"], together.splits["movie"]):
+        assert a.tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("alpha, shares", [(1.0, [0.5, 0.25, 0.25]), (0.0, [1 / 3] * 3), (0.5, None)])
+def test_domain_weights_set_each_domains_share_of_the_loss(alpha, shares):
+    from scripts.vader_data import Corpus
+
+    domain = np.array([0] * 50 + [1] * 25 + [2] * 25)
+    corpus = Corpus([], np.zeros(100), np.zeros(100), np.zeros(100), domain, ("movie", "tweets", "nyt"))
+    rows = np.arange(100)
+    weights = corpus.row_weights(alpha, rows)
+    assert weights.mean() == pytest.approx(1.0)
+    got = [weights[domain == d].sum() / 100 for d in range(3)]
+    expected = shares or list(np.sqrt([50, 25, 25]) / np.sqrt([50, 25, 25]).sum())
+    assert got == pytest.approx(expected)
