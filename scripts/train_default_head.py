@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> None:
                              "natural mix, 0: every domain alike); chosen on validation by scripts.choose_mix")
     parser.add_argument("--intensity-weight", type=float, default=INTENSITY_WEIGHT,
                         help="weight of the intensity (mean rating) regression loss; 0: no intensity output")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="a saved head of the same encoder and tuned layers (e.g. the shipped default) whose "
+                             "member k starts member k here (its text_top and fusion weights; a new intensity "
+                             "output starts fresh): a warm start, so one epoch on new data can do")
     parser.add_argument("--soft-labels", type=float, default=0.5,
                         help="weight of the raters' share (0..1) mixed into the 0/1 training target")
     parser.add_argument("--blend-minilm", type=float, default=None,
@@ -242,7 +246,10 @@ def save_shipped_head(args, encoder, manager, members: list[Member], data_sha: s
                               f"--split-seed {args.split_seed} --soft-labels {args.soft_labels} "
                               f"--fit-on {args.fit_on} --domains {args.domains} --mix-alpha {args.mix_alpha} "
                               f"--intensity-weight {args.intensity_weight} --blend-minilm {args.blend_minilm} "
-                              f"--out {_shown(args.out)}")},
+                              + (f"--init-from {_shown(args.init_from)} " if args.init_from else "")
+                              + f"--out {_shown(args.out)}"),
+                  "init_from": None if args.init_from is None else {
+                      "head": _shown(args.init_from), "weights_sha256": _weights_id(args.init_from)}},
         text_top_layers=args.tune_layers,
         members=len(members) if len(members) > 1 else 0,
         intensity=intensity,
@@ -267,6 +274,8 @@ def _recipe_id(args, data_sha: str) -> str:
     keys = ("encoder", "tune_layers", "epochs", "max_length", "encoder_lr", "split_seed", "fit_on", "soft_labels",
             "domains", "mix_alpha", "intensity_weight")
     recipe = {k: getattr(args, k) for k in keys} | {"data": data_sha}
+    if args.init_from is not None:  # (absent otherwise: cold-start members keep their folder)
+        recipe["init_from"] = _weights_id(args.init_from)
     recipe = json.dumps(recipe, sort_keys=True)
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
@@ -295,6 +304,8 @@ def train_member(encoder, training_data, args, seed: int, runs: Path) -> Member:
     cfg = HeadConfig(modalities={"text": encoder.dim, "lexicon": LEXICON_DIM}, labels=LABELS, fusion="gated",
                      hidden=128, dropout=0.1, intensity=bool(args.intensity_weight))
     model = SentimentModel(cfg, top_layer_copies(encoder, args.tune_layers))
+    if args.init_from is not None:
+        warm_start(model, args.init_from, seed - args.seed)
 
     class Trainable(torch.nn.Module):
         """Batch of row ids -> logits through the tuned top layers and the fusion head."""
@@ -349,6 +360,29 @@ def train_member(encoder, training_data, args, seed: int, runs: Path) -> Member:
     storage.atomic_write_bytes(done, save(tensors))
     storage.atomic_write_text(log_file, json.dumps(training))
     return Member(seed, tensors, training)
+
+
+def warm_start(model, folder: Path, member: int) -> None:
+    """Load member `member` of the saved head in `folder` (or the head itself, if it is
+    not an ensemble) into `model`; only an intensity output it lacks may stay fresh."""
+    from model_zoo.training import load_head_files
+
+    card, tensors = load_head_files(folder)
+    if card.get("members"):
+        prefix = f"members.{member % int(card['members'])}."
+        tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    try:
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+    except RuntimeError as exc:  # a tensor of another shape
+        raise ValueError(f"{folder} does not fit this recipe: {exc}") from None
+    if unexpected or any(not k.startswith("fusion.regressor.") for k in missing):
+        raise ValueError(f"{folder} does not fit this recipe: missing {missing}, unexpected {unexpected}")
+    print(f"warm start from {folder} (member {member}); fresh: {missing or 'nothing'}", flush=True)
+
+
+def _weights_id(folder: Path) -> str:
+    """What identifies a saved head's weights: its card's hash of them."""
+    return json.loads((folder / "card.json").read_text())["weights_sha256"][:16]
 
 
 def _shown(path: Path) -> str:

@@ -99,3 +99,34 @@ def test_domain_weights_set_each_domains_share_of_the_loss(alpha, shares):
     got = [weights[domain == d].sum() / 100 for d in range(3)]
     expected = shares or list(np.sqrt([50, 25, 25]) / np.sqrt([50, 25, 25]).sum())
     assert got == pytest.approx(expected)
+
+
+def test_a_warm_start_takes_the_saved_members_weights_and_leaves_only_the_new_output_fresh(
+        tiny_text_encoder_dir, tmp_path):
+    import torch
+
+    from model_zoo.fusion import HeadConfig
+    from model_zoo.heads import SentimentModel, top_layer_copies
+    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.training import load_head_files
+    from scripts.train_default_head import warm_start
+    from tests.tiny.sentiment import save_tiny_head
+
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         overrides={"minilm": str(tiny_text_encoder_dir)}))
+    with manager.use("minilm") as encoder:
+        dims = {"text": encoder.dim, "lexicon": 4}
+        saved = save_tiny_head(tmp_path / "old", encoder, dims, tuned_layers=1, members=2)
+        cfg = HeadConfig(dims, ["negative", "positive"], "gated", hidden=16, intensity=True)
+        model = SentimentModel(cfg, top_layer_copies(encoder, 1))
+        fresh = model.fusion.regressor.weight.detach().clone()
+        warm_start(model, saved, member=1)
+        _, tensors = load_head_files(saved)
+        for name, value in model.state_dict().items():
+            if name.startswith("fusion.regressor."):
+                continue
+            assert torch.equal(value, tensors[f"members.1.{name}"].float()), name
+        assert torch.equal(model.fusion.regressor.weight, fresh)
+        other = SentimentModel(HeadConfig(dims, ["negative", "positive"], "gated", hidden=8), top_layer_copies(encoder, 1))
+        with pytest.raises(ValueError, match="does not fit this recipe"):
+            warm_start(other, saved, member=0)

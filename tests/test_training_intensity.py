@@ -182,3 +182,23 @@ def test_train_head_endpoint_returns_the_intensity_figures(ctx, tmp_path):
     assert len(result["history"]) == result["epochs_run"] and all(h["val_mse"] >= 0 for h in result["history"])
     assert json.loads((ctx.settings.data_dir / "heads" / "rated-api" / "card.json").read_text())["intensity"]
     assert not math.isnan(found["mse"])
+
+
+def test_the_loss_weighs_rows_and_skips_unrated_rows():
+    """Row weights (the domain mix) scale each row's share of both losses; a row without a
+    rating (NaN) adds nothing to the intensity part."""
+    import torch
+    import torch.nn.functional as F
+
+    from model_zoo.training import Targets, TrainConfig, _loss
+
+    logits = torch.tensor([[2.0, -1.0], [0.5, 0.5], [-1.0, 1.0]])
+    predicted = torch.tensor([0.5, -0.2, 0.9])
+    labels = torch.tensor([0, 1, 1])
+    cfg = TrainConfig(intensity_weight=2.0, huber_delta=0.25)
+    only_first = _loss((logits, predicted), Targets(labels, torch.tensor([0.0, float("nan"), 0.5]),
+                                                    torch.tensor([3.0, 0.0, 0.0])), None, cfg, "cpu")
+    expected = F.cross_entropy(logits[:1], labels[:1]) + 2.0 * F.huber_loss(predicted[:1], torch.zeros(1), delta=0.25)
+    assert float(only_first) == pytest.approx(float(expected), rel=1e-6)
+    unrated = _loss((logits, predicted), Targets(labels, torch.full((3,), float("nan"))), None, cfg, "cpu")
+    assert float(unrated) == pytest.approx(float(F.cross_entropy(logits, labels)), rel=1e-6)
