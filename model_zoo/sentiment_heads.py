@@ -13,6 +13,7 @@ from . import training, vision
 from .errors import InputError
 from .sentiment_results import TRAINING_TEXT_ENCODER, HeadInfo
 
+OTHER_DOMAINS = ("tweets", "amazon", "nyt")  # test splits a shipped head's card reports beside the movie one
 SHIPPED_HEADS = Path(__file__).resolve().parent.parent / "assets" / "heads"
 DEFAULT_HEAD = "default"  # shipped: accurate (MPNet text encoder)
 FAST_HEAD = "fast"  # shipped: MiniLM, several times faster, a few points less accurate
@@ -89,7 +90,10 @@ class HeadStore:
                         origin=origin, accuracy=metrics.get("accuracy"), created=card.get("created", ""),
                         text_encoder=text_encoder_of(card), accuracy_clear=metrics.get("accuracy_clear"),
                         members=max(1, int(card.get("members", 0))),
-                        blended_with={text_encoder_of(p.card): p.weight for p in blended})
+                        blended_with={text_encoder_of(p.card): p.weight for p in blended},
+                        other_domains={d: metrics[d]["accuracy_sign"] for d in OTHER_DOMAINS
+                                       if isinstance(metrics.get(d), dict)},
+                        intensity=bool(card.get("intensity")))
 
     def parts(self, name: str) -> list[HeadPart]:
         """What a head runs: its own weights first, then any heads its card blends in

@@ -49,13 +49,19 @@ class HeadInfo:
     accuracy_clear: float | None = None  # shipped heads: clear-cut sentences only (|mean rating| >= 1)
     members: int = 1  # > 1: a seed ensemble, probabilities averaged
     blended_with: dict[str, float] = field(default_factory=dict)  # a blend: part's text encoder -> weight
+    other_domains: dict[str, float] = field(default_factory=dict)  # shipped heads: test accuracy per other domain
+    intensity: bool = False  # the head also says how strong the feeling is (-4..+4)
 
     def summary(self) -> str:
         acc = ""
         if self.accuracy is not None:
-            acc = f", test accuracy {self.accuracy:.3f}"
+            acc = f", test accuracy {self.accuracy:.3f}" + (" on movie reviews" if self.other_domains else "")
         if self.accuracy_clear is not None:
             acc += f" ({self.accuracy_clear:.3f} on clear-cut sentences)"
+        if self.other_domains:
+            acc += "; " + ", ".join(f"{domain} {value:.3f}" for domain, value in self.other_domains.items())
+        if self.intensity:
+            acc += "; with intensity"
         ensemble = f", {self.members} seeds averaged" if self.members > 1 else ""
         blend = "".join(f"; blended with a {encoder} head at weight {weight:.2f}"
                         for encoder, weight in self.blended_with.items())
