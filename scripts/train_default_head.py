@@ -1,8 +1,10 @@
 """Train the heads the project ships (assets/heads): one reproducible command each.
 
-    HF_HUB_OFFLINE=1 python -m scripts.train_default_head              # default (MPNet)
-    HF_HUB_OFFLINE=1 python -m scripts.train_default_head --encoder minilm --tune-layers 4 \
-        --epochs 4 --encoder-lr 1e-4 --soft-labels 0 --fit-on train --out assets/heads/fast
+    HF_HUB_OFFLINE=1 python -m scripts.train_default_head              # default (MPNet), full recipe
+    HF_HUB_OFFLINE=1 python -m scripts.train_default_head --members 1 --epochs 1 \
+        --init-from <movie-only default>                                # default as shipped (README)
+    HF_HUB_OFFLINE=1 python -m scripts.train_default_head --encoder minilm --tune-layers 4 --epochs 4 \
+        --encoder-lr 1e-4 --soft-labels 0 --members 1 --blend-minilm 0 --out assets/heads/fast
 
 Data (scripts/vader_data.py): the VADER ICWSM-2014 sentences, each with the mean rating
 of ~20 people on -4..+4, inside the source distribution of vaderSentiment==3.3.2; fetched
