@@ -32,6 +32,9 @@ EXAMPLES = [
     "The plot is paper-thin and the jokes land with a thud.",
     "It's not a bad film, but it never quite finds its feet.",
     "An utterly charming, heartfelt story that stays with you long after the credits.",
+    "Flight delayed three hours and nobody at the gate told us anything. Thanks a lot.",
+    "The battery died after two days. Total waste of money.",
+    "Best coffee in town, and the staff are lovely!",
 ]
 
 

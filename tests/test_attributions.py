@@ -114,11 +114,15 @@ def test_the_endpoint_returns_attributions_in_text_order(ctx):  # noqa: F811 (fi
 
 
 @pytest.mark.slow
-def test_the_word_that_flips_the_label_comes_first_on_the_fast_head(real_manager, tmp_path):
+@pytest.mark.parametrize("head, sentence, without", [
+    ("fast", "The service was terrible.", "The service was"),
+    ("default", "The food was cold.", "The food was"),
+])
+def test_the_word_that_flips_the_label_comes_first(real_manager, tmp_path, head, sentence, without):
     svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
-    result = svc.predict("The food was delicious.", head="fast", attribute=True)
-    assert result.label == "positive"
-    assert svc.predict("The food was", head="fast").label == "negative"  # without its key word, it flips
+    result = svc.predict(sentence, head=head, attribute=True)
+    assert result.label == "negative"
+    assert svc.predict(without, head=head).label == "positive"  # without its key word, it flips
     top = attributions.top_units(result.attributions, 1)[0]
-    assert result.attributions[top].token == "delicious."
-    assert result.attributions[top].weight > 0.5  # p(positive) falls by more than half without it
+    assert result.attributions[top].token == sentence.split()[-1]
+    assert result.attributions[top].weight > 0.5  # p(negative) falls by more than half without it

@@ -490,6 +490,20 @@ def test_shipped_head_gets_obvious_sentences_right(real_manager, tmp_path, head)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("head", ["default", "fast"])
+def test_shipped_heads_say_how_strong(real_manager, tmp_path, head):
+    """Intensity follows the feeling: its sign is the label's, and a rave reads stronger
+    than a mild complaint, which reads weaker than an outburst."""
+    svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
+    rave, mild, outburst = svc.predict_texts(["The food was delicious, the best meal I have had in years!",
+                                              "The food was a bit cold.",
+                                              "The service was terrible, rude and slow. Never again!"], head)
+    assert [r.label for r in (rave, mild, outburst)] == ["positive", "negative", "negative"]
+    assert rave.intensity > 2 and outburst.intensity < -2
+    assert outburst.intensity < mild.intensity < 0
+
+
+@pytest.mark.slow
 def test_the_default_heads_test_accuracy_is_what_its_card_says(real_manager, tmp_path):
     """The headline figures in the shipped default's card (movie test accuracy, intensity
     MAE), measured again through the service as the app runs it (precision auto: bf16
