@@ -131,8 +131,8 @@ def load_corpus(folder: Path, domains: tuple[str, ...] = DOMAINS, seed: int = 0)
         raise ValueError("the movie snippets come first: their row indices are the head's test split")
     texts: list[str] = []
     ratings, shares, domain = [], [], []
+    splits, dropped = {}, {}
     seen: set[str] = set()
-    corpus = Corpus([], np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), tuple(domains))
     for d, name in enumerate(domains):
         sentences, rates = read_snippets(folder / f"{DOMAIN_FILES[name]}_GroundTruth.txt")
         if name == "movie":  # kept whole: its indices are the split the heads always had
@@ -142,21 +142,17 @@ def load_corpus(folder: Path, domains: tuple[str, ...] = DOMAINS, seed: int = 0)
             keep_rows = np.array([i for i, s in enumerate(sentences) if _normal(s) not in seen
                                   and not seen.add(_normal(s))], dtype=np.int64)  # first copy only
             soft = (rates > 0).astype(np.float32)
-        corpus.dropped_duplicates[name] = len(sentences) - len(keep_rows)
+        dropped[name] = len(sentences) - len(keep_rows)
         seen.update(_normal(s) for s in sentences)
         start = len(texts)
         texts += [sentences[i] for i in keep_rows]
         ratings.append(rates[keep_rows])
         shares.append(soft[keep_rows])
         domain.append(np.full(len(keep_rows), d, dtype=np.int64))
-        y, keep = binarise(rates[keep_rows])
-        corpus.splits[name] = tuple(start + part for part in split_rows(y, keep, seed))
-    corpus.texts = texts
-    corpus.ratings = np.concatenate(ratings)
-    corpus.y, _ = binarise(corpus.ratings)
-    corpus.shares = np.concatenate(shares)
-    corpus.domain = np.concatenate(domain)
-    return corpus
+        splits[name] = tuple(start + part for part in split_rows(*binarise(rates[keep_rows]), seed))
+    all_ratings = np.concatenate(ratings)
+    return Corpus(texts, all_ratings, binarise(all_ratings)[0], np.concatenate(shares), np.concatenate(domain),
+                  tuple(domains), splits, dropped)
 
 
 def movie_split(folder: Path, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray, tuple]:
