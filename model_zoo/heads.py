@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .fusion import FusionHead, HeadConfig
+from .fusion import Explanation, FusionHead, HeadConfig
 from .training import PARTS_DIR, load_head_files, save_head
 
 LEXICON_DIM = 4  # VADER: neg, neu, pos, compound
@@ -80,12 +80,20 @@ def mean_text_outputs(members: list[SentimentModel], text_blocks: list[np.ndarra
     """(probabilities (n, classes), intensity (n,) on the -4..4 scale or None): the
     members' means, as mean_text_probs."""
     lex = torch.from_numpy(lexicon)
-    explained = [m.fusion.explain({"text": torch.from_numpy(block), "lexicon": lex})
-                 for m, block in zip(members, text_blocks)]
-    probs = torch.stack([e.probs for e in explained]).mean(0).numpy()
-    has_intensity = all(e.intensity is not None for e in explained)
-    intensity = torch.stack([e.intensity for e in explained]).mean(0).numpy() if has_intensity else None
-    return probs, intensity
+    mean = mean_explanation([m.fusion.explain({"text": torch.from_numpy(block), "lexicon": lex})
+                             for m, block in zip(members, text_blocks)])
+    return mean.probs.numpy(), None if mean.intensity is None else mean.intensity.numpy()
+
+
+def mean_explanation(explained: list[Explanation]) -> Explanation:
+    """A seed ensemble's answer: its members' probabilities, contributions and intensity,
+    averaged (intensity only if every member has that output)."""
+    def mean(values: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack(values).mean(0)
+
+    intensities = [e.intensity for e in explained]
+    return Explanation(mean([e.probs for e in explained]), mean([e.contributions for e in explained]),
+                       None if any(i is None for i in intensities) else mean(intensities))
 
 
 def top_layer_copies(encoder, n: int) -> nn.ModuleList:

@@ -192,6 +192,8 @@ class SentimentService:
         seed ensemble's members are averaged."""
         import torch
 
+        from .heads import mean_explanation
+
         card, model = self._load_part(part)
         members = model.members  # one head, or a seed ensemble
         names = list(card["modalities"])
@@ -214,13 +216,9 @@ class SentimentService:
             for batch, member_values in zip(batches, values):
                 batch[modality] = member_values
         with torch.no_grad():
-            explained = [m.fusion.explain(batch, mask) for m, batch in zip(members, batches)]
-        probs = torch.stack([e.probs for e in explained]).mean(0).numpy()
-        weights = torch.stack([e.contributions for e in explained]).mean(0).numpy()
-        intensity = None
-        if all(e.intensity is not None for e in explained):
-            intensity = torch.stack([e.intensity for e in explained]).mean(0).numpy()
-        return probs, weights, mask.numpy(), intensity
+            mean = mean_explanation([m.fusion.explain(batch, mask) for m, batch in zip(members, batches)])
+        intensity = None if mean.intensity is None else mean.intensity.numpy()
+        return mean.probs.numpy(), mean.contributions.numpy(), mask.numpy(), intensity
 
     def _load_part(self, part: HeadPart):
         if int(part.card.get("text_top_layers", 0)):
