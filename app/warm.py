@@ -56,7 +56,7 @@ class Warmer:
         runs one sentence through the default head (loads its parts, converts its layers)."""
         if self.mode == "none":
             return []
-        from model_zoo.speech import BACKENDS
+        from model_zoo.speech.service import BACKENDS
 
         keys = [BACKENDS.get(self.ctx.settings.whisper_backend, "whisper-base")]
         head, head_keys = self._sentiment_head()
@@ -75,7 +75,7 @@ class Warmer:
 
     def _sentiment_head(self) -> tuple[str | None, list[str]]:
         """The head the Sentiment tab starts on and the text encoders it reads with."""
-        from model_zoo.sentiment import text_encoder_of
+        from model_zoo.sentiment.service import text_encoder_of
 
         try:
             svc = self._sentiment()

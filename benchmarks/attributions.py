@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from app.settings import load_settings
-    from model_zoo.manager import ModelManager
-    from model_zoo.sentiment import EmbeddingCache, HeadStore, SentimentService
+    from model_zoo.core.manager import ModelManager
+    from model_zoo.sentiment.service import EmbeddingCache, HeadStore, SentimentService
     from scripts.vader_data import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)

@@ -6,7 +6,7 @@
 Three ways over the same image files, same greedy decoding, same maximum length:
   bare, one at a time   open + processor + model.generate per image (what a script does)
   bare, batched         the same with `batch-size` images per generate call
-  studio batch          model_zoo.captioning.caption_batch through the ModelManager
+  studio batch          model_zoo.vision.captioning.caption_batch through the ModelManager
                         (file checks, per-token confidences, CSV-ready rows; no CLIP)
 and prints images/s for each and the ratios. No captioner weights exist on the build
 machines, so by default it runs a random BLIP saved to disk (tests/tiny/captioner.py)
@@ -56,9 +56,9 @@ def main() -> None:
     from PIL import Image
     from transformers import AutoImageProcessor, AutoModelForImageTextToText
 
-    from model_zoo import captioning
-    from model_zoo.captioning import CaptionOptions, ImageInput
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.vision import captioning
+    from model_zoo.vision.captioning import CaptionOptions, ImageInput
+    from model_zoo.core.manager import ManagerConfig, ModelManager
 
     work = Path(tempfile.mkdtemp(prefix="bench-captioning-"))
     source = args.model

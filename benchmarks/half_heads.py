@@ -25,8 +25,8 @@ def folder_mb(folder: Path) -> float:
 
 def blend_probs(manager, roots: dict[str, Path], head: str, sentences: list[str]) -> dict[str, np.ndarray]:
     """name -> (n, 2) probabilities of the head in each root, the parts weighed as the app does."""
-    from model_zoo.heads import lexicon_scores, load_head, mean_text_probs
-    from model_zoo.sentiment import HeadStore, text_encoder_of
+    from model_zoo.fusion.heads import lexicon_scores, load_head, mean_text_probs
+    from model_zoo.sentiment.service import HeadStore, text_encoder_of
 
     lexicon = lexicon_scores(sentences)
     parts = {name: HeadStore(root, root).parts(head) for name, root in roots.items()}
@@ -66,8 +66,8 @@ def _dedupe(tops: list) -> tuple[list, list[int]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from model_zoo.heads import save_half
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.fusion.heads import save_half
+    from model_zoo.core.manager import ManagerConfig, ModelManager
     from scripts.vader_data import fetch_icwsm, movie_split
 
     parser = argparse.ArgumentParser()

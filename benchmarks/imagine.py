@@ -51,7 +51,7 @@ def main() -> None:
 
     from app.blocks import build_demo, launch_kwargs
     from app.settings import load_settings
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.core.manager import ManagerConfig, ModelManager
     from tests.conftest import free_port
 
     if args.threads:

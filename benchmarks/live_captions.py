@@ -28,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from model_zoo.wer import word_error_rate  # noqa: E402
+from model_zoo.speech.wer import word_error_rate  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
@@ -61,7 +61,7 @@ class ClipFigures:
 
 
 def load_clips(items: list[str], join: bool, folder: Path) -> list[Clip]:
-    from model_zoo.audio import decode_audio
+    from model_zoo.speech.audio import decode_audio
 
     paths: list[Path] = []
     references: dict[Path, str] = {}
@@ -117,8 +117,8 @@ def feed_in_real_time(captioner, samples: np.ndarray, chunk_s: float):
 
 
 def run_clip(recognizer, clip: Clip, chunk_s: float, options, live_options) -> ClipFigures:
-    from model_zoo.backends.whisper_common import DecodeOptions
-    from model_zoo.live_captions import LiveCaptioner, RecognizerDecoder
+    from model_zoo.speech.whisper_common import DecodeOptions
+    from model_zoo.speech.live_captions import LiveCaptioner, RecognizerDecoder
 
     decoder = RecognizerDecoder(recognizer, options)
     offline = recognizer.recognize(clip.samples, ("transcribe",), None, DecodeOptions())  # the upload path
@@ -148,9 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args(argv)
 
-    from model_zoo.backends.whisper_common import DecodeOptions
-    from model_zoo.live_captions import LiveOptions, live_decode_options
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.speech.whisper_common import DecodeOptions
+    from model_zoo.speech.live_captions import LiveOptions, live_decode_options
+    from model_zoo.core.manager import ManagerConfig, ModelManager
 
     cache = Path(args.cache_dir) if args.cache_dir else Path(tempfile.gettempdir()) / "multimodal-studio-bench-cache"
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True))

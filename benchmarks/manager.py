@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from tempfile import mkdtemp
 
-from model_zoo.manager import ManagerConfig, ModelManager
-from model_zoo.registry import ModelSpec
+from model_zoo.core.manager import ManagerConfig, ModelManager
+from model_zoo.core.registry import ModelSpec
 
 
 class Resident:

@@ -8,10 +8,10 @@ and the indexing loop against the bare open_clip batch call.
    the centre, so a vector's cosine to its centre is ~0.7 and clusters overlap. (Uniform
    random vectors on the sphere have no neighbours worth the name; `--uniform` runs that
    worst case.) Each size is timed with the gallery's exact index (IndexFlatIP behind
-   IndexIDMap2) and its approximate one (model_zoo.gallery.ivf_index, the index a gallery
+   IndexIDMap2) and its approximate one (model_zoo.vision.gallery.ivf_index, the index a gallery
    switches to past its exact limit), one query at a time as the app sends them, on held-out
    queries; recall@10 of the approximate results against the exact ones, with an nprobe sweep.
-2. Indexing loop: model_zoo.search.add_files (hash, decode, thumbnail, embed, FAISS add,
+2. Indexing loop: model_zoo.vision.search.add_files (hash, decode, thumbnail, embed, FAISS add,
    atomic save) against the bare open_clip batch call (preprocess + encode_image) on the
    same decoded images, as a ratio. Uses the tiny random open_clip model (no real CLIP
    weights exist on the machines here); with ViT-B-32 the encoder's ~4.4 GFLOPs per image
@@ -32,7 +32,7 @@ import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
 import faiss  # noqa: E402
-from model_zoo.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
+from model_zoo.vision.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
 
 DIM = 512
 CENTRES = 4096
@@ -102,9 +102,9 @@ def bench_size(n: int, queries: int, uniform: bool, centres: int) -> None:
 def bench_indexing(images: int) -> None:
     from PIL import Image
 
-    from model_zoo import search
-    from model_zoo.images import load_image
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.vision import search
+    from model_zoo.vision.images import load_image
+    from model_zoo.core.manager import ManagerConfig, ModelManager
     from tests.tiny.open_clip import save_tiny_open_clip
 
     work = Path(tempfile.mkdtemp(prefix="mms-bench-"))

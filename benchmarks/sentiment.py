@@ -41,7 +41,7 @@ class PartRunner:
     def baseline(self, sentences: list[str]) -> list[np.ndarray]:
         import torch
 
-        from model_zoo.backends.text_encoder import mean_pool
+        from model_zoo.text.sentence_encoder import mean_pool
 
         n_lower = self.encoder.num_layers - len(self.members[0].text_top)
         out: list[list[np.ndarray]] = [[] for _ in self.members]
@@ -74,11 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from app.settings import load_settings
-    from model_zoo.backends.text_encoder import at_precision
-    from model_zoo.devices import cpu_has_native_bf16
-    from model_zoo.heads import lexicon_scores, mean_text_probs
-    from model_zoo.manager import ModelManager
-    from model_zoo.sentiment import HeadStore, text_encoder_of
+    from model_zoo.text.sentence_encoder import at_precision
+    from model_zoo.core.devices import cpu_has_native_bf16
+    from model_zoo.fusion.heads import lexicon_scores, mean_text_probs
+    from model_zoo.core.manager import ModelManager
+    from model_zoo.sentiment.service import HeadStore, text_encoder_of
     from scripts.vader_data import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)

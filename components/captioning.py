@@ -16,10 +16,12 @@ from pathlib import Path
 import gradio as gr
 from gradio import FileData
 
-from model_zoo import captioning, explain, vision
-from model_zoo.captioning import BatchResult, CaptionOptions, CaptionResult
-from model_zoo.errors import InputError, StudioError
-from model_zoo.ownership import OPERATOR, Owner
+from model_zoo.vision import captioning
+from model_zoo.vision import explain
+from model_zoo.vision import engine as vision
+from model_zoo.vision.captioning import BatchResult, CaptionOptions, CaptionResult
+from model_zoo.core.errors import InputError, StudioError
+from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
 from .common import file_path, log, user_facing

@@ -9,7 +9,7 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from model_zoo.errors import InputError, StudioError
+from model_zoo.core.errors import InputError, StudioError
 
 log = logging.getLogger("studio")
 F = TypeVar("F", bound=Callable[..., Any])

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from model_zoo.manager import ModelManager
-from model_zoo.ownership import OwnerSpace
+from model_zoo.core.manager import ModelManager
+from model_zoo.core.ownership import OwnerSpace
 
 if TYPE_CHECKING:  # type only: components never import the app layer at run time
     from app.settings import Settings
@@ -21,7 +21,7 @@ SHARED_CAPTION_IMAGE = "captioning.image"  # the Captioning tab's image input (a
 class StudioContext:
     manager: ModelManager
     settings: "Settings"
-    # where each visitor's items live (model_zoo.ownership); made from the settings if not given
+    # where each visitor's items live (model_zoo.core.ownership); made from the settings if not given
     space: OwnerSpace | None = None
     # the gr.BrowserState holding an anonymous visitor's id (components.visitor); None outside a page
     visitor_state: Any = field(default=None, repr=False)
@@ -29,7 +29,7 @@ class StudioContext:
     page_load: list = field(default_factory=list, repr=False)
     # components a tab offers to the others by name (see share / shared)
     components: dict = field(default_factory=dict, repr=False)
-    cleaner: Any = field(default=None, repr=False)  # model_zoo.ownership.Cleaner, started with the app
+    cleaner: Any = field(default=None, repr=False)  # model_zoo.core.ownership.Cleaner, started with the app
 
     def __post_init__(self) -> None:
         if self.space is None:

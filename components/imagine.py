@@ -1,6 +1,6 @@
 """Imagine tab: type a scene, get an image, then caption it, search with it or add it to a
 gallery, so the tabs make one loop (imagine -> caption -> search). A few-step diffusers
-pipeline (model_zoo.imagine) draws it; every result shows the settings that make it again.
+pipeline (model_zoo.imagine.service) draws it; every result shows the settings that make it again.
 Endpoint: /generate_image (see DESIGN.md)."""
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from typing import Any
 import gradio as gr
 from gradio import FileData
 
-from model_zoo import imagine
-from model_zoo import search as search_service
-from model_zoo.errors import InputError
-from model_zoo.imagine import ImagineRequest, ImagineResult
-from model_zoo.ownership import Owner
-from model_zoo.registry import is_overridden
+from model_zoo.imagine import service as imagine
+from model_zoo.vision import search as search_service
+from model_zoo.core.errors import InputError
+from model_zoo.imagine.service import ImagineRequest, ImagineResult
+from model_zoo.core.ownership import Owner
+from model_zoo.core.registry import is_overridden
 
 from . import visitor
 from .common import file_path, user_facing

@@ -1,7 +1,7 @@
 """Search tab: image-text search over named galleries and zero-shot classification, on
-the image engine of model_zoo.vision (OpenCLIP where its weights are, else the offline
+the image engine of model_zoo.vision.engine (OpenCLIP where its weights are, else the offline
 label bridge). Endpoints /index_images, /search and /classify_image (see DESIGN.md); the
-logic lives in model_zoo.search."""
+logic lives in model_zoo.vision.search."""
 from __future__ import annotations
 
 import re
@@ -14,10 +14,10 @@ import gradio as gr
 from gradio import FileData
 from PIL import Image
 
-from model_zoo import explain
-from model_zoo import search as service
-from model_zoo.errors import InputError
-from model_zoo.ownership import OPERATOR, Owner
+from model_zoo.vision import explain
+from model_zoo.vision import search as service
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
 from .common import file_path, forget_uploads, user_facing

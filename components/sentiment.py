@@ -12,11 +12,11 @@ from typing import Iterator
 import gradio as gr
 from gradio import FileData
 
-from model_zoo import storage
-from model_zoo.errors import InputError
-from model_zoo.head_scope import ScopedHeadStore
-from model_zoo.ownership import OPERATOR, Owner
-from model_zoo.sentiment import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, image_reader,
+from model_zoo.core import storage
+from model_zoo.core.errors import InputError
+from model_zoo.sentiment.head_scope import ScopedHeadStore
+from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.sentiment.service import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, image_reader,
                                  service_for, unavailable_modalities)
 
 from . import visitor

@@ -11,9 +11,9 @@ from typing import Any, Callable
 import gradio as gr
 from gradio import FileData
 
-from model_zoo import speech
-from model_zoo.backends.whisper_common import DecodeOptions
-from model_zoo.storage import atomic_write_text
+from model_zoo.speech import service as speech
+from model_zoo.speech.whisper_common import DecodeOptions
+from model_zoo.core.storage import atomic_write_text
 
 from . import speech_live
 from .common import file_path, user_facing
@@ -85,7 +85,7 @@ def timeline_figure(audio_path: str, result: speech.SpeechResult):
     import numpy as np
     from matplotlib.figure import Figure  # not pyplot: no global figure registry to leak into
 
-    from model_zoo.audio import SAMPLE_RATE, decode_audio
+    from model_zoo.speech.audio import SAMPLE_RATE, decode_audio
 
     samples = decode_audio(audio_path).samples
     hop = SAMPLE_RATE // 50  # 20 ms frames

@@ -11,11 +11,11 @@ from typing import Iterator
 import gradio as gr
 from gradio import FileData
 
-from model_zoo.datasets import load_dataset
-from model_zoo.errors import InputError
-from model_zoo.ownership import OPERATOR, Owner
-from model_zoo.sentiment import TrainReport, TrainUpdate, image_reader
-from model_zoo.training import FUSIONS
+from model_zoo.fusion.datasets import load_dataset
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.sentiment.service import TrainReport, TrainUpdate, image_reader
+from model_zoo.fusion.training import FUSIONS
 
 from . import visitor
 from .common import file_path, forget_uploads, user_facing

@@ -4,7 +4,7 @@ In order: the Hugging Face user signed in through the Space's OAuth (`gr.LoginBu
 `gr.OAuthProfile`), a user of `--auth` (request.username), the anonymous browser (an id
 this server issued, kept in the browser with gr.BrowserState so a reload keeps your
 gallery), else the gradio session (request.session_hash: every gradio_client Client is a
-session of its own). The owner id is always derived here (model_zoo.ownership hashes it
+session of its own). The owner id is always derived here (model_zoo.core.ownership hashes it
 under a server secret); nothing a visitor types names a folder."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import gradio as gr
 
-from model_zoo.errors import InputError
-from model_zoo.ownership import OPERATOR, Owner
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Owner
 
 from .context import StudioContext
 

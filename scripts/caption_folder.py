@@ -4,9 +4,9 @@
     python -m scripts.caption_folder DIR [--out captions.csv] [--captioner captioner] [--batch-size 8]
     accelerate launch --multi_gpu --num_processes 2 -m scripts.caption_folder DIR --out captions.csv
 
-Each process captions its share of a round through model_zoo.captioning.caption_batch (the
+Each process captions its share of a round through model_zoo.vision.captioning.caption_batch (the
 tab's code: the captioner, reranked by the image engine, or label-based captions where no
-captioner's weights are); the main process writes the CSV (model_zoo.captioning.batch_csv's
+captioner's weights are); the main process writes the CSV (model_zoo.vision.captioning.batch_csv's
 columns, one row per file named by its path under DIR), atomically after every round. A
 rerun keeps the rows already captioned and captions only the rest (and the files that
 failed), so an interrupted run resumes. The last line reads `N files captioned by P processes`."""
@@ -24,7 +24,7 @@ PROG = "python -m scripts.caption_folder"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    from model_zoo.captioning import STRATEGIES
+    from model_zoo.vision.captioning import STRATEGIES
 
     parser.add_argument("folder", type=Path, metavar="DIR", help="folder of images (searched recursively)")
     parser.add_argument("--out", type=Path, default=Path("captions.csv"), help="CSV to write (and resume) [captions.csv]")
@@ -47,7 +47,7 @@ def read_done(out: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def write_csv(out: Path, header: list[str], rows: list[list[str]]) -> None:
-    from model_zoo.storage import atomic_write_text
+    from model_zoo.core.storage import atomic_write_text
 
     buffer = io.StringIO()
     csv.writer(buffer).writerows([header, *rows])
@@ -57,8 +57,9 @@ def write_csv(out: Path, header: list[str], rows: list[list[str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     job = sharding.parse_job(argv, PROG, __doc__.split("\n\n")[0], _arguments,
                              settings=("vision", "captioner", "caption_batch_size"), round_size=500)
-    from model_zoo import captioning, vision
-    from model_zoo.errors import InputError, WeightsUnavailable
+    from model_zoo.vision import captioning
+    from model_zoo.vision import engine as vision
+    from model_zoo.core.errors import InputError, WeightsUnavailable
 
     args = job.args
     options = captioning.CaptionOptions(strategy=args.decoding, num_candidates=args.candidates,

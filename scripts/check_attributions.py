@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
 
     from app.settings import load_settings
-    from model_zoo import sentiment_attributions as attributions
-    from model_zoo.manager import ModelManager
-    from model_zoo.sentiment import HeadStore, SentimentService
+    from model_zoo.sentiment import attributions
+    from model_zoo.core.manager import ModelManager
+    from model_zoo.sentiment.service import HeadStore, SentimentService
     from scripts.vader_data import fetch_icwsm, movie_split
 
     settings = load_settings([], environ={**os.environ})

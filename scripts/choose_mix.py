@@ -35,9 +35,9 @@ FIRST_STAGE_WEIGHT = 0.5
 def embed(corpus, cache: Path, encoder_key: str = "minilm") -> tuple[np.ndarray, np.ndarray]:
     """(sentence embeddings, VADER scores) of every row, cached beside the data."""
     from app.settings import load_settings
-    from model_zoo import storage
-    from model_zoo.heads import lexicon_scores
-    from model_zoo.manager import ModelManager
+    from model_zoo.core import storage
+    from model_zoo.fusion.heads import lexicon_scores
+    from model_zoo.core.manager import ModelManager
 
     path = cache / f"proxy-{encoder_key}-{len(corpus.texts)}.npy"
     if path.is_file():
@@ -58,9 +58,9 @@ def run(corpus, text: np.ndarray, lexicon: np.ndarray, alpha: float, weight: flo
     """Fit the proxy head on the training rows; its validation figures per domain."""
     import torch
 
-    from model_zoo.fusion import HeadConfig
-    from model_zoo.heads import SentimentModel
-    from model_zoo.training import INTENSITY_SCALE, Targets, TrainConfig, evaluate_intensity, fit, predict_outputs
+    from model_zoo.fusion.modules import HeadConfig
+    from model_zoo.fusion.heads import SentimentModel
+    from model_zoo.fusion.training import INTENSITY_SCALE, Targets, TrainConfig, evaluate_intensity, fit, predict_outputs
 
     train, val = corpus.rows("train"), corpus.rows("val")
     row_weights = torch.from_numpy(corpus.row_weights(alpha, train))
@@ -100,7 +100,7 @@ def run(corpus, text: np.ndarray, lexicon: np.ndarray, alpha: float, weight: flo
 
 def main(argv: list[str] | None = None) -> dict:
     from app.settings import load_settings
-    from model_zoo import storage
+    from model_zoo.core import storage
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=None)

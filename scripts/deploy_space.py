@@ -116,7 +116,7 @@ def copy_sources(repo: Path, out: Path) -> None:
 
 def stage_heads(repo: Path, out: Path, dtype: str) -> list[Path]:
     """Every shipped head (and its blend parts) at `dtype`, in shards under 50 MB."""
-    from model_zoo.heads import save_half
+    from model_zoo.fusion.heads import save_half
 
     written = []
     for folder in sorted((repo / HEADS).iterdir()):

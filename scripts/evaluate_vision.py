@@ -18,8 +18,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from model_zoo import captioning, search
-from model_zoo.manager import ManagerConfig, ModelManager
+from model_zoo.vision import captioning
+from model_zoo.vision import search
+from model_zoo.core.manager import ManagerConfig, ModelManager
 from scripts.tune_label_bridge import CAPTION_SYNONYMS
 
 _STOP = {"a", "an", "the", "of", "photo"}

@@ -5,11 +5,11 @@ upload does, for 100,000 photos.
     accelerate launch --multi_gpu --num_processes 2 -m scripts.index_folder DIR --gallery NAME
 
 The gallery is <data dir>/galleries/NAME, where the app finds it. Images are embedded by
-the app's engine (model_zoo.vision: CLIP where its weights are, else the label bridge; a
-gallery keeps the space it was built in) through model_zoo.search.embed_sources, the same
+the app's engine (model_zoo.vision.engine: CLIP where its weights are, else the label bridge; a
+gallery keeps the space it was built in) through model_zoo.vision.search.embed_sources, the same
 code as the tab: hash, decode, thumbnail, embed, skip bytes the gallery already holds. Each
 process embeds its share of a round; the main process adds the round to the FAISS index
-and saves it (model_zoo.search.commit_embedded: exact, IVF past the gallery's exact limit;
+and saves it (model_zoo.vision.search.commit_embedded: exact, IVF past the gallery's exact limit;
 atomic). A rerun skips every file already in the gallery, by content hash, so an
 interrupted run resumes. Ids follow the file order: one process or many give the same
 gallery. The last line reads `N files indexed by P processes`."""
@@ -26,7 +26,7 @@ PROG = "python -m scripts.index_folder"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    from model_zoo.search import BATCH_SIZE
+    from model_zoo.vision.search import BATCH_SIZE
 
     parser.add_argument("folder", type=Path, metavar="DIR", help="folder of images (searched recursively)")
     parser.add_argument("--gallery", required=True, help="gallery name (letters, digits, '-', '_', '.')")
@@ -43,8 +43,9 @@ class Totals:
 
 def main(argv: list[str] | None = None) -> int:
     job = sharding.parse_job(argv, PROG, __doc__.split("\n\n")[0], _arguments, settings=("vision",))
-    from model_zoo import search, vision
-    from model_zoo.errors import InputError, WeightsUnavailable
+    from model_zoo.vision import search
+    from model_zoo.vision import engine as vision
+    from model_zoo.core.errors import InputError, WeightsUnavailable
 
     args = job.args
     if args.batch_size < 1:
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.folder.resolve()
     files = team.broadcast(sharding.list_files(root, search.IMAGE_SUFFIXES) if team.is_main else None)
     manager = sharding.manager_for(settings)
-    from model_zoo.gallery import open_gallery
+    from model_zoo.vision.gallery import open_gallery
 
     gallery = open_gallery(folder)  # every process: what is committed (its hashes, its space)
     kind = vision.space_engine(gallery.model) or vision.mode(manager)
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(gallery, files: list[Path], totals: Totals, seconds: float, team: sharding.Team) -> None:
-    from model_zoo import vision
+    from model_zoo.vision import engine as vision
 
     for rejected in totals.rejected[:20]:
         print(f"skipped {rejected['name']}: {rejected['reason']}", file=sys.stderr)

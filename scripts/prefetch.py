@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from model_zoo.registry import REGISTRY, resolve
+from model_zoo.core.registry import REGISTRY, resolve
 
 
 def prefetch(key: str) -> str:
     spec = resolve(key)
     if spec.pack:
         from app.settings import load_settings
-        from model_zoo import packs
-        from model_zoo.errors import PackError
+        from model_zoo.core import packs
+        from model_zoo.core.errors import PackError
 
         try:
             return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
@@ -33,8 +33,8 @@ def prefetch(key: str) -> str:
     if spec.family == "diffusion":  # only the files the pipeline loads, not the repo's extra checkpoints
         from diffusers import DiffusionPipeline
 
-        from model_zoo import devices
-        from model_zoo.backends.diffusion_backend import weight_variants
+        from model_zoo.core import devices
+        from model_zoo.imagine.diffusion_backend import weight_variants
 
         dtype = devices.torch_dtype(spec.dtype_for(devices.pick_device("auto")))
         return str(DiffusionPipeline.download(spec.source, use_safetensors=True, variant=weight_variants(dtype)[0]))

@@ -27,7 +27,7 @@ from typing import Any, Callable, Collection, Iterator, Sequence, TypeVar
 
 import model_zoo  # noqa: F401 first: sets the OpenMP wait policy before torch and faiss load
 from app.settings import Settings, build_parser, settings_from_args
-from model_zoo.manager import ModelManager
+from model_zoo.core.manager import ModelManager
 
 T = TypeVar("T")
 R = TypeVar("R")

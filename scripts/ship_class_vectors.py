@@ -2,15 +2,15 @@
 fresh install's first image search does not embed 1,000 prompts with MPNet (tens of
 seconds on a CPU): `HF_HUB_OFFLINE=1 python -m scripts.ship_class_vectors`. Rerun it when
 the class names, the templates or the text encoder change (the file name is their hash;
-tests/test_vision.py recomputes rows of the shipped file and compares)."""
+tests/vision/test_vision.py recomputes rows of the shipped file and compares)."""
 from __future__ import annotations
 
 import sys
 import tempfile
 from pathlib import Path
 
-from model_zoo import vision
-from model_zoo.manager import ManagerConfig, ModelManager
+from model_zoo.vision import engine as vision
+from model_zoo.core.manager import ManagerConfig, ModelManager
 
 
 def main() -> int:

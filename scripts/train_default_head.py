@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     from app.settings import load_settings
-    from model_zoo.heads import blend_into, lexicon_scores
-    from model_zoo.manager import ModelManager
-    from model_zoo.training import update_card
+    from model_zoo.fusion.heads import blend_into, lexicon_scores
+    from model_zoo.core.manager import ModelManager
+    from model_zoo.fusion.training import update_card
 
     settings = load_settings([], environ={**__import__("os").environ})
     cache = (args.data_dir or settings.data_dir) / "datasets" / "vader_icwsm2014"
@@ -179,8 +179,8 @@ def build_minilm_part(args, cache: Path) -> Path:
 def parts_outputs(manager, folder: Path, sentences: list[str]) -> list[tuple[float, np.ndarray, np.ndarray | None]]:
     """(weight, (n, 2) probabilities, (n,) intensity or None) per part of the saved head in
     `folder` (one part unless it is a blend), at fp32; the head answers their weighted sum."""
-    from model_zoo.heads import load_head
-    from model_zoo.sentiment import HeadStore, text_encoder_of
+    from model_zoo.fusion.heads import load_head
+    from model_zoo.sentiment.service import HeadStore, text_encoder_of
 
     out = []
     for part in HeadStore(folder.parent, folder.parent).parts(folder.name):
@@ -213,8 +213,8 @@ class Member:
 
 def save_shipped_head(args, encoder, manager, members: list[Member], data_sha: str, corpus: Corpus) -> None:
     """The members as one head (tensors members.<k>.*; a single member is stored bare)."""
-    from model_zoo.heads import LEXICON_DIM
-    from model_zoo.training import INTENSITY_SCALE, Card, save_head
+    from model_zoo.fusion.heads import LEXICON_DIM
+    from model_zoo.fusion.training import INTENSITY_SCALE, Card, save_head
 
     if len(members) == 1:
         tensors = members[0].tensors
@@ -262,7 +262,7 @@ def save_shipped_head(args, encoder, manager, members: list[Member], data_sha: s
 def head_outputs(encoder, model, card: dict, sentences: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
     """(n, 2) probabilities and (n,) intensity (or None) of a saved head (every member,
     averaged) at fp32."""
-    from model_zoo.heads import lexicon_scores, mean_text_outputs
+    from model_zoo.fusion.heads import lexicon_scores, mean_text_outputs
 
     tops = [m.text_top for m in model.members]
     blocks = encoder.embed_texts_branches(sentences, tops, max_length=card["encoders"]["text"]["max_length"])
@@ -289,11 +289,11 @@ def train_member(encoder, training_data, args, seed: int, runs: Path) -> Member:
     import torch
     from safetensors.torch import load_file, save
 
-    from model_zoo import storage
-    from model_zoo.backends.text_encoder import mean_pool
-    from model_zoo.fusion import HeadConfig
-    from model_zoo.heads import LEXICON_DIM, SentimentModel, top_layer_copies
-    from model_zoo.training import INTENSITY_SCALE, Targets, TrainConfig, fit, length_bucketed_batches
+    from model_zoo.core import storage
+    from model_zoo.text.sentence_encoder import mean_pool
+    from model_zoo.fusion.modules import HeadConfig
+    from model_zoo.fusion.heads import LEXICON_DIM, SentimentModel, top_layer_copies
+    from model_zoo.fusion.training import INTENSITY_SCALE, Targets, TrainConfig, fit, length_bucketed_batches
 
     done, log_file = runs / f"seed-{seed}.safetensors", runs / f"seed-{seed}.json"
     if done.is_file() and log_file.is_file():
@@ -367,7 +367,7 @@ def train_member(encoder, training_data, args, seed: int, runs: Path) -> Member:
 def warm_start(model, folder: Path, member: int) -> None:
     """Load member `member` of the saved head in `folder` (or the head itself, if it is
     not an ensemble) into `model`; only an intensity output it lacks may stay fresh."""
-    from model_zoo.training import load_head_files
+    from model_zoo.fusion.training import load_head_files
 
     card, tensors = load_head_files(folder)
     if card.get("members"):
@@ -415,8 +415,8 @@ def report_all(corpus: Corpus, score_parts) -> dict:
     intensity's MSE/MAE/Pearson r beside VADER's compound score rescaled to ratings by a
     least-squares line fit on the training split. score_parts(sentences) -> [(weight,
     probabilities, intensity)]: a blend's parts are also scored alone."""
-    from model_zoo.heads import lexicon_scores
-    from model_zoo.training import evaluate, evaluate_intensity
+    from model_zoo.fusion.heads import lexicon_scores
+    from model_zoo.fusion.training import evaluate, evaluate_intensity
 
     train = corpus.rows("train")
     slope, intercept = np.polyfit(lexicon_scores([corpus.texts[i] for i in train])[:, 3], corpus.ratings[train], 1)

@@ -4,9 +4,9 @@ whole archive. Writes an SRT and a VTT per file and one CSV for all of them.
     python -m scripts.transcribe_folder DIR [--out transcripts] [--task transcribe] [--language auto]
     accelerate launch --multi_gpu --num_processes 2 -m scripts.transcribe_folder DIR --out transcripts
 
-Each process runs its share of a round through model_zoo.speech.speech_translate (the
+Each process runs its share of a round through model_zoo.speech.service.speech_translate (the
 tab's code, the app's --whisper-backend); the main process writes OUT/<path under DIR>.srt
-and .vtt (model_zoo.speech.to_srt / to_vtt) and OUT/transcripts.csv, atomically after every
+and .vtt (model_zoo.speech.service.to_srt / to_vtt) and OUT/transcripts.csv, atomically after every
 round. A rerun skips files already in the CSV without an error, so an interrupted run
 resumes. The last line reads `N files transcribed by P processes`."""
 from __future__ import annotations
@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_zoo import speech
-from model_zoo.storage import atomic_write_text
+from model_zoo.speech import service as speech
+from model_zoo.core.storage import atomic_write_text
 from scripts import sharding
 
 PROG = "python -m scripts.transcribe_folder"
@@ -65,8 +65,8 @@ def subtitle_paths(out: Path, name: str) -> tuple[Path, Path]:
 def main(argv: list[str] | None = None) -> int:
     job = sharding.parse_job(argv, PROG, __doc__.split("\n\n")[0], _arguments,
                              settings=("whisper_backend", "max_audio_minutes", "speech_min_window_s"), round_size=20)
-    from model_zoo.backends.whisper_common import DecodeOptions
-    from model_zoo.errors import InputError, WeightsUnavailable
+    from model_zoo.speech.whisper_common import DecodeOptions
+    from model_zoo.core.errors import InputError, WeightsUnavailable
 
     args = job.args
     try:

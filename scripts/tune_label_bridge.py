@@ -1,4 +1,4 @@
-"""Choose the label bridge's recipe (model_zoo.vision) by measurement on our own validation
+"""Choose the label bridge's recipe (model_zoo.vision.engine) by measurement on our own validation
 photos (scripts/validation_photos.py), through the real packaged models.
 
     python -m scripts.validation_photos /tmp/mms-vision-val
@@ -22,7 +22,7 @@ the grid costs numpy only. The objective is the mean of R@1, R@5 and ZS over all
 robustness: the selection procedure's leave-one-item-out score and random split halves.
 Then: zero-shot (classify) templates, the softmax logit_scale (lowest NLL of the true name),
 and forward time per image of lite0/1/2. It ends by checking that the chosen recipe's class
-vectors from model_zoo.vision.class_vectors equal the sweep's."""
+vectors from model_zoo.vision.engine.class_vectors equal the sweep's."""
 from __future__ import annotations
 
 import argparse
@@ -47,7 +47,7 @@ TOP_TS = (1, 3, 5, 10, 20, 50)
 TEMPERATURES = (0.5, 1.0, 2.0, 3.0)
 QUERY = "a photo of a {}"  # the held-out test's query wording
 CLIP6 = ("a photo of a {}.", "a close-up photo of a {}.", "a photo of the {}.", "a blurry photo of a {}.",
-         "a black and white photo of a {}.", "a painting of a {}.")  # = model_zoo.search.DEFAULT_TEMPLATES
+         "a black and white photo of a {}.", "a painting of a {}.")  # = model_zoo.vision.search.DEFAULT_TEMPLATES
 CLASS_TEMPLATES = {
     "photo": ("a photo of a {}.",),
     "bare": ("{}",),
@@ -202,7 +202,7 @@ def norm_constants(norm: str):
 def classifier_outputs(manager, images, cache_file: Path) -> tuple[dict, list[str]]:
     """{(variant, norm, crop): probabilities (n, 1000)} and the class names. Kept in
     `cache_file` (keyed by the validation set's content), so a rerun skips the forward passes."""
-    from model_zoo.backends import efficientnet_backend as backend
+    from model_zoo.vision import efficientnet_backend as backend
 
     labels = backend.imagenet_labels()
     if cache_file.is_file():
@@ -278,9 +278,9 @@ def main() -> None:
 
     import torch
 
-    from model_zoo import vision
-    from model_zoo.images import load_image
-    from model_zoo.manager import ManagerConfig, ModelManager
+    from model_zoo.vision import engine as vision
+    from model_zoo.vision.images import load_image
+    from model_zoo.core.manager import ManagerConfig, ModelManager
     from scripts.validation_photos import read_labels
 
     if not (args.val / "labels.csv").is_file():
@@ -458,7 +458,7 @@ def main() -> None:
 
 def report_choice(state: dict) -> None:
     """Tables around the chosen recipe (CHOSEN), zero-shot templates, logit scale, timings."""
-    from model_zoo import vision
+    from model_zoo.vision import engine as vision
 
     grid, results, keys, combo_of, row, show = (state[k] for k in ("grid", "results", "keys", "combo_of", "row", "show"))
     chosen = dict(BASE, **CHOSEN)
@@ -528,7 +528,7 @@ def report_choice(state: dict) -> None:
         print(f"   {variant}: {seconds * 1e3:6.1f} ms/image   x{seconds / base:.2f} of lite0")
     print()
 
-    # the chosen recipe's class vectors through model_zoo.vision.class_vectors must equal the sweep's
+    # the chosen recipe's class vectors through model_zoo.vision.engine.class_vectors must equal the sweep's
     if chosen["names"] == "clip":
         with state["manager"].use(chosen["encoder"]) as encoder:
             source = state["manager"].spec(chosen["encoder"]).source

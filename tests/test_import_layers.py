@@ -13,8 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "model_zoo"
-ALONE = ("model_zoo.loading", "model_zoo.whisper_checkpoints", "model_zoo.weights", "model_zoo.manager",
-         "model_zoo.backends.openai_whisper_backend", "model_zoo.backends.ct2_whisper_convert")
+ALONE = ("model_zoo.core.loading", "model_zoo.speech.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
+         "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
 
 
 def module_name(path: Path) -> str:
@@ -81,10 +81,10 @@ def test_the_checker_sees_a_cycle():
 
 def test_the_graph_has_the_edges_that_matter():
     edges = graph()
-    assert "model_zoo.loading" in edges["model_zoo.manager"]
-    assert "model_zoo.whisper_checkpoints" in edges["model_zoo.weights"]
-    assert "model_zoo.backends.openai_whisper_backend" not in edges["model_zoo.weights"]
-    assert "model_zoo.manager" not in edges["model_zoo.backends.openai_whisper_backend"]
+    assert "model_zoo.core.loading" in edges["model_zoo.core.manager"]
+    assert "model_zoo.speech.checkpoints" in edges["model_zoo.core.weights"]
+    assert "model_zoo.speech.openai_whisper_backend" not in edges["model_zoo.core.weights"]
+    assert "model_zoo.core.manager" not in edges["model_zoo.speech.openai_whisper_backend"]
 
 
 def test_model_zoo_has_no_import_cycle():

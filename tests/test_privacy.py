@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from gradio_client import Client, handle_file
 
-from model_zoo import search
-from model_zoo.manager import ManagerConfig, ModelManager
+from model_zoo.vision import search
+from model_zoo.core.manager import ManagerConfig, ModelManager
 from tests.conftest import serve_in_process
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"

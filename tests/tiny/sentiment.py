@@ -18,9 +18,9 @@ def save_tiny_head(folder: Path, encoder, modalities: dict[str, int], fusion: st
     intensity: the head also has an intensity (mean rating) output."""
     import torch
 
-    from model_zoo.fusion import HeadConfig
-    from model_zoo.heads import SentimentModel, top_layer_copies
-    from model_zoo.training import Card, save_head
+    from model_zoo.fusion.modules import HeadConfig
+    from model_zoo.fusion.heads import SentimentModel, top_layer_copies
+    from model_zoo.fusion.training import Card, save_head
 
     cfg = HeadConfig(modalities=modalities, labels=list(labels), fusion=fusion, hidden=16, intensity=intensity)
 

@@ -1,0 +1,19 @@
+"""What a backend's load() gets. Its own module, below both the manager (which makes
+requests) and the backends (which take them), so imports only point down."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from model_zoo.core.registry import ModelSpec
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What a backend's load() gets: the resolved spec and where/how to run it."""
+
+    spec: ModelSpec
+    device: str
+    dtype: str
+    cache_dir: Path
+    offline: bool

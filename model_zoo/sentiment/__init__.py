@@ -1,0 +1,5 @@
+"""Sentiment: `service.SentimentService` (`service.service_for(manager, trained_root)`) reads
+the sentiment of text (with an image or a voice clip beside it) through a fusion head.
+Around it: what a request holds (`inputs`), what it returns (`results`), the store of
+shipped and trained heads (`heads`, and `head_scope` for the visitor's own), training a
+head from a dataset (`training`) and word attributions by occlusion (`attributions`)."""

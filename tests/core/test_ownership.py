@@ -1,0 +1,234 @@
+"""Owner namespaces, expiry and quotas with a clock the test controls (no sleeping): an
+item in use is never deleted, a kill during a sweep loses nothing that should stay, and
+the next start removes what the kill left in the trash."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Cleaner, OwnerSpace, QuotaExceeded
+
+HOUR = 3600.0
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_item(space: OwnerSpace, owner, kind: str, name: str, size: int = 1000) -> Path:
+    """An item as a request makes it: inside `using` (pinned, last use recorded)."""
+    with space.using(owner, kind, name) as path:
+        path.mkdir(parents=True)
+        (path / "data.bin").write_bytes(b"x" * size)
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def space(tmp_path, clock) -> OwnerSpace:
+    return OwnerSpace(tmp_path / "data", "private", ttl_hours=24, quota_mb=1, clock=clock)
+
+
+def test_owner_ids_are_derived_server_side_and_kept_apart(space, tmp_path):
+    browser = space.new_browser_id()
+    a, b = space.anonymous("browser", browser), space.anonymous("browser", space.new_browser_id())
+    assert a != b and a.anonymous and a.id != browser and browser not in a.id  # a keyed hash, not the id itself
+    assert space.anonymous("browser", browser) == a  # a reload keeps the folder
+    for bad in ("../../etc", "ABCDEF" * 6, "a" * 31, "", None, 42, "0" * 32 + "/x"):
+        assert space.anonymous("browser", bad) is None
+    assert space.anonymous("session", "x/../y") is None and space.anonymous("session", "short") is None
+    user = space.user("hf", "ann")
+    assert user.signed_in and user != space.user("auth", "ann") and user == space.user("hf", "ann")
+    assert space.folder(a, "galleries") == tmp_path / "data" / "owners" / a.id / "galleries"
+    assert space.folder(OPERATOR, "galleries") == tmp_path / "data" / "galleries"
+    # The secret lives in the data dir: another process (a restart) derives the same ids.
+    again = OwnerSpace(tmp_path / "data")
+    assert again.anonymous("browser", browser) == a and again.user("hf", "ann") == user
+    assert OwnerSpace(tmp_path / "other").anonymous("browser", browser) != a
+    for bad in ("../galleries/x", "..", "a/b", ".hidden", ""):  # item names are single folder names
+        with pytest.raises(InputError, match="not a usable name"):
+            with space.using(a, "heads", bad):
+                pass
+    assert not space.pinned(a, "heads", "..")
+    shared = OwnerSpace(tmp_path / "data", "shared")
+    assert shared.anonymous("browser", browser) == OPERATOR and shared.user("hf", "ann") == OPERATOR
+
+
+def test_anonymous_items_expire_after_the_ttl_since_last_use(space, clock):
+    a = space.anonymous("session", "session-aaaa-1111")
+    user = space.user("hf", "ann")
+    old = make_item(space, a, "galleries", "old")
+    kept = make_item(space, user, "galleries", "kept")
+    clock.now += 20 * HOUR
+    fresh = make_item(space, a, "galleries", "fresh")
+    with space.using(a, "galleries", "old"):  # used again at 20 h: its clock restarts
+        pass
+    clock.now += 23 * HOUR  # 43 h after creation, 23 h after the last use
+    assert space.sweep().deleted == []
+    clock.now += 2 * HOUR  # 25 h after the last use of both
+    report = space.sweep()
+    assert sorted(report.deleted) == [f"{a.id}/galleries/fresh", f"{a.id}/galleries/old"]
+    assert not old.exists() and not fresh.exists() and report.freed_bytes >= 2000
+    assert not (space.owners_root / a.id).exists()  # nothing left: the owner's folder goes too
+    assert kept.is_dir()  # signed-in users' items persist
+    clock.now += 1000 * HOUR
+    assert space.sweep().deleted == [] and kept.is_dir()
+
+
+def test_what_a_killed_write_left_goes_after_a_day_even_for_signed_in_users(space, clock):
+    user = space.user("hf", "ann")
+    kept = make_item(space, user, "heads", "mine")
+    debris = space.folder(user, "heads") / ".mine.abc123.tmp"  # storage.atomic_directory's staging folder
+    debris.mkdir()
+    os.utime(debris, (clock.now, clock.now))
+    clock.now += 23 * HOUR
+    assert space.sweep().deleted == []  # could be a write under way
+    clock.now += 2 * HOUR
+    assert space.sweep().deleted == [f"{user.id}/heads/.mine.abc123.tmp"] and kept.is_dir()
+
+
+def test_results_expire_for_signed_in_users_too(space, clock):
+    user = space.user("auth", "bob")
+    head = make_item(space, user, "heads", "mine")
+    batch = make_item(space, user, "batches", "predictions.csv")
+    clock.now += 25 * HOUR
+    assert space.sweep().deleted == [f"{user.id}/batches/predictions.csv"]
+    assert head.is_dir() and not batch.exists()
+
+
+def test_an_item_in_use_is_never_deleted(space, clock):
+    a = space.anonymous("session", "session-aaaa-2222")
+    item = make_item(space, a, "heads", "busy")
+    clock.now += 48 * HOUR
+    with space.using(a, "heads", "busy"):
+        clock.now += 48 * HOUR  # a long request: expired by the clock, but pinned
+        report = space.sweep()
+        assert report.deleted == [] and report.in_use == 1 and item.is_dir()
+    clock.now += 1 * HOUR  # the request's end counts as a use
+    assert space.sweep().deleted == [] and item.is_dir()
+    clock.now += 25 * HOUR
+    assert space.sweep().deleted == [f"{a.id}/heads/busy"]
+
+
+def test_quota_refuses_with_a_clear_message_and_removing_frees_it(space):
+    a = space.anonymous("session", "session-aaaa-3333")
+    space.check_quota(a)
+    make_item(space, a, "galleries", "big", size=1_100_000)  # the quota is 1 MB = 1,048,576 bytes
+    with pytest.raises(QuotaExceeded, match=r"Your space is full: .* 1\.0 MB of the 1 MB") as err:
+        space.check_quota(a)
+    assert "Remove images" in str(err.value) and "24 h after their last use" in str(err.value)
+    b = space.anonymous("session", "session-bbbb-3333")
+    space.check_quota(b)  # one visitor's use is not another's
+    with pytest.raises(QuotaExceeded, match="would add"):
+        space.check_quota(b, incoming=2_000_000)
+    space.check_quota(OPERATOR, incoming=10**12)  # the operator has no quota
+    (space.folder(a, "galleries") / "big" / "data.bin").unlink()
+    space.check_quota(a)
+
+
+def test_the_operator_and_the_shared_mode_never_expire(tmp_path, clock):
+    space = OwnerSpace(tmp_path / "data", "private", clock=clock)
+    sample = make_item(space, OPERATOR, "galleries", "sample")
+    shared = OwnerSpace(tmp_path / "shared", "shared", clock=clock)
+    everyone = shared.anonymous("browser", shared.new_browser_id())
+    theirs = make_item(shared, everyone, "galleries", "theirs")
+    clock.now += 10_000 * HOUR
+    assert space.sweep().deleted == [] and shared.sweep().deleted == []
+    assert sample.is_dir() and theirs.is_dir() and theirs.parent == tmp_path / "shared" / "galleries"
+
+
+def test_a_kill_during_a_sweep_loses_nothing_that_should_stay(tmp_path, clock):
+    """A real kill (os._exit) right after the first expired item went to the trash, in a
+    child process: the fresh items are whole, the expired one is in the trash or gone, and
+    the next start (Cleaner.start) empties the trash."""
+    space = OwnerSpace(tmp_path / "data", "private", clock=clock)
+    a = space.anonymous("session", "session-kill-0001")
+    for name in ("stale-1", "stale-2"):
+        make_item(space, a, "galleries", name)
+    clock.now += 30 * HOUR
+    keep = [make_item(space, a, "galleries", "fresh"), make_item(space, a, "heads", "fresh-head")]
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(REPO)!r})
+        from model_zoo.core import ownership
+        space = ownership.OwnerSpace({str(tmp_path / 'data')!r}, "private", clock=lambda: {clock.now!r})
+        original = space._to_trash
+        def to_trash_then_die(path):
+            moved = original(path)
+            os._exit(9)  # killed between the rename and the delete
+        space._to_trash = to_trash_then_die
+        space.sweep()
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 9, result.stderr
+    trash = space.owners_root / ".trash"
+    left_by_the_kill = list(trash.iterdir())
+    assert len(left_by_the_kill) == 1  # one whole item, moved aside
+    remaining = sorted(p.name for p in space.folder(a, "galleries").iterdir())
+    assert remaining in (["fresh", "stale-2"], ["fresh", "stale-1"])
+    assert all((p / "data.bin").stat().st_size == 1000 for p in keep)
+    cleaner = Cleaner(space, interval_s=3600).start()  # the next start
+    try:
+        # start() empties what the kill left before it returns; the background sweep may be
+        # moving the other stale item through the trash at this very moment, so only the
+        # kill's leftover is checked here, and the whole trash after the sweep has finished.
+        assert not any(entry.exists() for entry in left_by_the_kill)
+    finally:
+        cleaner.stop()
+    assert not cleaner.running and cleaner.sweeps >= 1
+    assert not any(trash.iterdir())
+    assert sorted(p.name for p in space.folder(a, "galleries").iterdir()) == ["fresh"]
+    assert all((p / "data.bin").is_file() for p in keep)
+
+
+def test_the_report_counts_owners_and_bytes_by_kind_without_names(space):
+    make_item(space, space.anonymous("session", "session-r-000001"), "galleries", "g", size=500)
+    make_item(space, space.user("hf", "ann"), "heads", "h", size=700)
+    make_item(space, OPERATOR, "galleries", "sample", size=300)
+    report = space.report()
+    assert (report.owners_anonymous, report.owners_signed_in) == (1, 1)
+    assert report.owner_bytes["galleries"] == 500 and report.owner_bytes["heads"] == 700
+    assert report.shared_bytes["galleries"] == 300 and report.trash_bytes == 0
+    assert "ann" not in repr(report)
+
+
+def test_the_system_tab_shows_the_operator_disk_use_and_owner_counts(tmp_path):
+    from app.settings import load_settings
+    from components.context import StudioContext
+    from components.system import disk_text
+
+    ctx = StudioContext(manager=None, settings=load_settings(["--data-dir", str(tmp_path)], environ={}))
+    make_item(ctx.space, ctx.space.user("hf", "ann"), "galleries", "g", size=3 * 2**20)
+    text = disk_text(ctx)
+    assert "galleries 3.0 MB" in text and "0 anonymous, 1 signed in" in text and "ann" not in text
+    assert "expire 24 h after their last use; quota 500 MB per owner" in text
+
+
+def test_processed_uploads_are_deleted_and_nothing_outside_the_upload_folder(tmp_path, monkeypatch):
+    from components.common import forget_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    upload = tmp_path / "gradio" / "f00d" / "photo.jpg"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"jpeg")
+    asset = tmp_path / "assets" / "cat.jpg"
+    asset.parent.mkdir()
+    asset.write_bytes(b"jpeg")
+    assert forget_uploads([{"path": str(upload)}, str(asset), None]) == 1
+    assert not upload.exists() and asset.exists()
+    assert forget_uploads({"path": str(upload)}) == 0  # already gone: nothing to do
