@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from components.context import StudioContext
+from model_zoo.core import imports
 
 from .zerogpu import on_zero_gpu
 
@@ -108,6 +109,7 @@ class Warmer:
     # -- running ------------------------------------------------------------------------
     def run(self) -> WarmReport:
         started = time.perf_counter()
+        imports.ensure_primed()  # first, alone: the libraries every tab imports (see model_zoo.core.imports)
         for name, action in self.steps():
             if self.cancel.is_set():
                 self.report.cancelled = True

@@ -1,6 +1,7 @@
 """Shared by the tabs: turning errors into messages, reading uploaded files."""
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import logging
@@ -9,10 +10,15 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
+from model_zoo.core import imports
 from model_zoo.core.errors import InputError, StudioError
 
 log = logging.getLogger("studio")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+DISK_FULL = ("The server's disk is full, so nothing was saved (what was saved before is intact). "
+             "Remove images or heads you no longer need, or ask the operator to free space.")
 
 
 def _translate(exc: BaseException, name: str) -> gr.Error:
@@ -20,6 +26,9 @@ def _translate(exc: BaseException, name: str) -> gr.Error:
         return exc
     if isinstance(exc, StudioError):
         return gr.Error(str(exc))
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.error("handler %s: disk full (%s)", name, exc)
+        return gr.Error(DISK_FULL)
     log.exception("handler %s failed", name)
     return gr.Error(f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log.")
 
@@ -27,12 +36,14 @@ def _translate(exc: BaseException, name: str) -> gr.Error:
 def user_facing(fn: F) -> F:
     """Every error a handler raises reaches the user as a gr.Error with a readable
     message (never a traceback); unexpected ones are logged with their traceback.
-    Keeps the signature and type hints, which gr.api reads."""
+    Keeps the signature and type hints, which gr.api reads. The first requests wait until
+    the shared heavy libraries are imported (model_zoo.core.imports: one thread at a time)."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
             try:
+                imports.ensure_primed()
                 yield from fn(*args, **kwargs)
             except Exception as exc:
                 raise _translate(exc, fn.__name__) from None
@@ -42,6 +53,7 @@ def user_facing(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
+            imports.ensure_primed()
             return fn(*args, **kwargs)
         except Exception as exc:
             raise _translate(exc, fn.__name__) from None
@@ -65,22 +77,3 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
     if not path.is_file():
         raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
     return str(path)
-
-
-def forget_uploads(values: Any) -> int:
-    """Delete uploaded files once processed, so a visitor's upload does not outlive its use
-    (gradio's delete_cache sweeps the rest later). Only files inside Gradio's upload folder
-    go; anything else (the app's own assets) is never touched. Returns files deleted."""
-    from gradio.utils import get_upload_folder
-
-    root = Path(get_upload_folder()).resolve()
-    deleted = 0
-    for value in values if isinstance(values, (list, tuple)) else [values]:
-        try:
-            path = file_path(value, required=False)
-        except InputError:  # already gone
-            continue
-        if path and Path(path).resolve().is_relative_to(root):
-            Path(path).unlink(missing_ok=True)
-            deleted += 1
-    return deleted

@@ -20,7 +20,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import file_path, forget_uploads, user_facing
+from .common import file_path, user_facing
 from .context import StudioContext
 
 TITLE = "Search"
@@ -336,7 +336,6 @@ def build(ctx: StudioContext) -> None:
                progress=gr.Progress()):
         who = visitor.owner(ctx, request, browser_id)
         result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d), owner=who)
-        forget_uploads(files or [])  # the gallery keeps a preview and vectors, not the upload
         return (report_markdown(result), gallery_summary(ctx, name, who), refreshed_choices(name, who),
                 gr.File(value=None))
 
@@ -402,10 +401,7 @@ def build(ctx: StudioContext) -> None:
     @user_facing
     def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY, request: gr.Request = None) -> dict:
         """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
-        try:
-            return index_images(ctx, files, gallery, owner=visitor.owner(ctx, request))
-        finally:
-            forget_uploads(files or [])  # the gallery keeps a preview and vectors, not the upload
+        return index_images(ctx, files, gallery, owner=visitor.owner(ctx, request))
 
     @user_facing
     def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,

@@ -18,7 +18,7 @@ from model_zoo.sentiment.service import TrainReport, TrainUpdate, image_reader
 from model_zoo.fusion.training import FUSIONS
 
 from . import visitor
-from .common import file_path, forget_uploads, user_facing
+from .common import file_path, user_facing
 from .context import StudioContext
 from .sentiment import service
 
@@ -208,12 +208,9 @@ def build(ctx: StudioContext) -> None:
         and with scores intensity {mse, mae, pearson, n}}, best_epoch, epochs_run, history
         (per epoch; val_mse with scores), sizes, seconds."""
         report = None
-        try:
-            for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,
-                                       owner=visitor.owner(ctx, request)):
-                report = update.report or report
-        finally:
-            forget_uploads(dataset)  # the head keeps the data's hash, not the data
+        for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,
+                                   owner=visitor.owner(ctx, request)):
+            report = update.report or report
         if report is None:
             raise InputError("Training ended without a result.")
         from dataclasses import asdict

@@ -48,9 +48,18 @@ def bad_audio(folder: Path) -> dict[str, Path]:
 
 
 def too_long_audio(folder: Path, seconds: float) -> Path:
+    """Low noise for `seconds` as 8 kHz 8-bit WAV (small enough for half an hour: 14 MB)."""
+    import wave
+
     folder.mkdir(parents=True, exist_ok=True)
-    noise = np.random.default_rng(0).normal(0, 0.01, int(16000 * seconds))
-    return write_wav(folder / f"long-{int(seconds)}s.wav", noise)
+    out = folder / f"long-{int(seconds)}s.wav"
+    noise = np.random.default_rng(0).integers(126, 131, int(8000 * seconds), dtype=np.uint8)
+    with wave.open(str(out), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(1)
+        wav.setframerate(8000)
+        wav.writeframes(noise.tobytes())
+    return out
 
 
 def bad_images(folder: Path) -> dict[str, Path]:

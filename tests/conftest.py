@@ -99,19 +99,22 @@ def tiny_bridge_manager(tiny_bridge_overrides, tmp_path_factory) -> ModelManager
                                       offline=True, overrides=tiny_bridge_overrides, vision="labels"))
 
 
-def start_app(data: Path, *extra: str):
-    """`python app.py` in a subprocess on 127.0.0.1 and a free port, offline, with its
-    own data dir; returns (process, url) once the page answers. The log is data/server.log."""
+def start_app(data: Path, *extra: str, env: dict | None = None):
+    """`python app.py` as the README starts it (its shipped defaults: warm start on,
+    private mode), in a subprocess on 127.0.0.1 and a free port, offline, with its own data
+    dir and Gradio cache; returns (process, url) the moment the page answers, so a test's
+    first call lands during the warm start, as a visitor's would. The log is data/server.log."""
     import subprocess
     import time
     import urllib.request
 
     port = free_port()
+    data.mkdir(parents=True, exist_ok=True)
     log_path = data / "server.log"
-    # MMS_WARM=none: a test app loads models only when a test asks (tests/test_deploy.py tests warming)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", MMS_WARM="none")
-    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data),
-               "--offline", "--max-audio-minutes", "1", "--concurrency", "2", *extra]
+    overrides = env or {}
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MMS_")}  # no stray settings
+    env.update(HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", GRADIO_TEMP_DIR=str(data / "gradio-cache"), **overrides)
+    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data), "--offline", *extra]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from model_zoo.core import devices
+from model_zoo.core import devices, imports
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
@@ -220,13 +220,14 @@ class ModelManager:
     def _load(self, entry: _Entry, attempt: _Attempt) -> _Entry:
         spec = entry.spec = self.spec(entry.spec.key)
         try:
-            loader = self._loader_for(spec.family)
             device = self.device
             dtype = spec.dtype_for(device)
             with self._cond:
                 self._make_room(device, spec.size_mb * MB, keep=spec.key)
-            started = time.perf_counter()
-            model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline))
+            with imports.first_load(spec.family):  # a family's first load imports its libraries alone
+                started = time.perf_counter()
+                loader = self._loader_for(spec.family)
+                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline))
             load_s = time.perf_counter() - started
             nbytes = _measure(model) or spec.size_mb * MB
         except BaseException as exc:  # every waiter of this attempt sees it

@@ -217,18 +217,3 @@ def test_the_system_tab_shows_the_operator_disk_use_and_owner_counts(tmp_path):
     text = disk_text(ctx)
     assert "galleries 3.0 MB" in text and "0 anonymous, 1 signed in" in text and "ann" not in text
     assert "expire 24 h after their last use; quota 500 MB per owner" in text
-
-
-def test_processed_uploads_are_deleted_and_nothing_outside_the_upload_folder(tmp_path, monkeypatch):
-    from components.common import forget_uploads
-
-    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
-    upload = tmp_path / "gradio" / "f00d" / "photo.jpg"
-    upload.parent.mkdir(parents=True)
-    upload.write_bytes(b"jpeg")
-    asset = tmp_path / "assets" / "cat.jpg"
-    asset.parent.mkdir()
-    asset.write_bytes(b"jpeg")
-    assert forget_uploads([{"path": str(upload)}, str(asset), None]) == 1
-    assert not upload.exists() and asset.exists()
-    assert forget_uploads({"path": str(upload)}) == 0  # already gone: nothing to do
