@@ -11,7 +11,8 @@ warm start. `--url` uses an app already running on this machine instead (its RSS
 from `--pid` if given).
 
 Each visitor is a gradio_client Client of its own (in private mode, a namespace of its
-own) and loops until the deadline: index 3-4 photos into its "default" gallery, search
+own) and loops until the deadline (a visit under way finishes, within one call timeout
+past it): index 3-4 photos into its "default" gallery, search
 it by text and by image, caption a photo, zero-shot label it, read the sentiment of a
 sentence and, every third loop, transcribe a short example clip. Every visitor draws its
 photos from one pool of 12, so two visitors often upload the same bytes at the same
@@ -21,9 +22,11 @@ Figures, per endpoint: ok and failed calls (a failure is an exception, a timeout
 answer missing what the API contract promises, e.g. `attributions` from /sentiment or a
 non-empty `rejected` from /index_images), p50 / p95 latency of the ok calls (seconds from
 submit to result, uploads and queueing included), and the first few distinct error
-messages. "connect" is the creation of each visitor's Client. Server RSS (the process
+messages (a file name in parentheses shows as "(<file>)", so one kind of error counts
+once). "connect" is the creation of each visitor's Client. Server RSS (the process
 and its children) when the page first answers, at the end, and the peak in between.
-The last line printed is the summary:
+The first distinct warnings and errors of the server's log (when it started the app)
+follow the table. The last line printed is the summary:
 
     soak: V visitors x T s: N ok, F failed; p95 S s (worst endpoint); RSS +M MB
 
@@ -45,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +71,7 @@ PNG_PHOTOS = ("astronaut", "chelsea", "camera")  # the rest are written as JPEG
 ASSET_PHOTOS = ("cat.jpg", "temple.jpg", "moon.jpg", "motorcycle.jpg")
 AUDIO = sorted((REPO / "assets" / "audio").glob("*.ogg"))
 ERROR_SAMPLES = 5  # distinct messages kept per endpoint
+FILE_NAME = re.compile(r"\([^()/\s]+\.\w{2,4}\)")  # '(cat.jpg)' in a message
 LOG_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (WARNING|ERROR|CRITICAL) ")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -90,8 +95,9 @@ class EndpointStats:
             self.latencies.append(seconds)
         else:
             self.failed += 1
-            if error in self.errors or len(self.errors) < ERROR_SAMPLES:
-                self.errors[error] = self.errors.get(error, 0) + 1
+            kind = FILE_NAME.sub("(<file>)", error)  # one kind of error, whichever photo it hit
+            if kind in self.errors or len(self.errors) < ERROR_SAMPLES:
+                self.errors[kind] = self.errors.get(kind, 0) + 1
             else:
                 self.other_errors += 1
 
@@ -381,8 +387,8 @@ def mb(value: int | None) -> float | None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n")[0])
-    parser.add_argument("--visitors", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=90)
+    parser.add_argument("--visitors", type=int, default=8, help="simulated visitors, each its own session")
+    parser.add_argument("--seconds", type=float, default=90, help="how long visits start")
     parser.add_argument("--url", help="an app already running on this machine (default: start one)")
     parser.add_argument("--pid", type=int, help="with --url: the app's process, for its RSS")
     parser.add_argument("--call-timeout", type=float, default=120, help="seconds one call may take")
@@ -392,7 +398,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fail-on-error", action="store_true", help="exit 1 when any call failed")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (server log, data)")
     args = parser.parse_args(argv)
-    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+    if args.url and urllib.parse.urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
         parser.error("the soak only targets this machine (http://127.0.0.1 / http://localhost)")
     return args
 
