@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "model_zoo"
-ALONE = ("model_zoo.core.loading", "model_zoo.speech.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
+ALONE = ("model_zoo.core.loading", "model_zoo.core.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
          "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
 
 
@@ -82,7 +82,7 @@ def test_the_checker_sees_a_cycle():
 def test_the_graph_has_the_edges_that_matter():
     edges = graph()
     assert "model_zoo.core.loading" in edges["model_zoo.core.manager"]
-    assert "model_zoo.speech.checkpoints" in edges["model_zoo.core.weights"]
+    assert "model_zoo.core.checkpoints" in edges["model_zoo.core.weights"]
     assert "model_zoo.speech.openai_whisper_backend" not in edges["model_zoo.core.weights"]
     assert "model_zoo.core.manager" not in edges["model_zoo.speech.openai_whisper_backend"]
 

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 from model_zoo.core import packs
+from model_zoo.core.checkpoints import checkpoint_dirs, find_checkpoint
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.registry import ModelSpec, is_overridden
-from model_zoo.speech.checkpoints import checkpoint_dirs, find_checkpoint
 
 
 def hub_offline(offline: bool = False) -> bool:

@@ -17,7 +17,7 @@ from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import is_overridden
 from model_zoo.core.weights import hub_offline
-from model_zoo.speech.checkpoints import CONVERTED_FOLDER, checkpoint_dirs, find_checkpoint
+from model_zoo.core.checkpoints import CONVERTED_FOLDER, checkpoint_dirs, find_checkpoint
 from model_zoo.speech.whisper_common import DecodeOptions, ProgressFn, Recognition, Segment, Word, clean_text, tasks_after_detection
 
 __all__ = ["OpenAIWhisperRecognizer", "checkpoint_dirs", "find_checkpoint", "load"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from model_zoo.speech import service as speech
-from model_zoo.speech.checkpoints import CONVERTED_FOLDER
+from model_zoo.core.checkpoints import CONVERTED_FOLDER
 from tests.conftest import start_app, stop_app
 from tests.speech_clips import word_error_rate
 

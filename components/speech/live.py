@@ -27,8 +27,8 @@ from model_zoo.speech.live_captions import (
     to_mono_16k,
 )
 
-from .common import file_path, user_facing
-from .context import StudioContext
+from ..common import file_path, user_facing
+from ..context import StudioContext
 
 STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
 TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
@@ -160,7 +160,7 @@ def build(ctx: StudioContext, language: gr.components.Component) -> None:
 
 def session_subtitles(captioner: LiveCaptioner, result: speech.SpeechResult, stem: str) -> list[str]:
     """The upload path's subtitle writer; a non-English session gets English files too."""
-    from .speech import subtitle_files
+    from . import subtitle_files
 
     files = subtitle_files(result, f"{stem}.wav")
     english = captioner.subtitles(english=True)

@@ -15,12 +15,12 @@ from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 from model_zoo.core.storage import atomic_write_text
 
-from . import speech_live
-from .common import file_path, user_facing
-from .context import StudioContext
+from ..common import file_path, user_facing
+from ..context import StudioContext
+from . import live
 
 TITLE = "Speech"
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "audio"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
 EXAMPLES = [
     ["german_water_bread.ogg", "both", "auto"],
     ["librivox_sense_and_sensibility.ogg", "translate", "auto"],
@@ -198,7 +198,7 @@ def build(ctx: StudioContext) -> None:
     examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
     if examples:
         gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
-    speech_live.build(ctx, language)  # Live mode: captions while the person speaks
+    live.build(ctx, language)  # Live mode: captions while the person speaks
 
     @user_facing
     def speech_translate(audio: FileData, task: str = "translate", language: str = "auto", beam_size: int = 5) -> dict:
