@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 
 from model_zoo.speech.whisper_common import DecodeOptions, Segment
+from model_zoo.speech.live_agreement import align_prefix, common_prefix
 from model_zoo.speech.live_captions import (
     LiveBusy,
     LiveCaptioner,
     LiveOptions,
     LiveSessions,
-    align_prefix,
-    common_prefix,
     live_decode_options,
     to_mono_16k,
 )
@@ -339,7 +338,7 @@ def test_a_backlog_is_caught_up_in_windows_whisper_can_take():
 
 
 def test_hallucinations_past_the_audio_are_dropped():
-    from model_zoo.speech.live_captions import clean_segments
+    from model_zoo.speech.live_agreement import clean_segments
 
     raw = [Segment(0.0, 5.1, "Had he married a more amiable woman,"), Segment(5.1, 9.9, "he might... then-"),
            Segment(9.94, 19.94, "He might even have been made still more respectable."), Segment(3, 4, "...")]

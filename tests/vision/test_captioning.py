@@ -19,7 +19,7 @@ from PIL import Image
 from app.settings import load_settings
 from components import captioning as tab
 from components.context import StudioContext
-from model_zoo.vision import captioning
+from model_zoo.vision import caption_labels, caption_rerank, captioning
 from model_zoo.vision import engine as vision
 from model_zoo.vision.captioner_backend import Generated
 from model_zoo.vision.captioning import CaptionOptions, ImageInput
@@ -121,7 +121,7 @@ def test_rerank_orders_by_the_similarities_given():
     generated = [Generated("off to the side", 0.9), Generated("exactly it", 0.2), Generated("close", 0.5)]
     image = np.array([1.0, 0.0])
     texts = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.8]])
-    ranked = captioning.rerank(generated, image, texts, logit_scale=10.0)
+    ranked = caption_rerank.rerank(generated, image, texts, logit_scale=10.0)
     assert [c.text for c in ranked] == ["exactly it", "close", "off to the side"]
     assert [c.score for c in ranked] == [1.0, 0.6, 0.0] and ranked[0].confidence == 0.2
     probabilities = [c.clip_probability for c in ranked]
@@ -145,7 +145,7 @@ def test_clip_overrules_the_captioners_confidence():
     manager = ModelManager(ManagerConfig(device="cpu", vision="clip"),
                            loaders={"open_clip": lambda request: FakeClip()})
     groups = [[Generated("a cat", 0.9), Generated("a rocket in the sky", 0.1)]]
-    [ranked], scored_by, note = captioning.score_candidates(manager, [Image.new("RGB", (8, 8))], groups)
+    [ranked], scored_by, note = caption_rerank.score_candidates(manager, [Image.new("RGB", (8, 8))], groups)
     assert scored_by == "clip" and note == ""
     assert ranked[0].text == "a rocket in the sky" and ranked[0].clip_probability > 0.99
     assert ranked[0].probability == ranked[0].clip_probability and ranked[0].similarity == ranked[0].clip_similarity
@@ -153,7 +153,8 @@ def test_clip_overrules_the_captioners_confidence():
 
 def test_the_label_bridge_reranks_without_filling_the_clip_fields():
     generated = [Generated("far", 0.9), Generated("near", 0.1)]
-    ranked = captioning.rerank(generated, np.array([1.0, 0.0]), np.array([[0.0, 1.0], [1.0, 0.0]]), 50.0, kind="labels")
+    ranked = caption_rerank.rerank(generated, np.array([1.0, 0.0]), np.array([[0.0, 1.0], [1.0, 0.0]]), 50.0,
+                                   kind="labels")
     assert [c.text for c in ranked] == ["near", "far"] and ranked[0].similarity == 1.0
     assert ranked[0].probability > 0.99 and ranked[0].clip_similarity is None and ranked[0].clip_probability is None
 
@@ -213,7 +214,7 @@ def test_without_any_image_engine_the_captioner_orders_and_the_note_says_why(tin
     ("swim trunks / shorts", "a photo of swim trunks"),  # the first of 'a / b'
 ])
 def test_label_caption_wording_and_article(label, caption):
-    assert captioning.label_caption(label) == caption
+    assert caption_labels.label_caption(label) == caption
 
 
 def _thousand_labels() -> list[str]:
@@ -229,18 +230,18 @@ def test_label_candidates_are_ordered_by_probability_merged_and_counted():
     labels = _thousand_labels()
     probabilities = np.full(1000, 0.0001)
     probabilities[[3, 5, 950, 285, 281, 155]] = [0.2, 0.15, 0.3, 0.1, 0.05, 0.04]
-    candidates = captioning.label_candidates(probabilities, labels, 4)
+    candidates = caption_labels.label_candidates(probabilities, labels, 4)
     assert [c.text for c in candidates] == ["a photo of a missile", "a photo of an orange",
                                             "a photo of an Egyptian Mau, a breed of cat", "a photo of a tabby cat"]
     assert [c.score for c in candidates] == [0.35, 0.3, 0.1, 0.05]  # the two 'missile' classes are one caption
     assert all(c.score == c.confidence == c.probability for c in candidates)
     assert [c.label for c in candidates] == ["missile", "orange", "Egyptian Mau", "tabby cat"]
-    assert captioning.label_candidates(probabilities, labels, 5)[-1].text == "a photo of a Shih Tzu, a breed of dog"
-    assert len(captioning.label_candidates(probabilities, labels, 1)) == 1
-    assert captioning.label_kind(160, "Afghan Hound", labels) is None  # the name says it is a dog
-    assert captioning.label_kind(12, "house finch", labels) == "a bird"  # a species name: say what it is
-    assert captioning.label_kind(817, "sports car", labels) is None
-    assert captioning.label_kind(285, "Egyptian Mau", labels[:999]) is None  # only for the 1,000 ImageNet classes
+    assert caption_labels.label_candidates(probabilities, labels, 5)[-1].text == "a photo of a Shih Tzu, a breed of dog"
+    assert len(caption_labels.label_candidates(probabilities, labels, 1)) == 1
+    assert caption_labels.label_kind(160, "Afghan Hound", labels) is None  # the name says it is a dog
+    assert caption_labels.label_kind(12, "house finch", labels) == "a bird"  # a species name: say what it is
+    assert caption_labels.label_kind(817, "sports car", labels) is None
+    assert caption_labels.label_kind(285, "Egyptian Mau", labels[:999]) is None  # only for the 1,000 ImageNet classes
 
 
 def test_without_captioner_weights_captions_are_label_based(labels_only, photos):
