@@ -200,13 +200,22 @@ def predict_outputs(model, rows: np.ndarray, collate: Collate, batch_size: int =
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             inputs, _ = collate(rows[start : start + batch_size])
-            logits, predicted = _split_outputs(model(inputs))
+            logits, predicted = _split_outputs(model(_on_device_of(model, inputs)))
             probs.append(torch.softmax(logits.float(), -1).cpu().numpy())
             if predicted is not None:
                 intensity.append((predicted.float().clamp(-1, 1) * INTENSITY_SCALE).cpu().numpy())
     if not probs:
         return np.zeros((0, 0), dtype=np.float32), None
     return np.concatenate(probs), np.concatenate(intensity) if intensity else None
+
+
+def _on_device_of(model, inputs):
+    """`inputs` (tensors, or dicts / lists of them) moved to the device of `model`'s
+    weights: collate builds batches on the CPU, and on a GPU accelerate has moved the model."""
+    from accelerate.utils import send_to_device
+
+    weights = next(iter(model.parameters()), None)
+    return inputs if weights is None else send_to_device(inputs, weights.device)
 
 
 def _split_outputs(outputs) -> tuple[Any, Any]:
@@ -254,7 +263,7 @@ def fit(
     intensity output is logged each epoch."""
     import torch
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import send_to_device, set_seed
     from sklearn.metrics import f1_score
 
     set_seed(cfg.seed)
@@ -281,7 +290,8 @@ def fit(
         losses = []
         for step, rows in enumerate(batches):
             inputs, targets = collate(rows)
-            loss = _loss(model(inputs), targets, class_weight, cfg, accelerator.device)
+            loss = _loss(model(send_to_device(inputs, accelerator.device)), targets, class_weight, cfg,
+                         accelerator.device)
             model.zero_grad(set_to_none=True)
             accelerator.backward(loss)
             accelerator.clip_grad_norm_(model.parameters(), 1.0)
