@@ -70,7 +70,7 @@ class Warmer:
         return steps
 
     def _sentiment(self):
-        from components.sentiment import service
+        from components.heads import service
 
         return service(self.ctx)
 

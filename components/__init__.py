@@ -1,4 +1,11 @@
-"""What a user can do: one module per tab (layout, event wiring, plain handlers).
+"""What a user can do: one module per tab, or a package once the tab has parts (layout,
+event wiring, plain handlers).
 
-Each tab module exposes `TITLE` and `build(ctx)`, called inside a gr.Tab; `build`
-lays out the tab and registers its JSON endpoints. No torch here (see DESIGN.md)."""
+Each tab (the modules app/blocks.py lists in TABS: speech/, sentiment, training, search,
+captioning, imagine, system) exposes `TITLE` and `build(ctx)`, called inside a gr.Tab;
+`build` lays out the tab and registers its JSON endpoints. Tabs never import each other:
+what two share lives below them, in modules that are not tabs: `context` (what every tab
+gets), `common` (errors into messages, uploaded files), `visitor` (who is asking),
+`galleries` (the galleries an owner sees) and `heads` (the sentiment service and an owner's
+heads), or in model_zoo when it is not UI. No torch here (see DESIGN.md);
+tests/test_import_layers.py checks both rules."""

@@ -17,6 +17,15 @@ SHARED_TABS = "tabs"  # the top-level gr.Tabs: select a tab by its module name
 SHARED_CAPTION_IMAGE = "captioning.image"  # the Captioning tab's image input (a filepath gr.Image)
 
 
+def forget_open_gallery(kind: str, path: Path) -> None:
+    """After the cleaner deletes a gallery: drop its in-memory instance, so a new gallery of
+    that name starts empty (OwnerSpace.on_delete; model_zoo.core knows no galleries)."""
+    if kind == "galleries":
+        from model_zoo.vision.gallery import forget_gallery
+
+        forget_gallery(path)
+
+
 @dataclass
 class StudioContext:
     manager: ModelManager
@@ -35,6 +44,8 @@ class StudioContext:
         if self.space is None:
             s = self.settings
             self.space = OwnerSpace(Path(s.data_dir), s.data_mode, s.anonymous_ttl_hours, s.owner_quota_mb)
+        if forget_open_gallery not in self.space.on_delete:
+            self.space.on_delete.append(forget_open_gallery)
 
     def queue_slot(self, model: str, limit: int | None = None) -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API

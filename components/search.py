@@ -5,10 +5,9 @@ logic lives in model_zoo.vision.search."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 from gradio import FileData
@@ -22,66 +21,16 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
+from .galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 
 TITLE = "Search"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 SAMPLE_GALLERY = "sample"
-DEFAULT_GALLERY = "default"
 
 
 # -- handlers: plain functions (the endpoints and the UI call these) -------------------
 # Every handler takes the `owner` it acts for (components.visitor); plain callers (tests,
-# scripts) are the operator, whose galleries are the shared ones.
-def galleries_root(ctx: StudioContext, owner: Owner = OPERATOR) -> Path:
-    folder = ctx.space.folder(owner, "galleries")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def visible_galleries(ctx: StudioContext, owner: Owner | None) -> list[str]:
-    """The owner's galleries and the shared ones (only the shared ones for owner None)."""
-    shared = service.list_galleries(ctx.space.shared_folder("galleries"))
-    own = service.list_galleries(ctx.space.folder(owner, "galleries")) if owner is not None else []
-    return sorted({*shared, *own})
-
-
-@contextmanager
-def gallery_for(ctx: StudioContext, owner: Owner, name: str, use: str = "read") -> Iterator[Path]:
-    """The folder of gallery `name` as `owner` sees it, pinned while the caller uses it.
-    use: "read" (own, else shared, else no such gallery), "add" (own; quota checked; a
-    shared name is read-only) or "change" (own or refused; no quota: removing frees space)."""
-    name = service.check_gallery_name(name)
-    own_dir = ctx.space.folder(owner, "galleries")
-    shared_dir = ctx.space.shared_folder("galleries")
-    with ctx.space.using(owner, "galleries", name) as own:  # pinned: the cleaner waits
-        if own_dir != shared_dir and not _exists(own) and _exists(shared_dir / name):
-            if use != "read":
-                raise InputError(f"'{name}' is a shared gallery and read-only here: type another name to start "
-                                 "a gallery of your own.")
-            yield shared_dir / name
-            return
-        if use != "add" and not _exists(own):
-            raise InputError(f"No such gallery '{name}': add images to it first (or pick the sample gallery).")
-        if use == "add":
-            ctx.space.check_quota(owner)
-        yield own
-
-
-def _exists(folder: Path) -> bool:
-    return (folder / "manifest.json").is_file()
-
-
-def peek_gallery(ctx: StudioContext, owner: Owner | None, name: str) -> Path:
-    """Where `name` is for `owner` (own, else shared), to read its manifest or previews;
-    a gallery not there yet is the owner's (empty). Not pinned: for a glance only."""
-    name = service.check_gallery_name(name)
-    shared = ctx.space.shared_folder("galleries") / name
-    if owner is None:
-        return shared
-    own = ctx.space.folder(owner, "galleries") / name
-    return shared if not _exists(own) and _exists(shared) else own
-
-
+# scripts) are the operator, whose galleries are the shared ones (components.galleries).
 def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None,
                  owner: Owner = OPERATOR) -> dict:
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""

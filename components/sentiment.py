@@ -3,25 +3,21 @@ modality drove the decision; any saved head; batch mode over a CSV."""
 from __future__ import annotations
 
 import re
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import gradio as gr
 from gradio import FileData
 
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
-from model_zoo.sentiment.head_scope import ScopedHeadStore
 from model_zoo.core.ownership import OPERATOR, Owner
-from model_zoo.sentiment.service import (DEFAULT_HEAD, FAST_HEAD, SentimentResult, SentimentService, image_reader,
-                                 service_for, unavailable_modalities)
+from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult, image_reader, unavailable_modalities
 
 from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
+from .heads import head_names, owned_heads, service
 
 TITLE = "Sentiment"
 MAX_BATCH_ROWS = 20_000
@@ -36,43 +32,6 @@ EXAMPLES = [
     "The battery died after two days. Total waste of money.",
     "Best coffee in town, and the staff are lovely!",
 ]
-
-
-_scoping = threading.Lock()
-
-
-def service(ctx: StudioContext) -> SentimentService:
-    """The one service (and caches) for every visitor; its store lists the trained heads of
-    whichever owner `owned_heads` scopes it to (outside a scope: the operator's)."""
-    svc = service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
-                      precision=ctx.settings.sentiment_precision)
-    with _scoping:
-        if not isinstance(svc.store, ScopedHeadStore):
-            svc.store = ScopedHeadStore.wrapping(svc.store)
-    return svc
-
-
-@contextmanager
-def owned_heads(ctx: StudioContext, owner: Owner, head: str | None = None) -> Iterator[SentimentService]:
-    """The service seeing `owner`'s heads (plus the shipped ones); `head`, if the owner's
-    own, is pinned meanwhile so the cleaner leaves it be."""
-    svc = service(ctx)
-    folder = ctx.space.folder(owner, "heads")
-    with svc.store.scoped(folder):
-        if head and ctx.space.safe_name(head) and (folder / head).is_dir():
-            with ctx.space.using(owner, "heads", head):
-                yield svc
-        else:
-            yield svc
-
-
-def head_names(ctx: StudioContext, owner: Owner | None) -> list[str]:
-    """Heads `owner` may pick: theirs and the shipped ones (only the shipped ones for None)."""
-    svc = service(ctx)
-    if owner is None:
-        return [name for name in svc.store.names() if svc.store.folder(name)[1] == "shipped"]
-    with owned_heads(ctx, owner):
-        return svc.store.names()
 
 
 def predict(ctx: StudioContext, text: str, image, audio, head: str, owner: Owner = OPERATOR) -> SentimentResult:

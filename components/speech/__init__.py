@@ -1,10 +1,12 @@
 """Speech tab: record or upload a clip; Whisper detects the language, transcribes it,
-translates it to English (and optionally to another language), with timed segments
-and subtitles. Endpoint: /speech_translate(audio, task, language, beam_size)."""
+translates it to English (and optionally to another language), with timed segments and
+subtitles. Endpoint: /speech_translate(audio, task, language, beam_size). The tab has parts,
+so it is a package: this module exposes TITLE and build like every tab module and handles
+whole clips; `live` is the Live mode (captions while the microphone streams); `subtitles`
+writes the SRT / VTT downloads both offer. Imports point down (this module -> live ->
+subtitles); no part imports this module or another tab."""
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,11 +15,11 @@ from gradio import FileData
 
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
-from model_zoo.core.storage import atomic_write_text
 
 from ..common import file_path, user_facing
 from ..context import StudioContext
 from . import live
+from .subtitles import subtitle_files
 
 TITLE = "Speech"
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
@@ -109,22 +111,6 @@ def timeline_figure(audio_path: str, result: speech.SpeechResult):
     ax.set_title("Loudness over time; shaded: the recognised segments (numbers as in the table)", fontsize=9)
     fig.tight_layout()
     return fig
-
-
-def subtitle_files(result: speech.SpeechResult, audio_name: str) -> list[str]:
-    """SRT and VTT files of the shown segments, written atomically to the temp folder
-    Gradio serves downloads from."""
-    if not result.segments:
-        return []
-    digest = hashlib.sha256(repr(result.segments).encode()).hexdigest()[:10]
-    folder = Path(tempfile.gettempdir()) / "multimodal-studio-subtitles" / digest
-    stem = Path(audio_name).stem or "speech"
-    files = []
-    for suffix, text in ((".srt", speech.to_srt(result.segments)), (".vtt", speech.to_vtt(result.segments))):
-        target = folder / f"{stem}{suffix}"
-        atomic_write_text(target, text)
-        files.append(str(target))
-    return files
 
 
 def banner(ctx: StudioContext) -> str:

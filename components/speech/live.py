@@ -29,6 +29,7 @@ from model_zoo.speech.live_captions import (
 
 from ..common import file_path, user_facing
 from ..context import StudioContext
+from .subtitles import subtitle_files
 
 STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
 TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
@@ -160,8 +161,6 @@ def build(ctx: StudioContext, language: gr.components.Component) -> None:
 
 def session_subtitles(captioner: LiveCaptioner, result: speech.SpeechResult, stem: str) -> list[str]:
     """The upload path's subtitle writer; a non-English session gets English files too."""
-    from . import subtitle_files
-
     files = subtitle_files(result, f"{stem}.wav")
     english = captioner.subtitles(english=True)
     if result.language not in ("", "en") and english:

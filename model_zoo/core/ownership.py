@@ -113,13 +113,6 @@ def tree_bytes(path: Path) -> int:
     return total
 
 
-def _forget_open_gallery(kind: str, path: Path) -> None:
-    if kind == "galleries":
-        from model_zoo.vision.gallery import forget_gallery
-
-        forget_gallery(path)
-
-
 class OwnerSpace:
     """Namespaces, use records and limits for one data dir."""
 
@@ -132,7 +125,9 @@ class OwnerSpace:
         self.ttl_s = float(ttl_hours) * 3600
         self.quota_bytes = int(float(quota_mb) * (1 << 20))
         self.clock = clock
-        self.on_delete: list[Callable[[str, Path], None]] = [_forget_open_gallery]  # (kind, path): drop caches
+        # (kind, path) after an item is deleted: whoever caches items in memory drops its copy
+        # (core knows no capability: components.context adds the open galleries' hook)
+        self.on_delete: list[Callable[[str, Path], None]] = []
         self._lock = threading.Lock()
         self._pins: Counter = Counter()
         self._secret: bytes | None = None

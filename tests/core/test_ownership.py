@@ -217,3 +217,24 @@ def test_the_system_tab_shows_the_operator_disk_use_and_owner_counts(tmp_path):
     text = disk_text(ctx)
     assert "galleries 3.0 MB" in text and "0 anonymous, 1 signed in" in text and "ann" not in text
     assert "expire 24 h after their last use; quota 500 MB per owner" in text
+
+
+def test_the_app_forgets_a_gallery_the_cleaner_deleted(tmp_path, clock):
+    """core knows no galleries; the app's context hooks the open galleries' cache to deletions,
+    so a new gallery under an expired one's name starts empty, not with the old index."""
+    from app.settings import load_settings
+    from components.context import StudioContext
+    from model_zoo.vision.gallery import open_gallery
+
+    space = OwnerSpace(tmp_path / "data", "private", clock=clock)
+    assert space.on_delete == []
+    ctx = StudioContext(manager=None, settings=load_settings(["--data-dir", str(tmp_path)], environ={}), space=space)
+    StudioContext(manager=None, settings=ctx.settings, space=space)  # a second context: one hook, not two
+    assert len(space.on_delete) == 1
+    owner = space.anonymous("session", "session-forget-01")
+    folder = make_item(space, owner, "galleries", "old")
+    before = open_gallery(folder)
+    assert open_gallery(folder) is before
+    clock.now += 30 * HOUR
+    assert space.sweep().deleted == [f"{owner.id}/galleries/old"]
+    assert open_gallery(folder) is not before

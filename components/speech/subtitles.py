@@ -1,0 +1,26 @@
+"""The Speech tab's subtitle downloads (SRT and VTT), written the same way for an uploaded
+clip (the tab's main part) and for a live session (`live`)."""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+from model_zoo.core.storage import atomic_write_text
+from model_zoo.speech import service as speech
+
+
+def subtitle_files(result: speech.SpeechResult, audio_name: str) -> list[str]:
+    """SRT and VTT files of the shown segments, written atomically to the temp folder
+    Gradio serves downloads from."""
+    if not result.segments:
+        return []
+    digest = hashlib.sha256(repr(result.segments).encode()).hexdigest()[:10]
+    folder = Path(tempfile.gettempdir()) / "multimodal-studio-subtitles" / digest
+    stem = Path(audio_name).stem or "speech"
+    files = []
+    for suffix, text in ((".srt", speech.to_srt(result.segments)), (".vtt", speech.to_vtt(result.segments))):
+        target = folder / f"{stem}{suffix}"
+        atomic_write_text(target, text)
+        files.append(str(target))
+    return files
