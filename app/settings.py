@@ -42,6 +42,7 @@ class Settings:
     models: tuple[str, ...] = ()  # "key=source" overrides
     whisper_backend: str = "faster-whisper"  # or "openai-whisper"
     max_audio_minutes: float = 30.0
+    max_video_minutes: float = 10.0  # longest video the Video tab indexes (its size: max_file_size_mb)
     speech_min_window_s: float = 10.0  # shortest Whisper encoder window; 30 = stock padding
     gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
     concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
@@ -110,6 +111,7 @@ _HELP = {
     "models": "model source override key=path-or-hub-id (repeatable)",
     "whisper_backend": "faster-whisper | openai-whisper",
     "max_audio_minutes": "longest audio the speech tab accepts",
+    "max_video_minutes": "longest video the video tab indexes (its size is capped by --max-file-size-mb)",
     "speech_min_window_s": "shortest Whisper encoder window in seconds for clips under 30 s "
     "(encode the clip plus 2 s, not a padded 30 s window); 30 restores Whisper's stock padding",
     "gallery_root": "the only folder tree the search tab may index from the server",

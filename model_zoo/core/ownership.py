@@ -1,7 +1,7 @@
 """Who owns what on disk: per-owner namespaces, last-use records, expiry, quotas, the cleaner.
 
 On a public demo every visitor gets a folder of their own under `<data dir>/owners/<id>/`
-(galleries/, heads/, batches/); the operator's items (the sample gallery, galleries built by
+(galleries/, heads/, batches/, videos/); the operator's items (the sample gallery, galleries built by
 the command-line scripts, `<data dir>/heads`) stay where they always were and are shared,
 read-only to visitors. An owner id is never typed by anyone: it is an HMAC, under a secret
 kept in the data dir, of who the server says the visitor is ("u-..." for a signed-in user,
@@ -38,7 +38,7 @@ from model_zoo.core.errors import InputError
 log = logging.getLogger("studio.ownership")
 
 MODES = ("private", "shared")
-KINDS = ("galleries", "heads", "batches")  # what an owner can have
+KINDS = ("galleries", "heads", "batches", "videos")  # what an owner can have
 TRANSIENT_KINDS = ("batches",)  # results to download: expire for signed-in owners too
 OWNERS_DIR = "owners"
 TRASH_DIR = ".trash"

@@ -1,0 +1,77 @@
+"""The video service end to end on tiny random models (fast): a clip without audio is indexed
+by its pictures, stored atomically, searched; the tab's handlers keep visitors apart."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model_zoo.core.errors import InputError
+from model_zoo.video import service, store
+from tests.video.clips import colour_clip
+
+
+@pytest.fixture(scope="module")
+def silent_clip(tmp_path_factory):
+    return colour_clip(tmp_path_factory.mktemp("clips") / "colours.mp4", ("red", "green", "blue", "white"), 3.0)
+
+
+def test_a_video_without_audio_is_indexed_by_its_pictures(tiny_bridge_manager, silent_clip, tmp_path):
+    folder = tmp_path / "videos" / "colours"
+    steps = []
+    report = service.index_video(tiny_bridge_manager, silent_clip, folder, progress=lambda f, d: steps.append(f))
+    assert [(s["start"], s["end"]) for s in report.scenes] == [(0.0, 3.0), (3.0, 6.0), (6.0, 9.0), (9.0, 12.0)]
+    assert report.segments == [] and report.transcript == ""
+    assert any("no audio track" in note for note in report.notes)
+    assert report.engine == "labels" and "path" not in json.dumps(report.__dict__)
+    assert steps == sorted(steps) and steps[-1] >= 0.97
+    assert {p.name for p in folder.iterdir()} == {"index.json", "frames.npy", "speech.npy", "keyframes"}
+    assert len(list((folder / "keyframes").glob("*.jpg"))) == 4
+    result = service.search_video(tiny_bridge_manager, folder, "something green", 3)
+    assert len(result.results) == 3
+    assert all(hit["found_by"] == "seen" and hit["transcript"] == "" for hit in result.results)
+    assert {"start", "end", "score", "caption", "transcript"} <= set(result.results[0])
+
+
+def test_reindexing_swaps_the_whole_folder(tiny_bridge_manager, silent_clip, tmp_path):
+    folder = tmp_path / "colours"
+    service.index_video(tiny_bridge_manager, silent_clip, folder)
+    first = store.load_index(folder)
+    service.index_video(tiny_bridge_manager, silent_clip, folder)
+    assert store.load_index(folder).sha256 == first.sha256
+    assert [p.name for p in tmp_path.iterdir()] == ["colours"]  # no staging folder left behind
+
+
+def test_search_checks_its_inputs(tiny_bridge_manager, tmp_path):
+    with pytest.raises(InputError, match="indexed"):
+        service.search_video(tiny_bridge_manager, tmp_path / "nothing", "a cat")
+    with pytest.raises(InputError, match="Type what to look for"):
+        service.search_video(tiny_bridge_manager, tmp_path / "nothing", "  ")
+    with pytest.raises(InputError, match="k"):
+        service.search_video(tiny_bridge_manager, tmp_path / "nothing", "a cat", k=0)
+
+
+def test_names(tmp_path):
+    assert store.name_from_file("My clip (2).mp4") == "My-clip-2"
+    assert store.name_from_file("....mp4") == "video"
+    for bad in ("../x", "", "a/b", ".hidden"):
+        with pytest.raises(InputError):
+            store.check_video_name(bad)
+
+
+def test_the_tab_keeps_each_visitors_videos_apart(tiny_bridge_manager, silent_clip, tmp_path):
+    from app.settings import load_settings
+    from components import video
+    from components.context import StudioContext
+
+    ctx = StudioContext(tiny_bridge_manager, load_settings(["--data-dir", str(tmp_path)], environ={}))
+    alice, bob = ctx.space.anonymous("session", "alice-session"), ctx.space.anonymous("session", "bob-session-1")
+    report = video.index_video(ctx, {"path": str(silent_clip), "orig_name": "Colours!.mp4"}, "", owner=alice)
+    assert report["video"] == "Colours"
+    assert video.visible_videos(ctx, alice) == ["Colours"] and video.visible_videos(ctx, bob) == []
+    assert video.search_video(ctx, "red", "Colours", 2, owner=alice)["results"]
+    with pytest.raises(InputError, match="No video named"):
+        video.search_video(ctx, "red", "Colours", 2, owner=bob)
+    added = video.add_keyframes_to_gallery(ctx, "Colours", "frames", owner=alice)
+    assert added["added"] == 4 and added["total"] == 4
+    assert (ctx.space.folder(alice, "galleries") / "frames" / "manifest.json").is_file()

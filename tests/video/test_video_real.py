@@ -1,0 +1,51 @@
+"""The example clip through the real packaged models (slow): Whisper base, EfficientNet-Lite
+with the label bridge, MPNet. The clip shows a photo every 5 s over a sentence about it
+(assets/video/README.md)."""
+from __future__ import annotations
+
+import pytest
+
+from model_zoo.speech.service import to_srt, to_vtt
+from model_zoo.video import service
+from tests.video.clips import EXAMPLE
+
+pytestmark = pytest.mark.slow
+SLOTS = {"coffee": 0.0, "cat": 5.0, "rocket": 10.0, "astronaut": 15.0, "flower": 20.0}
+
+
+@pytest.fixture(scope="module")
+def indexed(real_manager, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("videos") / "example"
+    return folder, service.index_video(real_manager, EXAMPLE, folder)
+
+
+def inside(hit: dict, slot_start: float) -> bool:
+    middle = (hit["start"] + hit["end"]) / 2
+    return slot_start <= middle < slot_start + 5.0
+
+
+def test_the_example_is_indexed_with_a_scene_per_photo_and_its_words(indexed):
+    _, report = indexed
+    assert [s["start"] for s in report.scenes] == [0.0, 5.0, 10.0, 15.0, 20.0]
+    assert report.language == "en" and 24 < report.duration_s < 26
+    text = report.transcript.lower()
+    for word in ("coffee", "cat", "budget", "astronaut", "flower"):
+        assert word in text
+    assert "espresso" in report.scenes[0]["caption"] or "coffee" in report.scenes[0]["caption"]
+    assert "cat" in report.scenes[1]["caption"]
+    assert to_srt(report.segments).startswith("1\n00:00:0") and to_vtt(report.segments).startswith("WEBVTT")
+
+
+@pytest.mark.parametrize("query, slot", [("a cup of coffee", "coffee"), ("a cat", "cat"), ("a rocket", "rocket"),
+                                         ("a flower", "flower")])
+def test_a_search_for_an_object_lands_in_its_slot(real_manager, indexed, query, slot):
+    folder, _ = indexed
+    best = service.search_video(real_manager, folder, query, 3).results[0]
+    assert inside(best, SLOTS[slot]), best
+
+
+@pytest.mark.parametrize("query", ["where the budget is mentioned", "two million dollars"])
+def test_a_search_for_spoken_words_lands_where_they_are_said(real_manager, indexed, query):
+    folder, _ = indexed
+    best = service.search_video(real_manager, folder, query, 3).results[0]
+    assert inside(best, SLOTS["rocket"]) and "budget" in best["transcript"].lower(), best
