@@ -1,0 +1,97 @@
+"""Named galleries in a folder: their names, what each holds, removing images, previews,
+and `commit_change`, the one way a change reaches disk (apply, save atomically, or forget
+the in-memory state so the next use reads the last good gallery)."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+
+from model_zoo.vision import engine as vision
+from model_zoo.core.errors import InputError
+
+if TYPE_CHECKING:
+    from model_zoo.vision.gallery import Gallery
+
+_GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class GalleryInfo:
+    gallery: str
+    images: int
+    model: str | None
+    index: str  # exact | ivf | empty
+    items: list[dict]  # [{id, name, caption}]
+    engine: str | None = None  # clip | labels | None (empty)
+
+
+def check_gallery_name(name: str) -> str:
+    """A gallery name is a single safe folder name: it can never point outside the root."""
+    name = (name or "").strip()
+    if not _GALLERY_NAME.match(name):
+        raise InputError(f"'{name}' is not a usable gallery name: use letters, digits, '-', '_' or '.', "
+                         "up to 64 characters, starting with a letter or digit.")
+    return name
+
+
+def gallery_dir(galleries_root: Path, name: str) -> Path:
+    return Path(galleries_root) / check_gallery_name(name)
+
+
+def list_galleries(galleries_root: Path) -> list[str]:
+    root = Path(galleries_root)
+    return sorted(p.parent.name for p in root.glob("*/manifest.json")) if root.is_dir() else []
+
+
+def open_gallery(folder: Path) -> "Gallery":
+    from model_zoo.vision.gallery import open_gallery
+
+    return open_gallery(folder)
+
+
+def gallery_info(folder: Path) -> GalleryInfo:
+    """What the gallery's manifest (its last committed state) says; reads JSON only, no faiss."""
+    manifest_file = Path(folder) / "manifest.json"
+    if not manifest_file.is_file():
+        return GalleryInfo(Path(folder).name, 0, None, "empty", [])
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    items = [{"id": i["id"], "name": i["name"], "caption": i.get("caption")} for i in manifest["items"]]
+    return GalleryInfo(Path(folder).name, len(items), manifest["model"], manifest["kind"] if items else "empty", items,
+                       vision.space_engine(manifest["model"]))
+
+
+def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
+    """Remove images by id (no model needed); unknown ids are an error, nothing changes."""
+    gallery = open_gallery(folder)
+    wanted = [int(i) for i in ids]
+    if not wanted:
+        raise InputError("Give the id(s) of the image(s) to remove.")
+    with gallery.lock:
+        unknown = [i for i in wanted if i not in gallery.items]
+        if unknown:
+            raise InputError(f"Gallery '{gallery.name}' has no image with id {', '.join(map(str, unknown))}.")
+        commit_change(gallery, lambda: gallery.remove(wanted))
+    return gallery_info(folder)
+
+
+def thumbnail_file(folder: Path, item_id: int) -> Path | None:
+    path = Path(folder) / "thumbs" / f"{int(item_id)}.jpg"
+    return path if path.is_file() else None
+
+
+def commit_change(gallery: "Gallery", change: Callable[[], object]) -> object:
+    """Apply a change and save; on failure forget the in-memory state so the next use
+    reads the last good gallery from disk."""
+    from model_zoo.vision.gallery import forget_open_galleries
+
+    try:
+        result = change()
+        gallery.save()
+        return result
+    except BaseException:
+        forget_open_galleries()
+        raise
