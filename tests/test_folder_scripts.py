@@ -195,7 +195,9 @@ def test_caption_folder_two_processes_match_one(photos, tmp_path, tiny_efficient
 def test_transcribe_folder_writes_subtitles_and_a_csv(tmp_path, shared_cache):
     """The packaged Whisper base (faster-whisper) over a tree of clips and one damaged file.
     (A tiny random Whisper never stops: it babbles through every temperature fallback.)"""
+    from model_zoo.speech.wer import word_error_rate
     from scripts import transcribe_folder
+    from tests.speech_clips import GERMAN
 
     clips = tmp_path / "clips"
     (clips / "day2").mkdir(parents=True)
@@ -215,7 +217,10 @@ def test_transcribe_folder_writes_subtitles_and_a_csv(tmp_path, shared_cache):
     assert set(rows) == {"fox.ogg", "day2/bread.ogg", "day2/damaged.wav"}
     assert rows["day2/damaged.wav"]["error"] and not rows["day2/damaged.wav"]["srt"]
     assert rows["fox.ogg"]["language"] == "en" and "glass of water" in rows["fox.ogg"]["text"]
-    assert rows["day2/bread.ogg"]["language"] == "de" and "Brot" in rows["day2/bread.ogg"]["text"]
+    # Greedy Whisper base hears "Stück Rot" on some CPUs (int8 kernels differ by instruction set): score the
+    # whole sentence, not one word
+    assert rows["day2/bread.ogg"]["language"] == "de"
+    assert word_error_rate(GERMAN, rows["day2/bread.ogg"]["text"]) <= 0.2, rows["day2/bread.ogg"]["text"]
     for row in (rows["fox.ogg"], rows["day2/bread.ogg"]):
         assert not row["error"] and "faster-whisper" in row["model"] and float(row["duration_s"]) > 3
         srt, vtt = (out / row["srt"]).read_text(), (out / row["vtt"]).read_text()
