@@ -14,6 +14,7 @@ LOADERS: dict[str, str] = {
     "captioner": "model_zoo.vision.captioner_backend",
     "text_translator": "model_zoo.text.translator",
     "diffusion": "model_zoo.imagine.diffusion_backend",
+    "ocr": "model_zoo.vision.ocr_backend",
 }
 
 

