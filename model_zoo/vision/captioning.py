@@ -13,24 +13,32 @@ get it. Every result names the engine that answered (`engine`) and where its cap
 from (`captions_from`). Torch and transformers stay behind the model manager: importing this
 module is cheap.
 
+Text in the image: the packaged OCR (model_zoo.vision.read_text) reads it; the result carries
+it as `text_in_image`, and where a line is legible (confidence >= QUOTE_MIN_CONFIDENCE) every
+candidate quotes it: 'a photo of a street sign that reads "BAKERY"'. Reading never costs
+the caption: without the OCR's weights, or if it fails, text_in_image is "".
+
 This module captions one image and is the service's face: the options (caption_options),
 results (caption_results), uploads (caption_uploads) and batches with their CSV
 (caption_batch) are importable from here."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 import time
 from pathlib import Path
 
 from PIL import Image
 
 from model_zoo.vision import images as image_io
+from model_zoo.vision import read_text as ocr
 from model_zoo.vision.caption_batch import Progress, add_to_gallery, batch_csv, caption_batch, write_batch_csv
 from model_zoo.vision.caption_labels import CLASSIFIER_KEY, label_captions, label_count, label_decoding, label_note
 from model_zoo.vision.caption_options import MAX_CANDIDATES, MAX_NEW_TOKENS, STRATEGIES, CaptionOptions
 from model_zoo.vision.caption_rerank import CLIP_KEY, score_candidates
 from model_zoo.vision.caption_results import BatchResult, BatchRow, Candidate, CaptionResult, GalleryAdd
 from model_zoo.vision.caption_uploads import IMAGE_SUFFIXES, ImageInput, expand_uploads
-from model_zoo.core.errors import WeightsUnavailable
+from model_zoo.core.errors import StudioError, WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 
 __all__ = [
@@ -39,16 +47,44 @@ __all__ = [
     "add_to_gallery", "batch_csv", "caption_batch", "caption_image", "captioner_keys", "expand_uploads",
     "missing_weights", "write_batch_csv",
 ]
+log = logging.getLogger(__name__)
 
 
 # -- one image ------------------------------------------------------------------------
 def caption_image(
     manager: ModelManager, image_file: str | Path, options: CaptionOptions = CaptionOptions(),
-    captioner_key: str = "captioner",
+    captioner_key: str = "captioner", read_text: bool = True,
 ) -> CaptionResult:
     """Caption one image: validate it, generate candidates, rerank them by the image
-    engine. Without the captioner's weights, caption it from its ImageNet labels."""
+    engine. Without the captioner's weights, caption it from its ImageNet labels. With
+    read_text, the text in the image is read and legible text quoted in the captions."""
     image = image_io.load_image(image_file)  # a bad image fails here, before any model loads
+    result = _caption(manager, image, options, captioner_key)
+    return with_text_in_image(manager, image, result) if read_text else result
+
+
+def with_text_in_image(manager: ModelManager, image: Image.Image, result: CaptionResult) -> CaptionResult:
+    """The result with `text_in_image` set and legible text quoted in every candidate (so the
+    caption stays the best candidate's text). Unchanged where the OCR cannot run."""
+    if ocr.OCR_KEY not in manager.status_keys() or manager.weights_problem(ocr.OCR_KEY) is not None:
+        return result
+    try:
+        read = ocr.read_image(manager, image)
+    except StudioError as exc:
+        log.warning("no text reading for this caption: %s", exc)
+        return result
+    except Exception:  # noqa: BLE001 - reading the text must never cost the caption
+        log.exception("reading the text in the image failed")
+        return result
+    quote = ocr.legible_text(read.lines)
+    candidates = [dataclasses.replace(c, text=ocr.quote_in_caption(c.text, quote)) for c in result.candidates]
+    timing = {**result.timing, "read_text_s": read.timing.get("total_s", 0.0)}
+    return dataclasses.replace(result, caption=candidates[0].text if candidates else result.caption,
+                               candidates=candidates, text_in_image=read.text, timing=timing)
+
+
+def _caption(manager: ModelManager, image: Image.Image, options: CaptionOptions,
+             captioner_key: str) -> CaptionResult:
     labels_wanted = label_count(options)
     options = options.validated()
     missing = manager.weights_problem(captioner_key)
