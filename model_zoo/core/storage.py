@@ -1,15 +1,33 @@
 """Atomic writes: temp file in the same folder, fsync, rename. A kill leaves the old
-file or the new one, never half of either. Everything the app writes goes through here."""
+file or the new one, never half of either. Everything the app writes goes through here.
+
+A write in progress holds an advisory lock (flock) on its temp file or staging folder; the
+kernel drops it when the writer dies, however it dies. So `clean_debris` can tell what a
+killed write left (a hidden `.<name>.<random>.tmp`, unlocked) from a write under way in
+this or another process (locked), and remove only the former."""
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import os
+import shutil
 import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no locks, so debris is never judged dead (and never removed)
+    fcntl = None
+
 _CHUNK = 1 << 20
+TMP_SUFFIX = ".tmp"  # temp files and staging folders: .<name>.<random>.tmp
+OLD_MARK = ".old-"  # a folder swapped out by two renames: .<name>.old-<id>
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
 
 
 @contextmanager
@@ -19,8 +37,10 @@ def atomic_file(path: Path | str, durable: bool = True) -> Iterator[BinaryIO]:
     process kill, but may be lost on power loss; for derived files such as thumbnails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    lock = os.dup(fd)  # held until the rename: closing the handle must not drop the lock
     try:
+        _lock(lock)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -32,6 +52,8 @@ def atomic_file(path: Path | str, durable: bool = True) -> Iterator[BinaryIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        os.close(lock)
 
 
 def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> None:
@@ -71,23 +93,142 @@ def fsync_dir(folder: Path) -> None:
 
 @contextmanager
 def atomic_directory(path: Path | str) -> Iterator[Path]:
-    """Build a folder aside (a temp sibling) and rename it into place on clean exit.
-    An existing folder is swapped out and removed only after the new one is in place."""
-    import shutil
-
+    """Build a folder aside (a locked temp sibling) and put it in place on clean exit. An
+    existing folder is swapped with the new one in one step (renameat2 RENAME_EXCHANGE, on
+    Linux) and removed after; where that is not available it is first renamed to a locked
+    `.<name>.old-<id>` (a kill between the two renames leaves it there, and `clean_debris`
+    puts it back). A kill leaves the old folder or the new one, plus at worst a temp
+    folder that clean_debris removes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    clean_debris(path.parent, path.name)  # what a killed write of this folder left (it can be big)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX))
+    lock = _open_locked(staging)
     try:
         yield staging
-        old = None
+        if path.exists() and _exchange(staging, path):
+            fsync_dir(path.parent)
+            shutil.rmtree(staging, ignore_errors=True)  # the old folder, now under the temp name
+            return
+        old, old_lock = None, None
         if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            old = path.with_name(f".{path.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+            old_lock = _open_locked(path)
             os.replace(path, old)
-        os.replace(staging, path)
-        fsync_dir(path.parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        try:
+            os.replace(staging, path)
+            fsync_dir(path.parent)
+        except BaseException:
+            if old is not None and not path.exists():
+                os.replace(old, path)
+            raise
+        finally:
+            if old is not None and path.exists():
+                shutil.rmtree(old, ignore_errors=True)
+            _close(old_lock)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        _close(lock)
+
+
+def _lock(fd: int) -> None:
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a file system without locks: the write goes on, unprotected
+            pass
+
+
+def _open_locked(folder: Path) -> int | None:
+    """An open, locked descriptor of a folder (None where folders cannot be opened or locked)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
+    _lock(fd)
+    return fd
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
+def _dead(path: Path) -> bool:
+    """Whether no live process holds the entry's lock (its writer was killed)."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:  # held by a writer (or no locks here): leave it
+        return False
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step; False where the system or file system cannot."""
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+_LIBC: list = []
+
+
+def _libc():
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None)
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
+
+
+def clean_debris(folder: Path | str, name: str | None = None) -> int:
+    """Remove what killed atomic writes left directly in `folder` (of `name` only, if given):
+    unlocked hidden temp files and staging folders; a swapped-out `.<name>.old-<id>` folder
+    goes back to `<name>` if that is missing (the kill fell between the two renames), else
+    it goes. Writes under way (locked) are left alone. Returns the entries removed or restored."""
+    prefix = f".{name}." if name else "."
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)
+                   and (e.name.endswith(TMP_SUFFIX) or OLD_MARK in e.name)]
+    except OSError:
+        return 0
+    done = 0
+    for entry in entries:
+        path = Path(entry.path)
+        if not _dead(path):
+            continue
+        if not entry.name.endswith(TMP_SUFFIX):  # .<name>.old-<id>
+            original = path.with_name(entry.name[1:].rsplit(OLD_MARK, 1)[0])
+            if not original.exists():
+                try:
+                    os.replace(path, original)
+                    fsync_dir(path.parent)
+                    done += 1
+                    continue
+                except OSError:
+                    pass
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        done += 1
+    return done

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from model_zoo.fusion import training
 from model_zoo.vision import engine as vision
+from model_zoo.core import storage
 from model_zoo.core.errors import InputError
 from model_zoo.sentiment.results import TRAINING_TEXT_ENCODER, HeadInfo
 
@@ -60,6 +61,7 @@ class HeadStore:
 
     def _folders(self) -> dict[str, tuple[Path, str]]:
         found: dict[str, tuple[Path, str]] = {}
+        storage.clean_debris(self.trained_root)  # what a killed save left (a write under way is kept)
         for root, origin in ((self.trained_root, "trained"), (self.shipped_root, "shipped")):
             if root.is_dir():
                 for folder in sorted(root.iterdir()):

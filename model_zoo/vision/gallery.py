@@ -140,6 +140,8 @@ class Gallery:
         self.next_id = 0
         self.generation = 0
         self._hashes: dict[str, int] = {}
+        for folder in (self.folder, self.folder / "thumbs"):  # what a killed save left
+            storage.clean_debris(folder)
         if (self.folder / MANIFEST).is_file():
             self._read()
 
