@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from components import captioning, imagine, search, sentiment, speech, system, training, visitor
+from components import captioning, imagine, search, sentiment, speech, system, training, video, visitor
 from components.context import SHARED_TABS, StudioContext
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import Cleaner
@@ -24,6 +24,7 @@ TABS = [
     training,
     search,
     captioning,
+    video,
     imagine,
     system,
 ]

@@ -1,0 +1,246 @@
+"""Video tab: index a clip by what is seen (keyframes at scene changes, embedded and captioned
+by the image engine) and what is said (Whisper's timed transcript), then search inside it;
+a hit jumps the player to its moment. Endpoints /index_video and /search_video (DESIGN.md);
+the logic lives in model_zoo.video. A visitor's indexed videos are theirs alone, kept like
+their galleries (model_zoo.core.ownership, kind "videos")."""
+from __future__ import annotations
+
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+from gradio import FileData
+from PIL import Image
+
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.speech.service import to_srt, to_vtt
+from model_zoo.video import service, store
+from model_zoo.vision import search as gallery_service
+
+from . import visitor
+from .common import file_path, user_facing
+from .context import StudioContext
+
+TITLE = "Video"
+EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "video" / "example.mp4"
+PLAYER_ID = "studio-video-player"
+
+
+# -- handlers: plain functions (the endpoints and the UI call these) -------------------
+def options(ctx: StudioContext) -> service.VideoOptions:
+    s = ctx.settings
+    return service.VideoOptions(max_minutes=s.max_video_minutes, max_mb=s.max_file_size_mb,
+                                speech_backend=s.whisper_backend)
+
+
+@contextmanager
+def video_folder(ctx: StudioContext, owner: Owner, name: str, write: bool = False) -> Iterator[Path]:
+    """The folder of video index `name` as `owner` sees it (own, else the operator's shared
+    one for reading), pinned while in use; writing checks the owner's quota."""
+    name = store.check_video_name(name)
+    shared = ctx.space.shared_folder("videos") / name
+    with ctx.space.using(owner, "videos", name) as own:
+        if write:
+            ctx.space.check_quota(owner)
+            yield own
+        elif (own / store.INDEX).is_file() or not (shared / store.INDEX).is_file():
+            yield own
+        else:
+            yield shared
+
+
+def visible_videos(ctx: StudioContext, owner: Owner | None) -> list[str]:
+    own = store.list_videos(ctx.space.folder(owner, "videos")) if owner is not None else []
+    return sorted({*own, *store.list_videos(ctx.space.shared_folder("videos"))})
+
+
+def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, owner: Owner = OPERATOR) -> dict:
+    """Index an uploaded video under `name` (default: from its file name): the /index_video payload."""
+    path = file_path(video, "video")
+    original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
+    name = (name or "").strip() or store.name_from_file(original)
+    with video_folder(ctx, owner, name, write=True) as folder:
+        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original)
+    return asdict(report)
+
+
+def search_video(ctx: StudioContext, query: str, name: str, k: int = 5, owner: Owner = OPERATOR) -> dict:
+    """The best moments for `query` in video `name`: the /search_video payload."""
+    if not (name or "").strip():
+        raise InputError("Index a video first (or type the name of one you indexed).")
+    with video_folder(ctx, owner, name) as folder:
+        return asdict(service.search_video(ctx.manager, folder, query, k))
+
+
+def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner: Owner = OPERATOR) -> dict:
+    """Every keyframe of video `name`, with its caption, into the owner's image gallery `gallery`
+    (the Search tab's gallery service, model_zoo.vision.search)."""
+    gallery = gallery_service.check_gallery_name(gallery)
+    shared = ctx.space.shared_folder("galleries")
+    if ctx.space.private and not owner.is_operator and (shared / gallery / "manifest.json").is_file():
+        raise InputError(f"'{gallery}' is a shared gallery and read-only here: type another name.")
+    with video_folder(ctx, owner, name) as folder, tempfile.TemporaryDirectory(prefix="mms-keyframes-") as scratch:
+        index = store.load_index(folder)
+        files, captions = [], {}
+        for n, scene in enumerate(index.scenes):
+            source = store.keyframe_file(folder, n)
+            if source is None:
+                continue
+            target = Path(scratch) / f"{index.name}-{scene.start:07.2f}s.jpg"
+            target.write_bytes(source.read_bytes())
+            files.append(target)
+            captions[str(target)] = scene.caption
+        if not files:
+            raise InputError(f"Video '{index.name}' has no keyframes to add.")
+        with ctx.space.using(owner, "galleries", gallery) as gallery_dir:
+            ctx.space.check_quota(owner)
+            return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
+
+
+# -- formatting for the UI -------------------------------------------------------------
+def stamp(seconds: float) -> str:
+    minutes, secs = divmod(float(seconds), 60)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def scene_tiles(ctx: StudioContext, name: str, owner: Owner) -> list[tuple[Image.Image, str]]:
+    with video_folder(ctx, owner, name) as folder:
+        index = store.load_index(folder)
+        tiles = []
+        for n, scene in enumerate(index.scenes):
+            keyframe = store.keyframe_file(folder, n)
+            if keyframe is not None:
+                with Image.open(keyframe) as opened:
+                    tiles.append((opened.copy(), f"{stamp(scene.start)}–{stamp(scene.end)} · {scene.caption}"))
+    return tiles
+
+
+def report_markdown(report: dict) -> str:
+    t = report["timing"]
+    lines = [f"**{report['video']}**: {report['duration_s']:.1f} s, {len(report['scenes'])} scenes, "
+             f"{len(report['segments'])} transcript segments" + (f" (language `{report['language']}`)"
+                                                                  if report["language"] else "") + ".",
+             f"Indexed in {t['total_s']:.1f} s ({t['s_per_minute']:.1f} s per minute of video): decode "
+             f"{t['decode_s']:.1f} s · keyframes {t['frames_s']:.1f} s · speech {t['speech_s']:.1f} s · "
+             f"transcript vectors {t['text_s']:.1f} s. Image engine: {report['engine']}."]
+    lines += [f"- {note}" for note in report["notes"]]
+    return "\n\n".join(lines[:2]) + ("\n" + "\n".join(lines[2:]) if len(lines) > 2 else "")
+
+
+def subtitle_files(report: dict) -> tuple[str | None, str | None]:
+    if not report["segments"]:
+        return None, None
+    folder = Path(tempfile.mkdtemp(prefix="mms-subtitles-"))  # Gradio's cache keeps its own copy
+    srt, vtt = folder / f"{report['video']}.srt", folder / f"{report['video']}.vtt"
+    srt.write_text(to_srt(report["segments"]), encoding="utf-8")
+    vtt.write_text(to_vtt(report["segments"]), encoding="utf-8")
+    return str(srt), str(vtt)
+
+
+def hit_rows(result: dict) -> list[list]:
+    return [[stamp(h["start"]), stamp(h["end"]), round(h["score"], 2), h["found_by"], h["caption"], h["transcript"]]
+            for h in result["results"]]
+
+
+# -- layout ----------------------------------------------------------------------------
+def build(ctx: StudioContext) -> None:
+    s = ctx.settings
+    gr.Markdown(f"Drop a clip (up to {s.max_video_minutes:g} min, {s.max_file_size_mb} MB) and search inside it by "
+                "what is **seen** (keyframes at scene changes, read by the image engine) and what is **said** "
+                "(Whisper's transcript, translated to English where needed). Click a hit to jump to its moment.")
+    with gr.Row():
+        with gr.Column():
+            player = gr.Video(label="Video", sources=["upload"], elem_id=PLAYER_ID, height=300)
+            with gr.Row():
+                name = gr.Textbox(label="Index name", placeholder="from the file name", scale=2)
+                example = gr.Button("Use the example clip", scale=1)
+            run = gr.Button("Index the video", variant="primary")
+            summary = gr.Markdown()
+        with gr.Column():
+            query = gr.Textbox(label="Search inside the video", placeholder="a cat · where the budget is mentioned")
+            with gr.Row():
+                k = gr.Slider(1, 10, value=5, step=1, label="Results", scale=2)
+                find = gr.Button("Search", variant="primary", scale=1)
+            hits = gr.Dataframe(headers=["start", "end", "score", "found by", "caption", "said"],
+                                label="Moments (click a row to jump there)", interactive=False, wrap=True,
+                                elem_id="studio-video-hits")
+            jump = gr.Number(visible=False, label="jump to (s)")
+    scenes = gr.Gallery(label="Scenes (keyframe, time, caption)", columns=6, height=220, object_fit="contain",
+                        interactive=False)
+    with gr.Row():
+        transcript = gr.Textbox(label="Transcript", lines=5, interactive=False, scale=3)
+        with gr.Column(scale=1):
+            srt = gr.File(label="Subtitles (SRT)", interactive=False)
+            vtt = gr.File(label="Subtitles (VTT)", interactive=False)
+    with gr.Row():
+        gallery = gr.Textbox(label="Add the keyframes to a gallery (Search tab)", value="video-keyframes", scale=3)
+        add = gr.Button("Add keyframes to gallery", scale=1)
+    added = gr.Markdown()
+
+    @user_facing
+    def ui_index(video: str | None, index_name: str, browser_id=None, request: gr.Request = None,
+                 progress=gr.Progress()):
+        who = visitor.owner(ctx, request, browser_id)
+        if not video:
+            raise InputError("Upload a video first (or use the example clip).")
+        report = index_video(ctx, {"path": video, "orig_name": Path(video).name}, index_name,
+                             progress=lambda f, d: progress(f, desc=d), owner=who)
+        srt_file, vtt_file = subtitle_files(report)
+        text = report["transcript"] + (f"\n\n[English] {report['translation']}" if report["translation"] else "")
+        shown = gr.Video(value=video, subtitles=vtt_file) if vtt_file else gr.skip()  # subtitles on the player
+        return (report_markdown(report), report["video"], scene_tiles(ctx, report["video"], who), text,
+                srt_file, vtt_file, shown)
+
+    @user_facing
+    def ui_search(text: str, top_k: float, index_name: str, browser_id=None, request: gr.Request = None):
+        result = search_video(ctx, text, index_name, int(top_k), owner=visitor.owner(ctx, request, browser_id))
+        return hit_rows(result)
+
+    @user_facing
+    def ui_add(index_name: str, gallery_name: str, browser_id=None, request: gr.Request = None):
+        report = add_keyframes_to_gallery(ctx, index_name, gallery_name, owner=visitor.owner(ctx, request, browser_id))
+        return (f"{report['added']} keyframes added ({report['skipped']} already there); gallery "
+                f"**{report['gallery']}** now holds {report['total']} images: search it in the Search tab.")
+
+    def picked(event: gr.SelectData, rows) -> float:
+        try:
+            start = rows.iloc[event.index[0], 0] if hasattr(rows, "iloc") else rows[event.index[0]][0]
+            minutes, secs = str(start).split(":")
+            return int(minutes) * 60 + float(secs)
+        except (TypeError, ValueError, IndexError, KeyError):
+            return 0.0
+
+    light = dict(api_visibility="private")
+    private = dict(light, **ctx.queue_slot("video"))
+    me = visitor.inputs(ctx)
+    example.click(lambda: (str(EXAMPLE), "example"), None, [player, name], queue=False, **light)
+    run.click(ui_index, [player, name, *me], [summary, name, scenes, transcript, srt, vtt, player], **private)
+    find.click(ui_search, [query, k, name, *me], [hits], **private)
+    query.submit(ui_search, [query, k, name, *me], [hits], **private)
+    add.click(ui_add, [name, gallery, *me], [added], **private)
+    hits.select(picked, [hits], [jump], queue=False, **light)
+    jump.change(None, [jump], None, js=f"""(t) => {{
+        const v = document.querySelector('#{PLAYER_ID} video');
+        if (v && t !== null && t !== undefined) {{ v.currentTime = t; v.play(); }}
+        return [];
+    }}""", **light)
+
+    # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
+    @user_facing
+    def index_video_api(video: FileData, name: str = "", request: gr.Request = None) -> dict:
+        """Index a video by what is seen and said. Returns video, duration_s, scenes [{start, end, caption}],
+        transcript, language, segments [{start, end, text}], timing, translation, engine, notes."""
+        return index_video(ctx, video, name, owner=visitor.owner(ctx, request))
+
+    @user_facing
+    def search_video_api(query: str, name: str, k: int = 5, request: gr.Request = None) -> dict:
+        """The best moments in an indexed video for a query, by what is seen and said (z-score fusion).
+        Returns results [{start, end, score, caption, transcript, seen, said, found_by, scene}]."""
+        return search_video(ctx, query, name, k, owner=visitor.owner(ctx, request))
+
+    gr.api(index_video_api, api_name="index_video", **ctx.queue_slot("video"))
+    gr.api(search_video_api, api_name="search_video", **ctx.queue_slot("video"))
