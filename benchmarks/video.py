@@ -2,6 +2,7 @@
 the bare library calls it is made of, on the same clip and the same loaded models.
 
     python -m benchmarks.video [--clip assets/video/example.mp4] [--repeats 3]
+    python -m benchmarks.video --long [--repeats 1]   # a 2 min clip: 24 photos, 24 different sentences
 
   bare decode   PyAV: decode every frame, convert one every 0.5 s to RGB (what sampling needs)
   bare engine   the image engine on the keyframes, one batch (engine.embed_images)
@@ -47,11 +48,38 @@ def bare_decode(path: Path, every_s: float = 0.5) -> list:
     return images
 
 
+LINES = ("The meeting starts at nine in the morning.", "We reviewed the sales figures for March.",
+         "Our team grew by four people this year.", "The new office opens next spring.",
+         "Please send the report by Friday.", "The weather was cold and rainy all week.",
+         "She explained the plan to the committee.", "Traffic was heavy on the bridge today.",
+         "The library closes early on Sundays.", "He ordered a sandwich and a glass of water.",
+         "The train was twenty minutes late.", "We planted tomatoes in the garden.",
+         "The concert was sold out in an hour.", "They painted the kitchen bright yellow.",
+         "The museum has a new exhibition on ships.", "My brother is learning to play the violin.",
+         "The river flooded the lower fields.", "The shop sells fresh bread every morning.",
+         "The children built a castle of sand.", "We watched the sunset from the hill.",
+         "The doctor said to rest for two days.", "The package arrived a day early.",
+         "The lecture was about ancient Rome.", "Everyone agreed to meet again in June.")
+
+
+def long_clip(out: Path) -> Path:
+    """2 min like the example clip (scripts.make_example_video), each 5 s slot saying something else
+    (a looped clip repeats its words, which sends Whisper's long-audio path into temperature fallbacks)."""
+    from scripts import make_example_video as maker
+
+    photos = [photo for photo, _ in maker.SLOTS]
+    maker.SLOTS = tuple((photos[n % len(photos)], line) for n, line in enumerate(LINES))
+    return maker.build(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.video", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", type=Path, default=REPO / "assets" / "video" / "example.mp4")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--long", action="store_true", help="a 2 min clip made here instead of --clip")
     args = parser.parse_args(argv)
+    if args.long:
+        args.clip = long_clip(Path(tempfile.mkdtemp(prefix="mms-bench-video-")) / "long.mp4")
 
     from model_zoo.core.manager import ManagerConfig, ModelManager
     from model_zoo.video import decode, service, store
