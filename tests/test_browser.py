@@ -109,3 +109,21 @@ def test_search_tab_loads_the_sample_gallery_and_finds_the_cat_offline(page):
     page.get_by_role("button", name="Classify", exact=True).click()
     expect(page.get_by_text(re.compile("the classifier saw")).first).to_be_visible(timeout=120_000)
     expect(page.locator("[data-testid='label-output-value']:visible").first).to_have_text(re.compile("cat"))
+
+
+def test_video_tab_indexes_the_example_and_a_hit_jumps_the_player(page):
+    open_tab(page, "Video")
+    panel = page.get_by_role("tabpanel").filter(has_text="Use the example clip")
+    panel.get_by_role("button", name="Use the example clip").click()
+    expect(panel.locator("#studio-video-player video")).to_have_count(1, timeout=30_000)
+    panel.get_by_role("button", name="Index the video").click()
+    expect(panel.get_by_text(re.compile(r"Indexed in")).first).to_be_visible(timeout=300_000)
+    expect(panel.get_by_label("Transcript")).to_have_value(re.compile("mission budget"))
+    panel.get_by_label("Search inside the video").fill("where the budget is mentioned")
+    panel.get_by_role("button", name="Search", exact=True).click()
+    first = page.locator("#studio-video-hits [role=gridcell]:visible").first  # the visible grid, not its sizer table
+    expect(first).to_have_text(re.compile(r"0:1[0-4]"), timeout=120_000)  # the rocket's slot, 10-15 s
+    first.click()
+    page.wait_for_function("() => { const v = document.querySelector('#studio-video-player video');"
+                           " return v && v.currentTime >= 9.9; }", timeout=30_000)
+    page.screenshot(path=str(SHOTS / "video.png"), full_page=True)
