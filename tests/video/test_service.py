@@ -75,3 +75,16 @@ def test_the_tab_keeps_each_visitors_videos_apart(tiny_bridge_manager, silent_cl
     added = video.add_keyframes_to_gallery(ctx, "Colours", "frames", owner=alice)
     assert added["added"] == 4 and added["total"] == 4
     assert (ctx.space.folder(alice, "galleries") / "frames" / "manifest.json").is_file()
+
+
+def test_a_video_cut_off_midway_is_indexed_as_far_as_it_goes(tiny_bridge_manager, tmp_path):
+    from tests.video.clips import ffmpeg
+
+    whole = colour_clip(tmp_path / "whole.mp4", ("red", "green", "blue", "white", "black", "yellow"), 10.0)
+    fast = tmp_path / "fast.mp4"  # the index (moov) first, as a streamed upload has it: the cut loses the end
+    ffmpeg("-i", str(whole), "-c", "copy", "-movflags", "+faststart", str(fast))
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(fast.read_bytes()[: fast.stat().st_size // 2])
+    report = service.index_video(tiny_bridge_manager, cut, tmp_path / "videos" / "cut")
+    assert 1 <= len(report.scenes) < 6
+    assert any("truncated" in note for note in report.notes), report.notes
