@@ -1,12 +1,11 @@
-"""Build assets/video/example.mp4: photos from scikit-image and scikit-learn shown 5 s
+"""Build assets/video/example.mp4: public-domain / CC0 photos from scikit-image shown 5 s
 each, over speech synthesised by espeak-ng that says what is shown (and, over the rocket,
 a sentence about a budget that no picture shows, for the speech search).
 
     python -m scripts.make_example_video [--out assets/video/example.mp4]
 
 Needs ffmpeg and espeak-ng on PATH (Debian: apt-get install ffmpeg espeak-ng). The photos
-are BSD-licensed (scikit-image's data, scikit-learn's sample images); the speech is made
-here. 320x240, h264 + AAC, about 30 s and well under 1 MB."""
+are public domain or CC0 (see assets/video/README.md); the speech is made here. 320x240, h264 + AAC, about 30 s and well under 1 MB."""
 from __future__ import annotations
 
 import argparse
@@ -22,15 +21,11 @@ SLOTS = (
     ("chelsea", "Now a tabby cat."),
     ("rocket", "The mission budget was two million dollars."),
     ("astronaut", "An astronaut in a space suit."),
-    ("flower", "And finally, a flower in bloom."),
+    ("hubble_deep_field", "And finally, thousands of distant galaxies."),
 )
 
 
 def photo(name: str):
-    if name == "flower":
-        from sklearn.datasets import load_sample_image
-
-        return load_sample_image("flower.jpg")
     import skimage.data
 
     return getattr(skimage.data, name)()
@@ -61,7 +56,7 @@ def build(out: Path) -> Path:
         subprocess.run(["ffmpeg", "-y", "-loglevel", "error", *inputs, "-filter_complex", video + audio + joined,
                         "-map", "[v]", "-map", "[a]", "-c:v", "libx264", "-crf", "30", "-preset", "slow",
                         "-g", "50", "-c:a", "aac", "-b:a", "32k", "-ac", "1", "-movflags", "+faststart",
-                        "-metadata", "title=Multimodal Studio example (photos: scikit-image / scikit-learn, BSD; "
+                        "-metadata", "title=Multimodal Studio example (photos: scikit-image, public domain / CC0; "
                         "speech: espeak-ng)", str(out)], check=True)
     return out
 
