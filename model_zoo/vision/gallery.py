@@ -6,6 +6,9 @@ Layout of a gallery folder:
   visual-<gen>.faiss    optional second index of the same items in a visual space (the
                         label bridge's classifier features: image-to-image search)
   thumbs/<id>.jpg       small previews for the results
+Each item may carry the text read in its image (`text`, model_zoo.vision.read_text): "" when
+none was found, None when it was never read (galleries indexed before text reading; they
+load and work as before, and get it when their images are added again).
 Every write is atomic (model_zoo.core.storage). A save writes a new index file, then the
 manifest that names it (the commit point), then deletes the old file, so a kill at any
 moment leaves the previous gallery or the new one, never a mix.
@@ -51,6 +54,7 @@ class GalleryItem:
     sha256: str
     caption: str | None = None
     added: float = field(default_factory=time.time)
+    text: str | None = None  # the text read in the image ("" none; None: never read)
 
 
 @dataclass
@@ -61,6 +65,7 @@ class NewItem:
     sha256: str
     thumbnail_jpeg: bytes | None = None
     caption: str | None = None
+    text: str | None = None  # the text read in the image, None when not read
 
 
 @dataclass
@@ -69,6 +74,7 @@ class Hit:
     name: str
     score: float
     caption: str | None = None
+    text: str | None = None
 
 
 def ivf_nlist(n: int) -> int:
@@ -196,7 +202,7 @@ class Gallery:
         if visual is not None:
             self.visual.add_with_ids(np.ascontiguousarray(visual, np.float32), ids)
         for item_id, new in zip(ids.tolist(), new_items):
-            self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption)
+            self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption, text=new.text)
             self._hashes[new.sha256] = item_id
             if new.thumbnail_jpeg:
                 # a preview, re-creatable: skip the per-file fsync (the manifest commit is durable)
@@ -232,8 +238,30 @@ class Gallery:
             raise GalleryMismatch(f"A {query.shape[1]}-d query cannot search gallery '{self.name}' ({index.d}-d).")
         with single_threaded():
             scores, ids = index.search(query, min(k, len(self)))
-        return [Hit(int(i), self.items[int(i)].name, float(s), self.items[int(i)].caption)
-                for s, i in zip(scores[0], ids[0]) if i >= 0 and int(i) in self.items]
+        return [self.hit(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0 and int(i) in self.items]
+
+    def hit(self, item_id: int, score: float) -> Hit:
+        item = self.items[int(item_id)]
+        return Hit(item.id, item.name, float(score), item.caption, item.text)
+
+    def texts(self) -> dict[int, str]:
+        """{id: text} of the items whose image holds text."""
+        return {item_id: item.text for item_id, item in self.items.items() if item.text}
+
+    def needs_text(self, sha256: str) -> bool:
+        """The image with these bytes is here but its text was never read."""
+        item_id = self._hashes.get(sha256)
+        return item_id is not None and self.items[item_id].text is None
+
+    def set_texts(self, by_hash: dict[str, str]) -> int:
+        """Store text read later for images already here (by their bytes); returns how many changed."""
+        changed = 0
+        for sha256, text in by_hash.items():
+            item_id = self._hashes.get(sha256)
+            if item_id is not None and self.items[item_id].text != text:
+                self.items[item_id].text = text
+                changed += 1
+        return changed
 
     def vector(self, item_id: int, space: str = "main") -> np.ndarray:
         """The stored vector of one item (for "more like this")."""

@@ -1,10 +1,15 @@
 """Indexing images into a gallery: uploads, zips and folders are expanded and checked,
 embedded in batches with the image engine (CLIP, or the label bridge with its visual
 index), previewed as small JPEGs, and committed at once, so an interrupted job leaves the
-gallery as it was. Re-indexing a label-bridge gallery into CLIP lives here too."""
+gallery as it was. Where the OCR's weights are (registry `ocr`), each image's text is read and
+stored with it, cheaply: the detector first, the recogniser only where it found a text box
+(model_zoo.vision.read_text.read_if_any). Images already in a gallery whose text was never
+read (an older gallery) get it when they are added again. Re-indexing a label-bridge
+gallery into CLIP lives here too."""
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 import time
 import zipfile
@@ -17,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from model_zoo.vision import engine as vision
+from model_zoo.vision import read_text as ocr
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import MAX_BYTES, load_image
 from model_zoo.core.manager import ModelManager
@@ -36,6 +42,7 @@ THUMBNAIL_SIZE = (192, 192)
 BATCH_SIZE = 32
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,6 +56,7 @@ class IndexReport:
     ids: list[int] = field(default_factory=list)  # ids of the added images, in input order
     seconds: float = 0.0
     engine: str | None = None  # clip | labels: which engine embedded them
+    with_text: int = 0  # added images (or images already there, read now) in which text was found
 
 
 @dataclass
@@ -56,6 +64,7 @@ class _Source:
     name: str
     file: Path
     caption: str | None = None
+    text: str | None = None  # already read (re-indexing keeps it): not read again
 
 
 Source = _Source  # public name: what embed_sources reads (a name to show, a file, a caption)
@@ -66,6 +75,7 @@ def add_files(
     files: Sequence[str | Path],
     captions: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    read_text: bool = True,
 ) -> IndexReport:
     """Add image files (or zips of images) to the gallery in `folder`. Stable entry point
     for other tabs: `captions` maps a file path as given to a caption stored with it.
@@ -74,15 +84,16 @@ def add_files(
     captions = {str(k): v for k, v in (captions or {}).items()}
     with tempfile.TemporaryDirectory(prefix="mms-index-") as scratch:
         sources, rejected = _expand(files, Path(scratch), captions)
-        return _index(manager, folder, sources, rejected, progress)
+        return _index(manager, folder, sources, rejected, progress, read_text)
 
 
 def add_folder(
-    manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None
+    manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None,
+    read_text: bool = True,
 ) -> IndexReport:
     """Add every image under `server_folder`, which must lie inside the allowlisted `root`."""
     files = folder_images(root, server_folder)
-    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress)
+    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text)
 
 
 def resolve_in_root(root: Path, requested: str) -> Path:
@@ -179,6 +190,7 @@ class Embedded:
     kind: str | None  # clip | labels
     skipped: int = 0  # duplicates of known bytes, or of an earlier file here
     rejected: list[dict] = field(default_factory=list)  # [{name, reason}]
+    known_texts: dict[str, str] = field(default_factory=dict)  # sha256 -> text read for images already there
 
     @classmethod
     def merged(cls, parts: Sequence["Embedded"]) -> "Embedded":
@@ -190,16 +202,34 @@ class Embedded:
                    vectors=np.concatenate(vectors) if vectors else None,
                    visual=np.concatenate(visual) if visual else None,
                    model=spaces[0].model if spaces else None, kind=spaces[0].kind if spaces else None,
-                   skipped=sum(p.skipped for p in parts), rejected=[r for p in parts for r in p.rejected])
+                   skipped=sum(p.skipped for p in parts), rejected=[r for p in parts for r in p.rejected],
+                   known_texts={sha: text for p in parts for sha, text in p.known_texts.items()})
+
+
+def can_read_text(manager: ModelManager) -> bool:
+    """The OCR is in the registry and its weights are here (cheap: no load)."""
+    return ocr.OCR_KEY in manager.status_keys() and manager.weights_problem(ocr.OCR_KEY) is None
+
+
+def _text_of(manager: ModelManager, image: Image.Image, name: str) -> str | None:
+    """The image's text for the index; None (not read) if the OCR fails: indexing goes on."""
+    try:
+        return ocr.read_if_any(manager, image)
+    except Exception:  # noqa: BLE001 - a failed reading never costs the image its place
+        log.exception("reading the text in %s failed", name)
+        return None
 
 
 def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str | None,
                   known: Callable[[str], bool] = lambda sha: False,
                   check: Callable[[str, int], None] | None = None,
-                  progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> Embedded:
+                  progress: Progress | None = None, batch_size: int = BATCH_SIZE, read_text: bool = True,
+                  needs_text: Callable[[str], bool] = lambda sha: False) -> Embedded:
     """Hash, decode, thumbnail and embed `sources` in the gallery's space `space` (None: the
     engine answering now). Bytes `known` already, or seen earlier here, are skipped; the
-    engine loads only when a first image needs it, and `check(name, dim)` may refuse it."""
+    engine loads only when a first image needs it, and `check(name, dim)` may refuse it.
+    With read_text (and the OCR here), each image's text is read too, and so is that of
+    known images that `needs_text` (their text was never read)."""
     from model_zoo.vision.gallery import NewItem
 
     progress = progress or (lambda fraction, desc: None)
@@ -210,6 +240,8 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
     vectors: list[np.ndarray] = []
     visuals: list[np.ndarray] = []
     items: list[NewItem] = []
+    known_texts: dict[str, str] = {}
+    ocr_on = read_text and can_read_text(manager)
     model_name, kind = space, vision.space_engine(space)
     with ExitStack() as stack:
         engine = None
@@ -229,7 +261,10 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
                 visuals.append(reading.visual)
             else:
                 vectors.append(engine.embed_images(images))
-            items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption) for s, sha, image in batch)
+            texts = [s.text if s.text is not None or not ocr_on else _text_of(manager, image, s.name)
+                     for s, _, image in batch]
+            items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption, text)
+                         for (s, sha, image), text in zip(batch, texts))
             batch.clear()
 
         for number, source in enumerate(sources):
@@ -241,6 +276,13 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
                 continue
             if sha in seen or known(sha):
                 skipped += 1
+                if ocr_on and sha not in seen and sha not in known_texts and needs_text(sha):
+                    try:
+                        text = _text_of(manager, load_image(source.file), source.name)
+                    except InputError:
+                        text = None
+                    if text is not None:
+                        known_texts[sha] = text
                 continue
             try:
                 image = load_image(source.file)
@@ -254,13 +296,17 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
         if batch:
             embed_batch()
     return Embedded(items, np.concatenate(vectors) if vectors else None,
-                    np.concatenate(visuals) if visuals else None, model_name, kind, skipped, rejected)
+                    np.concatenate(visuals) if visuals else None, model_name, kind, skipped, rejected, known_texts)
 
 
 def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], int]:
     """Add embedded items to the gallery and save it (atomically). Items whose bytes the
     gallery holds by now (another request, another process) or that `embedded` holds twice
-    are left out. Returns (ids added, in order; items left out)."""
+    are left out. Text read for images already there is stored with them. Returns (ids
+    added, in order; items left out)."""
+    if embedded.known_texts:
+        with gallery.lock:
+            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts))
     if not embedded.items:
         return [], 0
     with gallery.lock:
@@ -279,11 +325,12 @@ def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], 
 
 
 def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
-           progress: Progress | None) -> IndexReport:
+           progress: Progress | None, read_text: bool = True) -> IndexReport:
     started = time.perf_counter()
     progress = progress or (lambda fraction, desc: None)
     gallery = open_gallery(folder)
-    embedded = embed_sources(manager, sources, gallery.model, gallery.has_hash, gallery.check_model, progress)
+    embedded = embed_sources(manager, sources, gallery.model, gallery.has_hash, gallery.check_model, progress,
+                             read_text=read_text, needs_text=gallery.needs_text)
     rejected.extend(embedded.rejected)
     if not embedded.items and rejected and not embedded.skipped:
         raise InputError("No image was added: " + " ".join(r["reason"] for r in rejected))
@@ -293,7 +340,9 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
     return IndexReport(added=len(ids), skipped=embedded.skipped + raced, total=len(gallery), gallery=gallery.name,
                        model=gallery.model or embedded.model, rejected=rejected, ids=ids,
                        seconds=round(time.perf_counter() - started, 3),
-                       engine=vision.space_engine(gallery.model) or embedded.kind)
+                       engine=vision.space_engine(gallery.model) or embedded.kind,
+                       with_text=sum(1 for item in embedded.items if item.text)
+                       + sum(1 for text in embedded.known_texts.values() if text))
 
 
 def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
@@ -304,7 +353,8 @@ def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
 
 def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None) -> IndexReport:
     """Build gallery `target` from `folder`'s images (their stored previews) in the engine
-    answering now, captions kept. The source gallery is left as it is."""
+    answering now, captions and text kept (text never read is read from the previews). The
+    source gallery is left as it is."""
     info = gallery_info(folder)
     if not info.images:
         raise InputError(f"Gallery '{info.gallery}' is empty: nothing to re-index.")
@@ -314,7 +364,7 @@ def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progres
     for item in info.items:
         thumb = thumbnail_file(folder, item["id"])
         if thumb is not None:
-            sources.append(_Source(item["name"], thumb, item.get("caption")))
+            sources.append(_Source(item["name"], thumb, item.get("caption"), item.get("text")))
     if not sources:
         raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
     return _index(manager, target, sources, [], progress)

@@ -7,7 +7,10 @@ The engine (model_zoo.vision.engine) is CLIP where its weights are, else the lab
 gallery keeps the space it was built in and is always searched in it. Label-bridge
 galleries hold a second, visual index (the classifier's features): image queries and
 "more like this" search it, so they find look-alikes; image + text fuses the visual
-similarity with the text similarity (standardised, weighted).
+similarity with the text similarity (standardised, weighted). Text queries also match the
+text written in the images (read at indexing): the engine's similarity plus a boost for the
+words the query wants written (`a sign that says bakery`, `"bakery"`, `bakery`); see
+model_zoo.vision.text_match for the rule and why plain photos keep their scores.
 
 Inputs are validated before any model loads (k, labels, the image itself, an empty
 gallery), so a bad request gets its own error even where the CLIP weights are missing.
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from model_zoo.vision import engine as vision
+from model_zoo.vision import text_match
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import load_image
 from model_zoo.core.manager import ModelManager
@@ -108,11 +112,31 @@ def search(
     with gallery.lock:
         if visual_vector is not None and gallery.has_visual:
             hits = _visual_hits(gallery, visual_vector, text_vector, text_weight, k)
+        elif mode == "text":
+            hits = _text_hits(gallery, compose_query(None, text_vector), query, k)
         else:
             hits = gallery.search(compose_query(image_vector, text_vector, text_weight), k)
     timing = {"encode_ms": round((encoded - started) * 1e3, 2), "search_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
-    return SearchResult([asdict(hit) for hit in hits], model_name, gallery.name, mode, timing, kind,
-                        _search_note(kind, mode))
+    note = _search_note(kind, mode)
+    if any(hit.text and text_match.match(text_match.wanted_words(query), hit.text) for hit in hits if mode == "text"):
+        note = (note + " " if note else "") + "Images whose written text holds the query's words come first."
+    return SearchResult([asdict(hit) for hit in hits], model_name, gallery.name, mode, timing, kind, note)
+
+
+def _text_hits(gallery: "Gallery", vector: np.ndarray, query: str, k: int) -> list:
+    """A text query: the engine's top k, with the images whose text holds the query's words
+    (text_match.matches) fused in: similarity + TEXT_BOOST x match. Only those images move;
+    the others keep the engine's score and order."""
+    found = text_match.matches(query, gallery.texts())
+    if not found:
+        return gallery.search(vector, k)
+    hits = {hit.id: hit for hit in gallery.search(vector, min(len(gallery), k + len(found)))}
+    for item_id in found:  # beyond the engine's top: its own similarity, from its stored vector
+        if item_id not in hits:
+            hits[item_id] = gallery.hit(item_id, float(np.dot(gallery.vector(item_id), vector)))
+    fused = [replace(hit, score=text_match.fuse(hit.score, found[hit.id])) if hit.id in found else hit
+             for hit in hits.values()]
+    return sorted(fused, key=lambda hit: -hit.score)[:k]
 
 
 def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8) -> SearchResult:
