@@ -10,7 +10,8 @@ fused score is the weighted mean of its own z-score and the best z-score of the 
 over the ranges it overlaps (0, the video's average, where the other modality has nothing
 there; a modality the video lacks altogether, e.g. no speech, gets weight 0). A moment where
 picture and words agree rises; a moment found by one modality alone still ranks by how far it
-stands out. Overlapping candidates are merged: the higher one is kept. Standardising rather
+stands out. Overlapping candidates are merged: where two overlap by more than half of the
+shorter one (a sentence inside its scene), the higher one is kept. Standardising rather
 than rank fusion keeps "how much better" (one scene far above the rest beats several middling
 ones), as the Search tab's image + text fusion does."""
 from __future__ import annotations
@@ -55,7 +56,7 @@ def fuse(scenes: Sequence[Span], seen_scores: Sequence[float], segments: Sequenc
          said_scores: Sequence[float], k: int, seen_weight: float = 1.0, said_weight: float = 1.0,
          merge_overlap: float = 0.5) -> list[FusedHit]:
     """The top-k time ranges (see the module docstring). `merge_overlap`: a candidate
-    overlapping a better hit by more than this share of its own length is left out."""
+    overlapping a better hit by more than this share of the shorter of the two is left out."""
     z_seen, z_said = zscores(seen_scores), zscores(said_scores)
     w_seen = seen_weight if len(scenes) else 0.0
     w_said = said_weight if len(segments) else 0.0
@@ -71,9 +72,9 @@ def fuse(scenes: Sequence[Span], seen_scores: Sequence[float], segments: Sequenc
     candidates.sort(key=lambda h: (-h.score, -(h.seen if h.found_by == "seen" else h.said), h.end - h.start))
     hits: list[FusedHit] = []
     for candidate in candidates:
-        length = max(candidate.end - candidate.start, 1e-6)
         span = (candidate.start, candidate.end)
-        if any(overlap(span, (h.start, h.end)) > merge_overlap * length for h in hits):
+        if any(overlap(span, (h.start, h.end)) > merge_overlap * max(min(span[1] - span[0], h.end - h.start), 1e-6)
+               for h in hits):
             continue
         hits.append(candidate)
         if len(hits) == k:

@@ -41,3 +41,10 @@ def test_a_video_without_speech_ranks_by_the_pictures_alone():
     hits = fuse(SCENES, [0.1, 0.5, 0.2, 0.1], [], [], k=4)
     assert [h.start for h in hits][:2] == [5.0, 10.0]
     assert all(h.said == 0 for h in hits)
+
+
+def test_a_sentence_and_the_scene_around_it_are_one_moment_not_two():
+    scenes, segments = [(0.0, 5.0), (5.0, 10.0)], [(0.0, 2.0), (5.5, 7.0)]
+    hits = fuse(scenes, [0.9, 0.1], segments, [0.8, 0.2], k=2)
+    assert len([h for h in hits if h.start < 5.0]) == 1
+    assert hits[1].start >= 5.0
