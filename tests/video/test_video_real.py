@@ -49,3 +49,18 @@ def test_a_search_for_spoken_words_lands_where_they_are_said(real_manager, index
     folder, _ = indexed
     best = service.search_video(real_manager, folder, query, 3).results[0]
     assert inside(best, SLOTS["rocket"]) and "budget" in best["transcript"].lower(), best
+
+
+def test_speech_that_is_not_english_is_searched_through_its_translation(real_manager, tmp_path):
+    from tests.video.clips import REPO, ffmpeg
+
+    clip = tmp_path / "german.mp4"  # a still photo over the German example clip
+    ffmpeg("-loop", "1", "-t", "12", "-i", str(REPO / "assets" / "gallery" / "coffee.jpg"),
+           "-i", str(REPO / "assets" / "audio" / "german_water_bread.ogg"),
+           "-vf", "scale=320:240:force_original_aspect_ratio=decrease,pad=320:240:(ow-iw)/2:(oh-ih)/2,format=yuv420p",
+           "-c:v", "libx264", "-c:a", "aac", "-shortest", str(clip))
+    report = service.index_video(real_manager, clip, tmp_path / "german")
+    assert report.language == "de" and "Brot" in report.transcript and "bread" in report.translation.lower()
+    assert any("English translation" in note for note in report.notes)
+    best = service.search_video(real_manager, tmp_path / "german", "a piece of bread", 1).results[0]
+    assert best["found_by"] == "said" and "Brot" in best["transcript"]
