@@ -287,7 +287,8 @@ def build(ctx: StudioContext) -> None:
     with gr.Tab("Read text"):
         with gr.Row():
             with gr.Column():
-                text_image = gr.Image(type="filepath", label="Image with text (a sign, a label, a page)", height=340)
+                text_image = gr.Image(type="filepath", label="Image with text (a sign, a label, a page)", height=340,
+                                      elem_id="read-text-image")
                 run_read = gr.Button("Read text", variant="primary")
                 text_examples = [GALLERY_DIR / name for name in ("text_page.jpg",) if (GALLERY_DIR / name).is_file()]
                 if text_examples:
