@@ -272,7 +272,8 @@ class ModelManager:
                 used -= victim.nbytes
                 self._evict(victim)
         if used + incoming > budget:
-            log.warning("memory budget on %s exceeded: models in use hold %.0f MB", kind, used / MB)
+            log.warning("memory budget on %s (%.0f MB) exceeded: %s needs %.0f MB (estimate) beside %.0f MB that "
+                        "models in use hold", kind, budget / MB, keep, incoming / MB, used / MB)
 
     def _evict(self, entry: _Entry) -> None:
         device = entry.device or "cpu"
