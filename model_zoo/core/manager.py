@@ -272,8 +272,9 @@ class ModelManager:
                 used -= victim.nbytes
                 self._evict(victim)
         if used + incoming > budget:
-            log.warning("memory budget on %s (%.0f MB) exceeded: %s needs %.0f MB (estimate) beside %.0f MB that "
-                        "models in use hold", kind, budget / MB, keep, incoming / MB, used / MB)
+            what = f"{keep} needs {incoming / MB:.0f} MB (estimate) beside" if incoming else "resident:"
+            log.warning("memory budget on %s (%.0f MB) exceeded: %s %.0f MB held by models in use", kind, budget / MB,
+                        what, used / MB)
 
     def _evict(self, entry: _Entry) -> None:
         device = entry.device or "cpu"
