@@ -70,7 +70,7 @@ class Warmer:
         return steps
 
     def _sentiment(self):
-        from components.heads import service
+        from components.common.heads import service
 
         return service(self.ctx)
 

@@ -5,7 +5,7 @@ Each tab (the modules app/blocks.py lists in TABS: speech/, sentiment, training,
 captioning, imagine, system) exposes `TITLE` and `build(ctx)`, called inside a gr.Tab;
 `build` lays out the tab and registers its JSON endpoints. Tabs never import each other:
 what two share lives below them, in modules that are not tabs: `context` (what every tab
-gets), `common` (errors into messages, uploaded files), `visitor` (who is asking),
-`galleries` (the galleries an owner sees) and `heads` (the sentiment service and an owner's
-heads), or in model_zoo when it is not UI. No torch here (see DESIGN.md);
+gets), `visitor` (who is asking) and the `common` package (errors into messages, uploaded
+files; `common.galleries`: the galleries an owner sees; `common.heads`: the sentiment
+service and an owner's heads), or in model_zoo when it is not UI. No torch here (see DESIGN.md);
 tests/test_import_layers.py checks both rules."""

@@ -30,7 +30,7 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from . import visitor
 from .common import file_path, log, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
-from .galleries import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
+from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
 TITLE = "Captioning"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).

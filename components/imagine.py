@@ -24,7 +24,7 @@ from model_zoo.core.registry import is_overridden
 from . import visitor
 from .common import file_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
-from .galleries import gallery_for, visible_galleries
+from .common.galleries import gallery_for, visible_galleries
 
 TITLE = "Imagine"
 DEFAULT_GALLERY = "imagined"

@@ -21,7 +21,7 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
-from .galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
+from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 
 TITLE = "Search"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
@@ -30,7 +30,7 @@ SAMPLE_GALLERY = "sample"
 
 # -- handlers: plain functions (the endpoints and the UI call these) -------------------
 # Every handler takes the `owner` it acts for (components.visitor); plain callers (tests,
-# scripts) are the operator, whose galleries are the shared ones (components.galleries).
+# scripts) are the operator, whose galleries are the shared ones (components.common.galleries).
 def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None,
                  owner: Owner = OPERATOR) -> dict:
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""

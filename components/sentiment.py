@@ -17,7 +17,7 @@ from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult
 from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
-from .heads import head_names, owned_heads, service
+from .common.heads import head_names, owned_heads, service
 
 TITLE = "Sentiment"
 MAX_BATCH_ROWS = 20_000

@@ -20,7 +20,7 @@ from model_zoo.fusion.training import FUSIONS
 from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
-from .heads import service
+from .common.heads import service
 
 TITLE = "Train a head"
 REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"

@@ -182,7 +182,7 @@ def test_the_graph_has_the_edges_that_matter(real):
     assert "model_zoo.speech.openai_whisper_backend" not in edges["model_zoo.core.weights"]
     assert "model_zoo.core.manager" not in edges["model_zoo.speech.openai_whisper_backend"]
     assert "components.speech.live" in edges["components.speech"]  # a tab package's parts
-    assert "components.galleries" in edges["components.captioning"]
+    assert "components.common.galleries" in edges["components.captioning"]
     assert {"model_zoo.core.manager", "components.context"} <= edges["app.blocks"]
     assert "gradio" in real.outside["components.common"] and "torch" in real.outside["model_zoo.fusion.modules"]
     assert CAPABILITIES <= capabilities(REPO)

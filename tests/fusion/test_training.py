@@ -129,7 +129,7 @@ def test_metrics():
 
 # -- the tab's handler, end to end -------------------------------------------------------------
 def test_training_through_the_tab_handler(ctx):
-    from components.heads import service
+    from components.common.heads import service
     from components.training import confusion_figure, curves, metrics_markdown, run_training
 
     updates = list(run_training(ctx, {"path": str(EXAMPLE)}, "gated", epochs=4, lr=5e-3, hidden=32,

@@ -105,7 +105,7 @@ def train_rated(ctx, tmp_path, name: str = "rated", seed: int = 0) -> list:
 
 
 def test_a_rated_table_trains_an_intensity_output(ctx, tmp_path):
-    from components.heads import service
+    from components.common.heads import service
     from components.training import curves, intensity_curve, metrics_markdown
 
     updates = train_rated(ctx, tmp_path)
@@ -142,7 +142,7 @@ def test_a_rated_table_trains_an_intensity_output(ctx, tmp_path):
 
 
 def test_the_saved_head_has_learned_intensity(ctx, tmp_path):
-    from components.heads import service
+    from components.common.heads import service
 
     found = train_rated(ctx, tmp_path).pop().report.metrics["intensity"]
     assert found["mse"] < 1.0 and found["mae"] < 0.8 and found["pearson"] > 0.9, found
@@ -153,7 +153,7 @@ def test_the_saved_head_has_learned_intensity(ctx, tmp_path):
 
 
 def test_a_table_without_scores_trains_as_before(ctx, tmp_path):
-    from components.heads import service
+    from components.common.heads import service
     from components.training import intensity_curve, metrics_markdown, run_training
 
     rated = pd.read_csv(rated_table(tmp_path / "rated.csv", n=60))

@@ -1,4 +1,5 @@
-"""Shared by the tabs: turning errors into messages, reading uploaded files."""
+"""Shared by the tabs: turning errors into messages, reading uploaded files. Its modules
+`galleries` and `heads` hold the gallery and head helpers several tabs use."""
 from __future__ import annotations
 
 import errno

@@ -14,7 +14,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 from model_zoo.vision import search as service
 
-from .context import StudioContext
+from ..context import StudioContext
 
 DEFAULT_GALLERY = "default"
 

@@ -13,7 +13,7 @@ from model_zoo.core.ownership import Owner
 from model_zoo.sentiment.head_scope import ScopedHeadStore
 from model_zoo.sentiment.service import SentimentService, service_for
 
-from .context import StudioContext
+from ..context import StudioContext
 
 _scoping = threading.Lock()
 
