@@ -119,7 +119,7 @@ def test_visitors_uploading_the_same_file_at_once_each_keep_it(live_app):
     assert again["added"] == 1
 
 
-def test_a_handler_never_deletes_an_upload(tmp_path, monkeypatch):
+def test_a_handler_never_deletes_an_upload():
     """Uploads are shared by content between visitors, so no request may delete one (Gradio's
     delete_cache sweeps them an hour after their last use)."""
     import ast

@@ -14,17 +14,14 @@ process-wide lock:
   (torch, PyAV, FAISS, scikit-learn, accelerate, matplotlib, VADER, ...) are imported once,
   under the lock, by the warm start's first step or else by the first request; every
   request handler (components.common.user_facing) waits for that before it runs.
-- `import_module(name)`: any other first import of a heavy library.
 """
 from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import threading
 import time
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Iterator
 
 log = logging.getLogger(__name__)
@@ -39,24 +36,6 @@ _primed = threading.Event()
 COMMON = ("numpy", "torch", "PIL.Image", "pandas", "av", "faiss", "matplotlib", "matplotlib.figure",
           "scipy.signal", "sklearn.metrics", "sklearn.model_selection", "accelerate", "accelerate.utils",
           "vaderSentiment.vaderSentiment", "faster_whisper.vad")
-
-
-def _complete(name: str) -> ModuleType | None:
-    """The module if it is fully imported (not one another thread is still initialising)."""
-    module = sys.modules.get(name)
-    spec = getattr(module, "__spec__", None)
-    if module is None or getattr(spec, "_initializing", False):
-        return None
-    return module
-
-
-def import_module(name: str) -> ModuleType:
-    """importlib.import_module, but a first import waits for any other heavy import."""
-    module = _complete(name)
-    if module is not None:
-        return module
-    with _LOCK:
-        return importlib.import_module(name)
 
 
 @contextmanager
@@ -90,7 +69,3 @@ def ensure_primed(names: tuple[str, ...] = COMMON) -> None:
                 log.warning("cannot import %s: %s", name, exc)
         _primed.set()
         log.info("shared libraries imported in %.1f s", time.perf_counter() - started)
-
-
-def primed() -> bool:
-    return _primed.is_set()
