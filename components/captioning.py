@@ -30,6 +30,7 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from . import visitor
 from .common import file_path, log, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
+from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
 TITLE = "Captioning"
@@ -95,7 +96,7 @@ def ranked_by(result: CaptionResult | BatchResult) -> str:
 def caption_details(result: CaptionResult) -> str:
     if result.captions_from == "labels":
         rows = "\n".join(f"| {c.text} | {c.label or ''} | {c.confidence:.3f} |" for c in result.candidates)
-        table = "| caption | ImageNet label | class probability |\n|---|---|---|\n" + rows
+        table = "| caption | ImageNet label | probability |\n|---|---|---|\n" + rows
     elif result.scored_by in ("clip", "labels"):
         engine = "CLIP" if result.scored_by == "clip" else "label-bridge"
         rows = "\n".join(f"| {c.text} | {c.similarity or 0:.3f} | {c.probability or 0:.2f} | {c.confidence:.3f} |"
@@ -106,9 +107,10 @@ def caption_details(result: CaptionResult) -> str:
         rows = "\n".join(f"| {c.text} | {c.confidence:.3f} |" for c in result.candidates)
         table = "| candidate | captioner confidence |\n|---|---|\n" + rows
     timing = result.timing
-    lines = [table, "",
-             f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {ranked_by(result)} · "
-             f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
+    lines = [seen_markdown(result.objects), "", table, ""] if result.objects else [table, ""]
+    lines += [
+        f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {ranked_by(result)} · "
+        f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
     if result.text_in_image:
         lines.append(f"\n**Text in the image:** {' / '.join(result.text_in_image.splitlines())}")
     if result.note:

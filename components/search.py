@@ -22,6 +22,7 @@ from . import visitor
 from .common import file_path, user_facing
 from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
+from .common.seen import seen_mark, seen_markdown
 
 TITLE = "Search"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
@@ -142,6 +143,8 @@ def result_tiles(ctx: StudioContext, result: dict, owner: Owner | None = OPERATO
     for hit in result["results"]:
         thumb = service.thumbnail_file(folder, hit["id"])
         label = f"{hit['score']:.3f} · {hit['name']} (#{hit['id']})" + (f" · {hit['caption']}" if hit.get("caption") else "")
+        if hit.get("seen"):  # the label bridge's reading: its words, marked sure or not
+            label += f" · {seen_mark(hit['seen']['certainty'])} {hit['seen']['described']}"
         if thumb is None:
             continue
         try:
@@ -318,9 +321,11 @@ def build(ctx: StudioContext) -> None:
     @user_facing
     def ui_classify(image: str | None, label_text: str, template_text: str):
         result = classify_image(ctx, image, label_text, template_text)
+        if not result["seen"]:
+            return result["scores"], f"CLIP answered (`{result['model']}`)."
         saw = ", ".join(f"{s['label']} ({s['p']:.0%})" for s in result["seen"])
-        return result["scores"], (f"The label bridge answered; the classifier saw: {saw}." if saw else
-                                  f"CLIP answered (`{result['model']}`).")
+        return result["scores"], (f"The label bridge answered. The classifier sees *{result['described']}*.\n\n"
+                                  f"{seen_markdown(result['objects'])}\n\nIts top ImageNet labels: {saw}.")
 
     def pick(event: gr.SelectData) -> tuple[str, str]:
         # the id is in the tile's caption; a gr.State would hold it too, but any State makes

@@ -54,9 +54,10 @@ def caption_batch(
             missing = exc
     started = time.perf_counter()
     report(0, len(decoded), "Captioning from ImageNet labels")
-    ranked, model_name, _ = label_captions(
+    captions = label_captions(
         manager, [image for _, image in decoded], labels_wanted, missing, batch_size=max(int(batch_size), 1),
         on_chunk=lambda done: report(done, len(decoded), "Captioning from ImageNet labels"))
+    ranked, model_name = captions.groups, captions.model
     seconds = time.perf_counter() - started
     return _batch_result(inputs, decoded, errors, ranked, model=model_name, scored_by="labels",
                          decoding=label_decoding(labels_wanted), seconds=seconds,

@@ -4,8 +4,8 @@ alternatives, each scored by its class probability; the note says what a caption
 add and how to get it."""
 from __future__ import annotations
 
-import re
 import time
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -14,69 +14,13 @@ from PIL import Image
 from model_zoo.vision import engine as vision
 from model_zoo.vision.caption_options import MAX_CANDIDATES, CaptionOptions, check_range
 from model_zoo.vision.caption_results import Candidate
+from model_zoo.vision.phrasing import (  # noqa: F401 - the captions' words, re-exported
+    LABEL_TEMPLATE, caption_label, indefinite_article, label_caption, label_kind, no_article)
+from model_zoo.vision.seen import Seen, describe
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 
 CLASSIFIER_KEY = vision.CLASSIFIER_KEY  # label-based captions come from this ImageNet classifier
-LABEL_TEMPLATE = "a photo of {article}{label}"
-# ImageNet-1k class indices whose names do not always say what they are (breeds, species,
-# models of car): the caption adds the kind, unless the name holds one of its words.
-_KINDS = ((range(151, 269), "a breed of dog", ("dog", "hound", "terrier", "retriever", "spaniel", "setter", "poodle")),
-          (range(281, 286), "a breed of cat", ("cat",)),
-          ((*range(7, 25), *range(80, 101), *range(127, 147)), "a bird", ("bird", "parrot", "duck", "goose", "swan")),
-          ((436, 468, 511, 609, 627, 656, 661, 751, 817), "a car", ("car",)))
-# Labels that take no article: plurals and mass nouns ("a photo of sunglasses").
-_NO_ARTICLE = frozenset({
-    "binoculars", "clogs", "jeans", "tights", "pajamas", "parallel bars", "sunglasses", "swim trunks",
-    "mashed potatoes", "hay", "chocolate syrup", "guacamole", "consomme", "eggnog", "red wine", "carbonara",
-    "dough", "meatloaf", "velvet fabric", "wool", "chain mail", "toilet paper", "corn", "rapeseed", "broccoli",
-    "cauliflower", "face powder", "hair spray", "lotion", "sunscreen", "ice cream",
-})
-_LETTERS_SAID_WITH_A_VOWEL = set("AEFHILMNORSX")  # "an SLR camera", "a CD player"
-_A_DESPITE_VOWEL = re.compile(r"^(uni|use|usu|uti|ure|uri|uro|uku|ufo|eu|ewe|one\b|one-|once)", re.I)
-_AN_DESPITE_H = re.compile(r"^(hour|honest|honou?r|heir)", re.I)
-
-
-def indefinite_article(phrase: str) -> str:
-    """'a' or 'an' for `phrase`, by how its first word sounds: an espresso, an hourglass,
-    an SLR camera, an iPod; a unicycle, a one-piece bathing suit, a European lizard, a CD player."""
-    words = phrase.strip().split()
-    if not words:
-        return "a"
-    head = re.split(r"[-/]", words[0])[0] or words[0]
-    letters = re.sub(r"[^A-Za-z]", "", head)
-    if letters and letters.isupper() and (len(letters) > 1 or "-" in words[0] or len(words[0]) == 1):
-        return "an" if letters[0] in _LETTERS_SAID_WITH_A_VOWEL else "a"  # initialisms: letter names
-    if _AN_DESPITE_H.match(head):
-        return "an"
-    if _A_DESPITE_VOWEL.match(head):
-        return "a"
-    return "an" if head[:1].lower() in "aeiou" else "a"
-
-
-def caption_label(label: str) -> str:
-    """A class name as a caption names it: the first of 'a / b' alternatives."""
-    return label.split(" / ")[0].strip()
-
-
-def label_caption(label: str, kind: str | None = None) -> str:
-    """'a photo of an espresso'; with a kind the name does not say: 'a photo of an
-    Egyptian Mau, a breed of cat', 'a photo of a brambling, a bird'."""
-    named = caption_label(label)
-    article = "" if named.lower() in _NO_ARTICLE else indefinite_article(named) + " "
-    text = LABEL_TEMPLATE.format(article=article, label=named)
-    return f"{text}, {kind}" if kind else text
-
-
-def label_kind(index: int, label: str, labels: Sequence[str]) -> str | None:
-    """For the 1,000 ImageNet classes: what kind of thing the class is ('a breed of dog',
-    'a bird', 'a car', ...) where its name does not already say so, else None."""
-    if len(labels) != 1000:
-        return None
-    for indices, kind, words in _KINDS:
-        if index in indices and not any(word in label.lower() for word in words):
-            return kind
-    return None
 
 
 def label_candidates(probabilities: np.ndarray, labels: Sequence[str], count: int) -> list[Candidate]:
@@ -97,19 +41,24 @@ def label_candidates(probabilities: np.ndarray, labels: Sequence[str], count: in
 
 def label_captions(manager: ModelManager, images: Sequence[Image.Image], count: int,
                    missing: WeightsUnavailable | None = None, batch_size: int = 32,
-                   on_chunk: Callable[[int], None] | None = None) -> tuple[list[list[Candidate]], str, float]:
-    """(candidates per image, model name, seconds spent loading): label-based captions from
-    the packaged ImageNet classifier. Where it cannot load either, the WeightsUnavailable
-    names the captioner that was asked for (`missing`) and both ways out."""
+                   on_chunk: Callable[[int], None] | None = None) -> LabelCaptions:
+    """Label-based captions from the packaged ImageNet classifier: per image, what it is
+    sure of in words (seen.describe: the first candidate) and the next classes as the
+    alternatives. Where it cannot load either, the WeightsUnavailable names the captioner
+    that was asked for (`missing`) and both ways out."""
     started = time.perf_counter()
     try:
         with manager.use(CLASSIFIER_KEY) as classifier:
             load_s = time.perf_counter() - started
             groups: list[list[Candidate]] = []
+            readings: list[Seen] = []
             for start in range(0, len(images), batch_size):
-                chunk = list(images[start : start + batch_size])
-                probabilities = classifier.predict(chunk).probabilities
-                groups.extend(label_candidates(row, classifier.labels, count) for row in probabilities)
+                prediction = classifier.predict(list(images[start : start + batch_size]))
+                regions = prediction.regions if prediction.regions is not None else [None] * len(prediction.probabilities)
+                for row, region_rows in zip(prediction.probabilities, regions):
+                    reading = describe(row, region_rows, classifier.labels, classifier.region_names)
+                    readings.append(reading)
+                    groups.append(with_reading(reading, label_candidates(row, classifier.labels, count), count))
                 if on_chunk is not None:
                     on_chunk(len(groups))
             name = classifier.name
@@ -119,7 +68,24 @@ def label_captions(manager: ModelManager, images: Sequence[Image.Image], count: 
         raise WeightsUnavailable(missing.model_key, f"{missing.detail} Label-based captions cannot stand in: "
                                  f"{exc.detail}", f"{missing.how_to_fix} Or, for label-based captions: "
                                  f"{exc.how_to_fix}") from None
-    return groups, f"{name} (label-based captions)", load_s
+    return LabelCaptions(groups, readings, f"{name} (label-based captions)", load_s)
+
+
+@dataclass
+class LabelCaptions:
+    groups: list[list[Candidate]]  # per image, best first: what is seen, then the next classes
+    readings: list[Seen]  # per image: the objects, their kinds, candidates and how sure
+    model: str
+    load_s: float
+
+
+def with_reading(reading: Seen, classes: list[Candidate], count: int) -> list[Candidate]:
+    """The reading's caption first (scored by the main object's probability), then the
+    class captions it does not repeat, `count` in all."""
+    main = reading.objects[0]
+    first = Candidate(text=reading.caption, score=main.probability, confidence=main.probability,
+                      probability=main.probability, label=main.name)
+    return [first, *[c for c in classes if c.text != reading.caption]][:count]
 
 
 def label_count(options: CaptionOptions) -> int:

@@ -96,11 +96,12 @@ def _caption(manager: ModelManager, image: Image.Image, options: CaptionOptions,
                 raise
             missing = exc
     started = time.perf_counter()
-    [candidates], model_name, load_s = label_captions(manager, [image], labels_wanted, missing)
+    captions = label_captions(manager, [image], labels_wanted, missing)
+    [candidates], [reading], load_s = captions.groups, captions.readings, captions.load_s
     return CaptionResult(
         caption=candidates[0].text if candidates else "",
         candidates=candidates,
-        model=model_name,
+        model=captions.model,
         scored_by="labels",
         decoding=label_decoding(labels_wanted),
         note=label_note(manager, captioner_key, missing, options),
@@ -108,6 +109,8 @@ def _caption(manager: ModelManager, image: Image.Image, options: CaptionOptions,
                 "rerank_s": 0.0},
         engine="labels",
         captions_from="labels",
+        certainty=reading.certainty,
+        objects=[dataclasses.asdict(o) for o in reading.objects],
     )
 
 

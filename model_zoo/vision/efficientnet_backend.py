@@ -32,10 +32,19 @@ CROP_FRACTION = 0.875
 PIXEL_MEAN, PIXEL_STD = 127.0, 128.0
 
 
+# Regions: the last feature map pooled over four overlapping windows (each about 60% of the
+# side, one per corner) and read by the same classifier layer. They cost one small matrix
+# product on top of the forward pass, and let a second object show where the whole-image
+# average drowns it (model_zoo/vision/seen.py).
+REGION_NAMES = ("top left", "top right", "bottom left", "bottom right")
+REGION_FRACTION = 0.6
+
+
 @dataclass
 class Prediction:
     probabilities: np.ndarray  # (n, 1000) softmax over ImageNet-1k classes
     features: np.ndarray  # (n, 1280) pooled penultimate activations (before dropout and fc)
+    regions: np.ndarray | None = None  # (n, 4, 1000) softmax per REGION_NAMES window
 
 
 @dataclass
@@ -46,6 +55,7 @@ class ImageClassifier:
     name: str  # identity: the spec's source
     image_size: int
     labels: list[str]  # ImageNet-1k class names as people say them, by class index
+    region_names: tuple[str, ...] = REGION_NAMES  # Prediction.regions' windows, in order
 
     @property
     def nbytes(self) -> int:
@@ -63,14 +73,28 @@ class ImageClassifier:
 
     @torch.inference_mode()
     def predict(self, images: Sequence[Image.Image], batch_size: int = 32) -> Prediction:
-        probabilities, features = [], []
+        probabilities, features, regions = [], [], []
         for start in range(0, len(images), batch_size):
-            pooled = self._pooled(self.model.extract_features(self.pixels(images[start : start + batch_size])))
+            activations = self.model.extract_features(self.pixels(images[start : start + batch_size]))
+            pooled = self._pooled(activations)
             probabilities.append(self.model._fc(pooled).float().softmax(-1).cpu().numpy())
             features.append(pooled.float().cpu().numpy())
+            regions.append(self._region_probabilities(activations))
+        classes = len(self.labels)
         if not probabilities:
-            return Prediction(np.zeros((0, len(self.labels)), np.float32), np.zeros((0, self.feature_dim), np.float32))
-        return Prediction(np.concatenate(probabilities), np.concatenate(features))
+            return Prediction(np.zeros((0, classes), np.float32), np.zeros((0, self.feature_dim), np.float32),
+                              np.zeros((0, len(REGION_NAMES), classes), np.float32))
+        return Prediction(np.concatenate(probabilities), np.concatenate(features), np.concatenate(regions))
+
+    def _region_probabilities(self, activations: torch.Tensor) -> np.ndarray:
+        """(n, 4, classes): the classifier layer on each corner window's mean activation."""
+        side = activations.shape[-1]
+        window = min(side, max(1, round(side * REGION_FRACTION)))
+        pooled = torch.nn.functional.avg_pool2d(activations, window, stride=max(1, side - window))
+        pooled = pooled[:, :, :2, :2].flatten(2).transpose(1, 2)  # (n, 4, channels), row-major corners
+        if pooled.shape[1] < len(REGION_NAMES):  # a map too small to split: every window is the whole
+            pooled = pooled[:, :1].expand(-1, len(REGION_NAMES), -1)
+        return self.model._fc(pooled).float().softmax(-1).cpu().numpy()
 
     def gradcam(self, image: Image.Image, class_index: int) -> np.ndarray:
         """Grad-CAM (Selvaraju et al. 2017) of one class on the last convolution: an

@@ -55,6 +55,7 @@ class GalleryItem:
     caption: str | None = None
     added: float = field(default_factory=time.time)
     text: str | None = None  # the text read in the image ("" none; None: never read)
+    seen: dict | None = None  # label bridge: what the classifier is sure of (seen.Seen.brief())
 
 
 @dataclass
@@ -66,6 +67,7 @@ class NewItem:
     thumbnail_jpeg: bytes | None = None
     caption: str | None = None
     text: str | None = None  # the text read in the image, None when not read
+    seen: dict | None = None  # label bridge: what the classifier is sure of (seen.Seen.brief())
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Hit:
     score: float
     caption: str | None = None
     text: str | None = None
+    seen: dict | None = None  # label bridge: {described, certainty, objects} of the image
 
 
 def ivf_nlist(n: int) -> int:
@@ -202,7 +205,7 @@ class Gallery:
         if visual is not None:
             self.visual.add_with_ids(np.ascontiguousarray(visual, np.float32), ids)
         for item_id, new in zip(ids.tolist(), new_items):
-            self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption, text=new.text)
+            self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption, text=new.text, seen=new.seen)
             self._hashes[new.sha256] = item_id
             if new.thumbnail_jpeg:
                 # a preview, re-creatable: skip the per-file fsync (the manifest commit is durable)
@@ -242,7 +245,7 @@ class Gallery:
 
     def hit(self, item_id: int, score: float) -> Hit:
         item = self.items[int(item_id)]
-        return Hit(item.id, item.name, float(score), item.caption, item.text)
+        return Hit(item.id, item.name, float(score), item.caption, item.text, item.seen)
 
     def texts(self) -> dict[int, str]:
         """{id: text} of the items whose image holds text."""

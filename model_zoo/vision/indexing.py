@@ -255,16 +255,18 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
                     check(engine.name, engine.dim)
                 model_name, kind = engine.name, engine.kind
             images = [image for _, _, image in batch]
+            seen_in = [None] * len(images)
             if engine.kind == "labels":  # one forward pass: the text-space and the visual vectors
                 reading = engine.read(images)
                 vectors.append(reading.semantic)
                 visuals.append(reading.visual)
+                seen_in = [engine.seen(reading, number).brief() for number in range(len(images))]
             else:
                 vectors.append(engine.embed_images(images))
             texts = [s.text if s.text is not None or not ocr_on else _text_of(manager, image, s.name)
                      for s, _, image in batch]
-            items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption, text)
-                         for (s, sha, image), text in zip(batch, texts))
+            items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption, text, seen)
+                         for (s, sha, image), text, seen in zip(batch, texts, seen_in))
             batch.clear()
 
         for number, source in enumerate(sources):

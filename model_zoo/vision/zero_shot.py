@@ -2,7 +2,7 @@
 ensembling (each label's text vector is the mean over templates, as in the CLIP paper)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -32,6 +32,9 @@ class ClassifyResult:
     templates: list[str]
     engine: str = "clip"  # clip | labels
     seen: list[dict] = field(default_factory=list)  # labels engine: the classifier's top ImageNet labels [{label, p}]
+    certainty: str = ""  # labels engine: how sure the classifier is of the main object (seen.Seen)
+    objects: list[dict] = field(default_factory=list)  # labels engine: seen.SeenObject dicts, main first
+    described: str = ""  # labels engine: what the classifier sees, in words
 
 
 def parse_labels(labels: str) -> list[str]:
@@ -68,21 +71,27 @@ def classify(manager: ModelManager, image_file: str | Path, labels: str,
     names = parse_labels(labels)
     image = load_image(image_file)
     seen: list[dict] = []
+    reading_of = None
     with vision.open_engine(manager) as engine:
         prompts = parse_templates(templates, DEFAULT_TEMPLATES if engine.kind == "clip" else engine.recipe.templates)
         text = engine.embed_texts([t.format(name) for name in names for t in prompts])
         label_vectors = vision.unit_rows(text.reshape(len(names), len(prompts), -1).mean(axis=1))
         if engine.kind == "labels":
             reading = engine.read([image])
-            probabilities = engine.label_probabilities(reading.probabilities[0], label_vectors)
+            probabilities = engine.label_probabilities(reading.probabilities[0], label_vectors, names)
             seen = [{"label": label, "p": round(p, 4)} for label, p in reading.top_labels[0]]
+            reading_of = engine.seen(reading)
         else:
             logits = engine.logit_scale * (label_vectors @ engine.embed_images([image])[0])
             probabilities = np.exp(logits - logits.max())
             probabilities /= probabilities.sum()
         model_name, kind = engine.name, engine.kind
     order = np.argsort(-probabilities)
-    return ClassifyResult({names[i]: round(float(probabilities[i]), 6) for i in order}, model_name, prompts, kind, seen)
+    scores = {names[i]: round(float(probabilities[i]), 6) for i in order}
+    if reading_of is None:
+        return ClassifyResult(scores, model_name, prompts, kind, seen)
+    return ClassifyResult(scores, model_name, prompts, kind, seen, reading_of.certainty,
+                          [asdict(o) for o in reading_of.objects], reading_of.caption)
 
 
 # -- engines and re-indexing -------------------------------------------------------------

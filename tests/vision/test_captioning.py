@@ -30,6 +30,7 @@ from tests.conftest import serve_in_process
 from tests.tiny.captioner import save_tiny_blip, save_tiny_git, save_tiny_vit_gpt2
 
 COLOURS = ("red", "navy", "forestgreen", "gold")
+LABEL_CAPTION_STARTS = ("a photo of", "an unclear picture")  # label-based: named, or said to be unclear
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +251,10 @@ def test_without_captioner_weights_captions_are_label_based(labels_only, photos)
     assert (result.scored_by, result.engine, result.captions_from) == ("labels", "labels", "labels")
     assert result.model.startswith("efficientnet-lite0") and result.model.endswith("(label-based captions)")
     assert len(result.candidates) == 4 and result.caption == result.candidates[0].text
-    assert all(c.text.startswith("a photo of") and c.label for c in result.candidates)
+    # the first says what the classifier is sure of (a solid colour: nothing); the others name classes
+    assert result.certainty in ("sure", "kind", "guess", "unclear") and result.objects
+    assert result.caption.startswith("a photo of" if result.certainty != "unclear" else "an unclear picture")
+    assert all(c.text.startswith("a photo of") and c.label for c in result.candidates[1:])
     scores = [c.score for c in result.candidates]
     assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     assert all(c.score == c.confidence == c.probability and c.clip_similarity is None for c in result.candidates)
@@ -302,7 +306,7 @@ def test_bad_images_get_their_own_error_and_good_ones_a_label_based_caption(labe
         overlay, heading = tab.why_image(ctx, {"path": str(path)})  # Grad-CAM never raises: it says why not
         assert overlay is None and "not available" in heading and expected[name] in heading
     result = handler(ctx, {"path": str(photos[0])}, CaptionOptions())  # a good image: offline, from labels
-    assert result.captions_from == "labels" and result.caption.startswith("a photo of")
+    assert result.captions_from == "labels" and result.caption.startswith(LABEL_CAPTION_STARTS)
     banner = tab.weights_banner(ctx, "captioner")
     assert "label-based" in banner and "What a captioner would add" in banner and "MMS_MODEL_CAPTIONER" in banner
     details = tab.caption_details(result)
@@ -373,7 +377,7 @@ def test_a_batch_without_captioner_weights_is_label_based(labels_only, photos, t
     assert (result.captioned, result.failed) == (4, 1)
     assert (result.scored_by, result.engine, result.captions_from) == ("labels", "labels", "labels")
     assert "label-based captions" in result.model and "MMS_MODEL_CAPTIONER" in result.note
-    assert all(len(row.candidates) == 2 and row.caption.startswith("a photo of") for row in result.rows[:4])
+    assert all(len(row.candidates) == 2 and row.caption.startswith(LABEL_CAPTION_STARTS) for row in result.rows[:4])
     assert "truncated" in result.rows[4].error and not result.rows[4].candidates
     assert ("Captioning from ImageNet labels", 3) in seen and ("Captioning from ImageNet labels", 4) in seen
     single = captioning.caption_image(labels_only, photos[1], CaptionOptions(num_candidates=2))
