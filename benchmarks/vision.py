@@ -2,7 +2,7 @@
 indexing throughput of the service against the bare model calls, and search latency through
 the JSON API against the service and the bare calls, all measured in one run.
 
-    python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100] [--text]
+    python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100] [--text] [--seen]
 
 (a) Indexing. model_zoo.vision.search.add_files(manager, gallery_folder, files) (hash, decode,
     thumbnail, classify, ConSE, FAISS add, atomic save; a fresh gallery each run so nothing
@@ -15,6 +15,8 @@ the JSON API against the service and the bare calls, all measured in one run.
     read_text.read_if_any: the PP-OCRv5 detector, the recogniser only where it found a box) on
     the decoded images, and indexing with it: search.add_files(..., read_text=True) where the
     gallery supports it, else add_files' time plus the reading time (the same work, in sequence).
+(c) With --seen, what saying what is seen costs (bench_seen): caption latency per image and
+    indexing images/s, before (the first step: classify, top labels) and after, one run.
 (b) Search latency. The app is started in this process (app.blocks.build_demo + launch on
     127.0.0.1, offline, a temporary data dir, this process's manager); the validation photos
     are indexed through `/index_images` with gradio_client; then `/search` with
@@ -154,6 +156,74 @@ def bench_indexing(manager, files: list[Path], work: Path, repeats: int) -> tupl
     return over_decode, over_decoded
 
 
+def bench_seen(manager, files: list[Path], work: Path, repeats: int) -> None:
+    """(c) What the second vision step costs, before and after in one run: caption latency per
+    image and indexing images/s, with and without saying what is seen (model_zoo.vision.seen:
+    region probabilities from the same forward pass, WordNet kinds, second objects)."""
+    from unittest import mock
+
+    from model_zoo.vision import captioning, search, seen
+    from model_zoo.vision import engine as vision
+    from model_zoo.vision.caption_labels import label_candidates
+    from model_zoo.vision.images import load_image
+
+    decoded = [load_image(f) for f in files]
+    seen.load_hierarchy()  # read once, as the app does on its first caption
+    with manager.use(vision.CLASSIFIER_KEY) as classifier:
+        def first_step():  # before: no region probabilities, no reading kept
+            return mock.patch.object(type(classifier), "_region_probabilities", _no_regions)
+
+        def one_by_one(describe: bool) -> None:
+            with _nothing() if describe else first_step():
+                for image in decoded:
+                    prediction = classifier.predict([image])
+                    label_candidates(prediction.probabilities[0], classifier.labels, 3)
+                    if describe:
+                        seen.describe(prediction.probabilities[0], prediction.regions[0], classifier.labels,
+                                      classifier.region_names)
+
+        runs_made = iter(range(10_000))
+
+        def index(describe: bool) -> None:
+            with _nothing() if describe else first_step(), \
+                    _nothing() if describe else mock.patch.object(vision.LabelBridge, "seen", _no_seen):
+                search.add_files(manager, work / "galleries" / f"seen{next(runs_made)}", files, read_text=False)
+
+        seconds = timed({"caption: classify + top labels (before)": lambda: one_by_one(False),
+                         "caption: + what is seen (after)": lambda: one_by_one(True),
+                         "caption_image, the service (after)": lambda: [
+                             captioning.caption_image(manager, f, read_text=False) for f in files],
+                         "indexing without what is seen (before)": lambda: index(False),
+                         "indexing with what is seen (after)": lambda: index(True)}, repeats)
+    n = len(files)
+    print(f"(c) what is seen, {n} photos one at a time (captions) and in batches (indexing), median of {repeats}")
+    for name, value in seconds.items():
+        unit = f"{value / n * 1e3:7.1f} ms/image" if name.startswith("caption") else f"{n / value:7.2f} images/s"
+        print(f"    {name:<42} {unit}")
+    caption_ratio = seconds["caption: + what is seen (after)"] / seconds["caption: classify + top labels (before)"]
+    index_ratio = seconds["indexing without what is seen (before)"] / seconds["indexing with what is seen (after)"]
+    print(f"    caption latency after/before x{caption_ratio:.3f}; indexing images/s after/before x{index_ratio:.3f}")
+
+
+def _no_regions(self, activations):  # the first step's forward pass: the whole picture only
+    return np.zeros((len(activations), len(self.region_names), len(self.labels)), np.float32)
+
+
+class _NoSeen:
+    def brief(self) -> None:
+        return None
+
+
+def _no_seen(self, reading, index=0) -> _NoSeen:  # the indexing of the first step: no reading stored
+    return _NoSeen()
+
+
+def _nothing():
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
 def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[float, float, float]:
     from gradio_client import Client, handle_file
 
@@ -230,6 +300,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--skip-api", action="store_true", help="only (a)")
     parser.add_argument("--text", action="store_true", help="also indexing with text reading (the OCR)")
+    parser.add_argument("--seen", action="store_true", help="also (c): what the second vision step costs")
     args = parser.parse_args()
 
     import torch
@@ -246,6 +317,8 @@ def main() -> None:
     over_decode, over_model = bench_indexing(manager, files, work, args.repeats)
     if args.text:
         bench_text_reading(manager, files, work, args.repeats)
+    if args.seen:
+        bench_seen(manager, files, work, args.repeats)
     summary = f"indexing overhead {over_decode:+.1%} vs bare decode+model ({over_model:+.1%} vs model calls alone)"
     if not args.skip_api:
         p50, p95, bare_p50 = bench_search(manager, files, work, args.queries)

@@ -37,6 +37,13 @@ TITLE = "Captioning"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 EXAMPLE_PHOTOS = ("coffee.jpg", "cat.jpg", "motorcycle.jpg", "astronaut.jpg", "rocket.jpg")
+# A hesitant lizard and two fruits: what the classifier is sure of, and a second object.
+SEEN_EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "vision" / "examples"
+
+
+def example_photos() -> list[Path]:
+    sample = [GALLERY_DIR / name for name in EXAMPLE_PHOTOS]
+    return [sample[0], SEEN_EXAMPLES / "lizard.jpg", SEEN_EXAMPLES / "fruits.jpg", *sample[1:]]
 BATCH_HEADERS = ["file", "caption", "score", "other candidates", "error"]
 DECODING_HELP = ("beam: the most likely captions; nucleus: sampled, more varied; "
                  "greedy: one caption, fastest (a captioner's options: label-based captions ignore them)")
@@ -258,9 +265,10 @@ def build(ctx: StudioContext) -> None:
     with gr.Tab("One image"):
         with gr.Row():
             with gr.Column():
-                image = ctx.share(SHARED_CAPTION_IMAGE, gr.Image(type="filepath", label="Image", height=340))
+                image = ctx.share(SHARED_CAPTION_IMAGE, gr.Image(type="filepath", label="Image", height=340,
+                                                                  elem_id="caption-image"))
                 run = gr.Button("Caption", variant="primary")
-                examples = [GALLERY_DIR / name for name in EXAMPLE_PHOTOS if (GALLERY_DIR / name).is_file()]
+                examples = [path for path in example_photos() if path.is_file()]
                 if examples:
                     gr.Examples([[str(p)] for p in examples], inputs=[image], label="Try an example")
             with gr.Column():
@@ -268,7 +276,7 @@ def build(ctx: StudioContext) -> None:
                                          elem_id="caption-text")
                 why = gr.Image(label=WHY_LABEL, type="pil", interactive=False, height=300, elem_id="caption-why")
                 bars = gr.Label(label="Candidates (probability, or captioner confidence)", num_top_classes=10)
-                details = gr.Markdown()
+                details = gr.Markdown(elem_id="caption-details")
                 with gr.Accordion("What /caption returns", open=False):
                     raw = gr.JSON()
 
@@ -351,7 +359,10 @@ def build(ctx: StudioContext) -> None:
         """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
         scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
         else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
-        read in the image, "" when none; legible text is quoted in the captions) and a note."""
+        read in the image, "" when none; legible text is quoted in the captions) and a note.
+        Label-based captions also return certainty (sure | kind | guess | unclear) and objects
+        [{name, certainty, probability, kind, candidates [{label, probability}], where, phrase}]:
+        what the classifier is sure of, main object first."""
         options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                                  prompt=prompt)
         return caption_one(ctx, image, options, model).to_dict()

@@ -360,13 +360,18 @@ def build(ctx: StudioContext) -> None:
     @user_facing
     def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,
                    text_weight: float = 1.0, request: gr.Request = None) -> dict:
-        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score}],
-        model, engine (clip or labels)."""
+        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score,
+        caption, text, seen}], model, engine (clip or labels); in label-bridge galleries `seen` is what the
+        classifier is sure of in each image {described, certainty, objects [{name, certainty, probability,
+        candidates, where}]} (null for images indexed before it was kept)."""
         return search_gallery(ctx, query, image, k, gallery, text_weight, owner=visitor.owner(ctx, request))
 
     @user_facing
     def classify_image_api(image: FileData, labels: str, templates: str = "") -> dict:
-        """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine."""
+        """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine;
+        with the label bridge also seen [{label, p}] (top ImageNet classes), described (in words),
+        certainty (sure | kind | guess | unclear) and objects [{name, certainty, probability, kind,
+        candidates, where, phrase}]. A label naming a WordNet kind ("lizard") covers its classes."""
         return classify_image(ctx, image, labels, templates)
 
     @user_facing

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-MARKS = {"sure": "✅ sure", "kind": "🟡 sure of the kind", "guess": "❔ a guess", "unclear": "⚪ unclear"}
+# Plain marks: emoji need a font a kiosk browser may lack.
+MARKS = {"sure": "✓ sure", "kind": "~ sure of the kind", "guess": "? a guess", "unclear": "– unclear"}
 
 
 def seen_mark(certainty: str) -> str:

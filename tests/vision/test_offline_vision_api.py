@@ -75,3 +75,31 @@ def test_an_image_and_text_head_trains_and_reads_photos(client, tmp_path):
     wall = client.predict("Look at this.", handle_file(str(GALLERY / "brick_wall.jpg")), None, "photos-api",
                           api_name="/sentiment")
     assert (cat["label"], wall["label"]) == ("positive", "negative")
+
+
+EXAMPLES = GALLERY.parent / "vision" / "examples"
+
+
+def test_caption_says_what_is_sure_over_the_api(client):
+    """The second vision step as a client meets it: a hesitant lizard is named by its kind with
+    the classes hedged, two fruits are both named, grass is said to be unclear, and each
+    answer carries the objects, their kinds, candidates and probabilities."""
+    lizard = client.predict(handle_file(str(EXAMPLES / "lizard.jpg")), api_name="/caption")
+    assert lizard["caption"] == "a photo of a lizard, probably an agama or a chameleon"
+    assert lizard["certainty"] == "kind" and lizard["objects"][0]["kind"] == "lizard"
+    candidates = {c["label"]: c["probability"] for c in lizard["objects"][0]["candidates"]}
+    assert {"agama", "chameleon"} <= set(candidates) and all(0 < p < 1 for p in candidates.values())
+    fruits = client.predict(handle_file(str(EXAMPLES / "fruits.jpg")), api_name="/caption")
+    assert [o["name"] for o in fruits["objects"]] == ["lemon", "orange"] and " and " in fruits["caption"]
+    grass = client.predict(handle_file(str(GALLERY / "grass.jpg")), api_name="/caption")
+    assert grass["certainty"] == "unclear" and grass["caption"].startswith("an unclear picture")
+
+
+def test_classify_and_search_carry_what_is_seen(client, indexed):
+    result = client.predict(handle_file(str(EXAMPLES / "lizard.jpg")), "frog, bird, lizard, dog, snake",
+                            api_name="/classify_image")
+    assert next(iter(result["scores"])) == "lizard" and result["certainty"] == "kind"
+    assert result["objects"][0]["kind"] == "lizard" and result["described"].startswith("a photo of a lizard")
+    hit = client.predict("a photo of a cat", None, 3, indexed, api_name="/search")["results"][0]
+    assert hit["name"] == "cat.jpg" and hit["seen"]["certainty"] in ("sure", "kind")
+    assert "cat" in hit["seen"]["described"] and hit["seen"]["objects"][0]["candidates"]
