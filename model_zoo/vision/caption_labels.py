@@ -107,8 +107,10 @@ def label_note(manager: ModelManager, captioner_key: str, missing: WeightsUnavai
     captioner = manager.spec(captioner_key).description.split(" (")[0]
     classifier = manager.spec(CLASSIFIER_KEY).description.split(" (")[0]
     return (f"Label-based caption: the captioner `{captioner_key}` ({captioner}) has no weights on this "
-            f"machine, so the caption names what the {classifier} recognises among the 1,000 ImageNet classes, and the "
-            "alternatives are the next most likely classes, each scored by its class probability (not reranked). "
+            f"machine, so the caption says what the {classifier} recognises among the 1,000 ImageNet classes and how "
+            "sure it is: a class, or a kind with its classes hedged, a guess, or an unclear picture, and a second "
+            "object one part of the picture shows. The alternatives are the next most likely classes, each scored by "
+            "its class probability (not reranked). "
             "A captioner would describe the whole scene in a sentence of its own: what is happening, where, how "
             f"many, and things ImageNet has no class for. To get it: {missing.how_to_fix} "
             f"Not used here (they steer a captioner): {options.describe()}.")
