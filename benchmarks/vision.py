@@ -168,7 +168,7 @@ def bench_seen(manager, files: list[Path], work: Path, repeats: int) -> None:
     from model_zoo.vision.images import load_image
 
     decoded = [load_image(f) for f in files]
-    seen.load_hierarchy()  # read once, as the app does on its first caption
+    seen.shipped_hierarchy()  # read once, as the app does on its first caption
     with manager.use(vision.CLASSIFIER_KEY) as classifier:
         def first_step():  # before: no region probabilities, no reading kept
             return mock.patch.object(type(classifier), "_region_probabilities", _no_regions)

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from model_zoo.vision.phrasing import caption_label, indefinite_article, label_caption, label_kind, no_article
-from model_zoo.vision.wordnet import ImageNetHierarchy, Kind, load_hierarchy
+from model_zoo.vision.wordnet import ImageNetHierarchy, Kind, shipped_hierarchy
 
 SURE = 0.5  # a class this likely is named as fact
 KIND_SURE = 0.5  # a kind whose classes together are this likely is named as fact
@@ -184,7 +184,7 @@ def describe(probabilities: np.ndarray, regions: np.ndarray | None, labels: Sequ
     """What one image shows, from its class probabilities (and its regions'), with how sure."""
     probabilities = np.asarray(probabilities, np.float64)
     if hierarchy is None and len(labels) == 1000:
-        hierarchy = load_hierarchy()
+        hierarchy = shipped_hierarchy()
     main = main_object(probabilities, labels, hierarchy)
     others = other_objects(probabilities, None if regions is None else np.asarray(regions, np.float64), labels,
                            main, hierarchy, region_names)

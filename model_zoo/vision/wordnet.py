@@ -130,3 +130,17 @@ class ImageNetHierarchy:
 def load_hierarchy(path: Path = DEFAULT_PATH) -> ImageNetHierarchy:
     """The shipped hierarchy, read once per path."""
     return ImageNetHierarchy(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def shipped_hierarchy() -> ImageNetHierarchy | None:
+    """The shipped hierarchy, or None where its file is missing or damaged (logged once):
+    captions and labels then go without kinds rather than fail."""
+    try:
+        return load_hierarchy()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("no WordNet kinds (%s: %s); captions name classes only",
+                                            DEFAULT_PATH, exc)
+        return None

@@ -53,6 +53,12 @@ def test_spread_over_unrelated_classes_is_a_guess_and_flat_is_unclear():
                            "velvet fabric, is 5%)"
 
 
+def test_without_the_hierarchy_file_captions_name_classes(monkeypatch):
+    monkeypatch.setattr(seen, "shipped_hierarchy", lambda: None)  # as where the JSON is missing or damaged
+    found = seen.describe(probabilities(agama=0.33, chameleon=0.22), None, LABELS)
+    assert found.certainty == "guess" and found.caption == "a photo of what may be an agama or a chameleon"
+
+
 def regions_with(name: str, value: float) -> np.ndarray:
     regions = np.tile(probabilities(lemon=0.9), (4, 1))
     regions[3] = probabilities(**{name: value})
