@@ -28,6 +28,7 @@ KIND_SURE = 0.5  # a kind whose classes together are this likely is named as fac
 LIKELY = 0.15  # below this, with no sure kind, the picture is unclear
 CANDIDATE_MIN = 0.05  # a class shown as one of the candidates
 MAX_CANDIDATES = 3
+GUESSES_SAID = 2  # a guess names its two most likely classes
 REGION_SURE = 0.5  # a second object: this likely in one region...
 REGION_AGREES = 0.03  # ...and at least this likely in the whole picture
 REGION_CLEAR = 0.8  # a second object this likely in its region is named without "perhaps"
@@ -127,7 +128,7 @@ def main_object(probabilities: np.ndarray, labels: Sequence[str], hierarchy: Ima
     guesses = [g for g in candidates_of(probabilities, labels) if g.probability >= CANDIDATE_MIN] or \
         candidates_of(probabilities, labels, count=1)
     if p_top >= LIKELY:
-        phrase = f"what may be {either([g.label for g in guesses[:2]])}"
+        phrase = f"what may be {either([g.label for g in guesses[:GUESSES_SAID]])}"
         return SeenObject(guesses[0].label, "guess", guesses[0].probability, None, guesses, WHOLE, phrase)
     phrase = f"nothing it can name (its best guess, {caption_label(labels[top])}, is {p_top:.0%})"
     return SeenObject(guesses[0].label, "unclear", guesses[0].probability, None, guesses, WHOLE, phrase)
