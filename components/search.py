@@ -228,14 +228,14 @@ def build(ctx: StudioContext) -> None:
         with gr.Tab("Classify"):
             with gr.Row():
                 with gr.Column():
-                    classify_input = gr.Image(label="Image", type="filepath", height=260)
+                    classify_input = gr.Image(label="Image", type="filepath", height=260, elem_id="classify-image")
                     labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
                     templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
                                            value="\n".join(service.default_templates(ctx.manager)))
                     run_classify = gr.Button("Classify", variant="primary")
                 with gr.Column():
                     scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
-                    seen = gr.Markdown()
+                    seen = gr.Markdown(elem_id="classify-seen")
             gr.Examples(
                 [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
                  [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],

@@ -7,25 +7,15 @@ import re
 
 import pytest
 
-from tests.test_browser import CHROMIUM, FLAGS, SHOTS, expect, open_tab
+from tests.test_browser import SHOTS, expect, open_tab, studio_page
 from tests.vision.signs import render_sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_read_text_finds_the_sign_word_and_draws_its_box(live_app, tmp_path):
-    from pathlib import Path
-
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (see packages-test.txt)")
     photo = render_sign("BAKERY", "temple", tmp_path / "bakery.jpg")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 1000})
-        page.goto(live_app, wait_until="load")
-        page.locator("#studio-header").wait_for(timeout=60_000)
+    with studio_page(live_app) as page:
         open_tab(page, "Captioning")
         page.get_by_role("tab", name="Read text", exact=True).click()
         page.locator("#read-text-image input[type=file]").set_input_files(str(photo))
@@ -36,4 +26,3 @@ def test_read_text_finds_the_sign_word_and_draws_its_box(live_app, tmp_path):
         page.wait_for_timeout(1_000)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "read-text.png"), full_page=False)
-        browser.close()

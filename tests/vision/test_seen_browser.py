@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, FLAGS, SHOTS, expect, open_tab
+from tests.test_browser import SHOTS, expect, open_tab, studio_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "vision" / "examples"
@@ -28,15 +28,7 @@ def caption_photo(page, photo: Path, expected: str, shot: str) -> None:
 
 
 def test_a_hedged_caption_and_a_two_object_caption(live_app):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver (see packages-test.txt)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 1500})
-        page.goto(live_app, wait_until="load")
-        page.locator("#studio-header").wait_for(timeout=60_000)
+    with studio_page(live_app, height=1500) as page:
         open_tab(page, "Captioning")
         caption_photo(page, EXAMPLES / "lizard.jpg", r"^a photo of a lizard, probably an agama or a chameleon",
                       "caption-hedged.png")
@@ -47,4 +39,19 @@ def test_a_hedged_caption_and_a_two_object_caption(live_app):
         caption_photo(page, EXAMPLES / "fruits.jpg", r"^a photo of a lemon and (perhaps )?an orange",
                       "caption-two-objects.png")
         assert page.locator(".toast-body").count() == 0  # no error, no traceback
-        browser.close()
+
+
+def test_search_classify_names_the_kind_and_shows_what_is_sure(live_app):
+    with studio_page(live_app, height=1200) as page:
+        open_tab(page, "Search")
+        page.get_by_role("tab", name="Classify", exact=True).click()
+        page.locator("#classify-image input[type=file]").set_input_files(str(EXAMPLES / "lizard.jpg"))
+        expect(page.locator("#classify-image img").first).to_be_visible(timeout=30_000)
+        page.get_by_label("Labels (comma-separated)").fill("frog, bird, lizard, dog, snake")
+        page.get_by_role("button", name="Classify", exact=True).click()
+        seen = page.locator("#classify-seen")
+        expect(seen.get_by_text("a photo of a lizard, probably an agama or a chameleon")).to_be_visible(timeout=120_000)
+        expect(seen.get_by_text("sure of the kind")).to_be_visible()
+        page.evaluate("document.querySelector('#classify-image').scrollIntoView({block: 'start'})")
+        page.screenshot(path=str(SHOTS / "search-classify-seen.png"), full_page=False)
+        assert page.locator(".toast-body").count() == 0
