@@ -9,7 +9,7 @@ MARKS = {"sure": "✓ sure", "kind": "~ sure of the kind", "guess": "? a guess",
 
 
 def seen_mark(certainty: str) -> str:
-    """The mark alone (✅ ❔ ...), for a gallery tile's caption."""
+    """The mark alone (✓ ~ ? –), for a gallery tile's caption."""
     return MARKS.get(certainty, "").split(" ")[0]
 
 

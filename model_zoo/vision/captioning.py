@@ -110,7 +110,7 @@ def _caption(manager: ModelManager, image: Image.Image, options: CaptionOptions,
         engine="labels",
         captions_from="labels",
         certainty=reading.certainty,
-        objects=[dataclasses.asdict(o) for o in reading.objects],
+        objects=reading.object_dicts(),
     )
 
 

@@ -58,8 +58,6 @@ LABEL_SHARPNESS = 30.0
 
 
 KINDS_IN_LABELS = True  # LabelBridge.label_probabilities reads kind names through WordNet
-
-
 KIND_CLASS_FLOOR = 0.02  # a kind's classes count where the image makes them this likely
 
 

@@ -77,11 +77,16 @@ def legible_text(lines: Sequence[TextLine], min_confidence: float = QUOTE_MIN_CO
 
 
 def quote_in_caption(caption: str, text: str) -> str:
-    """'a photo of a street sign' + 'BAKERY' -> 'a photo of a street sign that reads "BAKERY"'."""
+    """'a photo of a street sign' + 'BAKERY' -> 'a photo of a street sign that reads "BAKERY"';
+    a caption of several parts or hedges ('a lizard, probably ...', 'a lemon and an orange')
+    gets ', with text that reads "BAKERY"', which says nothing of which object bears it."""
     text = text.replace('"', "'").strip()
     if not text or not caption:
         return caption
-    return f'{caption.rstrip(" .")} that reads "{text}"'
+    caption = caption.rstrip(" .")
+    if "," in caption or " and " in caption or "may be" in caption or caption.startswith("an unclear"):
+        return f'{caption}, with text that reads "{text}"'
+    return f'{caption} that reads "{text}"'
 
 
 def read_image(manager: ModelManager, image: Image.Image, detect_first: bool = False) -> ReadTextResult:

@@ -67,6 +67,10 @@ class Seen:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def object_dicts(self) -> list[dict]:
+        """The objects as the API returns them."""
+        return [asdict(o) for o in self.objects]
+
     def brief(self) -> dict:
         """What a gallery keeps per image: the words, how sure, and each object's top classes."""
         return {"described": self.caption, "certainty": self.certainty,

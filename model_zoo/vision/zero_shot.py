@@ -2,7 +2,7 @@
 ensembling (each label's text vector is the mean over templates, as in the CLIP paper)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -91,7 +91,7 @@ def classify(manager: ModelManager, image_file: str | Path, labels: str,
     if reading_of is None:
         return ClassifyResult(scores, model_name, prompts, kind, seen)
     return ClassifyResult(scores, model_name, prompts, kind, seen, reading_of.certainty,
-                          [asdict(o) for o in reading_of.objects], reading_of.caption)
+                          reading_of.object_dicts(), reading_of.caption)
 
 
 # -- engines and re-indexing -------------------------------------------------------------

@@ -79,6 +79,9 @@ def test_legible_text_is_what_a_caption_quotes():
     assert ocr.quote_in_caption("a photo of a street sign.", "BAKERY") == 'a photo of a street sign that reads "BAKERY"'
     assert ocr.quote_in_caption("a photo of a cat", "") == "a photo of a cat"
     assert ocr.quote_in_caption("a sign", 'say "hi"') == "a sign that reads \"say 'hi'\""
+    hedged = "a photo of a lizard, probably an agama or a chameleon"  # a hedge or several objects: no one bearer
+    assert ocr.quote_in_caption(hedged, "ZOO") == hedged + ", with text that reads \"ZOO\""
+    assert ocr.quote_in_caption("a photo of a lemon and an orange", "SALE").endswith(", with text that reads \"SALE\"")
 
 
 def test_read_image_detects_first_and_skips_recognition_without_boxes():
