@@ -25,8 +25,9 @@ import os
 import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.timing import median_seconds as timed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -48,15 +49,6 @@ def make_clips(folder: Path, extra: list[str]) -> list[Path]:
         path = Path(item)
         clips += sorted(p for p in path.iterdir() if p.suffix in {".wav", ".ogg", ".mp3", ".flac"}) if path.is_dir() else [path]
     return clips
-
-
-def timed(fn, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def bare_stock(model, path: Path, task: str, beam: int) -> str:

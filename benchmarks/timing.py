@@ -17,3 +17,13 @@ def timed(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]
             if round_number:  # round 0 warms up
                 samples[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """Median seconds of `repeats` calls of fn (no warm-up: the caller warms up where it matters)."""
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)

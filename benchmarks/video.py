@@ -18,20 +18,12 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
+
+from benchmarks.timing import median_seconds as timed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
-
-
-def timed(fn, repeats: int) -> float:
-    runs = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
 
 
 def bare_decode(path: Path, every_s: float = 0.5) -> list:
