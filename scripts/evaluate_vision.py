@@ -7,7 +7,7 @@ labelled folder of photos (labels.csv: file,name; scripts/validation_photos.py m
             --limit-names (default the API's 64), against its own name and that many minus
             one others drawn with a seed made from the file name (the same draw every run)
   caption   the caption names the object: a word of the name in it (strict), or a close
-            word from scripts.tune_label_bridge.CAPTION_SYNONYMS (lenient)
+            word from scripts.label_bridge_measures.CAPTION_SYNONYMS (lenient)
   secondary over the photos whose `objects` column lists other visible objects: "a photo of a
             {object}" puts that photo in the top 5 (per object), and the caption names at least
             one of them (a word of it, as `names_it` strict)
@@ -34,7 +34,7 @@ from model_zoo.vision import captioning
 from model_zoo.vision import search
 from model_zoo.vision.zero_shot import MAX_LABELS
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from scripts.tune_label_bridge import CAPTION_SYNONYMS
+from scripts.label_bridge_measures import CAPTION_SYNONYMS
 
 _STOP = {"a", "an", "the", "of", "photo"}
 

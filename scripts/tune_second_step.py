@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 import model_zoo  # noqa: E402,F401  (sets the OpenMP wait policy first)
-from scripts.tune_label_bridge import (  # noqa: E402
+from scripts.label_bridge_measures import (  # noqa: E402
     CROPS, QUERY, VARIANTS, PromptCache, caption_hit, evaluate, grouped_vectors)
 
 
