@@ -4,9 +4,7 @@ pipeline (model_zoo.imagine.service) draws it; every result shows the settings t
 Endpoint: /generate_image (see DESIGN.md)."""
 from __future__ import annotations
 
-import tempfile
 import threading
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -25,28 +23,19 @@ from . import visitor
 from .common import file_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_for, visible_galleries
+from .common.outputs import output_folder
 
 TITLE = "Imagine"
 DEFAULT_GALLERY = "imagined"
 CAPTIONING_TAB = "captioning"  # the Captioning tab's id (its module name, see app/blocks.py)
-OUTPUT_MAX_AGE_S = 3600  # generated files are handed to Gradio's cache; our copies go after this
 EXAMPLES = ["an astronaut riding a horse on the moon, digital art", "a red fox in a snowy forest at dawn, photo",
             "a cup of coffee on a wooden table, morning light", "a lighthouse on a cliff in a storm, oil painting"]
-_OUT = Path(tempfile.gettempdir()) / "multimodal-studio-imagine"
 
 
 # -- plain handlers (no browser needed) --------------------------------------------------
 def output_dir() -> Path:
-    """Where this process writes generated PNGs; files older than an hour are dropped."""
-    _OUT.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - OUTPUT_MAX_AGE_S
-    for old in _OUT.glob("*.png"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:  # another worker took it first
-            pass
-    return Path(tempfile.mkdtemp(prefix="run-", dir=_OUT))
+    """Where one generation writes its PNGs; earlier generations' folders go after an hour."""
+    return output_folder("imagine")
 
 
 def model_key(ctx: StudioContext, requested: str = "") -> str:

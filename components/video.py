@@ -23,6 +23,7 @@ from model_zoo.vision import search as gallery_service
 
 from . import visitor
 from .common import file_path, user_facing
+from .common.outputs import output_folder
 from .context import StudioContext
 
 TITLE = "Video"
@@ -134,7 +135,7 @@ def report_markdown(report: dict) -> str:
 def subtitle_files(report: dict) -> tuple[str | None, str | None]:
     if not report["segments"]:
         return None, None
-    folder = Path(tempfile.mkdtemp(prefix="mms-subtitles-"))  # Gradio's cache keeps its own copy
+    folder = output_folder("subtitles")  # Gradio's cache keeps its own copy
     srt, vtt = folder / f"{report['video']}.srt", folder / f"{report['video']}.vtt"
     srt.write_text(to_srt(report["segments"]), encoding="utf-8")
     vtt.write_text(to_vtt(report["segments"]), encoding="utf-8")
