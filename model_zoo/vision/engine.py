@@ -184,7 +184,7 @@ def conse(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int, temp
 
 
 # -- class vectors: computed once per (encoder, names, templates), cached on disk -------------
-# The default recipe's vectors ship with the app (scripts/tune_label_bridge.py --ship writes
+# The default recipe's vectors ship with the app (scripts/ship_class_vectors.py writes
 # them; a test recomputes rows and compares): on CPU, embedding 1,000 prompts with MPNet
 # takes tens of seconds that a first search should not pay.
 SHIPPED_VECTORS = Path(__file__).resolve().parents[2] / "assets" / "vision"
