@@ -5,12 +5,13 @@ import logging
 import signal
 import sys
 
-from app.settings import load_settings
+from app.settings import load_settings, resolve_offline
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = load_settings(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = resolve_offline(settings)  # before any library that reads HF_HUB_OFFLINE is imported
     from app.blocks import build_demo, launch_kwargs  # after --help, which needs no gradio
     from app.warm import Warmer
 

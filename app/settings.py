@@ -4,15 +4,20 @@ Every knob the app has is a field here; `python app.py --help` lists them."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Collection, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
+from model_zoo.core import hub
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import ManagerConfig
 from model_zoo.core.ownership import MODES as DATA_MODES
+from model_zoo.core.weights import hub_offline
 from model_zoo.vision.engine import VISION_MODES
+
+log = logging.getLogger("studio")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _TRUE = {"1", "true", "yes", "on"}
@@ -35,6 +40,8 @@ class Settings:
     preload: tuple[str, ...] = ()
     device: str = "auto"
     offline: bool = False
+    # At start-up, ask whether the model hub answers; where none does, run as --offline.
+    hub_check: bool = True
     data_dir: Path = field(default_factory=_default_home)  # caches, indexes, trained heads
     memory_budget_mb: str = "cpu=8192,cuda=6144,mps=6144"
     max_file_size_mb: int = 200
@@ -104,6 +111,8 @@ _HELP = {
     "preload": "models to load at startup, comma-separated (e.g. whisper-base,mpnet)",
     "device": "auto | cpu | cuda | cuda:1 | mps",
     "offline": "never touch the model hub; use packs and local folders only",
+    "hub_check": "at start-up, check that the model hub (HF_ENDPOINT, else huggingface.co, or its proxy) answers "
+    "within 3 s; if not, run offline, as --offline, instead of letting each first use of a hub model retry and fail",
     "data_dir": "where caches, galleries and trained heads are written",
     "memory_budget_mb": "resident model budget per device, e.g. 'cpu=8192,cuda=6144' or '4096'",
     "max_file_size_mb": "largest upload accepted",
@@ -191,3 +200,17 @@ def settings_from_args(args: Mapping[str, object], environ: Mapping[str, str] | 
             if f.name in _CHOICES and values[f.name] not in _CHOICES[f.name]:
                 raise SystemExit(f"MMS_{f.name.upper()}={raw!r}: choose one of {', '.join(_CHOICES[f.name])}")
     return Settings(**values)
+
+
+def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hub_answers) -> Settings:
+    """The settings the app runs with: offline when asked (--offline, HF_HUB_OFFLINE=1) or when
+    no model hub answers (unless --hub-check false). Offline, every library in the process is
+    told so too, so none of them tries the network behind the app's back."""
+    if not (settings.offline or hub_offline()):
+        if not settings.hub_check or hub_answers():
+            return settings
+        log.warning("The model hub (%s) does not answer: running offline, on the weights that ship in "
+                    "packages and what is cached. Start with --hub-check false to try the hub anyway.",
+                    hub.hub_endpoint())
+    hub.go_offline()
+    return replace(settings, offline=True)

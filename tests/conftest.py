@@ -101,9 +101,11 @@ def tiny_bridge_manager(tiny_bridge_overrides, tmp_path_factory) -> ModelManager
 
 def start_app(data: Path, *extra: str, env: dict | None = None):
     """`python app.py` as the README starts it (its shipped defaults: warm start on,
-    private mode), in a subprocess on 127.0.0.1 and a free port, offline, with its own data
-    dir and Gradio cache; returns (process, url) the moment the page answers, so a test's
-    first call lands during the warm start, as a visitor's would. The log is data/server.log."""
+    private mode, no --offline, no HF_HUB_OFFLINE), in a subprocess on 127.0.0.1 and a free
+    port, with its own data dir and Gradio cache, on a machine where no model hub answers
+    (HF_ENDPOINT is a closed local port): the app must find that out and run offline itself.
+    Returns (process, url) the moment the page answers, so a test's first call lands during
+    the warm start, as a visitor's would. The log is data/server.log."""
     import subprocess
     import time
     import urllib.request
@@ -112,9 +114,12 @@ def start_app(data: Path, *extra: str, env: dict | None = None):
     data.mkdir(parents=True, exist_ok=True)
     log_path = data / "server.log"
     overrides = env or {}
-    env = {name: value for name, value in os.environ.items() if not name.startswith("MMS_")}  # no stray settings
-    env.update(HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", GRADIO_TEMP_DIR=str(data / "gradio-cache"), **overrides)
-    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data), "--offline", *extra]
+    env = {name: value for name, value in os.environ.items()  # no stray settings, no offline flag
+           if not name.startswith("MMS_") and name not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    no_hub = next(p for p in iter(free_port, None) if p != port)  # nothing listens there
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{no_hub}", PYTHONUNBUFFERED="1",
+               GRADIO_TEMP_DIR=str(data / "gradio-cache"), **overrides)
+    command = [sys.executable, str(REPO / "app.py"), "--port", str(port), "--data-dir", str(data), *extra]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -143,7 +148,7 @@ def stop_app(server) -> None:
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    """The app as shipped, as its users meet it: offline, packaged weights only."""
+    """The app as shipped, as its users meet it on a machine with no model hub: packaged weights only."""
     server, url = start_app(tmp_path_factory.mktemp("live-data"))
     yield url
     stop_app(server)
