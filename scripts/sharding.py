@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Sequence, TypeVar
 
 import model_zoo  # noqa: F401 first: sets the OpenMP wait policy before torch and faiss load
-from app.settings import Settings, build_parser, settings_from_args
+from app.settings import Settings, build_parser, resolve_offline, settings_from_args
 from model_zoo.core.manager import ModelManager
 
 T = TypeVar("T")
 R = TypeVar("R")
 # The app's settings every job takes (same meaning, same MMS_* variables as `python app.py`).
-COMMON_SETTINGS = ("device", "offline", "data_dir", "memory_budget_mb", "models")
+COMMON_SETTINGS = ("device", "offline", "hub_check", "data_dir", "memory_budget_mb", "models")
 
 
 @dataclass
@@ -55,7 +55,7 @@ def parse_job(argv: Sequence[str] | None, prog: str, description: str,
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.round_size < 1:
         parser.error("--round-size must be at least 1")
-    return Job(args, settings_from_args(vars(args)))
+    return Job(args, resolve_offline(settings_from_args(vars(args))))  # offline where no hub answers, as the app
 
 
 def list_files(folder: Path, suffixes: Collection[str]) -> list[Path]:
