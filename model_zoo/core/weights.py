@@ -136,7 +136,8 @@ def _some_clip_in_hub_cache() -> bool:
 def _offline_error(spec: ModelSpec) -> WeightsUnavailable:
     return WeightsUnavailable(
         spec.key,
-        f"its weights ({spec.source}) are not on this machine and the app is offline (HF_HUB_OFFLINE=1 or --offline).",
+        f"its weights ({spec.source}) are not on this machine and the app is offline (--offline, HF_HUB_OFFLINE=1, "
+        "or no model hub answered when it started).",
         spec.how_to_get,
     )
 
