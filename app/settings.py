@@ -14,7 +14,6 @@ from model_zoo.core import hub
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import ManagerConfig
 from model_zoo.core.ownership import MODES as DATA_MODES
-from model_zoo.core.weights import hub_offline
 from model_zoo.vision.engine import VISION_MODES
 
 log = logging.getLogger("studio")
@@ -206,7 +205,7 @@ def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hu
     """The settings the app runs with: offline when asked (--offline, HF_HUB_OFFLINE=1) or when
     no model hub answers (unless --hub-check false). Offline, every library in the process is
     told so too, so none of them tries the network behind the app's back."""
-    if not (settings.offline or hub_offline()):
+    if not (settings.offline or hub.hub_offline()):
         if not settings.hub_check or hub_answers():
             return settings
         log.warning("The model hub (%s) does not answer: running offline, on the weights that ship in "

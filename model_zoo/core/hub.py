@@ -14,6 +14,12 @@ PROBE_TIMEOUT_S = 3.0
 OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
+def hub_offline(offline: bool = False) -> bool:
+    """Offline by the app's flag or by the libraries' own variables."""
+    flags = (os.environ.get(name, "") for name in OFFLINE_VARIABLES)
+    return offline or any(v.strip().lower() in ("1", "true", "yes", "on") for v in flags)
+
+
 def hub_endpoint() -> str:
     """The hub the libraries would call: HF_ENDPOINT, else huggingface.co."""
     return os.environ.get("HF_ENDPOINT", "").strip() or DEFAULT_ENDPOINT

@@ -4,18 +4,13 @@ Honours HF_HUB_OFFLINE / --offline: offline, a hub id that is not cached is an e
 that says which model is missing and how to get it, raised before any library call."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from model_zoo.core import packs
+from model_zoo.core.hub import hub_offline  # noqa: F401  (the backends import it from here)
 from model_zoo.core.checkpoints import checkpoint_dirs, find_checkpoint
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.registry import ModelSpec, is_overridden
-
-
-def hub_offline(offline: bool = False) -> bool:
-    flags = (os.environ.get(name, "") for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
-    return offline or any(v.strip().lower() in ("1", "true", "yes", "on") for v in flags)
 
 
 def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
