@@ -88,7 +88,7 @@ def run(processes: int, folder: Path, gallery: str, data: Path) -> tuple[float, 
 def same_gallery(a: Path, b: Path) -> str:
     import numpy as np
 
-    from model_zoo.vision.gallery import Gallery, all_vectors
+    from model_zoo.vision.search.gallery import Gallery, all_vectors
 
     one, two = Gallery(a), Gallery(b)
     ids_one, vectors_one = all_vectors(one.index)

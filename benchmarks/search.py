@@ -8,7 +8,7 @@ and the indexing loop against the bare open_clip batch call.
    the centre, so a vector's cosine to its centre is ~0.7 and clusters overlap. (Uniform
    random vectors on the sphere have no neighbours worth the name; `--uniform` runs that
    worst case.) Each size is timed with the gallery's exact index (IndexFlatIP behind
-   IndexIDMap2) and its approximate one (model_zoo.vision.gallery.ivf_index, the index a gallery
+   IndexIDMap2) and its approximate one (model_zoo.vision.search.gallery.ivf_index, the index a gallery
    switches to past its exact limit), one query at a time as the app sends them, on held-out
    queries; recall@10 of the approximate results against the exact ones, with an nprobe sweep.
 2. Indexing loop: model_zoo.vision.search.add_files (hash, decode, thumbnail, embed, FAISS add,
@@ -32,7 +32,7 @@ import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
 import faiss  # noqa: E402
-from model_zoo.vision.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
+from model_zoo.vision.search.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
 
 DIM = 512
 CENTRES = 4096

@@ -11,8 +11,8 @@ the JSON API against the service and the bare calls, all measured in one run.
     on images already decoded and once including the decode (model_zoo.vision.images.load_image).
     The three take turns, one warm-up round, median of --repeats. Overhead = service time /
     bare time - 1 (the target is <= 10% against bare decode + model calls).
-    With --text, two more rows: the text reading a gallery does per image (model_zoo.vision.
-    read_text.read_if_any: the PP-OCRv5 detector, the recogniser only where it found a box) on
+    With --text, two more rows: the text reading a gallery does per image (model_zoo.vision.ocr.
+    service.read_if_any: the PP-OCRv5 detector, the recogniser only where it found a box) on
     the decoded images, and indexing with it: search.add_files(..., read_text=True) where the
     gallery supports it, else add_files' time plus the reading time (the same work, in sequence).
 (c) With --seen, what saying what is seen costs (bench_seen): caption latency per image and
@@ -84,7 +84,7 @@ def validation_files(folder: Path) -> list[Path]:
 
 def bench_text_reading(manager, files: list[Path], work: Path, repeats: int) -> None:
     """Indexing images/s with and without reading the text in each image (see (a), --text)."""
-    from model_zoo.vision import read_text as ocr
+    from model_zoo.vision.ocr import service as ocr
     from model_zoo.vision import search
     from model_zoo.vision.images import load_image
 
@@ -158,13 +158,14 @@ def bench_indexing(manager, files: list[Path], work: Path, repeats: int) -> tupl
 
 def bench_seen(manager, files: list[Path], work: Path, repeats: int) -> None:
     """(c) What the second vision step costs, before and after in one run: caption latency per
-    image and indexing images/s, with and without saying what is seen (model_zoo.vision.seen:
+    image and indexing images/s, with and without saying what is seen (model_zoo.vision.recognition.seen:
     region probabilities from the same forward pass, WordNet kinds, second objects)."""
     from unittest import mock
 
-    from model_zoo.vision import captioning, search, seen
+    from model_zoo.vision import captioning, search
+    from model_zoo.vision.recognition import seen
     from model_zoo.vision import engine as vision
-    from model_zoo.vision.caption_labels import label_candidates
+    from model_zoo.vision.captioning.labels import label_candidates
     from model_zoo.vision.images import load_image
 
     decoded = [load_image(f) for f in files]

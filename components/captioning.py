@@ -20,7 +20,7 @@ from gradio import FileData
 
 from model_zoo.vision import captioning
 from model_zoo.vision import explain
-from model_zoo.vision import read_text as ocr
+from model_zoo.vision.ocr import service as ocr
 from model_zoo.vision import engine as vision
 from model_zoo.vision import images as image_io
 from model_zoo.vision.captioning import BatchResult, CaptionOptions, CaptionResult

@@ -21,7 +21,7 @@ def forget_open_gallery(kind: str, path: Path) -> None:
     """After the cleaner deletes a gallery: drop its in-memory instance, so a new gallery of
     that name starts empty (OwnerSpace.on_delete; model_zoo.core knows no galleries)."""
     if kind == "galleries":
-        from model_zoo.vision.gallery import forget_gallery
+        from model_zoo.vision.search.gallery import forget_gallery
 
         forget_gallery(path)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from model_zoo.vision import captioning
 from model_zoo.vision import search
-from model_zoo.vision.zero_shot import MAX_LABELS
+from model_zoo.vision.search.zero_shot import MAX_LABELS
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from scripts.label_bridge_measures import CAPTION_SYNONYMS
 

@@ -1,7 +1,7 @@
 """Write the WordNet hierarchy above ImageNet-1k's classes into assets/vision, so the app
 can name a kind ("a lizard, probably an agama or a chameleon") when the classifier spreads
 its probability over related classes, and map a typed word ("lizard") to all its classes:
-`python -m scripts.ship_imagenet_hierarchy`. The runtime (model_zoo/vision/wordnet.py)
+`python -m scripts.ship_imagenet_hierarchy`. The runtime (model_zoo/vision/recognition/wordnet.py)
 reads only the JSON, so nltk and WordNet are needed here and in the test that rebuilds it.
 
 WordNet 3.0 comes from Debian's `wordnet-base` (/usr/share/wordnet), read by nltk's

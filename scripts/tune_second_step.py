@@ -41,7 +41,7 @@ def second_step(args) -> None:
     """Three factors of the shipped bridge (lite0, TF normalisation, backend.CROP_FRACTION, mpnet,
     CLIP names, top_t 20, temperature 2), each level scored in every setting of the others:
     flip TTA (+ 2 crops), ensembles (mean probabilities), class prompts with the class's nearest
-    WordNet ancestor that people say (model_zoo.vision.wordnet, count > 0). Zero-shot is the
+    WordNet ancestor that people say (model_zoo.vision.recognition.wordnet, count > 0). Zero-shot is the
     app's: LabelBridge.label_probabilities (LABEL_SHARPNESS) over the set's names. A level 'wins'
     a setting when its objective (mean of R@1, R@5, ZS) beats the shipped level's there."""
     import contextlib
@@ -65,7 +65,7 @@ def second_step(args) -> None:
                    top_t=vision.RECIPE.top_t, temperature=vision.RECIPE.temperature)
     kinds = None
     try:
-        from model_zoo.vision.wordnet import load_hierarchy
+        from model_zoo.vision.recognition.wordnet import load_hierarchy
 
         tree = load_hierarchy()
         kinds = [next((k.name.replace("_", " ") for k in tree.ancestors(i)

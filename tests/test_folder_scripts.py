@@ -76,7 +76,7 @@ def launch_two(module: str, argv: list[str]) -> str:
 
 def gallery_state(folder: Path) -> tuple[dict, np.ndarray, np.ndarray]:
     """(id -> (name, sha256), ids, vectors) as committed on disk."""
-    from model_zoo.vision.gallery import Gallery, all_vectors
+    from model_zoo.vision.search.gallery import Gallery, all_vectors
 
     gallery = Gallery(folder)
     ids, vectors = all_vectors(gallery.index)
@@ -127,7 +127,7 @@ def test_two_processes_build_the_same_gallery_as_one(indexed, photos, bridge_fla
     and vectors, in the main and the visual index, as one process. The duplicate falls to
     the second process in the last round; only the main process's commit knows its
     original (added two rounds before), and leaves it out."""
-    from model_zoo.vision.gallery import Gallery, all_vectors
+    from model_zoo.vision.search.gallery import Gallery, all_vectors
 
     data = indexed[0]
     out = launch_two("scripts.index_folder", [str(photos), "--gallery", "two", "--data-dir", str(data),

@@ -3,7 +3,7 @@
 (their own and the shared ones), and the folder of one gallery for reading, adding or changing,
 pinned meanwhile so the cleaner waits (model_zoo.core.ownership). Not a tab: the tabs import
 it, it imports no tab. Galleries themselves (index, manifest, previews) are
-model_zoo.vision.gallery's; search over them is model_zoo.vision.search's."""
+model_zoo.vision.search.gallery's; search over them is model_zoo.vision.search's."""
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -1,4 +1,4 @@
-"""How the Captioning and Search tabs show what the classifier is sure of (model_zoo.vision.seen):
+"""How the Captioning and Search tabs show what the classifier is sure of (model_zoo.vision.recognition.seen):
 each object with a mark for how sure, its kind, the classes it may be and where it was seen."""
 from __future__ import annotations
 

@@ -11,10 +11,10 @@ LOADERS: dict[str, str] = {
     "sentence_encoder": "model_zoo.text.sentence_encoder",
     "open_clip": "model_zoo.vision.open_clip_backend",
     "efficientnet_lite": "model_zoo.vision.efficientnet_backend",
-    "captioner": "model_zoo.vision.captioner_backend",
+    "captioner": "model_zoo.vision.captioning.backend",
     "text_translator": "model_zoo.text.translator",
     "diffusion": "model_zoo.imagine.diffusion_backend",
-    "ocr": "model_zoo.vision.ocr_backend",
+    "ocr": "model_zoo.vision.ocr.backend",
 }
 
 

@@ -147,7 +147,7 @@ _SPECS += [
     for n, params, side, size in ((0, 4.7, 224, 40), (1, 5.4, 240, 45), (2, 6.1, 260, 50))
 ]
 
-# Reading text in images (model_zoo.vision.read_text): PP-OCRv5 on onnxruntime, chosen over EasyOCR by a
+# Reading text in images (model_zoo.vision.ocr.service): PP-OCRv5 on onnxruntime, chosen over EasyOCR by a
 # measurement on painted signs over real photos (both read 20/20; 0.13 s vs 5.6 s an image on 2 cores).
 _SPECS.append(
     ModelSpec(

@@ -232,7 +232,7 @@ def _cosines(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.float32)
     import faiss
 
-    from model_zoo.vision.gallery import single_threaded
+    from model_zoo.vision.search.gallery import single_threaded
 
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(np.ascontiguousarray(vectors, np.float32))

@@ -35,7 +35,7 @@ PIXEL_MEAN, PIXEL_STD = 127.0, 128.0
 # Regions: the last feature map pooled over four overlapping windows (each about 60% of the
 # side, one per corner) and read by the same classifier layer. They cost one small matrix
 # product on top of the forward pass, and let a second object show where the whole-image
-# average drowns it (model_zoo/vision/seen.py).
+# average drowns it (model_zoo/vision/recognition/seen.py).
 REGION_NAMES = ("top left", "top right", "bottom left", "bottom right")
 REGION_FRACTION = 0.6
 

@@ -63,9 +63,9 @@ KIND_CLASS_FLOOR = 0.02  # a kind's classes count where the image makes them thi
 
 def with_kinds(q: np.ndarray, names: Sequence[str], seen: np.ndarray) -> np.ndarray:
     """Each label's class weights, raised to the label's best weight on the classes of the
-    WordNet kind(s) it names (model_zoo/vision/wordnet.py) that the image makes plausible
+    WordNet kind(s) it names (model_zoo/vision/recognition/wordnet.py) that the image makes plausible
     (`seen`): the faint tail of 59 bird classes must not add up to "bird" on a blurry photo."""
-    from model_zoo.vision.wordnet import shipped_hierarchy
+    from model_zoo.vision.recognition.wordnet import shipped_hierarchy
 
     hierarchy = shipped_hierarchy()
     if hierarchy is None:
@@ -130,7 +130,7 @@ class LabelBridge:
 
     def seen(self, reading: ImageReading, index: int = 0) -> Any:
         """What image `index` of a reading shows, in words, with how sure (seen.Seen)."""
-        from model_zoo.vision.seen import describe
+        from model_zoo.vision.recognition.seen import describe
 
         regions = None if reading.regions is None else reading.regions[index]
         return describe(reading.probabilities[index], regions, self.labels,

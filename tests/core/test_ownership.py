@@ -224,7 +224,7 @@ def test_the_app_forgets_a_gallery_the_cleaner_deleted(tmp_path, clock):
     so a new gallery under an expired one's name starts empty, not with the old index."""
     from app.settings import load_settings
     from components.context import StudioContext
-    from model_zoo.vision.gallery import open_gallery
+    from model_zoo.vision.search.gallery import open_gallery
 
     space = OwnerSpace(tmp_path / "data", "private", clock=clock)
     assert space.on_delete == []

@@ -1,6 +1,6 @@
 """Photos with a painted sign on them (a word in a bold face on a coloured board with a
 border, slightly tilted and blurred), made on the fly from the sample gallery: the
-validation images behind the OCR thresholds (model_zoo/vision/read_text.py)."""
+validation images behind the OCR thresholds (model_zoo/vision/ocr/service.py)."""
 from __future__ import annotations
 
 from pathlib import Path

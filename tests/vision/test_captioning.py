@@ -19,10 +19,13 @@ from PIL import Image
 from app.settings import load_settings
 from components import captioning as tab
 from components.context import StudioContext
-from model_zoo.vision import caption_labels, caption_rerank, captioning
+from model_zoo.vision import captioning
 from model_zoo.vision import engine as vision
-from model_zoo.vision.captioner_backend import Generated
 from model_zoo.vision.captioning import CaptionOptions, ImageInput
+from model_zoo.vision.captioning import labels as caption_labels
+from model_zoo.vision.captioning import rerank as caption_rerank
+from model_zoo.vision.captioning.backend import Generated
+from model_zoo.vision.recognition import phrasing
 from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from tests.badfiles import bad_images
@@ -215,7 +218,7 @@ def test_without_any_image_engine_the_captioner_orders_and_the_note_says_why(tin
     ("swim trunks / shorts", "a photo of swim trunks"),  # the first of 'a / b'
 ])
 def test_label_caption_wording_and_article(label, caption):
-    assert caption_labels.label_caption(label) == caption
+    assert phrasing.label_caption(label) == caption
 
 
 def _thousand_labels() -> list[str]:
@@ -239,10 +242,10 @@ def test_label_candidates_are_ordered_by_probability_merged_and_counted():
     assert [c.label for c in candidates] == ["missile", "orange", "Egyptian Mau", "tabby cat"]
     assert caption_labels.label_candidates(probabilities, labels, 5)[-1].text == "a photo of a Shih Tzu, a breed of dog"
     assert len(caption_labels.label_candidates(probabilities, labels, 1)) == 1
-    assert caption_labels.label_kind(160, "Afghan Hound", labels) is None  # the name says it is a dog
-    assert caption_labels.label_kind(12, "house finch", labels) == "a bird"  # a species name: say what it is
-    assert caption_labels.label_kind(817, "sports car", labels) is None
-    assert caption_labels.label_kind(285, "Egyptian Mau", labels[:999]) is None  # only for the 1,000 ImageNet classes
+    assert phrasing.label_kind(160, "Afghan Hound", labels) is None  # the name says it is a dog
+    assert phrasing.label_kind(12, "house finch", labels) == "a bird"  # a species name: say what it is
+    assert phrasing.label_kind(817, "sports car", labels) is None
+    assert phrasing.label_kind(285, "Egyptian Mau", labels[:999]) is None  # only for the 1,000 ImageNet classes
 
 
 def test_without_captioner_weights_captions_are_label_based(labels_only, photos):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model_zoo.core.errors import InputError
-from model_zoo.vision.gallery import Gallery, GalleryMismatch, NewItem, forget_open_galleries, open_gallery
+from model_zoo.vision.search.gallery import Gallery, GalleryMismatch, NewItem, forget_open_galleries, open_gallery
 from model_zoo.vision.search import check_gallery_name
 
 DIM = 8

@@ -13,10 +13,10 @@ from PIL import Image
 
 from model_zoo.core.errors import InputError
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from model_zoo.vision import read_text as ocr
-from model_zoo.vision.caption_results import Candidate, CaptionResult
+from model_zoo.vision.ocr import service as ocr
+from model_zoo.vision.captioning.results import Candidate, CaptionResult
 from model_zoo.vision.captioning import with_text_in_image
-from model_zoo.vision.read_text import TextLine
+from model_zoo.vision.ocr.service import TextLine
 from tests.badfiles import bad_images
 from tests.vision.signs import GALLERY, render_sign
 

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from model_zoo.vision import engine as vision
 from model_zoo.vision import search
 from model_zoo.core.errors import InputError, WeightsUnavailable
-from model_zoo.vision.gallery import GalleryMismatch, forget_open_galleries
+from model_zoo.vision.search.gallery import GalleryMismatch, forget_open_galleries
 from model_zoo.core.manager import ManagerConfig, ModelManager
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "gallery"
@@ -267,9 +268,9 @@ def test_a_gallery_is_searched_in_the_space_it_was_built_in(tiny_bridge_manager,
 
 def test_zero_shot_labels_with_the_bridge_say_what_the_classifier_saw(tiny_bridge_manager):
     result = search.classify(tiny_bridge_manager, SAMPLES / "cat.jpg", "cat, dog, rocket")
-    assert result.engine == "labels" and result.templates == list(search.vision.RECIPE.templates)
+    assert result.engine == "labels" and result.templates == list(vision.RECIPE.templates)
     assert sum(result.scores.values()) == pytest.approx(1, abs=1e-4) and len(result.seen) == 5
-    assert search.default_templates(tiny_bridge_manager) == search.vision.RECIPE.templates
+    assert search.default_templates(tiny_bridge_manager) == vision.RECIPE.templates
 
 
 # -- the endpoints, once each, through gradio_client -------------------------------------

@@ -1,4 +1,4 @@
-"""What the classifier is sure of, in words (model_zoo/vision/seen.py): fast tests on made-up
+"""What the classifier is sure of, in words (model_zoo/vision/recognition/seen.py): fast tests on made-up
 class probabilities over the real ImageNet classes and WordNet hierarchy, then the packaged
 EfficientNet-Lite0 on real photos: a hesitant lizard, two fruits, a patch of grass."""
 from __future__ import annotations
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from model_zoo.vision import captioning, search, seen
+from model_zoo.vision import captioning, search
+from model_zoo.vision.recognition import seen
 from model_zoo.vision.efficientnet_backend import REGION_NAMES, imagenet_labels
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from model_zoo.vision import text_match as tm
+from model_zoo.vision.search import text_match as tm
 
 
 @pytest.mark.parametrize("query, words", [
@@ -86,7 +86,7 @@ def test_plain_photos_are_not_pushed_down_by_text(sign_gallery):
 def test_an_older_gallery_loads_works_and_gets_text_when_its_images_come_again(sign_gallery):
     import json
 
-    from model_zoo.vision import gallery as gallery_mod
+    from model_zoo.vision.search import gallery as gallery_mod
     from model_zoo.vision import search
     from tests.vision.signs import GALLERY
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from model_zoo.vision.efficientnet_backend import imagenet_labels
-from model_zoo.vision.wordnet import DEFAULT_PATH, ROOT, Kind, load_hierarchy
+from model_zoo.vision.recognition.wordnet import DEFAULT_PATH, ROOT, Kind, load_hierarchy
 
 
 @pytest.fixture(scope="module")

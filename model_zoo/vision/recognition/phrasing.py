@@ -1,6 +1,6 @@
 """How label-based captions say a class: the article ("an espresso", "a unicycle", "an SLR
 camera"), the name ("a / b" alternatives: the first), and the kind a species or breed name
-does not say ("an Egyptian Mau, a breed of cat"). Shared by caption_labels and seen."""
+does not say ("an Egyptian Mau, a breed of cat"). Shared by captioning.labels and seen."""
 from __future__ import annotations
 
 import re

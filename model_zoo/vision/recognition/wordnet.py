@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "vision" / "imagenet-hierarchy.json"
+DEFAULT_PATH = Path(__file__).resolve().parents[3] / "assets" / "vision" / "imagenet-hierarchy.json"
 ROOT = "n00001740"  # entity
 _ARTICLES = ("a ", "an ", "the ")
 

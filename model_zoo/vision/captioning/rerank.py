@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from model_zoo.vision import engine as vision
-from model_zoo.vision.caption_results import Candidate
+from model_zoo.vision.captioning.results import Candidate
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 

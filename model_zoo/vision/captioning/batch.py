@@ -12,11 +12,11 @@ from typing import Callable, Sequence
 from PIL import Image
 
 from model_zoo.vision import images as image_io
-from model_zoo.vision.caption_labels import label_captions, label_count, label_decoding, label_note
-from model_zoo.vision.caption_options import CaptionOptions
-from model_zoo.vision.caption_rerank import Draft, score_candidates
-from model_zoo.vision.caption_results import BatchResult, BatchRow, Candidate, GalleryAdd
-from model_zoo.vision.caption_uploads import ImageInput
+from model_zoo.vision.captioning.labels import label_captions, label_count, label_decoding, label_note
+from model_zoo.vision.captioning.options import CaptionOptions
+from model_zoo.vision.captioning.rerank import Draft, score_candidates
+from model_zoo.vision.captioning.results import BatchResult, BatchRow, Candidate, GalleryAdd
+from model_zoo.vision.captioning.uploads import ImageInput
 from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.storage import atomic_write_text

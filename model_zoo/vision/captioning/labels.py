@@ -12,11 +12,10 @@ import numpy as np
 from PIL import Image
 
 from model_zoo.vision import engine as vision
-from model_zoo.vision.caption_options import MAX_CANDIDATES, CaptionOptions, check_range
-from model_zoo.vision.caption_results import Candidate
-from model_zoo.vision.phrasing import (  # noqa: F401 - the captions' words, re-exported
-    LABEL_TEMPLATE, caption_label, indefinite_article, label_caption, label_kind, no_article)
-from model_zoo.vision.seen import Seen, describe
+from model_zoo.vision.captioning.options import MAX_CANDIDATES, CaptionOptions, check_range
+from model_zoo.vision.captioning.results import Candidate
+from model_zoo.vision.recognition.phrasing import caption_label, label_caption, label_kind
+from model_zoo.vision.recognition.seen import Seen, describe
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 

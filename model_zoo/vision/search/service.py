@@ -1,7 +1,7 @@
-"""Image-text search service: query a gallery by text, by image or by both. With
-model_zoo.vision.galleries (names, info, removal), indexing (adding images) and zero_shot
-(labels), re-exported here, it is everything the Search tab and its endpoints do; no
-gradio here.
+"""Image-text search service: query a gallery by text, by image or by both. With galleries
+(names, info, removal), indexing (adding images) and zero_shot (labels) beside it in
+model_zoo.vision.search, whose package face lists them all, it is everything the Search tab
+and its endpoints do; no gradio here.
 
 The engine (model_zoo.vision.engine) is CLIP where its weights are, else the label bridge. A
 gallery keeps the space it was built in and is always searched in it. Label-bridge
@@ -10,11 +10,11 @@ galleries hold a second, visual index (the classifier's features): image queries
 similarity with the text similarity (standardised, weighted). Text queries also match the
 text written in the images (read at indexing): the engine's similarity plus a boost for the
 words the query wants written (`a sign that says bakery`, `"bakery"`, `bakery`); see
-model_zoo.vision.text_match for the rule and why plain photos keep their scores.
+model_zoo.vision.search.text_match for the rule and why plain photos keep their scores.
 
 Inputs are validated before any model loads (k, labels, the image itself, an empty
 gallery), so a bad request gets its own error even where the CLIP weights are missing.
-Imports faiss (via model_zoo.vision.gallery) lazily: importing this module stays cheap."""
+Imports faiss (via model_zoo.vision.search.gallery) lazily: importing this module stays cheap."""
 from __future__ import annotations
 
 import time
@@ -25,22 +25,15 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from model_zoo.vision import engine as vision
-from model_zoo.vision import text_match
+# by its path: `from model_zoo.vision.search import text_match` would run the package, which imports this module
+import model_zoo.vision.search.text_match as text_match
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import load_image
 from model_zoo.core.manager import ModelManager
-
-from model_zoo.vision.galleries import (  # noqa: F401 (re-exported: the Search tab's one entry point)
-    GalleryInfo, check_gallery_name, commit_change, gallery_dir, gallery_info, list_galleries, open_gallery,
-    remove_images, thumbnail_file)
-from model_zoo.vision.indexing import (  # noqa: F401
-    BATCH_SIZE, IMAGE_SUFFIXES, Embedded, IndexReport, Progress, Source, add_files, add_folder, can_reindex_into_clip,
-    commit_embedded, embed_sources, folder_images, reindex, resolve_in_root)
-from model_zoo.vision.zero_shot import (  # noqa: F401
-    DEFAULT_TEMPLATES, ClassifyResult, classify, default_templates, parse_labels, parse_templates)
+from model_zoo.vision.search.galleries import open_gallery
 
 if TYPE_CHECKING:
-    from model_zoo.vision.gallery import Gallery
+    from model_zoo.vision.search.gallery import Gallery
 
 CLIP_KEY = vision.CLIP_KEY
 MAX_K = 100

@@ -6,7 +6,7 @@ Layout of a gallery folder:
   visual-<gen>.faiss    optional second index of the same items in a visual space (the
                         label bridge's classifier features: image-to-image search)
   thumbs/<id>.jpg       small previews for the results
-Each item may carry the text read in its image (`text`, model_zoo.vision.read_text): "" when
+Each item may carry the text read in its image (`text`, model_zoo.vision.ocr.service): "" when
 none was found, None when it was never read (galleries indexed before text reading; they
 load and work as before, and get it when their images are added again).
 Every write is atomic (model_zoo.core.storage). A save writes a new index file, then the

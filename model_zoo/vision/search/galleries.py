@@ -14,7 +14,7 @@ from model_zoo.vision import engine as vision
 from model_zoo.core.errors import InputError
 
 if TYPE_CHECKING:
-    from model_zoo.vision.gallery import Gallery
+    from model_zoo.vision.search.gallery import Gallery
 
 _GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -48,7 +48,7 @@ def list_galleries(galleries_root: Path) -> list[str]:
 
 
 def open_gallery(folder: Path) -> "Gallery":
-    from model_zoo.vision.gallery import open_gallery
+    from model_zoo.vision.search.gallery import open_gallery
 
     return open_gallery(folder)
 
@@ -86,7 +86,7 @@ def thumbnail_file(folder: Path, item_id: int) -> Path | None:
 def commit_change(gallery: "Gallery", change: Callable[[], object]) -> object:
     """Apply a change and save; on failure forget the in-memory state so the next use
     reads the last good gallery from disk."""
-    from model_zoo.vision.gallery import forget_open_galleries
+    from model_zoo.vision.search.gallery import forget_open_galleries
 
     try:
         result = change()

@@ -1,5 +1,5 @@
 """Reading the text in an image (signs, labels, pages) with the packaged OCR (registry `ocr`:
-PP-OCRv5 on onnxruntime, model_zoo.vision.ocr_backend), for /read_text, captions that
+PP-OCRv5 on onnxruntime, model_zoo.vision.ocr.backend), for /read_text, captions that
 quote what a sign says, and galleries that find a photo by the words in it.
 
 Thresholds, chosen on our own validation set (20 words painted as signs onto the sample

@@ -29,7 +29,7 @@ class CaptionResult:
     timing: dict[str, float] = field(default_factory=dict)
     engine: str = ""  # which engine answered: "clip" | "labels" | "captioner" (the captioner alone)
     captions_from: str = "captioner"  # "captioner", or "labels" for label-based captions
-    text_in_image: str = ""  # what the OCR read in the image (model_zoo.vision.read_text), "" when none
+    text_in_image: str = ""  # what the OCR read in the image (model_zoo.vision.ocr.service), "" when none
     certainty: str = ""  # label-based: how sure the caption's main object is (sure | kind | guess | unclear)
     objects: list[dict] = field(default_factory=list)  # label-based: seen.SeenObject dicts, main first
 

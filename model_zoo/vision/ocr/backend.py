@@ -127,7 +127,7 @@ def load(request: LoadRequest) -> TextReader:
         predict_base.PredictBase._create_onnxruntime_session = session
         try:
             system = ONNXPaddleOcr(
-                logger=quiet, use_angle_cls=False, use_gpu=False, drop_score=0.0,  # thresholds: read_text's
+                logger=quiet, use_angle_cls=False, use_gpu=False, drop_score=0.0,  # thresholds: ocr.service's
                 det_model_dir=str(folder / "det/det.onnx"), rec_model_dir=str(folder / "rec/rec.onnx"),
                 rec_char_dict_path=str(folder / "ppocrv5_dict.txt"))
         except Exception as exc:  # noqa: BLE001 - damaged or foreign model files alike

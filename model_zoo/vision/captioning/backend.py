@@ -16,7 +16,7 @@ from PIL import Image
 from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
 
 from model_zoo.core import devices
-from model_zoo.vision.caption_options import STRATEGIES
+from model_zoo.vision.captioning.options import STRATEGIES
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate

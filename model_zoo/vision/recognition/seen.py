@@ -6,7 +6,7 @@ One forward pass gives the whole picture's class probabilities and four corner r
 - **sure**: one class is likely (>= SURE): "a photo of an espresso";
 - **kind**: no class is, but the classes of one WordNet kind together are (>= KIND_SURE):
   the kind is named and the classes hedged, "a photo of a lizard, probably an agama or a
-  chameleon" (model_zoo/vision/wordnet.py: ImageNet's classes are WordNet noun synsets);
+  chameleon" (model_zoo/vision/recognition/wordnet.py: ImageNet's classes are WordNet noun synsets);
 - **guess**: the best class is only plausible (>= LIKELY): "a photo of what may be an
   academic gown or a graduation cap";
 - **unclear**: nothing is; the caption says so and names its best guess as a guess.
@@ -20,8 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from model_zoo.vision.phrasing import caption_label, indefinite_article, label_caption, label_kind, no_article
-from model_zoo.vision.wordnet import ImageNetHierarchy, Kind, shipped_hierarchy
+from model_zoo.vision.recognition.phrasing import (
+    caption_label, indefinite_article, label_caption, label_kind, no_article)
+from model_zoo.vision.recognition.wordnet import ImageNetHierarchy, Kind, shipped_hierarchy
 
 SURE = 0.5  # a class this likely is named as fact
 KIND_SURE = 0.5  # a kind whose classes together are this likely is named as fact
