@@ -118,7 +118,7 @@ def feed_in_real_time(captioner, samples: np.ndarray, chunk_s: float):
 
 def run_clip(recognizer, clip: Clip, chunk_s: float, options, live_options) -> ClipFigures:
     from model_zoo.speech.whisper_common import DecodeOptions
-    from model_zoo.speech.live_captions import LiveCaptioner, RecognizerDecoder
+    from model_zoo.speech.live import LiveCaptioner, RecognizerDecoder
 
     decoder = RecognizerDecoder(recognizer, options)
     offline = recognizer.recognize(clip.samples, ("transcribe",), None, DecodeOptions())  # the upload path
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from model_zoo.speech.whisper_common import DecodeOptions
-    from model_zoo.speech.live_captions import LiveOptions, live_decode_options
+    from model_zoo.speech.live import LiveOptions, live_decode_options
     from model_zoo.core.manager import ManagerConfig, ModelManager
 
     cache = Path(args.cache_dir) if args.cache_dir else Path(tempfile.gettempdir()) / "multimodal-studio-bench-cache"

@@ -1,7 +1,7 @@
 """The Speech tab's Live mode: the microphone streams to the server in half-second chunks,
 the transcript and its English translation grow on screen while the person speaks (pending
 words greyed), and Stop saves the session as SRT/VTT like an uploaded clip. The streaming
-policy is model_zoo.speech.live_captions.LiveCaptioner; this module only wires it to Gradio.
+policy is model_zoo.speech.live.LiveCaptioner; this module only wires it to Gradio.
 
 One live session per Whisper model at a time (LiveSessions): a second visitor is told to
 wait; a closed or refreshed page ends its session at once (the Blocks' unload event), a
@@ -16,7 +16,7 @@ import gradio as gr
 import numpy as np
 
 from model_zoo.speech import service as speech
-from model_zoo.speech.live_captions import (
+from model_zoo.speech.live import (
     LiveCaptioner,
     LiveOptions,
     LiveSession,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from model_zoo.speech.whisper_common import DecodeOptions, Segment
-from model_zoo.speech.live_agreement import align_prefix, common_prefix
-from model_zoo.speech.live_captions import (
+from model_zoo.speech.live.agreement import align_prefix, common_prefix
+from model_zoo.speech.live import (
     LiveBusy,
     LiveCaptioner,
     LiveOptions,
@@ -253,7 +253,7 @@ def reading(tmp_path_factory) -> np.ndarray:
 
 @pytest.mark.slow
 def test_real_speech_streams_close_to_the_offline_transcript(whisper, reading):
-    from model_zoo.speech.live_captions import RecognizerDecoder
+    from model_zoo.speech.live import RecognizerDecoder
 
     options = live_decode_options(DecodeOptions())
     captioner = LiveCaptioner(RecognizerDecoder(whisper, options), None)
@@ -300,7 +300,7 @@ def test_stream_chunks_are_read_past_a_stale_header(tmp_path):
     import wave
 
     from model_zoo.core.errors import InputError
-    from model_zoo.speech.live_captions import read_stream_chunk
+    from model_zoo.speech.live import read_stream_chunk
 
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
@@ -338,7 +338,7 @@ def test_a_backlog_is_caught_up_in_windows_whisper_can_take():
 
 
 def test_hallucinations_past_the_audio_are_dropped():
-    from model_zoo.speech.live_agreement import clean_segments
+    from model_zoo.speech.live.agreement import clean_segments
 
     raw = [Segment(0.0, 5.1, "Had he married a more amiable woman,"), Segment(5.1, 9.9, "he might... then-"),
            Segment(9.94, 19.94, "He might even have been made still more respectable."), Segment(3, 4, "...")]

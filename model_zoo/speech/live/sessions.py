@@ -11,8 +11,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable
 
-from model_zoo.speech.live_captioner import LiveCaptioner, LiveOptions, LiveUpdate
-from model_zoo.speech.live_decoding import RecognizerDecoder
+from model_zoo.speech.live.captioner import LiveCaptioner, LiveOptions, LiveUpdate
+from model_zoo.speech.live.decoding import RecognizerDecoder
 from model_zoo.speech.whisper_common import DecodeOptions
 from model_zoo.core.errors import InputError
 from model_zoo.core.manager import ModelManager

@@ -6,13 +6,13 @@ whisper_streaming (Machacek et al. 2023):
 
 - the audio since the last committed sentence end is one growing *window*, re-decoded
   from its start each step (the backends' short-window path: clip + 2 s encoded; see
-  live_decoding);
+  decoding);
 - LocalAgreement-2: a word is *committed* only once two consecutive decodes agree on it
   (and on every word before it); the rest is *pending* and may still change (the word
-  alignment is live_agreement's);
+  alignment is agreement's);
 - the window is trimmed at the end of a fully committed segment that ends a sentence
   (or any committed segment once the window grows long), so decodes stay short;
-- Silero VAD (shipped with faster-whisper, see live_vad) skips silence: no decode without
+- Silero VAD (shipped with faster-whisper, see vad) skips silence: no decode without
   speech, and a pause after speech closes the utterance (everything decoded is committed
   at once).
 
@@ -29,9 +29,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from model_zoo.speech.audio import SAMPLE_RATE
-from model_zoo.speech.live_agreement import align_prefix, clean_segments, common_prefix
-from model_zoo.speech.live_decoding import WindowDecoder
-from model_zoo.speech.live_vad import PAD, silero_speech, snap_to_silence
+from model_zoo.speech.live.agreement import align_prefix, clean_segments, common_prefix
+from model_zoo.speech.live.decoding import WindowDecoder
+from model_zoo.speech.live.vad import PAD, silero_speech, snap_to_silence
 from model_zoo.speech.whisper_common import Segment
 from model_zoo.core.errors import InputError
 from model_zoo.speech.service import SpeechResult
