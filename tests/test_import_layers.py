@@ -11,6 +11,11 @@ import statement counts, inside functions and under TYPE_CHECKING too, absolute 
   What two tabs share lives below them (components/common.py, galleries.py, heads.py, ...).
 - model_zoo never imports gradio; components never import torch, transformers, diffusers or
   open_clip.
+- No folder of app, components or model_zoo holds more than MAX_MODULES modules (.py files
+  directly in it): a crowded folder splits into subpackages by role.
+- No module of model_zoo is a pure re-export shim (a body of only imports, `__all__` and a
+  docstring): callers import a name from where it lives, or from its package's
+  `__init__.py`, the one place allowed to list a package's public names.
 
 Each rule also runs on a small, deliberately broken tree (tmp_path) and must catch exactly
 its breakages there, so a checker that sees nothing fails. And the modules that once formed
@@ -32,6 +37,8 @@ SOURCES = ("app", "components", "model_zoo", "scripts", "benchmarks", "app.py")
 CAPABILITIES = {"speech", "vision", "text", "fusion", "sentiment", "imagine"}  # at least these
 NO_GRADIO = {"gradio", "gradio_client"}
 NO_TORCH = {"torch", "torchvision", "torchaudio", "transformers", "diffusers", "open_clip"}
+MAX_MODULES = 15  # .py files directly in one folder of FOLDER_ROOTS
+FOLDER_ROOTS = ("app", "components", "model_zoo")
 ALONE = ("model_zoo.core.loading", "model_zoo.core.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
          "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
 
@@ -169,6 +176,42 @@ def imports_of(outside: dict[str, set[str]], prefix: str, banned: set[str]) -> s
             for b in names & banned}
 
 
+def crowded_folders(root: Path, roots=FOLDER_ROOTS, limit: int = MAX_MODULES) -> dict[str, int]:
+    """Folders (relative to root) with more than `limit` .py files directly in them -> how many."""
+    folders = [root / name for name in roots if (root / name).is_dir()]
+    folders += [p for folder in list(folders) for p in folder.rglob("*") if p.is_dir() and "__pycache__" not in p.parts]
+    counts = {folder.relative_to(root).as_posix(): len(list(folder.glob("*.py"))) for folder in folders}
+    return {name: count for name, count in counts.items() if count > limit}
+
+
+def is_import(node: ast.stmt) -> bool:
+    """An import (not `from __future__`), or an `if` (TYPE_CHECKING) holding only imports."""
+    if isinstance(node, ast.If):
+        return all(is_import(n) for n in node.body + node.orelse)
+    return isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", None) != "__future__"
+
+
+def is_dunder_all(node: ast.stmt) -> bool:
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and any(
+        isinstance(t, ast.Name) and t.id == "__all__" for t in targets)
+
+
+def is_reexport_shim(source: str) -> bool:
+    """A module whose body is only imports, `__all__` and a docstring: its one job is re-exporting."""
+    body = ast.parse(source).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]  # the docstring
+    body = [n for n in body if not (isinstance(n, ast.ImportFrom) and n.module == "__future__")]
+    return bool(body) and any(is_import(n) for n in body) and all(is_import(n) or is_dunder_all(n) for n in body)
+
+
+def reexport_shims(root: Path) -> set[str]:
+    """The model_zoo modules, package __init__.py files aside, that are pure re-export shims."""
+    return {module_name(path, root) for path in source_files(root, ("model_zoo",))
+            if path.name != "__init__.py" and is_reexport_shim(path.read_text())}
+
+
 # -- the real tree ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real() -> Imports:
@@ -218,6 +261,16 @@ def test_components_never_import_torch(real):
     assert not imports_of(real.outside, "components", NO_TORCH)
 
 
+def test_no_folder_holds_more_than_max_modules():
+    crowded = crowded_folders(REPO)
+    assert not crowded, f"split these folders into subpackages by role (at most {MAX_MODULES} modules): {crowded}"
+
+
+def test_no_model_zoo_module_only_reexports():
+    shims = reexport_shims(REPO)
+    assert not shims, f"import their names from where they live, or from the package's __init__.py: {sorted(shims)}"
+
+
 @pytest.mark.parametrize("module", ALONE)
 def test_each_module_imports_alone(module):
     done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True,
@@ -252,25 +305,45 @@ BROKEN = {
     "model_zoo/__init__.py": "",
     "model_zoo/core/__init__.py": "",
     "model_zoo/core/backends.py": 'LOADERS = {"talk": "model_zoo.speech.talk"}  # a string: fine\n',
-    "model_zoo/core/weights.py": "from model_zoo.speech.talk import hello\n",
+    "model_zoo/core/weights.py": "from model_zoo.speech.talk import hello\nGREETING = hello\n",
     "model_zoo/core/ownership.py": """
         def forget():
             from ..vision import see
         """,
-    "model_zoo/core/registry.py": "from . import backends\n",
+    "model_zoo/core/registry.py": "from . import backends\nLOADERS = backends.LOADERS\n",
     "model_zoo/speech/__init__.py": "",
     "model_zoo/speech/talk.py": """
         import gradio
         from model_zoo.core import registry
         from model_zoo.vision.see import look
+
+        def hello():
+            return gradio, registry, look
         """,
     "model_zoo/vision/__init__.py": "",
     "model_zoo/vision/see.py": """
         def later():
             from model_zoo.speech import talk
         """,
-    "model_zoo/text/__init__.py": "",
-    "model_zoo/text/words.py": "from model_zoo.vision import see\nfrom gradio_client import Client\n",
+    "model_zoo/text/__init__.py": """
+        \"""A package's face may list its public names.\"""
+        from model_zoo.text.words import Client
+        __all__ = ["Client"]
+        """,
+    "model_zoo/text/words.py": "from model_zoo.vision import see\nfrom gradio_client import Client\nSEE = see\n",
+    "model_zoo/text/face.py": """
+        \"""Only re-exports: a shim.\"""
+        from __future__ import annotations
+        from typing import TYPE_CHECKING
+        from model_zoo.text.words import Client  # noqa: F401
+        if TYPE_CHECKING:
+            from model_zoo.vision.see import later
+        __all__ = ["Client"]
+        """,
+    "model_zoo/text/doc_only.py": '"""A docstring and nothing else is no shim."""\n',
+    "model_zoo/text/uses.py": "from model_zoo.text.words import Client\nCLIENT = Client\n",
+    **{f"model_zoo/text/part_{n:02}.py": "" for n in range(11)},  # 16 modules in model_zoo/text: crowded
+    **{f"components/beta/part_{n:02}.py": "" for n in range(12)},  # 15 in components/beta: the limit, kept
     "scripts/__init__.py": "",
     "scripts/job.py": "from scripts import other\n",
     "scripts/other.py": "import scripts.job\n",
@@ -320,3 +393,16 @@ def test_the_checker_sees_forbidden_libraries(broken):
         ("model_zoo.speech.talk", "gradio"), ("model_zoo.text.words", "gradio_client")}
     assert imports_of(outside, "components", NO_TORCH) == {
         ("components.beta.parts", "torch"), ("components.gamma", "transformers")}
+
+
+def test_the_checker_sees_a_crowded_folder(broken):
+    assert crowded_folders(broken) == {"model_zoo/text": 16}
+    assert crowded_folders(broken, limit=16) == {}
+    assert crowded_folders(broken, limit=14) == {"model_zoo/text": 16, "components/beta": 15}
+    assert crowded_folders(broken, roots=("scripts",), limit=2) == {"scripts": 3}
+
+
+def test_the_checker_sees_a_reexport_shim(broken):
+    assert reexport_shims(broken) == {"model_zoo.text.face"}  # not the package's __init__, not uses, not doc_only
+    assert is_reexport_shim((broken / "model_zoo" / "text" / "__init__.py").read_text())
+    assert not is_reexport_shim("")
