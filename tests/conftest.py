@@ -3,9 +3,11 @@ library that reads it is imported."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -21,10 +23,36 @@ import pytest  # noqa: E402
 from model_zoo.core.manager import ManagerConfig, ModelManager  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+# Packs a first start joins or unpacks into its data dir's model cache (~560 MB, seconds of disk
+# and CPU each time): the tests assemble them once per run and hard-link them into the data dir
+# of each app they start (its files are only ever replaced, never written in place). The tests
+# of a first start itself (test_first_calls, test_faults) start on an empty cache.
+SEEDED_PACKS = ("whisper-base", "mpnet")
+_assembled: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
 def shared_cache(tmp_path_factory) -> Path:
-    """One model cache for the session, so packs are joined once."""
-    return tmp_path_factory.mktemp("model-cache")
+    """One model cache for the session: the packs are assembled into it once, and every app
+    the tests start gets them from here (seed_packs)."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    _assembled[:] = [cache]
+    return cache
+
+
+def seed_packs(data: Path) -> None:
+    """Hard-link the session's assembled packs into `data`/cache, assembling them first if this
+    run has not yet (as the app would: the same packs.pack_dir, sha256 checked)."""
+    if not _assembled:
+        return  # outside a pytest session (a benchmark reusing start_app): the app assembles its own
+    from model_zoo.core import packs
+
+    for name in SEEDED_PACKS:
+        source = packs.pack_dir(name, _assembled[0])
+        target = data / "cache" / source.name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source, target, copy_function=os.link)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +83,7 @@ def serve_in_process(data_dir: Path, manager: ModelManager | None = None, enviro
 
     settings = load_settings(["--port", str(free_port()), "--data-dir", str(data_dir), "--offline"],
                              environ=environ or {})
+    seed_packs(Path(data_dir))
     demo = build_demo(settings, manager=manager)
     demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     try:
@@ -99,19 +128,23 @@ def tiny_bridge_manager(tiny_bridge_overrides, tmp_path_factory) -> ModelManager
                                       offline=True, overrides=tiny_bridge_overrides, vision="labels"))
 
 
-def start_app(data: Path, *extra: str, env: dict | None = None):
+def start_app(data: Path, *extra: str, env: dict | None = None, fresh_cache: bool = False):
     """`python app.py` as the README starts it (its shipped defaults: warm start on,
     private mode, no --offline, no HF_HUB_OFFLINE), in a subprocess on 127.0.0.1 and a free
     port, with its own data dir and Gradio cache, on a machine where no model hub answers
     (HF_ENDPOINT is a closed local port): the app must find that out and run offline itself.
     Returns (process, url) the moment the page answers, so a test's first call lands during
-    the warm start, as a visitor's would. The log is data/server.log."""
+    the warm start, as a visitor's would. The log is data/server.log. Its model cache starts
+    with this run's assembled packs (seed_packs), or empty with `fresh_cache`, as on a first
+    start after the install."""
     import subprocess
     import time
     import urllib.request
 
     port = free_port()
     data.mkdir(parents=True, exist_ok=True)
+    if not fresh_cache:
+        seed_packs(data)
     log_path = data / "server.log"
     overrides = env or {}
     env = {name: value for name, value in os.environ.items()  # no stray settings, no offline flag
@@ -146,12 +179,29 @@ def stop_app(server) -> None:
         server.kill()
 
 
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    data: Path
+
+    def log(self) -> str:
+        return (self.data / "server.log").read_text()
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """The app as shipped, as its users meet it on a machine with no model hub: packaged weights only."""
-    server, url = start_app(tmp_path_factory.mktemp("live-data"))
-    yield url
+def shipped_app(tmp_path_factory) -> RunningApp:
+    """The app as shipped, as its users meet it on a machine with no model hub: packaged
+    weights only. One for the whole run: every test that needs the plain shipped app (private
+    mode, so each gradio_client visitor keeps its own galleries and videos) shares it."""
+    data = tmp_path_factory.mktemp("live-data")
+    server, url = start_app(data)
+    yield RunningApp(url, data)
     stop_app(server)
+
+
+@pytest.fixture(scope="session")
+def live_app(shipped_app) -> str:
+    return shipped_app.url
 
 
 @pytest.fixture(scope="session")
@@ -173,3 +223,20 @@ def tiny_client(live_app_tiny):
     from gradio_client import Client
 
     return Client(live_app_tiny[0], verbose=False)
+
+
+# Fixtures that start the full app or load real weights: a test using one must be marked `slow`,
+# so `pytest -m "not slow"` stays the quick loop it claims to be.
+SLOW_FIXTURES = frozenset({"shipped_app", "live_app", "live_app_tiny", "tiny_client", "real_manager"})
+
+
+def unmarked_slow_tests(items) -> list[str]:
+    return [item.nodeid for item in items
+            if SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("slow") is None]
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = unmarked_slow_tests(items)
+    if unmarked:
+        raise pytest.UsageError("these tests start the app or load real weights but are not marked slow:\n"
+                                + "\n".join(unmarked))

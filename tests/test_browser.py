@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.blocks import TABS
+from tests.speech_clips import GERMAN_MEANING, meaning_recall
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
@@ -55,9 +56,11 @@ def open_tab(page, title: str) -> None:
 
 
 def test_every_tab_opens(page):
-    assert "Multimodal Studio" in page.title() or page.get_by_text("Multimodal Studio").count()
     for tab in TABS:
         open_tab(page, tab.TITLE)
+        panel = page.get_by_role("tabpanel").filter(visible=True).first
+        expect(panel).to_be_visible()
+        assert panel.locator("button:visible, input:visible, textarea:visible").count() > 0, tab.TITLE  # controls
         page.screenshot(path=str(SHOTS / f"{tab.__name__.rsplit('.', 1)[-1]}.png"), full_page=True)
 
 
@@ -78,8 +81,8 @@ def test_speech_tab_translates_an_example_clip(page):
     expect(speech_tab.get_by_text("0:04", exact=True).first).to_be_visible(timeout=60_000)
     speech_tab.get_by_role("button", name="Transcribe and translate").click()
     translation = page.locator("#speech-translation textarea")
-    expect(translation).to_have_value(re.compile("water", re.I), timeout=180_000)
-    assert "bread" in translation.input_value().lower()
+    expect(translation).to_have_value(re.compile(r"\w+ \w+ \w+"), timeout=180_000)  # a sentence, however worded
+    assert meaning_recall(GERMAN_MEANING, translation.input_value()) >= 0.6, translation.input_value()
     expect(speech_tab.get_by_text("German").first).to_be_visible()  # detected language shown
     page.screenshot(path=str(SHOTS / "speech.png"), full_page=True)
 

@@ -10,6 +10,7 @@ import pytest
 from gradio_client import handle_file
 
 from tests.badfiles import speech_wav
+from tests.speech_clips import GERMAN, GERMAN_MEANING, meaning_recall, word_error_rate
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -31,10 +32,11 @@ def test_models(tiny_client):
 
 
 def test_speech_translate(tiny_client, tmp_path):
-    clip = speech_wav(tmp_path / "de.wav", "Guten Morgen. Ich möchte heute ein Glas Wasser und ein Stück Brot kaufen.", "de")
+    clip = speech_wav(tmp_path / "de.wav", GERMAN, "de")
     result = tiny_client.predict(handle_file(str(clip)), "both", "auto", 5, api_name="/speech_translate")
     assert result["language"] == "de" and result["language_probability"] > 0.5
-    assert "water" in result["translation"].lower() and "wasser" in result["transcript"].lower()
+    assert meaning_recall(GERMAN_MEANING, result["translation"]) >= 0.6, result["translation"]
+    assert word_error_rate(GERMAN, result["transcript"]) <= 0.35, result["transcript"]
     assert result["segments"] and {"start", "end", "text"} <= set(result["segments"][0])
     assert result["timing"]["rtf"] > 0 and result["duration_s"] > 3
     assert "task must be one of" in call_error(tiny_client, "/speech_translate", handle_file(str(clip)), "dance")

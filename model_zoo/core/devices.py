@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 
 
 def pick_device(preference: str = "auto") -> str:
@@ -62,10 +63,20 @@ def module_nbytes(module) -> int:
 CPU_PRECISIONS = ("auto", "fp32", "bf16", "int8")
 
 
-def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+# oneDNN ISA caps (ONEDNN_MAX_CPU_ISA) under which it still multiplies bf16 in hardware
+_BF16_ISAS = ("BF16", "AMX", "FP16", "AVX10", "ALL")
+
+
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo", isa_cap: str | None = None) -> bool:
     """True where the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX): there a
     bf16 copy of a transformer encoder runs ~2-3x faster than fp32 at the same accuracy.
-    Elsewhere bf16 is emulated and slower, so the answer must come from the flags."""
+    Elsewhere bf16 is emulated and slower, so the answer must come from the flags, and from
+    oneDNN's own cap where one is set (ONEDNN_MAX_CPU_ISA=AVX2 runs as an AVX2-only machine)."""
+    if isa_cap is None:
+        isa_cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA") or ""
+    cap = isa_cap.upper()
+    if cap and not any(isa in cap for isa in _BF16_ISAS):
+        return False
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as handle:
             for line in handle:

@@ -4,6 +4,7 @@ a fusion head fit on a seeded 70/15/15 split, and the saved head with its card. 
 with a `score` column also gets an intensity (regression) output beside the classifier."""
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import threading
@@ -21,6 +22,8 @@ from model_zoo.core.errors import InputError
 from model_zoo.vision.images import load_image
 from model_zoo.sentiment.inputs import SentimentInputs, embed_images_cached, file_bytes, image_record
 from model_zoo.sentiment.results import TRAINING_TEXT_ENCODER, TrainReport, TrainUpdate
+
+logger = logging.getLogger(__name__)  # `log` names an epoch's log in this module
 
 LEXICON_DIM = 4
 INTENSITY_WEIGHT = 0.5  # the intensity (Huber) loss beside cross-entropy, for datasets with scores
@@ -140,6 +143,7 @@ def _epoch_updates(logs: Generator, history: list, epochs: int) -> Generator[Tra
         if log.val_mse is not None and math.isnan(log.val_mse):  # no scored row in validation
             log = replace(log, val_mse=None)
         history.append(log)
+        logger.info("training a head: epoch %d/%d done", log.epoch, epochs)
         yield TrainUpdate(f"Epoch {log.epoch}/{epochs}", 0.05 + 0.9 * log.epoch / epochs, history=list(history))
 
 

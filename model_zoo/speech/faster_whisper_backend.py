@@ -183,8 +183,12 @@ def _report(progress: ProgressFn | None, fraction: float, what: str) -> None:
 
 
 def cpu_threads() -> int:
-    """One thread per core: CTranslate2's default of 4 oversubscribes small machines."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """One thread per core this process may run on (CTranslate2's default of 4 oversubscribes
+    small machines), or OMP_NUM_THREADS where it is set, as torch honours it."""
+    asked = os.environ.get("OMP_NUM_THREADS", "")
+    if asked.isdigit() and int(asked) > 0:
+        return int(asked)
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
 def load(request: LoadRequest) -> FasterWhisperRecognizer:

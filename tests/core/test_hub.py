@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-import time
+import threading
 
 import pytest
 
@@ -36,10 +36,25 @@ def test_the_probe_sees_a_listening_hub_and_a_closed_port(online_env):
         server.bind(("127.0.0.1", 0))
         server.listen()
         assert hub.hub_answers(f"http://127.0.0.1:{server.getsockname()[1]}")
-    started = time.perf_counter()
-    assert not hub.hub_answers(f"http://127.0.0.1:{closed_port()}")
-    assert not hub.hub_answers("https://no-such-host.invalid")
-    assert time.perf_counter() - started < 2 * hub.PROBE_TIMEOUT_S + 1
+    assert not hub.hub_answers(f"http://127.0.0.1:{closed_port()}", timeout_s=1)  # refused at once
+    assert not hub.hub_answers("https://no-such-host.invalid", timeout_s=1)  # no such name
+
+
+def test_the_probe_gives_up_on_a_connect_that_never_returns(online_env):
+    """A name lookup or connect that hangs (a socket timeout does not bound the lookup) still
+    ends in 'no hub' after the probe's own timeout: the connect runs in a thread it stops
+    waiting for. The fake connect blocks on an event set only after the probe has answered."""
+    release = threading.Event()
+
+    def hanging_connect(*args, **kwargs):
+        release.wait()
+        raise OSError("released")
+
+    online_env.setattr(hub.socket, "create_connection", hanging_connect)
+    try:
+        assert not hub.hub_answers("https://huggingface.co", timeout_s=0.05)
+    finally:
+        release.set()
 
 
 def test_the_probe_asks_the_proxy_where_one_is_set(online_env):
@@ -75,23 +90,18 @@ def test_a_hub_that_answers_and_the_explicit_choices(online_env):
 
 
 @pytest.mark.slow
-def test_the_app_as_the_readme_starts_it_runs_offline_where_no_hub_answers(tmp_path):
+def test_the_app_as_the_readme_starts_it_runs_offline_where_no_hub_answers(shipped_app):
     """`python app.py` with no flag and no HF_HUB_OFFLINE (tests.conftest.start_app) on a
-    machine with no hub: it says so in its log and the first zero-shot call answers on the
-    label bridge at once, where it used to retry a CLIP download for ~45 s and then fail."""
+    machine with no hub: it says so in its log and a zero-shot call answers on the label
+    bridge at once, where it used to retry a CLIP download for ~45 s and then fail."""
     from gradio_client import Client, handle_file
 
-    from tests.conftest import REPO, start_app, stop_app
+    from tests.conftest import REPO
 
-    server, url = start_app(tmp_path, "--warm", "none")
-    try:
-        started = time.perf_counter()
-        result = Client(url, verbose=False).predict(handle_file(str(REPO / "assets" / "gallery" / "cat.jpg")),
-                                                    "cat, rocket, cup of coffee", api_name="/classify_image")
-        seconds = time.perf_counter() - started
-    finally:
-        stop_app(server)
-    log = (tmp_path / "server.log").read_text()
+    result = Client(shipped_app.url, verbose=False).predict(
+        handle_file(str(REPO / "assets" / "gallery" / "cat.jpg")), "cat, rocket, cup of coffee",
+        api_name="/classify_image")
+    # No download was retried (the ~45 s of backoff the probe exists to prevent), so no time bound is needed.
+    log = shipped_app.log()
     assert "does not answer: running offline" in log and "Retrying in" not in log
     assert result["engine"] == "labels" and next(iter(result["scores"])) == "cat", result
-    assert seconds < 40, seconds

@@ -5,12 +5,14 @@ clip plays. Stop saves subtitles. Screenshot: speech-live.png."""
 from __future__ import annotations
 
 import re
+import time
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.speech_clips import LIBRIVOX_TEXT, word_recall
 from tests.test_browser import CHROMIUM, FLAGS, SHOTS, expect, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,17 +73,28 @@ def test_live_captions_grow_while_the_clip_plays(live_app, tmp_path):
         # first use on a fresh cache: the Whisper pack is joined and loaded first (a minute here)
         expect(transcript).to_have_text(re.compile(r"\w+"), timeout=240_000)
         seen = [transcript.inner_text()]
-        expect(transcript).to_contain_text(re.compile("dashwood|leisure|consider", re.I), timeout=90_000)
+        # the reading keeps coming in (any words of it: what Whisper hears differs by machine and load)
+        assert heard_on(page, transcript, 0.3, 90), seen
         seen.append(transcript.inner_text())
-        expect(transcript).to_contain_text(re.compile("for them", re.I), timeout=120_000)
+        assert heard_on(page, transcript, 0.7, 120), seen  # most of the sentence, to its end
         committed = page.locator("#speech-live-text .live-transcript").evaluate(
             "el => Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('')")
         seen.append(transcript.inner_text())
         assert len(seen[-1]) > len(seen[0]), seen  # it grew on screen
-        assert "dashwood" in committed.lower(), committed  # and the words were committed, not just guessed
+        assert word_recall(LIBRIVOX_TEXT, committed) >= 0.3, committed  # and words were committed, not just guessed
         page.screenshot(path=str(SHOTS / "speech-live.png"), full_page=True)
         page.locator("#speech-live-stop").click()
         expect(page.locator("#speech-live-text .live-captions")).to_have_attribute("data-state", "final",
                                                                                    timeout=120_000)
         expect(live.get_by_text(re.compile(r"live-.*\.srt"))).to_be_visible(timeout=60_000)
         browser.close()
+
+
+def heard_on(page, transcript, share: float, timeout_s: float) -> bool:
+    """Waits until the transcript on screen holds `share` of the reading's words."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if word_recall(LIBRIVOX_TEXT, transcript.inner_text()) >= share:
+            return True
+        page.wait_for_timeout(250)
+    return False

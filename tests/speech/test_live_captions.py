@@ -2,8 +2,9 @@
 Whisper base fed real speech chunk by chunk (slow)."""
 from __future__ import annotations
 
-import re
+import threading
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from model_zoo.speech.live import (
     to_mono_16k,
 )
 from model_zoo.speech.service import to_srt, to_vtt
-from tests.speech_clips import ENGLISH, espeak, word_error_rate
+from tests.speech_clips import ENGLISH, LIBRIVOX_TEXT, espeak, word_error_rate, word_recall
 
 SR = 16_000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
@@ -182,8 +183,9 @@ def test_live_decoding_is_greedy_on_a_short_window():
 
 # -- one session per model -----------------------------------------------------------------
 class FakeManager:
-    def __init__(self) -> None:
+    def __init__(self, model: object | None = None) -> None:
         self.pinned = 0
+        self.model = object() if model is None else model
 
     def use(self, key):
         from contextlib import contextmanager
@@ -192,7 +194,7 @@ class FakeManager:
         def pinned():
             self.pinned += 1
             try:
-                yield object()
+                yield self.model
             finally:
                 self.pinned -= 1
 
@@ -219,16 +221,53 @@ def test_one_session_per_model_and_it_frees_itself():
     assert sessions.active() == ["whisper-base"] and manager.pinned == 1
 
 
+class BlockingRecognizer:
+    """A Whisper stand-in whose decode waits until the test releases it."""
+
+    def __init__(self) -> None:
+        self.decoding = threading.Event()
+        self.release = threading.Event()
+
+    def recognize(self, audio, tasks, language, options):
+        self.decoding.set()
+        self.release.wait()
+        return SimpleNamespace(language="en", segments={tasks[0]: [Segment(0.0, len(audio) / SR, "and mister john")]})
+
+
+def test_feeding_never_waits_for_a_decode_under_way():
+    """The app's way (background=True): while the worker is inside a decode, the chunk handler's
+    feed still returns. The decode is held until after the feed, so a feed that waited for it
+    could never finish: the event below would not be set."""
+    from model_zoo.speech.audio import decode_audio
+
+    recognizer = BlockingRecognizer()
+    manager = FakeManager(recognizer)
+    sessions = LiveSessions(manager, background=True)
+    session = sessions.open("visitor", "whisper-base", "en", live_decode_options(DecodeOptions()))
+    speech = decode_audio(ASSETS / "librivox_sense_and_sensibility.ogg").samples
+    session.captioner.feed(speech[:SR * 2])
+    assert recognizer.decoding.wait(120), "the worker never started a decode"
+    fed = threading.Event()
+    threading.Thread(target=lambda: (session.captioner.feed(speech[SR * 2:SR * 3]), fed.set()), daemon=True).start()
+    try:
+        assert fed.wait(120), "feed waited for the decode under way"
+        assert not recognizer.release.is_set()
+    finally:
+        recognizer.release.set()
+    final = sessions.stop("visitor", "whisper-base")
+    assert final.final and "john" in final.committed and manager.pinned == 0
+
+
 # -- real Whisper base, real speech --------------------------------------------------------------
-def feed(captioner: LiveCaptioner, samples: np.ndarray, chunk_s: float = 0.5, real_time: bool = True):
-    """Chunks at the pace of speech: a chunk may only go in once it has been 'spoken'."""
+def feed(captioner: LiveCaptioner, samples: np.ndarray, chunk_s: float = 0.5):
+    """Chunks as a speaker's browser sends them, each step taken as its chunk arrives. The
+    captioner's clock is the audio's own (tests.FakeClock), so every window it decodes is
+    the same on any machine, load or thread count."""
     step = int(chunk_s * SR)
-    start = time.monotonic()
     updates = []
     for at in range(0, len(samples), step):
-        if real_time:
-            time.sleep(max(0.0, start + (at + step) / SR - time.monotonic()))
         captioner.feed(samples[at:at + step])
+        captioner.clock.t = (at + step) / SR
         updates.append(captioner.step())
     updates.append(captioner.finish())
     return updates
@@ -256,7 +295,7 @@ def test_real_speech_streams_close_to_the_offline_transcript(whisper, reading):
     from model_zoo.speech.live import RecognizerDecoder
 
     options = live_decode_options(DecodeOptions())
-    captioner = LiveCaptioner(RecognizerDecoder(whisper, options), None)
+    captioner = LiveCaptioner(RecognizerDecoder(whisper, options), None, clock=FakeClock())
     updates = feed(captioner, reading)
     offline = " ".join(s.text for s in whisper.recognize(reading, ("transcribe",), None, DecodeOptions()).segments["transcribe"])
     final = updates[-1]
@@ -266,7 +305,8 @@ def test_real_speech_streams_close_to_the_offline_transcript(whisper, reading):
     assert all(b.startswith(a) for a, b in zip(growing, growing[1:])), growing
     assert sum(1 for a, b in zip(growing, growing[1:]) if b != a) >= 2  # it grew while speech went on
     assert final.skipped_silence_s > 0  # the pause between the readings was not decoded
-    assert re.search(r"dashwood", final.committed, re.I) and re.search(r"bread", final.committed, re.I)
+    assert word_recall(LIBRIVOX_TEXT, final.committed) >= 0.7, final.committed  # the reading ...
+    assert word_recall(ENGLISH, final.committed) >= 0.7, final.committed  # ... and the espeak paragraph
     ends = [s.end for s in final.segments]
     assert ends == sorted(ends) and ends[-1] <= len(reading) / SR + 0.5
 
@@ -277,20 +317,20 @@ def test_session_is_freed_after_stop(real_manager, reading):
     waits for a decode); stop gives the final text and unpins the model."""
     sessions = LiveSessions(real_manager, background=True)
     session = sessions.open("visitor", "whisper-base", "en", live_decode_options(DecodeOptions()))
-    started = time.monotonic()
     for at in range(0, SR * 5, SR // 2):
-        fed = time.monotonic()
         session.captioner.feed(reading[at:at + SR // 2])
-        assert time.monotonic() - fed < 0.1  # never blocked by a decode under way
-        time.sleep(0.5)
-    deadline = started + 60
+    deadline = time.monotonic() + 120  # waits on the worker's first decode, however loaded the machine
     while not (session.latest.committed or session.latest.pending) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert session.latest.decoded and (session.latest.committed or session.latest.pending)
     final = sessions.stop("visitor", "whisper-base")
-    assert final.final and "john" in final.committed.lower()
+    assert final.final and real_manager.unload("whisper-base")  # no longer pinned: the manager may evict it
     assert sessions.active() == [] and not session.worker.is_alive()
-    assert real_manager.unload("whisper-base")  # no longer pinned: the manager may evict it
+    # stop decodes what is left: the 5 s come out as the offline path reads them
+    with real_manager.use("whisper-base") as whisper:
+        offline = whisper.recognize(reading[:SR * 5], ("transcribe",), "en", DecodeOptions()).segments["transcribe"]
+    assert word_error_rate(" ".join(s.text for s in offline), final.committed) <= 0.3, (offline, final.committed)
+    real_manager.unload("whisper-base")  # leave the memory to the next test
 
 
 def test_stream_chunks_are_read_past_a_stale_header(tmp_path):

@@ -13,12 +13,10 @@ import pytest
 from model_zoo.speech import service as speech
 from model_zoo.core.checkpoints import CONVERTED_FOLDER
 from tests.conftest import start_app, stop_app
-from tests.speech_clips import word_error_rate
+from tests.speech_clips import LIBRIVOX_TEXT, word_error_rate
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
-LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
-                 "prudently in his power to do for them")
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,10 @@ import pytest
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 from tests.conftest import serve_in_process
-from tests.speech_clips import ENGLISH, GERMAN, espeak, word_error_rate
+from tests.speech_clips import ENGLISH, GERMAN, GERMAN_MEANING, LIBRIVOX_TEXT, espeak, meaning_recall, word_error_rate
 
 pytestmark = pytest.mark.slow
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
-LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
-                 "prudently in his power to do for them")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +36,7 @@ def test_german_is_detected_and_translated(real_manager, clips):
     result = speech.speech_translate(real_manager, clips["de"], task="both", beam_size=5)
     assert result.language == "de", result
     assert word_error_rate(GERMAN, result.transcript) <= 0.25, result.transcript
-    assert "water" in result.translation.lower() and "bread" in result.translation.lower(), result.translation
+    assert meaning_recall(GERMAN_MEANING, result.translation) >= 0.6, result.translation
 
 
 def test_librivox_reading_word_for_word(real_manager):
@@ -71,7 +69,8 @@ def test_long_audio_goes_through_vad_with_progress(real_manager, clips, tmp_path
                                      progress=lambda fraction, what: seen.append(fraction))
     assert result.duration_s > 40 and result.timing["encoder_window_s"] == 30
     assert result.segments[0]["start"] < 2 and result.segments[-1]["start"] > 30  # real positions
-    assert result.transcript.lower().count("glass of water") == 2
+    # both readings heard, however VAD groups them into segments
+    assert word_error_rate(f"{ENGLISH} {ENGLISH}", result.transcript) <= 0.2, result.transcript
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
 
 
@@ -88,6 +87,6 @@ def test_endpoint_through_gradio_client(tmp_path_factory, clips):
             client.predict(handle_file(str(empty)), "translate", "auto", 5, api_name="/speech_translate")
         result = client.predict(handle_file(str(clips["de"])), "both", "auto", 5, api_name="/speech_translate")
     assert result["language"] == "de" and 0.5 < result["language_probability"] <= 1
-    assert "water" in result["translation"].lower() and "bread" in result["translation"].lower()
+    assert meaning_recall(GERMAN_MEANING, result["translation"]) >= 0.6, result["translation"]
     assert result["segments"] and set(result["segments"][0]) == {"start", "end", "text"}
     assert result["timing"]["rtf"] > 0 and result["duration_s"] > 3 and "faster-whisper" in result["model"]

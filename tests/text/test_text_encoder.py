@@ -83,10 +83,12 @@ def test_cpu_precision_follows_the_cpu_flags(tmp_path):
 
     flags = tmp_path / "cpuinfo"
     flags.write_text("processor : 0\nflags : fpu sse2 avx2 avx512f\n")
-    assert devices.cpu_has_native_bf16(str(flags)) is False
+    assert devices.cpu_has_native_bf16(str(flags), isa_cap="") is False
     flags.write_text("processor : 0\nflags : fpu avx512f avx512_bf16\n")
-    assert devices.cpu_has_native_bf16(str(flags)) is True
-    assert devices.cpu_has_native_bf16(str(tmp_path / "absent")) is False
+    assert devices.cpu_has_native_bf16(str(flags), isa_cap="") is True
+    assert devices.cpu_has_native_bf16(str(flags), isa_cap="AVX512_CORE_BF16") is True
+    assert devices.cpu_has_native_bf16(str(flags), isa_cap="avx2") is False  # oneDNN capped: bf16 is emulated
+    assert devices.cpu_has_native_bf16(str(tmp_path / "absent"), isa_cap="") is False
     assert devices.resolve_cpu_precision("auto", "cuda:0") == "native"
     assert devices.resolve_cpu_precision("int8", "cpu") == "int8"
     assert devices.resolve_cpu_precision("auto", "cpu") in ("bf16", "fp32")

@@ -7,10 +7,13 @@ import pytest
 
 from model_zoo.speech.service import to_srt, to_vtt
 from model_zoo.video import service
+from tests.speech_clips import GERMAN, GERMAN_MEANING, meaning_recall, word_error_rate, word_recall
 from tests.video.clips import EXAMPLE
 
 pytestmark = pytest.mark.slow
 SLOTS = {"coffee": 0.0, "cat": 5.0, "rocket": 10.0, "astronaut": 15.0, "galaxies": 20.0}
+SAID = ("Here is a cup of coffee.", "Now a tabby cat.", "The mission budget was two million dollars.",
+        "An astronaut in a space suit.", "And finally, thousands of distant galaxies.")  # one a slot
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +31,7 @@ def test_the_example_is_indexed_with_a_scene_per_photo_and_its_words(indexed):
     _, report = indexed
     assert [s["start"] for s in report.scenes] == [0.0, 5.0, 10.0, 15.0, 20.0]
     assert report.language == "en" and 24 < report.duration_s < 26
-    text = report.transcript.lower()
-    for word in ("coffee", "cat", "budget", "astronaut", "galaxies"):
-        assert word in text
+    assert word_error_rate(" ".join(SAID), report.transcript) <= 0.25, report.transcript
     assert "espresso" in report.scenes[0]["caption"] or "coffee" in report.scenes[0]["caption"]
     assert "cat" in report.scenes[1]["caption"]
     assert to_srt(report.segments).startswith("1\n00:00:0") and to_vtt(report.segments).startswith("WEBVTT")
@@ -48,7 +49,7 @@ def test_a_search_for_an_object_lands_in_its_slot(real_manager, indexed, query, 
 def test_a_search_for_spoken_words_lands_where_they_are_said(real_manager, indexed, query):
     folder, _ = indexed
     best = service.search_video(real_manager, folder, query, 3).results[0]
-    assert inside(best, SLOTS["rocket"]) and "budget" in best["transcript"].lower(), best
+    assert inside(best, SLOTS["rocket"]) and word_recall(SAID[2], best["transcript"]) >= 0.5, best
 
 
 def test_speech_that_is_not_english_is_searched_through_its_translation(real_manager, tmp_path):
@@ -60,7 +61,10 @@ def test_speech_that_is_not_english_is_searched_through_its_translation(real_man
            "-vf", "scale=320:240:force_original_aspect_ratio=decrease,pad=320:240:(ow-iw)/2:(oh-ih)/2,format=yuv420p",
            "-c:v", "libx264", "-c:a", "aac", "-shortest", str(clip))
     report = service.index_video(real_manager, clip, tmp_path / "german")
-    assert report.language == "de" and "Brot" in report.transcript and "bread" in report.translation.lower()
+    # what Whisper hears differs by CPU, threads and load ("ein Stück Rot", "Glas Masse"): bound it, never one word
+    assert report.language == "de" and word_error_rate(GERMAN, report.transcript) <= 0.35, report.transcript
+    assert meaning_recall(GERMAN_MEANING, report.translation) >= 0.6, report.translation
     assert any("English translation" in note for note in report.notes)
     best = service.search_video(real_manager, tmp_path / "german", "a piece of bread", 1).results[0]
-    assert best["found_by"] == "said" and "Brot" in best["transcript"]
+    # found through what was said (its English), not through the coffee photo on screen
+    assert best["found_by"] == "said" and best["transcript"] and best["start"] < 5, best

@@ -178,24 +178,18 @@ def test_a_painted_sign_is_read_and_plain_photos_have_no_phantom_text(real_manag
 
 
 @pytest.mark.slow
-def test_the_app_reads_text_and_quotes_it_in_captions(tmp_path):
+def test_the_app_reads_text_and_quotes_it_in_captions(live_app, tmp_path):
     from gradio_client import Client, handle_file
 
-    from tests.conftest import start_app, stop_app
-
     sign = render_sign("PHARMACY", "temple", tmp_path / "pharmacy.jpg", board=(20, 110, 60))
-    server, url = start_app(tmp_path / "data")
-    try:
-        client = Client(url, verbose=False)
-        read = client.predict(handle_file(str(sign)), api_name="/read_text")
-        assert read["text"] == "PHARMACY" and "path" not in read
-        assert len(read["lines"][0]["box"]) == 4 and read["lines"][0]["confidence"] > 0.8
-        caption = client.predict(handle_file(str(sign)), 3, api_name="/caption")
-        assert caption["text_in_image"] == "PHARMACY" and caption["caption"].endswith('that reads "PHARMACY"')
-        assert caption["candidates"][0]["text"] == caption["caption"]
-        plain = client.predict(handle_file(str(GALLERY / "coffee.jpg")), 3, api_name="/caption")
-        assert plain["text_in_image"] == "" and "reads" not in plain["caption"]
-        with pytest.raises(Exception, match="is empty"):
-            client.predict(handle_file(str(bad_images(tmp_path / "bad")["empty.jpg"])), api_name="/read_text")
-    finally:
-        stop_app(server)
+    client = Client(live_app, verbose=False)
+    read = client.predict(handle_file(str(sign)), api_name="/read_text")
+    assert read["text"] == "PHARMACY" and "path" not in read
+    assert len(read["lines"][0]["box"]) == 4 and read["lines"][0]["confidence"] > 0.8
+    caption = client.predict(handle_file(str(sign)), 3, api_name="/caption")
+    assert caption["text_in_image"] == "PHARMACY" and caption["caption"].endswith('that reads "PHARMACY"')
+    assert caption["candidates"][0]["text"] == caption["caption"]
+    plain = client.predict(handle_file(str(GALLERY / "coffee.jpg")), 3, api_name="/caption")
+    assert plain["text_in_image"] == "" and "reads" not in plain["caption"]
+    with pytest.raises(Exception, match="is empty"):
+        client.predict(handle_file(str(bad_images(tmp_path / "bad")["empty.jpg"])), api_name="/read_text")

@@ -268,6 +268,7 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
             items.extend(NewItem(s.name, sha, _thumbnail_jpeg(image), s.caption, text, seen)
                          for (s, sha, image), text, seen in zip(batch, texts, seen_in))
             batch.clear()
+            log.info("indexing: embedded %d of %d images", len(items), len(sources))
 
         for number, source in enumerate(sources):
             progress(number / len(sources), f"Reading {source.name} ({number + 1}/{len(sources)})")
