@@ -1,14 +1,25 @@
-"""Settings: CLI flags > MMS_* environment > defaults."""
+"""Settings: CLI flags > MMS_* environment > defaults; every option described once, in its field."""
+import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from app.settings import Settings, load_settings
+from app import settings as settings_module
+from app.settings import README, Settings, build_parser, load_settings, options_markdown, readme_with_options
 
 
 def test_defaults():
     settings = load_settings([], environ={})
-    assert settings.port == Settings().port and settings.device == "auto" and settings.offline is False
+    assert (settings.host, settings.port, settings.device, settings.offline) == ("127.0.0.1", 7860, "auto", False)
+
+
+def test_the_platform_variables_come_after_the_app_s_own():
+    """Spaces (and gradio) name the address GRADIO_SERVER_*: read where MMS_* and the flag are not given."""
+    spaces = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "7861"}
+    assert (load_settings([], environ=spaces).host, load_settings([], environ=spaces).port) == ("0.0.0.0", 7861)
+    assert load_settings([], environ={**spaces, "MMS_PORT": "9000"}).port == 9000
+    assert load_settings(["--port", "9100"], environ={**spaces, "MMS_PORT": "9000"}).port == 9100
 
 
 def test_env_then_cli_precedence():
@@ -42,3 +53,41 @@ def test_a_setting_with_choices_refuses_others():
     assert load_settings([], environ={}).sentiment_precision == "auto"
     with pytest.raises(SystemExit):
         load_settings([], environ={"MMS_SENTIMENT_PRECISION": "fp8"})
+
+
+# -- one place: each field carries its help, choices and variable ----------------------------
+def test_every_field_says_what_it_is():
+    for f in fields(Settings):
+        assert f.metadata["env"] == "MMS_" + f.name.upper(), f.name
+        assert len(f.metadata["help"]) > 10, f"{f.name} has no help"
+        if f.metadata["choices"]:
+            assert getattr(Settings(), f.name) in f.metadata["choices"], f"{f.name}'s default is not a choice"
+
+
+def test_help_lists_every_option_with_its_variable():
+    text = " ".join(build_parser().format_help().split())  # argparse wraps lines anywhere
+    for f in fields(Settings):
+        assert "--" + f.name.replace("_", "-") in text and f.metadata["env"] in text, f.name
+    assert set(vars(build_parser(only=("port", "warm")).parse_args([]))) == {"port", "warm"}
+
+
+def test_the_readme_table_is_the_generated_one():
+    """Regenerate with `python -m app.settings --readme`."""
+    text = README.read_text()
+    table = re.search(r"<!-- options:start -->\n(.*?)<!-- options:end -->", text, re.S)
+    assert table is not None, "README.md lost its options markers"
+    assert table.group(1) == options_markdown(), "stale: run python -m app.settings --readme"
+    assert readme_with_options(text) == text
+    rows = options_markdown().splitlines()[2:]
+    assert len(rows) == len(fields(Settings)) and all(row.startswith("| `--") for row in rows)
+
+
+def test_the_table_writer_needs_its_markers(tmp_path, monkeypatch, capsys):
+    with pytest.raises(ValueError, match="markers"):
+        readme_with_options("# no table here\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- options:start -->\nold\n<!-- options:end -->\nrest\n")
+    monkeypatch.setattr(settings_module, "README", readme)
+    assert settings_module.main(["--readme"]) == 0
+    assert readme.read_text() == f"intro\n<!-- options:start -->\n{options_markdown()}<!-- options:end -->\nrest\n"
+    assert settings_module.main(["--markdown"]) == 0 and capsys.readouterr().out == options_markdown()
