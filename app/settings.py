@@ -17,7 +17,7 @@ from typing import Any, Callable, Collection, Mapping, Sequence
 
 from model_zoo.core import hub
 from model_zoo.core.devices import CPU_PRECISIONS
-from model_zoo.core.manager import ManagerConfig
+from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
 from model_zoo.core.ownership import MODES as DATA_MODES
 from model_zoo.vision.engine import VISION_MODES
 
@@ -34,8 +34,8 @@ def _default_home() -> Path:
     # On a Space with persistent storage, /data survives restarts (the container's disk does not).
     if os.environ.get("SPACE_ID") and os.path.isdir("/data") and os.access("/data", os.W_OK):
         return Path("/data") / "multimodal-studio"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "multimodal-studio"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / DEFAULT_DATA_DIR.name if xdg else DEFAULT_DATA_DIR
 
 
 def _variable(name: str) -> Callable[[Mapping[str, str]], str | None]:
@@ -77,12 +77,15 @@ class Settings:
                              help="at start-up, check that the model hub (HF_ENDPOINT, else huggingface.co, or its "
                              "proxy) answers within 3 s; if none does, run as --offline instead of letting each first "
                              "use of a hub model retry its download and fail. false: try the hub anyway")
-    data_dir: Path = option(env="MMS_DATA_DIR", factory=_default_home, shown="~/.cache/multimodal-studio",
+    data_dir: Path = option(env="MMS_DATA_DIR", factory=_default_home,
+                            shown=str(Path("~") / DEFAULT_DATA_DIR.relative_to(Path.home())),
                             help="where caches, galleries and trained heads are written ($XDG_CACHE_HOME/"
                             "multimodal-studio where set; /data/multimodal-studio on a Space with persistent storage)")
-    memory_budget_mb: str = option("cpu=8192,cuda=6144,mps=6144", env="MMS_MEMORY_BUDGET_MB",
+    memory_budget_mb: str = option(",".join(f"{kind}={mb}" for kind, mb in DEFAULT_BUDGET_MB.items()),
+                                   env="MMS_MEMORY_BUDGET_MB",
                                    help="resident model budget per device kind, e.g. 'cpu=8192,cuda=6144' or '4096' "
-                                   "(all kinds); least recently used models are evicted beyond it")
+                                   "(all kinds; a kind left out keeps its default); least recently used models are "
+                                   "evicted beyond it")
     models: tuple[str, ...] = option((), env="MMS_MODELS",
                                      help="override a model's source: key=local-path-or-hub-id (repeatable)")
     preload: tuple[str, ...] = option((), env="MMS_PRELOAD",
@@ -149,7 +152,7 @@ class Settings:
         for item in self.memory_budget_mb.split(","):
             kind, _, value = item.rpartition("=")
             if value.strip():
-                for name in [kind.strip()] if kind else ["cpu", "cuda", "mps"]:
+                for name in [kind.strip()] if kind else DEFAULT_BUDGET_MB:
                     budget[name] = int(value)
         return budget
 
@@ -157,7 +160,7 @@ class Settings:
         return ManagerConfig(
             device=self.device,
             budget_mb=self.budget_mb,
-            cache_dir=self.data_dir / "cache",
+            cache_dir=cache_dir_of(self.data_dir),
             offline=self.offline,
             overrides=self.model_overrides,
             vision=self.vision,

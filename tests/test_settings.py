@@ -91,3 +91,16 @@ def test_the_table_writer_needs_its_markers(tmp_path, monkeypatch, capsys):
     assert settings_module.main(["--readme"]) == 0
     assert readme.read_text() == f"intro\n<!-- options:start -->\n{options_markdown()}<!-- options:end -->\nrest\n"
     assert settings_module.main(["--markdown"]) == 0 and capsys.readouterr().out == options_markdown()
+
+
+def test_the_manager_s_defaults_are_the_settings_defaults(monkeypatch):
+    """One source (model_zoo.core.manager): a script's ManagerConfig() uses the app's budget and cache."""
+    from model_zoo.core.manager import ManagerConfig
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    config, default = load_settings([], environ={}).manager_config(), ManagerConfig()
+    assert (config.budget_mb, config.cache_dir) == (dict(default.budget_mb), default.cache_dir)
+    cpu_only = load_settings(["--memory-budget-mb", "cpu=1000"], environ={}).manager_config()
+    assert cpu_only.budget_bytes("cpu") == 1000 * 2**20
+    assert cpu_only.budget_bytes("cuda:0") == default.budget_bytes("cuda:0")  # left out: its default

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from model_zoo.core import devices, imports
@@ -25,19 +26,29 @@ from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
 MB = 1 << 20
+# The defaults, here once: app.settings shows and parses them (--memory-budget-mb, --data-dir).
+DEFAULT_BUDGET_MB: Mapping[str, int] = MappingProxyType({"cpu": 8192, "cuda": 6144, "mps": 6144})
+DEFAULT_DATA_DIR = Path.home() / ".cache" / "multimodal-studio"  # app.settings may pick another (XDG, Spaces)
+
+
+def cache_dir_of(data_dir: Path) -> Path:
+    """Where models' files (joined packs, conversions) go under a data dir."""
+    return Path(data_dir) / "cache"
 
 
 @dataclass(frozen=True)
 class ManagerConfig:
     device: str = "auto"
-    budget_mb: Mapping[str, int] = field(default_factory=lambda: {"cpu": 8192, "cuda": 6144, "mps": 6144})
-    cache_dir: Path = Path.home() / ".cache" / "multimodal-studio"
+    budget_mb: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGET_MB))
+    cache_dir: Path = cache_dir_of(DEFAULT_DATA_DIR)
     offline: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
     vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision.engine)
 
     def budget_bytes(self, device: str) -> int:
-        return int(self.budget_mb.get(devices.device_kind(device), 8192) * MB)
+        """The budget of the device's kind; a kind the budget leaves out keeps its default."""
+        kind = devices.device_kind(device)
+        return int(self.budget_mb.get(kind, DEFAULT_BUDGET_MB.get(kind, DEFAULT_BUDGET_MB["cpu"])) * MB)
 
 
 @dataclass
