@@ -19,6 +19,7 @@ from model_zoo.core import hub
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
 from model_zoo.core.ownership import MODES as DATA_MODES
+from model_zoo.core.registry import REGISTRY, ModelSpec
 from model_zoo.vision.engine import VISION_MODES
 
 log = logging.getLogger("studio")
@@ -87,7 +88,9 @@ class Settings:
                                    "(all kinds; a kind left out keeps its default); least recently used models are "
                                    "evicted beyond it")
     models: tuple[str, ...] = option((), env="MMS_MODELS",
-                                     help="override a model's source: key=local-path-or-hub-id (repeatable)")
+                                     help="override a model's source: key=local-path-or-hub-id (repeatable); also "
+                                     "MMS_MODEL_<KEY>=source (MMS_MODEL_CLIP, MMS_MODEL_CAPTIONER_GIT), which this "
+                                     "flag overrides")
     preload: tuple[str, ...] = option((), env="MMS_PRELOAD",
                                       help="models to load at start-up, comma-separated (e.g. whisper-base,mpnet)")
     warm: str = option("default", env="MMS_WARM", choices=WARM_MODES,
@@ -246,7 +249,14 @@ def settings_from_args(args: Mapping[str, object], environ: Mapping[str, str] | 
             values[f.name] = _parse(raw, getattr(defaults, f.name))
             if choices(f) and values[f.name] not in choices(f):
                 raise SystemExit(f"{source}={raw!r}: choose one of {', '.join(choices(f))}")
+    values["models"] = model_variables(environ) + values.get("models", ())  # later items win
     return Settings(**values)
+
+
+def model_variables(environ: Mapping[str, str], registry: Mapping[str, ModelSpec] = REGISTRY) -> tuple[str, ...]:
+    """MMS_MODEL_<KEY>=source for each known model, as --models items (key=source)."""
+    return tuple(f"{spec.key}={environ[spec.env_var].strip()}" for spec in registry.values()
+                 if environ.get(spec.env_var, "").strip())
 
 
 def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hub_answers) -> Settings:

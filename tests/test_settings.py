@@ -104,3 +104,17 @@ def test_the_manager_s_defaults_are_the_settings_defaults(monkeypatch):
     cpu_only = load_settings(["--memory-budget-mb", "cpu=1000"], environ={}).manager_config()
     assert cpu_only.budget_bytes("cpu") == 1000 * 2**20
     assert cpu_only.budget_bytes("cuda:0") == default.budget_bytes("cuda:0")  # left out: its default
+
+
+def test_a_model_s_own_variable_overrides_its_source_and_the_flag_wins(monkeypatch):
+    from model_zoo.core.manager import ModelManager
+    from model_zoo.core.registry import REGISTRY, resolve
+
+    env = {"MMS_MODEL_CLIP": "/env/clip", "MMS_MODEL_CAPTIONER_GIT": " microsoft/git-large ", "MMS_MODEL_NOPE": "x"}
+    settings = load_settings([], environ=env)
+    assert settings.model_overrides == {"clip": "/env/clip", "captioner-git": "microsoft/git-large"}
+    assert ModelManager(settings.manager_config()).spec("clip").source == "/env/clip"
+    assert load_settings(["--models", "clip=/flag"], environ=env).model_overrides["clip"] == "/flag"
+    assert load_settings([], environ={**env, "MMS_MODELS": "clip=/list"}).model_overrides["clip"] == "/list"
+    monkeypatch.setenv("MMS_MODEL_CLIP", "/not/read/here")  # the registry reads what it is handed, only
+    assert resolve("clip").source == REGISTRY["clip"].source

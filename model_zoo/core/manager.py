@@ -118,7 +118,7 @@ class ModelManager:
 
     # -- public surface -------------------------------------------------------------
     def spec(self, key: str) -> ModelSpec:
-        """The spec with overrides applied (CLI > env > registry)."""
+        """The spec with the config's overrides applied (see registry.resolve)."""
         return resolve(key, self.config.overrides, self._registry)
 
     @property
