@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from model_zoo.core import hub
+from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
 from model_zoo.core.ownership import MODES as DATA_MODES
@@ -37,6 +38,12 @@ def _default_home() -> Path:
         return Path("/data") / "multimodal-studio"
     xdg = os.environ.get("XDG_CACHE_HOME")
     return Path(xdg) / DEFAULT_DATA_DIR.name if xdg else DEFAULT_DATA_DIR
+
+
+def _default_whisper_dir() -> Path:
+    # Where openai-whisper itself downloads <size>.pt (its own rule), so a copy there is found.
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / WHISPER_HOME.name if xdg else WHISPER_HOME
 
 
 def _variable(name: str) -> Callable[[Mapping[str, str]], str | None]:
@@ -106,6 +113,10 @@ class Settings:
     # -- tabs ------------------------------------------------------------------------------
     whisper_backend: str = option("faster-whisper", env="MMS_WHISPER_BACKEND",
                                   help="faster-whisper | openai-whisper")
+    whisper_dir: Path = option(env="MMS_WHISPER_DIR", factory=_default_whisper_dir,
+                               shown=str(Path("~") / WHISPER_HOME.relative_to(Path.home())),
+                               help="openai-whisper's own folder, searched for <size>.pt after the data dir's cache "
+                               "($XDG_CACHE_HOME/whisper where set, as openai-whisper does)")
     max_audio_minutes: float = option(30.0, env="MMS_MAX_AUDIO_MINUTES", help="longest audio the Speech tab accepts")
     speech_min_window_s: float = option(10.0, env="MMS_SPEECH_MIN_WINDOW_S",
                                         help="shortest Whisper encoder window in seconds for clips under 30 s (the "
@@ -167,6 +178,7 @@ class Settings:
             offline=self.offline,
             overrides=self.model_overrides,
             vision=self.vision,
+            whisper_dir=self.whisper_dir,
         )
 
 

@@ -118,3 +118,14 @@ def test_a_model_s_own_variable_overrides_its_source_and_the_flag_wins(monkeypat
     assert load_settings([], environ={**env, "MMS_MODELS": "clip=/list"}).model_overrides["clip"] == "/list"
     monkeypatch.setenv("MMS_MODEL_CLIP", "/not/read/here")  # the registry reads what it is handed, only
     assert resolve("clip").source == REGISTRY["clip"].source
+
+
+def test_openai_whisper_s_folder_is_a_setting_handed_to_the_manager(monkeypatch, tmp_path):
+    from model_zoo.core.checkpoints import WHISPER_HOME, checkpoint_dirs
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert load_settings([], environ={}).whisper_dir == WHISPER_HOME
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # openai-whisper's own rule
+    assert load_settings([], environ={}).manager_config().whisper_dir == tmp_path / "whisper"
+    chosen = load_settings(["--whisper-dir", str(tmp_path / "pt")], environ={}).manager_config()
+    assert checkpoint_dirs(chosen.cache_dir, chosen.whisper_dir)[-1] == tmp_path / "pt"

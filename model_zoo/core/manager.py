@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from model_zoo.core import devices, imports
+from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
@@ -44,6 +45,7 @@ class ManagerConfig:
     offline: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
     vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision.engine)
+    whisper_dir: Path = WHISPER_HOME  # openai-whisper's own folder, where a `<size>.pt` may already be
 
     def budget_bytes(self, device: str) -> int:
         """The budget of the device's kind; a kind the budget leaves out keeps its default."""
@@ -175,7 +177,7 @@ class ModelManager:
             if entry is not None and entry.state == "loaded":
                 return None
 
-        return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline)
+        return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline, Path(self.config.whisper_dir))
 
     def status_keys(self) -> list[str]:
         return list(self._registry)
@@ -238,7 +240,8 @@ class ModelManager:
             with imports.first_load(spec.family):  # a family's first load imports its libraries alone
                 started = time.perf_counter()
                 loader = self._loader_for(spec.family)
-                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline))
+                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
+                                           Path(self.config.whisper_dir)))
             load_s = time.perf_counter() - started
             nbytes = _measure(model) or spec.size_mb * MB
         except BaseException as exc:  # every waiter of this attempt sees it

@@ -23,7 +23,8 @@ LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much
 
 @pytest.fixture(scope="module")
 def no_base_pt(tmp_path_factory):
-    """No openai-whisper checkpoint anywhere this test looks."""
+    """No openai-whisper checkpoint anywhere this test looks (real_manager looks in an empty
+    folder; an app started here reads XDG_CACHE_HOME, as openai-whisper does)."""
     old = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-empty"))
     yield
