@@ -51,6 +51,11 @@ def _variable(name: str) -> Callable[[Mapping[str, str]], str | None]:
     return lambda environ: environ.get(name)
 
 
+def _is_set(name: str) -> Callable[[Mapping[str, str]], str | None]:
+    """True where a platform sets `name` at all (its value is no setting of ours)."""
+    return lambda environ: "true" if environ.get(name) else None
+
+
 def option(default: Any = MISSING, *, env: str, help: str, choices: Sequence[str] = (),
            factory: Callable[[], Any] | None = None, platform: Callable[[Mapping[str, str]], Any] | None = None,
            shown: str | None = None) -> Any:
@@ -148,6 +153,9 @@ class Settings:
                                         "their last use")
     owner_quota_mb: float = option(500.0, env="MMS_OWNER_QUOTA_MB",
                                    help="private mode: most disk one visitor's galleries, heads and results may take")
+    oauth: bool = option(False, env="MMS_OAUTH", platform=_is_set("OAUTH_CLIENT_ID"),
+                         help="private mode: offer 'Sign in with Hugging Face', so a visitor's items follow their "
+                         "account; unset, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
 
     # -- derived ---------------------------------------------------------------------
     @property

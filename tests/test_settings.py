@@ -129,3 +129,22 @@ def test_openai_whisper_s_folder_is_a_setting_handed_to_the_manager(monkeypatch,
     assert load_settings([], environ={}).manager_config().whisper_dir == tmp_path / "whisper"
     chosen = load_settings(["--whisper-dir", str(tmp_path / "pt")], environ={}).manager_config()
     assert checkpoint_dirs(chosen.cache_dir, chosen.whisper_dir)[-1] == tmp_path / "pt"
+
+
+def test_sign_in_follows_the_space_s_oauth_unless_told():
+    assert load_settings([], environ={}).oauth is False
+    assert load_settings([], environ={"OAUTH_CLIENT_ID": "abc-123"}).oauth is True  # hf_oauth: true
+    assert load_settings([], environ={"OAUTH_CLIENT_ID": "abc-123", "MMS_OAUTH": "false"}).oauth is False
+    assert load_settings(["--oauth"], environ={}).oauth is True
+
+
+def test_the_visitor_asks_the_settings_about_sign_in(tmp_path, monkeypatch):
+    from components import visitor
+    from components.context import StudioContext
+
+    monkeypatch.delenv("OAUTH_CLIENT_ID", raising=False)
+    on = load_settings(["--data-dir", str(tmp_path)], environ={"OAUTH_CLIENT_ID": "abc-123"})
+    assert visitor.oauth_enabled(StudioContext(manager=None, settings=on))
+    off = load_settings(["--data-dir", str(tmp_path)], environ={})
+    monkeypatch.setenv("OAUTH_CLIENT_ID", "abc-123")  # read by the settings, not here
+    assert not visitor.oauth_enabled(StudioContext(manager=None, settings=off))
