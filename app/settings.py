@@ -30,6 +30,8 @@ README = REPO_ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- options:start -->", "<!-- options:end -->"
 WARM_MODES = ("none", "default", "all")  # app/warm.py implements them
 _TRUE = {"1", "true", "yes", "on"}
+# Longest GPU hold per call on ZeroGPU: the default, then the slower models' queues.
+_ZEROGPU_DURATIONS = "60,training=300,whisper=120,captioner=120"
 
 
 def _default_home() -> Path:
@@ -80,6 +82,14 @@ class Settings:
     max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB", help="largest upload accepted")
     concurrency: int = option(2, env="MMS_CONCURRENCY",
                               help="parallel jobs per heavy model (2 vCPU on Spaces' free tier)")
+    queue_size: int = option(64, env="MMS_QUEUE_SIZE",
+                             help="most requests waiting in the queue; beyond it a visitor is told the server is busy")
+    file_ttl_minutes: float = option(60.0, env="MMS_FILE_TTL_MINUTES",
+                                     help="uploads and outputs in gradio's cache are deleted this long after they "
+                                     "were made (swept every quarter of it)")
+    zerogpu_duration_s: str = option(_ZEROGPU_DURATIONS, env="MMS_ZEROGPU_DURATION_S",
+                                     help="ZeroGPU Spaces: longest GPU hold of one call in seconds, then model=seconds "
+                                     "for slower models' queues; shorter holds queue visitors sooner")
     # -- models and where they run ----------------------------------------------------------
     device: str = option("auto", env="MMS_DEVICE",
                          help="auto | cpu | cuda | cuda:1 | mps. auto: cuda > mps > cpu; fp16 on GPU; on CPU int8 "
@@ -137,6 +147,8 @@ class Settings:
                                      help="images per generate call when captioning a batch")
     caption_max_images: int = option(200, env="MMS_CAPTION_MAX_IMAGES",
                                      help="most images one captioning batch (files or zip) may hold")
+    sentiment_max_rows: int = option(20_000, env="MMS_SENTIMENT_MAX_ROWS",
+                                     help="most rows a batch CSV of the Sentiment tab may have")
     sentiment_max_chars: int = option(20_000, env="MMS_SENTIMENT_MAX_CHARS",
                                       help="longest text the Sentiment tab reads; the rest is cut off (and the user "
                                       "told)")
@@ -177,6 +189,24 @@ class Settings:
                 for name in [kind.strip()] if kind else DEFAULT_BUDGET_MB:
                     budget[name] = int(value)
         return budget
+
+    @property
+    def delete_cache(self) -> tuple[int, int]:
+        """gradio's (how often, how old) in seconds for its cache of uploads and outputs."""
+        age = max(60, round(self.file_ttl_minutes * 60))
+        return max(60, age // 4), age
+
+    @property
+    def zerogpu_durations(self) -> dict[str, int]:
+        """Model queue (model:<name>) -> longest GPU hold; "*": every other. A model left
+        out keeps its default."""
+        durations: dict[str, int] = {}
+        for text in (_ZEROGPU_DURATIONS, self.zerogpu_duration_s):
+            for item in text.split(","):
+                model, _, seconds = item.rpartition("=")
+                if seconds.strip():
+                    durations[model.strip() or "*"] = int(seconds)
+        return durations
 
     def manager_config(self) -> ManagerConfig:
         return ManagerConfig(

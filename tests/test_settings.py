@@ -148,3 +148,23 @@ def test_the_visitor_asks_the_settings_about_sign_in(tmp_path, monkeypatch):
     off = load_settings(["--data-dir", str(tmp_path)], environ={})
     monkeypatch.setenv("OAUTH_CLIENT_ID", "abc-123")  # read by the settings, not here
     assert not visitor.oauth_enabled(StudioContext(manager=None, settings=off))
+
+
+def test_the_limits_are_settings(tmp_path):
+    """What was hard-coded in app/blocks.py, components/sentiment.py and app/zerogpu.py."""
+    assert load_settings([], environ={}).delete_cache == (900, 3600)  # an hour, swept every 15 min
+    assert load_settings(["--file-ttl-minutes", "10"], environ={}).delete_cache == (150, 600)
+    assert load_settings([], environ={"MMS_QUEUE_SIZE": "8"}).queue_size == 8
+    assert load_settings([], environ={}).zerogpu_durations["*"] == 60
+
+
+def test_the_sentiment_batch_takes_at_most_its_setting_s_rows(tmp_path):
+    from components import sentiment
+    from components.context import StudioContext
+    from model_zoo.core.errors import InputError
+
+    table = tmp_path / "three.csv"
+    table.write_text("text\nfine\ngood\nbad\n")
+    settings = load_settings(["--data-dir", str(tmp_path), "--sentiment-max-rows", "2"], environ={})
+    with pytest.raises(InputError, match="3 rows; batch mode takes up to 2"):
+        sentiment.batch_predict(StudioContext(manager=None, settings=settings), str(table), "text", "")
