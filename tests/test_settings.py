@@ -1,12 +1,15 @@
 """Settings: CLI flags > MMS_* environment > defaults; every option described once, in its field."""
+import ast
 import re
 from dataclasses import fields
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
 from app import settings as settings_module
-from app.settings import README, Settings, build_parser, load_settings, options_markdown, readme_with_options
+from app.settings import (README, REPO_ROOT as REPO, Settings, build_parser, load_settings, options_markdown,
+                          readme_with_options)
 
 
 def test_defaults():
@@ -168,3 +171,116 @@ def test_the_sentiment_batch_takes_at_most_its_setting_s_rows(tmp_path):
     settings = load_settings(["--data-dir", str(tmp_path), "--sentiment-max-rows", "2"], environ={})
     with pytest.raises(InputError, match="3 rows; batch mode takes up to 2"):
         sentiment.batch_predict(StudioContext(manager=None, settings=settings), str(table), "text", "")
+
+
+# -- who reads the environment -----------------------------------------------------------------
+# A setting is read in app/settings.py and handed down (Settings, ManagerConfig, StudioContext).
+# These alone may touch os.environ, each for a reason that is not a setting of ours:
+ENVIRON_READERS = {
+    "app.settings": "the settings: MMS_*, and the platforms' variables they stand for (GRADIO_SERVER_*, ...)",
+    "app.zerogpu": "ZeroGPU's detection, SPACES_ZERO_GPU, read as the spaces package and gradio read it",
+    "model_zoo.core.hub": "the hub probe (HF_ENDPOINT) and the offline variables it sets for every library",
+    "model_zoo": "OMP_WAIT_POLICY, set for OpenMP before torch and faiss load (in scripts and tests too)",
+}
+RUNTIME = ("app", "components", "model_zoo", "app.py")  # no os.environ but in ENVIRON_READERS
+EVERYWHERE = (*RUNTIME, "scripts", "benchmarks")  # no MMS_* read but in app.settings
+ENVIRON_API = {"environ", "environb", "getenv", "putenv", "unsetenv"}
+
+
+def python_modules(root: Path, sources=EVERYWHERE) -> dict[str, ast.Module]:
+    """module name ('app.settings', 'model_zoo', 'app.py') -> its syntax tree."""
+    modules = {}
+    for name in sources:
+        top = root / name
+        for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            module = path.name if path.parent == root else ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[module] = ast.parse(path.read_text(), str(path))
+    return modules
+
+
+def _is_os(node: ast.AST, os_names: set[str]) -> bool:
+    return (isinstance(node, ast.Name) and node.id in os_names) or (  # os, or `import os as _os`
+        isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__")  # __import__("os")
+
+
+def environ_uses(tree: ast.Module) -> list[int]:
+    """Lines that touch the process environment: os.environ, os.getenv, `from os import environ`."""
+    os_names = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+                if a.name == "os"}
+    return sorted(node.lineno for node in ast.walk(tree)
+                  if (isinstance(node, ast.ImportFrom) and node.module == "os"
+                      and any(a.name in ENVIRON_API for a in node.names))
+                  or (isinstance(node, ast.Attribute) and node.attr in ENVIRON_API and _is_os(node.value, os_names)))
+
+
+def _names_mms(node: ast.AST) -> bool:
+    """'MMS_PORT', f'MMS_{name}', 'MMS_' + name."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.startswith("MMS_")
+    if isinstance(node, ast.JoinedStr):
+        return bool(node.values) and _names_mms(node.values[0])
+    return isinstance(node, ast.BinOp) and _names_mms(node.left)
+
+
+def mms_reads(tree: ast.Module) -> list[int]:
+    """Lines that look an MMS_* variable up in an environment (os.environ or a mapping named so)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            where, keys = node.func, node.args[:1]
+        elif isinstance(node, ast.Subscript):
+            where, keys = node.value, [node.slice]
+        elif isinstance(node, ast.Compare) and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            where, keys = node.comparators[0], [node.left]
+        else:
+            continue
+        if any(word in ast.unparse(where) for word in ("environ", "getenv")) and any(map(_names_mms, keys)):
+            lines.append(node.lineno)
+    return lines
+
+
+def environ_breaches(root: Path) -> dict[str, list[int]]:
+    modules = python_modules(root, RUNTIME)
+    return {m: lines for m, tree in modules.items() if m not in ENVIRON_READERS and (lines := environ_uses(tree))}
+
+
+def mms_breaches(root: Path) -> dict[str, list[int]]:
+    modules = python_modules(root, EVERYWHERE)
+    return {m: lines for m, tree in modules.items() if m != "app.settings" and (lines := mms_reads(tree))}
+
+
+def test_only_the_settings_read_the_environment():
+    assert environ_breaches(REPO) == {}, "read it in app/settings.py and pass it down (or say why in ENVIRON_READERS)"
+    assert mms_breaches(REPO) == {}, "an MMS_* variable is a setting: a field of app.settings.Settings"
+    readers = python_modules(REPO, RUNTIME)
+    assert all(environ_uses(readers[m]) for m in ENVIRON_READERS), "an allowance no longer needed: drop it"
+
+
+BROKEN_ENV = {
+    "app/settings.py": "import os\nPORT = os.environ.get('MMS_PORT')\n",  # the one place: fine
+    "app/blocks.py": "from .settings import PORT\nfrom os import path\n",
+    "model_zoo/__init__.py": "import os as _os\n_os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')\n",  # allowed
+    "model_zoo/core/hub.py": "import os\nos.environ['HF_HUB_OFFLINE'] = '1'\n",  # allowed
+    "model_zoo/core/registry.py": """
+        import os as _os
+        def source(key, environ=None):
+            environ = _os.environ if environ is None else environ
+            return environ.get(f"MMS_MODEL_{key.upper()}")
+        """,
+    "model_zoo/core/checkpoints.py": "import os\nHOME = os.getenv('XDG_CACHE_HOME')\n",
+    "components/visitor.py": "from os import environ\nON = bool(environ.get('OAUTH_CLIENT_ID'))\n",
+    "components/other.py": "def told(settings):\n    return settings.environ_name == 'MMS_X'\n",  # no lookup
+    "scripts/job.py": "import os\nWARM = 'MMS_WARM' in os.environ or __import__('os').environ['MMS_' + 'X']\n",
+    "benchmarks/run.py": "import os\nENV = {k: v for k, v in os.environ.items() if not k.startswith('MMS_')}\n",
+}
+
+
+def test_the_environment_checker_sees_what_it_must(tmp_path):
+    for name, text in BROKEN_ENV.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text).lstrip())
+    assert environ_breaches(tmp_path) == {"model_zoo.core.registry": [3], "model_zoo.core.checkpoints": [2],
+                                          "components.visitor": [1]}
+    assert mms_breaches(tmp_path) == {"model_zoo.core.registry": [4], "scripts.job": [2, 2]}  # `in`, then [...]
