@@ -74,9 +74,10 @@ def option(default: Any = MISSING, *, env: str, help: str, choices: Sequence[str
 class Settings:
     # -- serving -------------------------------------------------------------------------
     host: str = option("127.0.0.1", env="MMS_HOST", platform=_variable("GRADIO_SERVER_NAME"),
-                       help="address to bind (0.0.0.0 to serve a network); unset, GRADIO_SERVER_NAME (Spaces set it)")
+                       help="address to bind (0.0.0.0 to serve a network); if not given, GRADIO_SERVER_NAME "
+                       "(Spaces set it)")
     port: int = option(7860, env="MMS_PORT", platform=_variable("GRADIO_SERVER_PORT"),
-                       help="port to serve on; unset, GRADIO_SERVER_PORT")
+                       help="port to serve on; if not given, GRADIO_SERVER_PORT")
     share: bool = option(False, env="MMS_SHARE", help="create a public gradio share link")
     auth: str = option("", env="MMS_AUTH", help="basic auth as user:pass[,user:pass]")
     max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB", help="largest upload accepted")
@@ -167,7 +168,7 @@ class Settings:
                                    help="private mode: most disk one visitor's galleries, heads and results may take")
     oauth: bool = option(False, env="MMS_OAUTH", platform=_is_set("OAUTH_CLIENT_ID"),
                          help="private mode: offer 'Sign in with Hugging Face', so a visitor's items follow their "
-                         "account; unset, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
+                         "account; if not given, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -324,8 +325,10 @@ def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hu
 
 
 # -- the README's options table ------------------------------------------------------------
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+def _cell(text: str, code: bool = False) -> str:
+    """Table-safe: a bar would end the cell; outside `code`, <KEY> would be read as an HTML tag."""
+    text = text.replace("|", "\\|")
+    return f"`{text}`" if code else text.replace("<", "&lt;")
 
 
 def options_markdown() -> str:
@@ -333,7 +336,7 @@ def options_markdown() -> str:
     rows = ["| option | default | what |", "| --- | --- | --- |"]
     for f in fields(Settings):
         values = " " + "\\|".join(choices(f)) if choices(f) else ""
-        default = f"`{_cell(shown_default(f))}`" if shown_default(f) else ""
+        default = _cell(shown_default(f), code=True) if shown_default(f) else ""
         rows.append(f"| `{flag(f)}{values}` | {default} | {_cell(f.metadata['help'])} |")
     return "\n".join(rows) + "\n"
 
