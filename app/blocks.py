@@ -38,8 +38,7 @@ endpoint (see *Use via API* at the bottom of the page)."""
 def build_demo(settings: Settings, manager: ModelManager | None = None) -> gr.Blocks:
     manager = manager or ModelManager(settings.manager_config())
     ctx = StudioContext(manager=manager, settings=settings)
-    # Uploads and outputs in Gradio's cache go an hour after they were made (checked every 15 min).
-    with gr.Blocks(title="Multimodal Studio", delete_cache=(900, 3600)) as demo:
+    with gr.Blocks(title="Multimodal Studio", delete_cache=settings.delete_cache) as demo:
         gr.Markdown(HEADER, elem_id="studio-header")
         visitor.setup(ctx)  # who is asking: the browser's visitor id, sign-in where the Space has OAuth
         with gr.Tabs() as tabs:
@@ -48,9 +47,9 @@ def build_demo(settings: Settings, manager: ModelManager | None = None) -> gr.Bl
                 with gr.Tab(tab.TITLE, id=tab.__name__.rsplit(".", 1)[-1]):
                     tab.build(ctx)
         visitor.wire(demo, ctx)
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     demo.studio = ctx  # handy for tests and scripts
-    zerogpu.wrap_heavy_events(demo)  # a no-op off ZeroGPU Spaces
+    zerogpu.wrap_heavy_events(demo, settings.zerogpu_durations)  # a no-op off ZeroGPU Spaces
     _start_cleaner(demo, ctx)
     return demo
 

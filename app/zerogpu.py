@@ -11,13 +11,9 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 log = logging.getLogger(__name__)
-
-# Longest GPU hold per queue pool (seconds): a shorter duration queues visitors sooner.
-DURATIONS = {"model:training": 300, "model:whisper": 120, "model:captioner": 120}
-DEFAULT_DURATION = 60
 
 
 def on_zero_gpu(environ: dict[str, str] | None = None) -> bool:
@@ -33,7 +29,7 @@ def _spaces_module() -> Any | None:
         return None
 
 
-def gpu(fn: Callable, duration: int = DEFAULT_DURATION, environ: dict[str, str] | None = None) -> Callable:
+def gpu(fn: Callable, duration: int, environ: dict[str, str] | None = None) -> Callable:
     """`fn` under `@spaces.GPU(duration=...)` on ZeroGPU; `fn` itself anywhere else."""
     if not on_zero_gpu(environ):
         return fn
@@ -45,8 +41,9 @@ def gpu(fn: Callable, duration: int = DEFAULT_DURATION, environ: dict[str, str] 
     return spaces.GPU(duration=duration)(fn)
 
 
-def wrap_heavy_events(demo: Any, environ: dict[str, str] | None = None) -> list[str]:
-    """Wrap the function of every model-driving event of a built Blocks with `gpu`;
+def wrap_heavy_events(demo: Any, durations: Mapping[str, int], environ: dict[str, str] | None = None) -> list[str]:
+    """Wrap the function of every model-driving event of a built Blocks with `gpu`, holding
+    the GPU at most `durations[<model>]` seconds (pool `model:<model>`; "*": any other);
     returns the names wrapped (none off ZeroGPU)."""
     if not on_zero_gpu(environ):
         return []
@@ -54,7 +51,8 @@ def wrap_heavy_events(demo: Any, environ: dict[str, str] | None = None) -> list[
     for block_fn in demo.fns.values():
         pool = block_fn.concurrency_id or ""
         if block_fn.fn is not None and pool.startswith("model:"):
-            block_fn.fn = gpu(block_fn.fn, DURATIONS.get(pool, DEFAULT_DURATION), environ)
+            seconds = durations.get(pool.removeprefix("model:"), durations["*"])
+            block_fn.fn = gpu(block_fn.fn, seconds, environ)
             wrapped.append(block_fn.name)
     log.info("ZeroGPU: %d heavy events run under @spaces.GPU", len(wrapped))
     return wrapped

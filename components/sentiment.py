@@ -20,7 +20,6 @@ from .context import StudioContext
 from .common.heads import head_names, owned_heads, service
 
 TITLE = "Sentiment"
-MAX_BATCH_ROWS = 20_000
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 EXAMPLES = [
@@ -101,8 +100,8 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
         raise InputError(f"'{path.name}' has no column '{column}' (columns: {', '.join(map(str, frame.columns))}).")
     if len(frame) == 0:
         raise InputError(f"'{path.name}' has no rows.")
-    if len(frame) > MAX_BATCH_ROWS:
-        raise InputError(f"'{path.name}' has {len(frame):,} rows; batch mode takes up to {MAX_BATCH_ROWS:,}.")
+    if len(frame) > (most := ctx.settings.sentiment_max_rows):
+        raise InputError(f"'{path.name}' has {len(frame):,} rows; batch mode takes up to {most:,}.")
     with owned_heads(ctx, owner, head) as svc:
         results = svc.predict_texts(frame[column].tolist(), head or DEFAULT_HEAD, progress)
     frame["predicted_label"] = [r.label for r in results]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from typing import Any
 
 import gradio as gr
@@ -23,9 +22,9 @@ from .context import StudioContext
 STORAGE_KEY = "mms-visitor"
 
 
-def oauth_enabled() -> bool:
-    """A Space with `hf_oauth: true` in its README metadata gets these variables."""
-    return bool(os.environ.get("OAUTH_CLIENT_ID"))
+def oauth_enabled(ctx: StudioContext) -> bool:
+    """Sign-in offered: --oauth, on by default where the Space enables OAuth (app.settings)."""
+    return bool(ctx.settings.oauth)
 
 
 def setup(ctx: StudioContext) -> None:
@@ -33,7 +32,7 @@ def setup(ctx: StudioContext) -> None:
     mode) and, where the Space enables OAuth, a sign-in button."""
     if not ctx.space.private:
         return
-    if oauth_enabled():
+    if oauth_enabled(ctx):
         gr.LoginButton(value="Sign in with Hugging Face to keep your galleries and heads")
     # The secret encrypts the id in localStorage; derived from the data dir's secret so a
     # restart can still read the ids it issued.
@@ -74,7 +73,7 @@ def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None
     space = ctx.space
     if not space.private:
         return OPERATOR
-    profile = profile or (signed_in_profile(request) if oauth_enabled() else None)
+    profile = profile or (signed_in_profile(request) if oauth_enabled(ctx) else None)
     username = getattr(profile, "username", None) or getattr(profile, "preferred_username", None)
     if username:
         return space.user("hf", str(username))

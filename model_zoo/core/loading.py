@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.registry import ModelSpec
 
 
@@ -17,3 +18,4 @@ class LoadRequest:
     dtype: str
     cache_dir: Path
     offline: bool
+    whisper_dir: Path = WHISPER_HOME  # openai-whisper's own checkpoint folder

@@ -16,28 +16,41 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from model_zoo.core import devices, imports
+from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
 MB = 1 << 20
+# The defaults, here once: app.settings shows and parses them (--memory-budget-mb, --data-dir).
+DEFAULT_BUDGET_MB: Mapping[str, int] = MappingProxyType({"cpu": 8192, "cuda": 6144, "mps": 6144})
+DEFAULT_DATA_DIR = Path.home() / ".cache" / "multimodal-studio"  # app.settings may pick another (XDG, Spaces)
+
+
+def cache_dir_of(data_dir: Path) -> Path:
+    """Where models' files (joined packs, conversions) go under a data dir."""
+    return Path(data_dir) / "cache"
 
 
 @dataclass(frozen=True)
 class ManagerConfig:
     device: str = "auto"
-    budget_mb: Mapping[str, int] = field(default_factory=lambda: {"cpu": 8192, "cuda": 6144, "mps": 6144})
-    cache_dir: Path = Path.home() / ".cache" / "multimodal-studio"
+    budget_mb: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_BUDGET_MB))
+    cache_dir: Path = cache_dir_of(DEFAULT_DATA_DIR)
     offline: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
     vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision.engine)
+    whisper_dir: Path = WHISPER_HOME  # openai-whisper's own folder, where a `<size>.pt` may already be
 
     def budget_bytes(self, device: str) -> int:
-        return int(self.budget_mb.get(devices.device_kind(device), 8192) * MB)
+        """The budget of the device's kind; a kind the budget leaves out keeps its default."""
+        kind = devices.device_kind(device)
+        return int(self.budget_mb.get(kind, DEFAULT_BUDGET_MB.get(kind, DEFAULT_BUDGET_MB["cpu"])) * MB)
 
 
 @dataclass
@@ -107,7 +120,7 @@ class ModelManager:
 
     # -- public surface -------------------------------------------------------------
     def spec(self, key: str) -> ModelSpec:
-        """The spec with overrides applied (CLI > env > registry)."""
+        """The spec with the config's overrides applied (see registry.resolve)."""
         return resolve(key, self.config.overrides, self._registry)
 
     @property
@@ -164,7 +177,7 @@ class ModelManager:
             if entry is not None and entry.state == "loaded":
                 return None
 
-        return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline)
+        return problem(self.spec(key), Path(self.config.cache_dir), self.config.offline, Path(self.config.whisper_dir))
 
     def status_keys(self) -> list[str]:
         return list(self._registry)
@@ -227,7 +240,8 @@ class ModelManager:
             with imports.first_load(spec.family):  # a family's first load imports its libraries alone
                 started = time.perf_counter()
                 loader = self._loader_for(spec.family)
-                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline))
+                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
+                                           Path(self.config.whisper_dir)))
             load_s = time.perf_counter() - started
             nbytes = _measure(model) or spec.size_mb * MB
         except BaseException as exc:  # every waiter of this attempt sees it

