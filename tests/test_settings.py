@@ -181,6 +181,8 @@ ENVIRON_READERS = {
     "app.zerogpu": "ZeroGPU's detection, SPACES_ZERO_GPU, read as the spaces package and gradio read it",
     "model_zoo.core.hub": "the hub probe (HF_ENDPOINT) and the offline variables it sets for every library",
     "model_zoo": "OMP_WAIT_POLICY, set for OpenMP before torch and faiss load (in scripts and tests too)",
+    "model_zoo.core.devices": "oneDNN's own ISA cap (ONEDNN_MAX_CPU_ISA): bf16 is emulated under an AVX2 cap",
+    "model_zoo.speech.faster_whisper_backend": "OMP_NUM_THREADS, honoured for CTranslate2 as torch honours it",
 }
 RUNTIME = ("app", "components", "model_zoo", "app.py")  # no os.environ but in ENVIRON_READERS
 EVERYWHERE = (*RUNTIME, "scripts", "benchmarks")  # no MMS_* read but in app.settings
