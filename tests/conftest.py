@@ -47,8 +47,11 @@ def seed_packs(data: Path) -> None:
         return  # outside a pytest session (a benchmark reusing start_app): the app assembles its own
     from model_zoo.core import packs
 
-    for name in SEEDED_PACKS:
-        source = packs.pack_dir(name, _assembled[0])
+    from model_zoo.core.checkpoints import CONVERTED_FOLDER
+
+    sources = [packs.pack_dir(name, _assembled[0]) for name in SEEDED_PACKS]
+    converted = _assembled[0] / CONVERTED_FOLDER  # openai-whisper's model, where a test converted it already
+    for source in sources + ([converted] if converted.is_dir() else []):
         target = data / "cache" / source.name
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -378,7 +378,7 @@ def test_kill_while_training_keeps_the_heads_whole(tmp_path, apps, model_cache):
     bob.predict(handle_file(str(small)), "gated", 5, 0.002, 32, 16, 0, "earlier", "", api_name="/train_head")
     before = [bob.predict(text, None, None, "earlier", api_name="/sentiment") for text in texts]
 
-    job = bob.submit(handle_file(str(large)), "gated", 60, 0.002, 256, 8, 0, "killed", "", api_name="/train_head")
+    bob.submit(handle_file(str(large)), "gated", 60, 0.002, 256, 8, 0, "killed", "", api_name="/train_head")
     # the moment the server logs the first epoch (features encoded, fitting under way; patience 8 leaves 8+ more)
     assert wait_for(lambda: "epoch 1/60 done" in app.log.read_text(), 180, 0.002), "no epoch seen"
     app.kill()

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from model_zoo.speech import service as speech
-from model_zoo.core.checkpoints import CONVERTED_FOLDER
 from tests.conftest import start_app, stop_app
 from tests.speech_clips import LIBRIVOX_TEXT, word_error_rate
 
@@ -60,16 +59,11 @@ def test_converted_model_agrees_with_faster_whisper(real_manager, stock_float32,
 
 def test_librivox_through_the_live_endpoint(real_manager, tmp_path_factory, no_base_pt):
     """A live app on the openai-whisper backend, its cache seeded by hard links to this
-    session's (so the pack is not joined and converted twice; the app re-checks both)."""
+    session's (tests.conftest.seed_packs: the pack is not joined and converted twice; the app
+    re-checks both)."""
     from gradio_client import Client, handle_file
 
     data = tmp_path_factory.mktemp("openai-whisper-app")
-    shared = Path(real_manager.config.cache_dir)
-    for folder in ("whisper-base-ct2", CONVERTED_FOLDER):
-        if (shared / folder).is_dir():
-            os.makedirs(data / "cache" / folder)
-            for item in (shared / folder).iterdir():
-                os.link(item, data / "cache" / folder / item.name)
     server, url = start_app(data, "--whisper-backend", "openai-whisper")
     try:
         client = Client(url, verbose=False)
