@@ -9,7 +9,7 @@ Three ways over the same image files, same greedy decoding, same maximum length:
   studio batch          model_zoo.vision.captioning.caption_batch through the ModelManager
                         (file checks, per-token confidences, CSV-ready rows; no CLIP)
 and prints images/s for each and the ratios. No captioner weights exist on the build
-machines, so by default it runs a random BLIP saved to disk (tests/tiny/captioner.py)
+machines, so by default it runs a random BLIP saved to disk (model_zoo/testing/captioner.py)
 and loaded through the same code path; its sizes are flags, and --model takes real weights."""
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-captioning-"))
     source = args.model
     if not source:
-        from tests.tiny.captioner import save_tiny_blip
+        from model_zoo.testing.captioner import save_tiny_blip
 
         source = str(save_tiny_blip(work / "blip", hidden=args.hidden, layers=args.layers, image_size=args.image_size))
     files = make_images(work, args.images)

@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.load import free_port
+from app.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ median gap between step ends inside the loop (the endpoint reports its own as
 timing.per_step_s; the bare call's is read with a no-op step callback), and the slope of
 request time between the two step counts (fixed costs such as prompt encoding, VAE decode,
 HTTP and the PNG cancel; noisier on a shared machine). The fixed cost per request too. No diffusion weights exist on the build machines, so by
-default it builds a random Stable Diffusion pipeline (tests/tiny/diffusion.py, wider UNet
+default it builds a random Stable Diffusion pipeline (model_zoo/testing/diffusion.py, wider UNet
 than the tests'), loaded through the same code path as real weights; --model takes real ones."""
 from __future__ import annotations
 
@@ -52,14 +52,14 @@ def main() -> None:
     from app.blocks import build_demo, launch_kwargs
     from app.settings import load_settings
     from model_zoo.core.manager import ManagerConfig, ModelManager
-    from tests.conftest import free_port
+    from app.network import free_port
 
     if args.threads:
         torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench-imagine-"))
     source = args.model
     if not source:
-        from tests.tiny.diffusion import save_tiny_diffusion
+        from model_zoo.testing.diffusion import save_tiny_diffusion
 
         source = str(save_tiny_diffusion(work / "pipeline", width=args.unet_width, text_hidden=64))
 

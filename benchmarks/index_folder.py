@@ -21,13 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from app.network import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -56,10 +56,6 @@ def make_folder(folder: Path, count: int) -> int:
     return count
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def command(processes: int, folder: Path, gallery: str, data: Path) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from app.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = [
@@ -89,10 +89,6 @@ def session(url: str, mix, tally: Tally, stop_at: float, max_requests: int) -> N
         tally.record(name, time.perf_counter() - started, failure)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:

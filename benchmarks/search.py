@@ -105,7 +105,7 @@ def bench_indexing(images: int) -> None:
     from model_zoo.vision import search
     from model_zoo.vision.images import load_image
     from model_zoo.core.manager import ManagerConfig, ModelManager
-    from tests.tiny.open_clip import save_tiny_open_clip
+    from model_zoo.testing.open_clip import save_tiny_open_clip
 
     work = Path(tempfile.mkdtemp(prefix="mms-bench-"))
     clip_dir = save_tiny_open_clip(work / "tiny-clip")

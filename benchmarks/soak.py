@@ -41,7 +41,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,6 +52,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from app.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINTS = ("connect", "index_images", "search", "caption", "classify_image", "sentiment", "speech_translate")
@@ -161,10 +161,6 @@ def write_photos(folder: Path) -> list[Path]:
 
 # -- the server ----------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def page_answers(url: str) -> bool:

@@ -99,7 +99,7 @@ def main() -> None:
     from app.settings import load_settings
     from model_zoo.speech.audio import decode_audio
     from model_zoo.core.manager import ModelManager
-    from tests.conftest import free_port
+    from app.network import free_port
 
     work = Path(tempfile.mkdtemp(prefix="speech-bench-"))
     clips = make_clips(work, args.clips)

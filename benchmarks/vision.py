@@ -43,20 +43,13 @@ import numpy as np  # noqa: E402
 
 import model_zoo  # noqa: E402,F401  first: sets the OpenMP wait policy before faiss and torch load
 from benchmarks.timing import timed  # noqa: E402
+from app.network import free_port  # noqa: E402
 
 QUERY = "a photo of a cat"
 
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def noop_app(concurrency: int):

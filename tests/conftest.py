@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ sys.path.insert(0, str(REPO))
 import pytest  # noqa: E402
 
 from model_zoo.core.manager import ManagerConfig, ModelManager  # noqa: E402
+from app.network import free_port  # noqa: E402
 
 
 # Packs a first start joins or unpacks into its data dir's model cache (~560 MB, seconds of disk
@@ -68,15 +68,11 @@ def real_manager(shared_cache, tmp_path_factory) -> ModelManager:
 
 @pytest.fixture(scope="session")
 def tiny_text_encoder_dir(tmp_path_factory) -> Path:
-    from tests.tiny.text_encoder import save_tiny_text_encoder
+    from model_zoo.testing.text_encoder import save_tiny_text_encoder
 
     return save_tiny_text_encoder(tmp_path_factory.mktemp("tiny-text-encoder"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -99,7 +95,7 @@ def serve_in_process(data_dir: Path, manager: ModelManager | None = None, enviro
 
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
-    from tests.tiny.open_clip import save_tiny_open_clip
+    from model_zoo.testing.open_clip import save_tiny_open_clip
 
     return save_tiny_open_clip(tmp_path_factory.mktemp("tiny-open-clip"))
 
@@ -114,7 +110,7 @@ def tiny_clip_manager(tiny_clip_dir, tmp_path_factory) -> ModelManager:
 
 @pytest.fixture(scope="session")
 def tiny_efficientnet_file(tmp_path_factory) -> Path:
-    from tests.tiny.efficientnet import save_random_efficientnet
+    from model_zoo.testing.efficientnet import save_random_efficientnet
 
     return save_random_efficientnet(tmp_path_factory.mktemp("random-efficientnet"))
 
@@ -213,7 +209,7 @@ def live_app(shipped_app) -> str:
 def live_app_tiny(tmp_path_factory, tiny_clip_dir):
     """The app with tiny random CLIP and BLIP in place of the absent real weights, so
     every endpoint can answer (same loading code as real checkpoints)."""
-    from tests.tiny.captioner import save_tiny_blip
+    from model_zoo.testing.captioner import save_tiny_blip
 
     blip = save_tiny_blip(tmp_path_factory.mktemp("tiny-blip-live"))
     data = tmp_path_factory.mktemp("live-tiny-data")

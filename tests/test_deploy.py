@@ -16,7 +16,7 @@ import pytest
 
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from model_zoo.core.registry import ModelSpec
-from tests.tiny.sentiment import save_tiny_head
+from model_zoo.testing.sentiment import save_tiny_head
 
 REPO = Path(__file__).resolve().parent.parent
 MB = 1 << 20

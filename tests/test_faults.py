@@ -41,7 +41,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
-from tests.conftest import free_port
+from app.network import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = REPO / "assets"

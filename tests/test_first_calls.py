@@ -27,7 +27,7 @@ DATASET = ASSETS / "datasets" / "amazon_reviews_300.csv"
 
 @pytest.fixture(scope="module")
 def tiny_pipeline(tmp_path_factory) -> Path:
-    from tests.tiny.diffusion import save_tiny_diffusion
+    from model_zoo.testing.diffusion import save_tiny_diffusion
 
     return save_tiny_diffusion(tmp_path_factory.mktemp("tiny-diffusion"))
 

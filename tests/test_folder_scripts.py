@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, free_port
+from app.network import free_port
+from tests.conftest import REPO
 
 GALLERY_PHOTOS = sorted((REPO / "assets" / "gallery").glob("*.jpg"))
 
@@ -151,7 +152,7 @@ def read_csv(path: Path) -> list[dict]:
 def test_caption_folder_writes_a_csv_and_resumes(photos, bridge_flags, tmp_path):
     """Tiny BLIP captions, reranked by the label bridge, through the tab's batch path."""
     from scripts import caption_folder
-    from tests.tiny.captioner import save_tiny_blip
+    from model_zoo.testing.captioner import save_tiny_blip
 
     blip = save_tiny_blip(tmp_path / "blip")
     out_csv = tmp_path / "captions.csv"

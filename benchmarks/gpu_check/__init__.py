@@ -14,7 +14,7 @@ Models (`--models`, comma- or space-separated; default all):
   efficientnet-lite0   EfficientNet-Lite0: the Captioning tab offline (label-based captions)
   label-bridge         the image engine offline (EfficientNet-Lite0 + MPNet): Search's indexing
                        vectors, a text query over them, and zero-shot classify
-  tiny-diffusion       the Imagine tab on a tiny random diffusers pipeline built by tests/tiny
+  tiny-diffusion       the Imagine tab on a tiny random diffusers pipeline built by model_zoo/testing
                        (save_pretrained, loaded like a real one): 1 step, 64x64
 Aliases: "label bridge", "tiny diffusion", "diffusion", "openai-whisper", "whisper", ...
 
@@ -79,7 +79,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-# inputs first: it puts the repository root on sys.path (tests.tiny) before model_zoo is imported.
+# inputs first: it puts the repository root on sys.path (model_zoo.testing) before model_zoo is imported.
 from .inputs import (  # noqa: E402
     BRIDGE_QUERIES, IMAGE_COS_MIN, PIXEL_DIFF_MAX, REPO, SCORE_DIFF_MAX, TEXT_COS_MIN, WER_MAX,
 )

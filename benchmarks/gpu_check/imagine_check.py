@@ -1,4 +1,4 @@
-"""The check of the Imagine tab, on the tiny diffusers pipeline tests/tiny builds."""
+"""The check of the Imagine tab, on the tiny diffusers pipeline model_zoo/testing builds."""
 from __future__ import annotations
 
 from typing import Any

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent.parent
-if str(REPO) not in sys.path:  # tests.tiny builds the tiny diffusion pipeline
+if str(REPO) not in sys.path:  # model_zoo.testing builds the tiny diffusion pipeline
     sys.path.insert(0, str(REPO))
 
 AUDIO = REPO / "assets" / "audio"

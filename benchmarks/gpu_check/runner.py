@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         _, report["cuda_init_s"] = _timed_cuda(lambda: torch.zeros(1, device=device))
     overrides = {"captioner": str(work / "no-captioner")}  # captions from EfficientNet's labels, whatever is cached
     if any(c.name == "tiny-diffusion" for c in checks):
-        from tests.tiny.diffusion import save_tiny_diffusion
+        from model_zoo.testing.diffusion import save_tiny_diffusion
 
         overrides["diffusion"] = str(save_tiny_diffusion(work / "tiny-diffusion"))
     ctx = Ctx(device, args.cache_dir, work, overrides)

@@ -20,7 +20,7 @@ from model_zoo.imagine.service import Cancelled, ImagineRequest
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from model_zoo.core.ownership import OPERATOR
 from tests.conftest import REPO, serve_in_process
-from tests.tiny.diffusion import save_tiny_diffusion
+from model_zoo.testing.diffusion import save_tiny_diffusion
 
 CAT = REPO / "assets" / "gallery" / "cat.jpg"
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import start_app, stop_app
 from tests.test_browser import CHROMIUM, FLAGS, SHOTS, expect, open_tab
-from tests.tiny.diffusion import save_tiny_diffusion
+from model_zoo.testing.diffusion import save_tiny_diffusion
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

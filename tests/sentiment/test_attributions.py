@@ -10,7 +10,7 @@ import pytest
 from model_zoo.sentiment import attributions
 from model_zoo.sentiment.service import HeadStore, SentimentService
 from tests.sentiment.test_sentiment import ctx, photo, service, shipped, tiny_manager  # noqa: F401 (shared fixtures)
-from tests.tiny.sentiment import save_tiny_head
+from model_zoo.testing.sentiment import save_tiny_head
 
 TEXT = "a good movie , not a dull plot"
 

@@ -15,7 +15,7 @@ from model_zoo.sentiment import service as sentiment_service
 from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from model_zoo.sentiment.service import EmbeddingCache, HeadStore, SentimentService
-from tests.tiny.sentiment import save_tiny_head
+from model_zoo.testing.sentiment import save_tiny_head
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def test_a_blend_weighs_heads_on_different_encoders(tmp_path, tiny_text_encoder_
     weighted mean of what the two heads answer alone, is one name in the store, says what
     it is made of, and needs both encoders."""
     from model_zoo.fusion.heads import blend_into
-    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+    from model_zoo.testing.text_encoder import save_tiny_mpnet_encoder
 
     overrides = {"minilm": str(tiny_text_encoder_dir), "mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True, overrides=overrides))
@@ -246,7 +246,7 @@ def test_a_head_whose_encoder_is_missing_says_so_and_the_page_starts_on_one_that
 
 
 def test_a_head_tuned_on_mpnet_runs_through_the_service(tmp_path):
-    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+    from model_zoo.testing.text_encoder import save_tiny_mpnet_encoder
 
     mpnet = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
                                        overrides={"mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}))
@@ -309,7 +309,7 @@ def test_the_head_reads_images_with_its_own_engine_where_it_can(tiny_manager, ti
     bridge (when --vision is auto and the bridge can run); --vision pins one engine."""
     from model_zoo.vision import engine as vision
     from model_zoo.sentiment.inputs import image_record
-    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+    from model_zoo.testing.text_encoder import save_tiny_mpnet_encoder
 
     overrides = {"minilm": str(tiny_text_encoder_dir), "clip": str(tiny_clip_dir),
                  "mpnet": str(save_tiny_mpnet_encoder(tmp_path / "mpnet"))}

@@ -110,7 +110,7 @@ def test_a_warm_start_takes_the_saved_members_weights_and_leaves_only_the_new_ou
     from model_zoo.core.manager import ManagerConfig, ModelManager
     from model_zoo.fusion.training import load_head_files
     from scripts.train_default_head import warm_start
-    from tests.tiny.sentiment import save_tiny_head
+    from model_zoo.testing.sentiment import save_tiny_head
 
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
                                          overrides={"minilm": str(tiny_text_encoder_dir)}))

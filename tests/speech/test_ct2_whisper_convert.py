@@ -22,7 +22,7 @@ from model_zoo.core.errors import WeightsUnavailable  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> dict[str, Path]:
-    from tests.tiny.ct2_whisper import save_tiny_ct2_whisper
+    from model_zoo.testing.ct2_whisper import save_tiny_ct2_whisper
 
     tokenizer_dir = packs.whisper_base_pack().extras[0].parent  # the pack's tokenizer.json (package files)
     folder = tmp_path_factory.mktemp("tiny-ct2-whisper")
@@ -69,7 +69,7 @@ def test_converted_logits_match_the_transformers_original(tiny, tmp_path, inputs
 
 
 def test_dims_heads_and_vocabulary(tiny, tmp_path):
-    from tests.tiny.ct2_whisper import TINY
+    from model_zoo.testing.ct2_whisper import TINY
 
     model = convert.converted_model(tiny["ct2"], tmp_path / "cache")
     assert (model.dims.n_audio_state, model.dims.n_text_layer, model.dims.n_audio_head) == (32, 2, 4)
@@ -146,7 +146,7 @@ def test_openai_whisper_backend_runs_the_converted_pack_without_base_pt(tiny, tm
     from model_zoo.speech.whisper_common import DecodeOptions
     from model_zoo.core.manager import ManagerConfig, ModelManager
     from tests.speech_clips import espeak
-    from tests.tiny.openai_whisper import save_tiny_openai_whisper
+    from model_zoo.testing.openai_whisper import save_tiny_openai_whisper
 
     monkeypatch.setattr(packs, "pack_dir", lambda name, cache_dir: tiny["ct2"])
     cache, nowhere = tmp_path / "cache", tmp_path / "xdg" / "whisper"  # no base.pt anywhere

@@ -249,7 +249,7 @@ def test_text_translation_offline_says_what_is_missing(tmp_path, tone):
 
 
 def test_openai_whisper_backend_runs_a_tiny_checkpoint(tmp_path, monkeypatch):
-    from tests.tiny.openai_whisper import save_tiny_openai_whisper
+    from model_zoo.testing.openai_whisper import save_tiny_openai_whisper
 
     checkpoint = save_tiny_openai_whisper(tmp_path)
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
@@ -311,7 +311,7 @@ def test_missing_translator_is_reported_before_any_model_runs(tone, tmp_path):
 
 
 def test_text_translation_step_runs_a_tiny_translator(tmp_path, tone):
-    from tests.tiny.text_translator import WORDS, save_tiny_text_translator
+    from model_zoo.testing.text_translator import WORDS, save_tiny_text_translator
 
     folder = save_tiny_text_translator(tmp_path / "tiny-translator")
     manager = manager_with(RecordingRecognizer("de"), tmp_path, with_translator=True,

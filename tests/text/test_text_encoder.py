@@ -40,7 +40,7 @@ def test_mpnet_layers_run_with_their_position_bias(tmp_path):
     """A head's tuned copies of MPNet's top layers must reproduce the model exactly (they
     need the shared relative position bias), whatever the padding."""
     from model_zoo.fusion.heads import top_layer_copies
-    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+    from model_zoo.testing.text_encoder import save_tiny_mpnet_encoder
 
     folder = save_tiny_mpnet_encoder(tmp_path / "tiny-mpnet")
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
@@ -58,7 +58,7 @@ def test_branches_share_the_lower_layers_and_match_one_at_a_time(tmp_path):
     import torch
 
     from model_zoo.fusion.heads import top_layer_copies
-    from tests.tiny.text_encoder import save_tiny_mpnet_encoder
+    from model_zoo.testing.text_encoder import save_tiny_mpnet_encoder
 
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,
                                          overrides={"mpnet": str(save_tiny_mpnet_encoder(tmp_path / "tiny-mpnet"))}))

@@ -30,7 +30,7 @@ from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from tests.badfiles import bad_images
 from tests.conftest import serve_in_process
-from tests.tiny.captioner import save_tiny_blip, save_tiny_git, save_tiny_vit_gpt2
+from model_zoo.testing.captioner import save_tiny_blip, save_tiny_git, save_tiny_vit_gpt2
 
 COLOURS = ("red", "navy", "forestgreen", "gold")
 LABEL_CAPTION_STARTS = ("a photo of", "an unclear picture")  # label-based: named, or said to be unclear

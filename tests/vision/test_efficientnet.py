@@ -17,7 +17,7 @@ from model_zoo.core import packs
 from model_zoo.vision import efficientnet_backend as backend
 from model_zoo.core.errors import PackError, WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from tests.tiny.efficientnet import save_random_efficientnet
+from model_zoo.testing.efficientnet import save_random_efficientnet
 
 GALLERY = Path(__file__).resolve().parents[2] / "assets" / "gallery"
 KEY = "efficientnet-lite0"

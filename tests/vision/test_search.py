@@ -162,7 +162,7 @@ def test_removal_and_restart(tiny_clip_manager, indexed):
 
 
 def test_another_model_cannot_search_or_extend_the_gallery(indexed, tmp_path):
-    from tests.tiny.open_clip import save_tiny_open_clip
+    from model_zoo.testing.open_clip import save_tiny_open_clip
 
     other_dir = save_tiny_open_clip(tmp_path / "other-clip", seed=1)
     other = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "c", offline=True,

@@ -294,7 +294,7 @@ def test_problem_names_what_the_engine_lacks(tmp_path, no_clip_anywhere):
 # -- the label bridge end to end, on tiny random models ----------------------------------------
 @pytest.fixture(scope="module")
 def random_lite0(tmp_path_factory) -> Path:
-    from tests.tiny.efficientnet import save_random_efficientnet
+    from model_zoo.testing.efficientnet import save_random_efficientnet
 
     return save_random_efficientnet(tmp_path_factory.mktemp("random-lite0"))
 
