@@ -22,11 +22,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 def wiring(demo: Any) -> list[dict]:
-    """Each event as Gradio's config lists it, by component ids (no function names)."""
+    """Each event as Gradio's config lists it, by component ids. No function names: a private
+    event's api_name is its function's name (lambda_3, ...), which no client can call."""
     keys = ("targets", "inputs", "outputs", "api_name", "api_visibility", "queue", "concurrency_id",
             "concurrency_limit", "js", "cancels", "trigger_after", "trigger_only_on_success", "show_progress",
             "stream_every", "time_limit", "types")
-    return [{k: dep.get(k) for k in keys} for dep in demo.get_config_file()["dependencies"]]
+    events = [{k: dep.get(k) for k in keys} for dep in demo.get_config_file()["dependencies"]]
+    for event in events:
+        if event["api_visibility"] == "private":
+            event["api_name"] = None
+    return events
 
 
 def describe(data_mode: str, data_dir: Path) -> dict:
