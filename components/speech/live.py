@@ -33,11 +33,10 @@ from .subtitles import subtitle_files
 
 STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
 TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
-_SESSIONS: dict[int, LiveSessions] = {}  # per model manager (one per app)
 
 
 def sessions_for(ctx: StudioContext) -> LiveSessions:
-    return _SESSIONS.setdefault(id(ctx.manager), LiveSessions(ctx.manager, background=True))
+    return ctx.live_sessions  # one set per app, made with its context
 
 
 def owner_of(request: gr.Request | None) -> str:
