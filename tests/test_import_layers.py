@@ -11,6 +11,8 @@ import statement counts, inside functions and under TYPE_CHECKING too, absolute 
   What two tabs share lives below them (components/common.py, galleries.py, heads.py, ...).
 - model_zoo never imports gradio; components never import torch, transformers, diffusers or
   open_clip.
+- No function in components runs over 80 lines (nested ones count on their own): a tab's
+  build lays out and wires; its handlers are module-level functions.
 
 Each rule also runs on a small, deliberately broken tree (tmp_path) and must catch exactly
 its breakages there, so a checker that sees nothing fails. And the modules that once formed
@@ -32,6 +34,7 @@ SOURCES = ("app", "components", "model_zoo", "scripts", "benchmarks", "app.py")
 CAPABILITIES = {"speech", "vision", "text", "fusion", "sentiment", "imagine"}  # at least these
 NO_GRADIO = {"gradio", "gradio_client"}
 NO_TORCH = {"torch", "torchvision", "torchaudio", "transformers", "diffusers", "open_clip"}
+MAX_FUNCTION_LINES = 80
 ALONE = ("model_zoo.core.loading", "model_zoo.core.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
          "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
 
@@ -169,6 +172,21 @@ def imports_of(outside: dict[str, set[str]], prefix: str, banned: set[str]) -> s
             for b in names & banned}
 
 
+def long_functions(root: Path, package: str = "components",
+                   limit: int = MAX_FUNCTION_LINES) -> set[tuple[str, str, int]]:
+    """(file, function, lines) for each function or method in `package` over `limit` lines,
+    from its `def` to its last line (decorators not counted; a nested function counts alone,
+    and inside its parent too)."""
+    found = set()
+    for path in source_files(root, (package,)):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > limit:
+                    found.add((path.relative_to(root).as_posix(), node.name, lines))
+    return found
+
+
 # -- the real tree ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real() -> Imports:
@@ -218,6 +236,10 @@ def test_components_never_import_torch(real):
     assert not imports_of(real.outside, "components", NO_TORCH)
 
 
+def test_no_function_in_components_runs_over_80_lines():
+    assert not long_functions(REPO)
+
+
 @pytest.mark.parametrize("module", ALONE)
 def test_each_module_imports_alone(module):
     done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=REPO, capture_output=True, text=True,
@@ -249,6 +271,11 @@ BROKEN = {
         from transformers import AutoModel
         from model_zoo.speech import talk
         """,
+    "components/delta.py": (  # 80 lines fit; 81 do not, a method and a nested function too
+        "def fits():\n" + "    x = 1\n" * 79
+        + "def too_long():\n" + "    x = 1\n" * 80
+        + "class Tab:\n    async def build(self):\n" + "        x = 1\n" * 80
+        + "def outer():\n    def inner():\n" + "        x = 1\n" * 80 + "    return inner\n"),
     "model_zoo/__init__.py": "",
     "model_zoo/core/__init__.py": "",
     "model_zoo/core/backends.py": 'LOADERS = {"talk": "model_zoo.speech.talk"}  # a string: fine\n',
@@ -312,6 +339,12 @@ def test_the_checker_sees_a_tab_import_a_tab(broken):
     assert tabs_of(broken) == {"alpha", "beta", "gamma"}
     assert tab_imports(scan(broken).edges, tabs_of(broken)) == {
         ("components.alpha", "components.beta.parts"), ("components.helpers", "components.alpha")}
+
+
+def test_the_checker_sees_a_long_function(broken):
+    assert long_functions(broken) == {("components/delta.py", "too_long", 81), ("components/delta.py", "build", 81),
+                                      ("components/delta.py", "inner", 81), ("components/delta.py", "outer", 83)}
+    assert not long_functions(broken, "model_zoo")  # components only
 
 
 def test_the_checker_sees_forbidden_libraries(broken):
