@@ -15,17 +15,17 @@ def main(argv: list[str] | None = None) -> None:
     from app.blocks import build_demo, launch_kwargs  # after --help, which needs no gradio
     from app.warm import Warmer
 
-    demo = build_demo(settings)
+    studio = build_demo(settings)
     if settings.preload:
-        demo.studio.manager.preload(list(settings.preload))
-    demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
-    warmer = Warmer(demo.studio, settings.warm).start()  # after launch: the page never waits for it
+        studio.ctx.manager.preload(list(settings.preload))
+    studio.demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    warmer = Warmer(studio.ctx, settings.warm).start()  # after launch: the page never waits for it
     signal.signal(signal.SIGTERM, _interrupt)  # `docker stop`: close like Ctrl-C (PID 1 ignores it otherwise)
     try:
-        demo.block_thread()
+        studio.demo.block_thread()
     finally:
         warmer.stop()
-        demo.close()
+        studio.close()
 
 
 def _interrupt(signum, frame) -> None:

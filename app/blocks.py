@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -35,7 +36,22 @@ and sentiment, all running on this machine. Each tab's main action is also a JSO
 endpoint (see *Use via API* at the bottom of the page)."""
 
 
-def build_demo(settings: Settings, manager: ModelManager | None = None) -> gr.Blocks:
+@dataclass
+class Studio:
+    """The built app: its Blocks (launch it), the context its tabs share (the manager,
+    settings and services: for the warm start, tests and scripts), and close() for both."""
+    demo: gr.Blocks
+    ctx: StudioContext
+
+    def close(self) -> None:
+        """Close the server, then stop the cleaner (expired visitors' items) it started."""
+        try:
+            self.demo.close()
+        finally:
+            self.ctx.close()
+
+
+def build_demo(settings: Settings, manager: ModelManager | None = None) -> Studio:
     manager = manager or ModelManager(settings.manager_config())
     ctx = StudioContext(manager=manager, settings=settings)
     with gr.Blocks(title="Multimodal Studio", delete_cache=settings.delete_cache) as demo:
@@ -48,23 +64,10 @@ def build_demo(settings: Settings, manager: ModelManager | None = None) -> gr.Bl
                     tab.build(ctx)
         visitor.wire(demo, ctx)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
-    demo.studio = ctx  # handy for tests and scripts
     zerogpu.wrap_heavy_events(demo, settings.zerogpu_durations)  # a no-op off ZeroGPU Spaces
-    _start_cleaner(demo, ctx)
-    return demo
-
-
-def _start_cleaner(demo: gr.Blocks, ctx: StudioContext) -> None:
-    """Expired visitors' items go in the background (and what a killed sweep left, now);
-    closing the demo stops the cleaner."""
-    cleaner = ctx.cleaner = Cleaner(ctx.space).start()
-    close = demo.close
-
-    def close_and_stop(*args, **kwargs):
-        cleaner.stop()
-        return close(*args, **kwargs)
-
-    demo.close = close_and_stop
+    # Expired visitors' items go in the background (and what a killed sweep left, now); Studio.close stops it.
+    ctx.cleaner = Cleaner(ctx.space).start()
+    return Studio(demo, ctx)
 
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:

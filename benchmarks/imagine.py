@@ -91,8 +91,8 @@ def main() -> None:
                                          overrides={"diffusion": source}))
     settings = load_settings(["--port", str(free_port()), "--data-dir", str(work / "data"), "--offline"],
                              environ={})
-    demo = build_demo(settings, manager=manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    studio = build_demo(settings, manager=manager)
+    studio.demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     reported: dict[int, list[float]] = {}
     try:
         client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
@@ -107,7 +107,7 @@ def main() -> None:
                          f"endpoint, {few} steps": lambda: endpoint(few),
                          f"endpoint, {more} steps": lambda: endpoint(more)}, args.repeats)
     finally:
-        demo.close()
+        studio.close()
 
     what = args.model or f"random Stable Diffusion, UNet width {args.unet_width} (no diffusion weights here)"
     print(f"model: {what}; {params / 1e6:.2f}M parameters; {args.size}x{args.size}, guidance {args.guidance:g}; "

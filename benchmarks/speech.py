@@ -109,13 +109,13 @@ def main() -> None:
     openai_settings = load_settings(base + ["--port", str(free_port()), "--whisper-backend", "openai-whisper"],
                                     environ={})
     manager = ModelManager(app_settings.manager_config())  # one model shared by both demos
-    demos, clients = [], {}
+    studios, clients = [], {}
     demo_settings = [("app", app_settings), ("30s", stock_settings)] if "faster-whisper" in backends else []
     demo_settings += [("openai", openai_settings)] if "openai-whisper" in backends else []
     for label, settings in demo_settings:
-        demo = build_demo(settings, manager)
-        demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
-        demos.append(demo)
+        studio = build_demo(settings, manager)
+        studio.demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+        studios.append(studio)
         clients[label] = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
     bare_task = "translate" if args.task == "both" else args.task
     rows: list[dict] = []
@@ -125,8 +125,8 @@ def main() -> None:
         if "openai-whisper" in backends:
             rows += run_openai(manager, clients, clips, args, beams, bare_task, decode_audio, handle_file)
     finally:
-        for demo in demos:
-            demo.close()
+        for studio in studios:
+            studio.close()
     summarise(rows, args, beams)
 
 

@@ -229,8 +229,8 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
 
     data = work / "app-data"
     settings = load_settings(["--port", str(free_port()), "--data-dir", str(data), "--offline"], environ={})
-    demo = build_demo(settings, manager=manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    studio = build_demo(settings, manager=manager)
+    studio.demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     noop = noop_app(settings.concurrency)  # the floor: a gradio_client round trip that does nothing
     samples: dict[str, list[float]] = {}
     try:
@@ -272,7 +272,7 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
                     if round_number >= 3:
                         samples[name].append((time.perf_counter() - started) * 1e3)
     finally:
-        demo.close()
+        studio.close()
         noop.close()
     raw, service, api, floor = samples.values()
     print(f"    latency of one text query over {len(files)} images, {queries} rounds, one call at a time, "

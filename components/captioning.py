@@ -28,7 +28,7 @@ from model_zoo.core.errors import InputError, StudioError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import file_path, log, user_facing
+from .common import bind, file_path, log, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
@@ -238,7 +238,72 @@ def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
         return str(captioning.write_batch_csv(result, out))
 
 
-# -- layout and wiring ---------------------------------------------------------------------
+# -- UI handlers (private events) and JSON endpoints (DESIGN.md contract) ----------------------
+@user_facing
+def on_read(ctx: StudioContext, image_file):
+    return read_view(ctx, image_file)
+
+
+@user_facing
+def read_text(ctx: StudioContext, image: FileData) -> dict:
+    """Read the text in one image. Returns text (the lines, one a line; "" when none), lines
+    [{text, box [x0, y0, x1, y1], confidence}] top to bottom, engine and timing."""
+    return read_one(ctx, image).to_dict()
+
+
+@user_facing
+def on_caption(ctx: StudioContext, image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt,
+               rerank):
+    options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
+    result = caption_one(ctx, image_file, options, key)
+    overlay, heading = why_image(ctx, image_file)
+    return (result.caption, gr.update(value=overlay, label=heading), candidate_bars(result),
+            caption_details(result), result.to_dict())
+
+
+@user_facing
+@visitor.for_caller
+def on_batch(ctx: StudioContext, uploads, add, gallery, key, strategy, candidates, length, beams, top_p, temperature,
+             prompt, rerank, progress=gr.Progress(), *, owner: Owner):
+    def report(done: int, total: int, what: str) -> None:
+        progress((done, max(total, 1)), desc=what, unit="images")
+
+    options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
+    result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "",
+                          owner=owner)
+    names = gr.update(choices=_gallery_names(ctx, owner))
+    return batch_summary(result), batch_rows(result), _csv_download(ctx, result, owner), names
+
+
+@user_facing
+def caption(ctx: StudioContext, image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
+            prompt: str = "", model: str = "") -> dict:
+    """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
+    scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
+    else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
+    read in the image, "" when none; legible text is quoted in the captions) and a note.
+    Label-based captions also return certainty (sure | kind | guess | unclear) and objects
+    [{name, certainty, probability, kind, candidates [{label, probability}], where, phrase}]:
+    what the classifier is sure of, main object first."""
+    options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
+                             prompt=prompt)
+    return caption_one(ctx, image, options, model).to_dict()
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def caption_batch(ctx: StudioContext, files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
+                  max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "", *,
+                  owner: Owner) -> dict:
+    """Caption many images (or zips of images). Returns rows [{name, caption, score,
+    candidates, error}], captioned, failed, images_per_s, model, scored_by, engine, captions_from; with a
+    gallery name, also adds them with their captions to that search gallery."""
+    options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
+                             prompt=prompt)
+    return caption_many(ctx, files, options, model, gallery=gallery, owner=owner).to_dict()
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     keys = captioning.captioner_keys(ctx.manager)
     default_key = ctx.settings.captioner if ctx.settings.captioner in keys else "captioner"
@@ -260,8 +325,26 @@ def build(ctx: StudioContext) -> None:
             prompt = gr.Textbox(label="Prompt (optional)", placeholder="a photography of",
                                 info="conditional captioning: the caption continues this text")
     decoding = [strategy, num_candidates, max_length, beams, top_p, temperature, prompt, rerank]
-    model.change(lambda key: weights_banner(ctx, key), inputs=model, outputs=banner, api_visibility="private")
+    model.change(bind(ctx, weights_banner), inputs=model, outputs=banner, api_visibility="private")
 
+    image, run, one_outputs = _one_image_tab(ctx)
+    files, to_gallery, gallery_name, run_batch, batch_outputs = _batch_tab(ctx)
+    text_image, run_read, read_outputs = _read_text_tab()
+
+    run_read.click(bind(ctx, on_read), inputs=[text_image], outputs=read_outputs, api_visibility="private",
+                   **ctx.queue_slot(ocr.OCR_KEY))
+    gr.api(bind(ctx, read_text), api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
+    run.click(bind(ctx, on_caption), inputs=[image, model, *decoding], outputs=one_outputs,
+              api_visibility="private", **ctx.queue_slot("captioner"))
+    run_batch.click(bind(ctx, on_batch), inputs=[files, to_gallery, gallery_name, model, *decoding,
+                                                 *visitor.inputs(ctx)],
+                    outputs=batch_outputs, api_visibility="private", **ctx.queue_slot("captioner"))
+    gr.api(bind(ctx, caption), api_name="caption", **ctx.queue_slot("captioner"))
+    gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner"))
+
+
+def _one_image_tab(ctx: StudioContext) -> tuple[gr.Image, gr.Button, list]:
+    """The image (shared: Imagine's "Caption it" sends its pictures here), its button, the answers."""
     with gr.Tab("One image"):
         with gr.Row():
             with gr.Column():
@@ -279,7 +362,10 @@ def build(ctx: StudioContext) -> None:
                 details = gr.Markdown(elem_id="caption-details")
                 with gr.Accordion("What /caption returns", open=False):
                     raw = gr.JSON()
+    return image, run, [caption_box, why, bars, details, raw]
 
+
+def _batch_tab(ctx: StudioContext) -> tuple[gr.File, gr.Checkbox, gr.Dropdown, gr.Button, list]:
     with gr.Tab("Batch"):
         with gr.Row():
             files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images, or a zip of images")
@@ -293,7 +379,10 @@ def build(ctx: StudioContext) -> None:
                 csv_file = gr.File(label="Download CSV", interactive=False)
         table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results",
                              column_widths=["16%", "40%", "8%", "24%", "12%"])
+    return files, to_gallery, gallery_name, run_batch, [summary, table, csv_file, gallery_name]
 
+
+def _read_text_tab() -> tuple[gr.Image, gr.Button, list]:
     with gr.Tab("Read text"):
         with gr.Row():
             with gr.Column():
@@ -310,73 +399,4 @@ def build(ctx: StudioContext) -> None:
                 read_summary = gr.Markdown()
                 with gr.Accordion("What /read_text returns", open=False):
                     read_raw = gr.JSON()
-
-    @user_facing
-    def on_read(image_file):
-        return read_view(ctx, image_file)
-
-    run_read.click(on_read, inputs=[text_image], outputs=[boxed, read_box, read_summary, read_raw],
-                   api_visibility="private", **ctx.queue_slot(ocr.OCR_KEY))
-
-    @user_facing
-    def read_text(image: FileData) -> dict:
-        """Read the text in one image. Returns text (the lines, one a line; "" when none), lines
-        [{text, box [x0, y0, x1, y1], confidence}] top to bottom, engine and timing."""
-        return read_one(ctx, image).to_dict()
-
-    gr.api(read_text, api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
-
-    @user_facing
-    def on_caption(image_file, key, strategy, candidates, length, beams, top_p, temperature, prompt, rerank):
-        options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
-        result = caption_one(ctx, image_file, options, key)
-        overlay, heading = why_image(ctx, image_file)
-        return (result.caption, gr.update(value=overlay, label=heading), candidate_bars(result),
-                caption_details(result), result.to_dict())
-
-    @user_facing
-    def on_batch(uploads, add, gallery, key, strategy, candidates, length, beams, top_p, temperature, prompt,
-                 rerank, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
-        def report(done: int, total: int, what: str) -> None:
-            progress((done, max(total, 1)), desc=what, unit="images")
-
-        who = visitor.owner(ctx, request, browser_id)
-        options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
-        result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "",
-                              owner=who)
-        names = gr.update(choices=_gallery_names(ctx, who))
-        return batch_summary(result), batch_rows(result), _csv_download(ctx, result, who), names
-
-    run.click(on_caption, inputs=[image, model, *decoding], outputs=[caption_box, why, bars, details, raw],
-              api_visibility="private", **ctx.queue_slot("captioner"))
-    run_batch.click(on_batch, inputs=[files, to_gallery, gallery_name, model, *decoding, *visitor.inputs(ctx)],
-                    outputs=[summary, table, csv_file, gallery_name], api_visibility="private",
-                    **ctx.queue_slot("captioner"))
-
-    @user_facing
-    def caption(image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
-                prompt: str = "", model: str = "") -> dict:
-        """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
-        scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
-        else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
-        read in the image, "" when none; legible text is quoted in the captions) and a note.
-        Label-based captions also return certainty (sure | kind | guess | unclear) and objects
-        [{name, certainty, probability, kind, candidates [{label, probability}], where, phrase}]:
-        what the classifier is sure of, main object first."""
-        options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
-                                 prompt=prompt)
-        return caption_one(ctx, image, options, model).to_dict()
-
-    @user_facing
-    def caption_batch(files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
-                      max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "",
-                      request: gr.Request = None) -> dict:
-        """Caption many images (or zips of images). Returns rows [{name, caption, score,
-        candidates, error}], captioned, failed, images_per_s, model, scored_by, engine, captions_from; with a
-        gallery name, also adds them with their captions to that search gallery."""
-        options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
-                                 prompt=prompt)
-        return caption_many(ctx, files, options, model, gallery=gallery, owner=visitor.owner(ctx, request)).to_dict()
-
-    gr.api(caption, api_name="caption", **ctx.queue_slot("captioner"))
-    gr.api(caption_batch, api_name="caption_batch", **ctx.queue_slot("captioner"))
+    return text_image, run_read, [boxed, read_box, read_summary, read_raw]

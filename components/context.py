@@ -1,12 +1,19 @@
-"""What every tab gets: the shared model manager and the settings."""
+"""What every tab gets: the shared model manager, the settings, and the state the app
+builds once and shares between requests (the sentiment service, the live captioning
+sessions, runs a page may cancel). Handlers are handed the context; nothing is cached in
+module globals."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import OwnerSpace
+from model_zoo.sentiment.head_scope import scoped_service
+from model_zoo.sentiment.service import SentimentService
+from model_zoo.speech.live import LiveSessions
 
 if TYPE_CHECKING:  # type only: components never import the app layer at run time
     from app.settings import Settings
@@ -39,13 +46,30 @@ class StudioContext:
     # components a tab offers to the others by name (see share / shared)
     components: dict = field(default_factory=dict, repr=False)
     cleaner: Any = field(default=None, repr=False)  # model_zoo.core.ownership.Cleaner, started with the app
+    # one sentiment service (and its caches) for every visitor, its heads scoped per request
+    # (components.common.heads); made from the settings if not given
+    sentiment: SentimentService | None = field(default=None, repr=False)
+    # the live captioning sessions, at most one per Whisper model (components.speech.live)
+    live_sessions: LiveSessions | None = field(default=None, repr=False)
+    # a flag per page for the run it may cancel (Imagine's Cancel), by visitor.page_of
+    cancel_flags: dict[str, threading.Event] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        s = self.settings
         if self.space is None:
-            s = self.settings
             self.space = OwnerSpace(Path(s.data_dir), s.data_mode, s.anonymous_ttl_hours, s.owner_quota_mb)
         if forget_open_gallery not in self.space.on_delete:
             self.space.on_delete.append(forget_open_gallery)
+        if self.sentiment is None:  # cheap: nothing loads before the first prediction
+            self.sentiment = scoped_service(self.manager, self.data_path("heads"), s.sentiment_max_chars,
+                                            precision=s.sentiment_precision)
+        if self.live_sessions is None:
+            self.live_sessions = LiveSessions(self.manager, background=True)
+
+    def close(self) -> None:
+        """Stop what runs beside the app (the cleaner); the server is closed by its owner."""
+        if self.cleaner is not None:
+            self.cleaner.stop()
 
     def queue_slot(self, model: str, limit: int | None = None) -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API

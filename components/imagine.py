@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 from gradio import FileData
@@ -20,7 +19,7 @@ from model_zoo.core.ownership import Owner
 from model_zoo.core.registry import is_overridden
 
 from . import visitor
-from .common import file_path, user_facing
+from .common import bind, file_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_for, visible_galleries
 from .common.outputs import output_folder
@@ -109,12 +108,75 @@ def _gallery_names(ctx: StudioContext, owner: Owner | None = None) -> list[str]:
     return sorted({DEFAULT_GALLERY, *visible_galleries(ctx, who)})
 
 
-# -- layout and wiring ---------------------------------------------------------------------
+# -- UI handlers (private events; visitor.for_caller gives each its owner or page) ------------
+@user_facing
+@visitor.for_caller
+def on_generate(ctx: StudioContext, key, text, neg, n_steps, scale, use_random, seed_value, w, h, n, start, how_far,
+                progress=gr.Progress(), *, page: str):
+    flag = ctx.cancel_flags[page] = threading.Event()  # this page's Cancel sets it
+    progress(0, desc="Loading the model (first use)")
+
+    def report(done: int, total: int) -> None:
+        progress((done, max(total, 1)), desc="Denoising", unit="steps")
+
+    req = ImagineRequest(text, neg or "", n_steps, scale, -1 if use_random else seed_value, w, h, n, start,
+                         how_far)
+    try:
+        result = generate(ctx, req, key, on_step=report, cancelled=flag.is_set)
+    finally:
+        ctx.cancel_flags.pop(page, None)
+    files = [str(f) for f in result.files]
+    captions = [f"seed {s}" for s in result.seeds]
+    return (list(zip(files, captions)), settings_markdown(result), result.seed, api_result(result),
+            {"files": files, "prompt": result.prompt}, 0, "")
+
+
+@visitor.for_caller
+def on_cancel(ctx: StudioContext, *, page: str) -> str:
+    flag = ctx.cancel_flags.get(page)
+    if flag is not None:
+        flag.set()
+    return "Cancelled: the run stops after the current step."
+
+
+def on_pick(evt: gr.SelectData) -> int:
+    return int(evt.index or 0)
+
+
+@user_facing
+def on_caption_it(state: dict, index: int):
+    return _picked_file(state, index), gr.Tabs(selected=CAPTIONING_TAB)
+
+
+@user_facing
+@visitor.for_caller
+def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: Owner):
+    chosen = _picked_file(state, index)
+    report = add_to_gallery(ctx, [chosen], [state["prompt"]], gallery, owner)
+    if report["added"]:
+        note = (f"Added to gallery **{report['gallery']}** with its prompt as the caption (it now holds "
+                f"{report['total']}): find it in the Search tab.")
+    else:
+        note = f"Already in gallery **{report['gallery']}** (same image)."
+    return note, gr.update(choices=_gallery_names(ctx, owner))
+
+
+# -- JSON endpoint (DESIGN.md contract) ------------------------------------------------------
+@user_facing
+def generate_image(ctx: StudioContext, prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
+                   seed: int = -1, width: int = 512, height: int = 512) -> dict:
+    """Text to image. steps 0 / guidance -1: the model's defaults; seed -1: random. Returns image (a file),
+    seed, steps, guidance, width, height, model, timing {total_s, per_step_s}; the same seed and settings
+    give the same image on the same device."""
+    request = ImagineRequest(prompt, negative_prompt, steps, guidance, seed, width, height)
+    return api_result(generate(ctx, request))
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     keys = imagine.model_keys(ctx.manager)
     gr.Markdown(intro(ctx))
     banner = gr.Markdown(weights_banner(ctx, imagine.KEY), elem_id="imagine-banner")
-    cancel_flags: dict[str, threading.Event] = {}
     with gr.Row():
         with gr.Column():
             model = gr.Dropdown(keys, value=imagine.KEY, label="Model", visible=len(keys) > 1)
@@ -159,79 +221,22 @@ def build(ctx: StudioContext) -> None:
     last = gr.State({})  # {"files": [...], "prompt": str}
     picked = gr.State(0)  # index of the image the buttons act on
 
-    @user_facing
-    def on_generate(key, text, neg, n_steps, scale, use_random, seed_value, w, h, n, start, how_far,
-                    request: gr.Request = None, progress=gr.Progress()):
-        flag = cancel_flags[_session(request)] = threading.Event()
-        progress(0, desc="Loading the model (first use)")
-
-        def report(done: int, total: int) -> None:
-            progress((done, max(total, 1)), desc="Denoising", unit="steps")
-
-        req = ImagineRequest(text, neg or "", n_steps, scale, -1 if use_random else seed_value, w, h, n, start,
-                             how_far)
-        try:
-            result = generate(ctx, req, key, on_step=report, cancelled=flag.is_set)
-        finally:
-            cancel_flags.pop(_session(request), None)
-        files = [str(f) for f in result.files]
-        captions = [f"seed {s}" for s in result.seeds]
-        return (list(zip(files, captions)), settings_markdown(result), result.seed, api_result(result),
-                {"files": files, "prompt": result.prompt}, 0, "")
-
-    def on_cancel(request: gr.Request = None):
-        flag = cancel_flags.get(_session(request))
-        if flag is not None:
-            flag.set()
-        return "Cancelled: the run stops after the current step."
-
-    def on_pick(evt: gr.SelectData) -> int:
-        return int(evt.index or 0)
-
-    @user_facing
-    def on_caption_it(state: dict, index: int):
-        return _picked_file(state, index), gr.Tabs(selected=CAPTIONING_TAB)
-
-    @user_facing
-    def on_add(state: dict, index: int, gallery: str, browser_id=None, request: gr.Request = None):
-        chosen = _picked_file(state, index)
-        who = visitor.owner(ctx, request, browser_id)
-        report = add_to_gallery(ctx, [chosen], [state["prompt"]], gallery, who)
-        if report["added"]:
-            note = (f"Added to gallery **{report['gallery']}** with its prompt as the caption (it now holds "
-                    f"{report['total']}): find it in the Search tab.")
-        else:
-            note = f"Already in gallery **{report['gallery']}** (same image)."
-        return note, gr.update(choices=_gallery_names(ctx, who))
-
     inputs = [model, prompt, negative, steps, guidance, random_seed, seed, width, height, count, init_image, strength]
-    event = run.click(on_generate, inputs=inputs, outputs=[images, settings, seed, raw, last, picked, status],
-                      api_visibility="private", **ctx.queue_slot(imagine.KEY, limit=1))
-    submitted = prompt.submit(on_generate, inputs=inputs, outputs=[images, settings, seed, raw, last, picked, status],
-                  api_visibility="private", **ctx.queue_slot(imagine.KEY, limit=1))
-    stop.click(on_cancel, outputs=status, cancels=[event, submitted], queue=False, api_visibility="private")
+    outputs = [images, settings, seed, raw, last, picked, status]
+    slot = ctx.queue_slot(imagine.KEY, limit=1)
+    event = run.click(bind(ctx, on_generate), inputs=inputs, outputs=outputs, api_visibility="private", **slot)
+    submitted = prompt.submit(bind(ctx, on_generate), inputs=inputs, outputs=outputs, api_visibility="private",
+                              **slot)
+    stop.click(bind(ctx, on_cancel), outputs=status, cancels=[event, submitted], queue=False,
+               api_visibility="private")
     images.select(on_pick, outputs=picked, api_visibility="private", queue=False)
-    model.change(lambda key: weights_banner(ctx, key), inputs=model, outputs=banner, api_visibility="private")
-    to_gallery.click(on_add, inputs=[last, picked, gallery_name, *visitor.inputs(ctx)],
+    model.change(bind(ctx, weights_banner), inputs=model, outputs=banner, api_visibility="private")
+    to_gallery.click(bind(ctx, on_add), inputs=[last, picked, gallery_name, *visitor.inputs(ctx)],
                      outputs=[status, gallery_name], api_visibility="private")
     target, tabs = ctx.shared(SHARED_CAPTION_IMAGE), ctx.shared(SHARED_TABS)
     if target is not None and tabs is not None:
         caption_it.click(on_caption_it, inputs=[last, picked], outputs=[target, tabs], api_visibility="private")
-
-    @user_facing
-    def generate_image(prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
-                       seed: int = -1, width: int = 512, height: int = 512) -> dict:
-        """Text to image. steps 0 / guidance -1: the model's defaults; seed -1: random. Returns image (a file),
-        seed, steps, guidance, width, height, model, timing {total_s, per_step_s}; the same seed and settings
-        give the same image on the same device."""
-        request = ImagineRequest(prompt, negative_prompt, steps, guidance, seed, width, height)
-        return api_result(generate(ctx, request))
-
-    gr.api(generate_image, api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
-
-
-def _session(request: Any) -> str:
-    return str(getattr(request, "session_hash", None) or "")
+    gr.api(bind(ctx, generate_image), api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
 
 
 def _picked_file(state: dict, index: int) -> str:

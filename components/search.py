@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -19,7 +20,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import file_path, user_facing
+from .common import bind, file_path, user_facing
 from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 from .common.seen import seen_mark, seen_markdown
@@ -169,7 +170,153 @@ def privacy_note(ctx: StudioContext) -> str:
             f"{space.quota_bytes / 2**20:,.0f} MB per visitor.")
 
 
-# -- layout ----------------------------------------------------------------------------
+# -- UI handlers (private events; visitor.for_caller gives each the owner it acts for) -------
+def refreshed_choices(ctx: StudioContext, current: str, who: Owner | None) -> gr.Dropdown:
+    return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current, *visible_galleries(ctx, who)}),
+                       value=current)
+
+
+@visitor.for_caller
+def gallery_changed(ctx: StudioContext, name: str, *, owner: Owner):
+    try:
+        offer = service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, owner, name))
+    except InputError:
+        offer = False
+    return gallery_summary(ctx, name, owner), gr.Button(visible=offer)
+
+
+@visitor.for_caller
+def on_page_load(ctx: StudioContext, name: str, *, owner: Owner):
+    """The visitor's own galleries join the list once the page knows who they are."""
+    return refreshed_choices(ctx, name, owner), gallery_summary(ctx, name, owner)
+
+
+def shown(ctx: StudioContext, result: dict, who: Owner) -> tuple[list, str]:
+    ms = result["timing"]
+    note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
+            f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
+    return result_tiles(ctx, result, who), note + (f"\n\n{result['note']}" if result.get("note") else "")
+
+
+@user_facing
+@visitor.for_caller
+def ui_search(ctx: StudioContext, text: str, image: str | None, top_k: float, weight: float, name: str, *,
+              owner: Owner):
+    return shown(ctx, search_gallery(ctx, text, image, int(top_k), name, weight, owner=owner), owner)
+
+
+@user_facing
+@visitor.for_caller
+def ui_similar(ctx: StudioContext, item: str, top_k: float, name: str, *, owner: Owner):
+    return shown(ctx, similar_images(ctx, item, int(top_k), name, owner=owner), owner)
+
+
+@user_facing
+@visitor.for_caller
+def ui_why(ctx: StudioContext, item: str, name: str, *, owner: Owner):
+    return explain_hit(ctx, item, name, owner=owner)
+
+
+@user_facing
+@visitor.for_caller
+def ui_add(ctx: StudioContext, files: list[str] | None, name: str, progress=gr.Progress(), *, owner: Owner):
+    result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d), owner=owner)
+    return (report_markdown(result), gallery_summary(ctx, name, owner), refreshed_choices(ctx, name, owner),
+            gr.File(value=None))
+
+
+@user_facing
+@visitor.for_caller
+def ui_add_folder(ctx: StudioContext, folder: str, name: str, progress=gr.Progress(), *, owner: Owner):
+    result = index_server_folder(ctx, folder, name, progress=lambda f, d: progress(f, desc=d), owner=owner)
+    return report_markdown(result), gallery_summary(ctx, name, owner), refreshed_choices(ctx, name, owner)
+
+
+@user_facing
+@visitor.for_caller
+def ui_sample(ctx: StudioContext, progress=gr.Progress(), *, owner: Owner):
+    result = load_sample_gallery(ctx, progress=lambda f, d: progress(f, desc=d))
+    return (report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY, owner),
+            refreshed_choices(ctx, SAMPLE_GALLERY, owner))
+
+
+@user_facing
+@visitor.for_caller
+def ui_reindex(ctx: StudioContext, name: str, progress=gr.Progress(), *, owner: Owner):
+    result = reindex_gallery(ctx, name, progress=lambda f, d: progress(f, desc=d), owner=owner)
+    return (report_markdown(result), gallery_summary(ctx, result["gallery"], owner),
+            refreshed_choices(ctx, result["gallery"], owner))
+
+
+@user_facing
+@visitor.for_caller
+def ui_remove(ctx: StudioContext, ids: str, name: str, *, owner: Owner):
+    info = remove_from_gallery(ctx, ids, name, owner=owner)
+    return (f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.",
+            gallery_summary(ctx, name, owner))
+
+
+@user_facing
+def ui_classify(ctx: StudioContext, image: str | None, label_text: str, template_text: str):
+    result = classify_image(ctx, image, label_text, template_text)
+    if not result["seen"]:
+        return result["scores"], f"CLIP answered (`{result['model']}`)."
+    saw = ", ".join(f"{s['label']} ({s['p']:.0%})" for s in result["seen"])
+    return result["scores"], (f"The label bridge answered. The classifier sees *{result['described']}*.\n\n"
+                              f"{seen_markdown(result['objects'])}\n\nIts top ImageNet labels: {saw}.")
+
+
+def pick(event: gr.SelectData) -> tuple[str, str]:
+    # the id is in the tile's caption; a gr.State would hold it too, but any State makes
+    # the page keep a heartbeat connection open (the browser test waits for network idle)
+    return tile_id(event.value), tile_id(event.value)
+
+
+# -- JSON endpoints (DESIGN.md contract) -------------------------------------------------------
+# Each acts for the caller (visitor.for_caller): a gradio_client Client is a session of its own.
+@user_facing
+@visitor.for_caller(api=True)
+def index_images_api(ctx: StudioContext, files: list[FileData], gallery: str = DEFAULT_GALLERY, *,
+                     owner: Owner) -> dict:
+    """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
+    return index_images(ctx, files, gallery, owner=owner)
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def search_api(ctx: StudioContext, query: str = "", image: FileData | None = None, k: int = 8,
+               gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, *, owner: Owner) -> dict:
+    """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score,
+    caption, text, seen}], model, engine (clip or labels); in label-bridge galleries `seen` is what the
+    classifier is sure of in each image {described, certainty, objects [{name, certainty, probability,
+    candidates, where}]} (null for images indexed before it was kept)."""
+    return search_gallery(ctx, query, image, k, gallery, text_weight, owner=owner)
+
+
+@user_facing
+def classify_image_api(ctx: StudioContext, image: FileData, labels: str, templates: str = "") -> dict:
+    """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine;
+    with the label bridge also seen [{label, p}] (top ImageNet classes), described (in words),
+    certainty (sure | kind | guess | unclear) and objects [{name, certainty, probability, kind,
+    candidates, where, phrase}]. A label naming a WordNet kind ("lizard") covers its classes."""
+    return classify_image(ctx, image, labels, templates)
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def galleries_api(ctx: StudioContext, *, owner: Owner) -> dict:
+    """The galleries the caller can search: its own and the shared ones. Returns galleries [name], shared [name]."""
+    return {"galleries": visible_galleries(ctx, owner), "shared": visible_galleries(ctx, None)}
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def remove_images_api(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY, *, owner: Owner) -> dict:
+    """Remove images by id (comma-separated) from one of the caller's galleries. Returns gallery, images, items."""
+    return remove_from_gallery(ctx, ids, gallery, owner=owner)
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Find images by describing them, by showing a similar one, or both (\"this photo, but at "
                 "night\"), and classify an image against labels you type, zero-shot. Models load on first use; "
@@ -185,208 +332,105 @@ def build(ctx: StudioContext) -> None:
         sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
         reindex = gr.Button("Re-index with CLIP", variant="secondary",
                             visible=service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, None, SAMPLE_GALLERY)))
-
     with gr.Tabs():
-        with gr.Tab("Search"):
-            with gr.Row():
-                with gr.Column():
-                    query = gr.Textbox(label="Text query", placeholder="a cat lying on a sofa", lines=1)
-                    query_image = gr.Image(label="Query image (optional)", type="filepath", height=220)
-                    with gr.Row():
-                        k = gr.Slider(1, service.MAX_K, value=8, step=1, label="Results (k)")
-                        text_weight = gr.Slider(0, 3, value=1.0, step=0.1, label="Text weight",
-                                                info="With both an image and text: how far the text moves the query.")
-                    run_search = gr.Button("Search", variant="primary")
-                with gr.Column(scale=2):
-                    tiles = gr.Gallery(label="Best matches (click one to pick it)", columns=4, height=460,
-                                       object_fit="contain", interactive=False)
-                    timing = gr.Markdown()
-                    with gr.Row():
-                        picked = gr.Textbox(label="Picked image id", placeholder="click a result", scale=1)
-                        more_like = gr.Button("More like this", scale=1)
-                        why = gr.Button("Why? (Grad-CAM)", scale=1)
-                    with gr.Row():
-                        why_image = gr.Image(label="Where the classifier looked", interactive=False, height=260)
-                        why_text = gr.Markdown()
-            gr.Examples(
-                [["a cat", None], ["a rocket on the launch pad", None], ["", str(SAMPLE_DIR / "astronaut.jpg")],
-                 ["black and white", str(SAMPLE_DIR / "coffee.jpg")]],
-                inputs=[query, query_image], label="Try (on the sample gallery)",
-            )
-        with gr.Tab("Add or remove images"):
-            uploads = gr.File(label="Images or .zip files", file_count="multiple",
-                              file_types=["image", ".zip"], type="filepath")
-            add_uploads = gr.Button("Add to gallery", variant="primary")
-            with gr.Row():
-                server_folder = gr.Textbox(label=f"Or a folder on the server, inside {ctx.settings.gallery_root}",
-                                           placeholder="gallery", scale=3)
-                add_folder = gr.Button("Add folder", scale=1)
-            with gr.Row():
-                remove_ids = gr.Textbox(label="Image ids to remove", placeholder="3, 7", scale=3)
-                remove = gr.Button("Remove", variant="stop", scale=1)
-            report = gr.Markdown()
-        with gr.Tab("Classify"):
-            with gr.Row():
-                with gr.Column():
-                    classify_input = gr.Image(label="Image", type="filepath", height=260, elem_id="classify-image")
-                    labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
-                    templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
-                                           value="\n".join(service.default_templates(ctx.manager)))
-                    run_classify = gr.Button("Classify", variant="primary")
-                with gr.Column():
-                    scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
-                    seen = gr.Markdown(elem_id="classify-seen")
-            gr.Examples(
-                [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
-                 [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],
-                 [str(SAMPLE_DIR / "temple.jpg"), "temple, beach, city street, forest"]],
-                inputs=[classify_input, labels], label="Try",
-            )
-
-    # -- UI events (private: the endpoints below are the API) ------------------------
-    # Each takes the browser's visitor id (components.visitor) after its inputs, and the request.
-    def refreshed_choices(current: str, who: Owner | None) -> gr.Dropdown:
-        return gr.Dropdown(choices=sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, current, *visible_galleries(ctx, who)}),
-                           value=current)
-
-    def gallery_changed(name: str, browser_id=None, request: gr.Request = None):
-        who = visitor.owner(ctx, request, browser_id)
-        try:
-            offer = service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, who, name))
-        except InputError:
-            offer = False
-        return gallery_summary(ctx, name, who), gr.Button(visible=offer)
-
-    def on_page_load(name: str, browser_id=None, request: gr.Request = None):
-        """The visitor's own galleries join the list once the page knows who they are."""
-        who = visitor.owner(ctx, request, browser_id)
-        return refreshed_choices(name, who), gallery_summary(ctx, name, who)
-
-    def shown(result: dict, who: Owner) -> tuple[list, str]:
-        ms = result["timing"]
-        note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
-                f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
-        return result_tiles(ctx, result, who), note + (f"\n\n{result['note']}" if result.get("note") else "")
-
-    @user_facing
-    def ui_search(text: str, image: str | None, top_k: float, weight: float, name: str, browser_id=None,
-                  request: gr.Request = None):
-        who = visitor.owner(ctx, request, browser_id)
-        return shown(search_gallery(ctx, text, image, int(top_k), name, weight, owner=who), who)
-
-    @user_facing
-    def ui_similar(item: str, top_k: float, name: str, browser_id=None, request: gr.Request = None):
-        who = visitor.owner(ctx, request, browser_id)
-        return shown(similar_images(ctx, item, int(top_k), name, owner=who), who)
-
-    @user_facing
-    def ui_why(item: str, name: str, browser_id=None, request: gr.Request = None):
-        return explain_hit(ctx, item, name, owner=visitor.owner(ctx, request, browser_id))
-
-    @user_facing
-    def ui_add(files: list[str] | None, name: str, browser_id=None, request: gr.Request = None,
-               progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        result = index_images(ctx, files or [], name, progress=lambda f, d: progress(f, desc=d), owner=who)
-        return (report_markdown(result), gallery_summary(ctx, name, who), refreshed_choices(name, who),
-                gr.File(value=None))
-
-    @user_facing
-    def ui_add_folder(folder: str, name: str, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        result = index_server_folder(ctx, folder, name, progress=lambda f, d: progress(f, desc=d), owner=who)
-        return report_markdown(result), gallery_summary(ctx, name, who), refreshed_choices(name, who)
-
-    @user_facing
-    def ui_sample(browser_id=None, request: gr.Request = None, progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        result = load_sample_gallery(ctx, progress=lambda f, d: progress(f, desc=d))
-        return (report_markdown(result), gallery_summary(ctx, SAMPLE_GALLERY, who),
-                refreshed_choices(SAMPLE_GALLERY, who))
-
-    @user_facing
-    def ui_reindex(name: str, browser_id=None, request: gr.Request = None, progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        result = reindex_gallery(ctx, name, progress=lambda f, d: progress(f, desc=d), owner=who)
-        return (report_markdown(result), gallery_summary(ctx, result["gallery"], who),
-                refreshed_choices(result["gallery"], who))
-
-    @user_facing
-    def ui_remove(ids: str, name: str, browser_id=None, request: gr.Request = None):
-        who = visitor.owner(ctx, request, browser_id)
-        info = remove_from_gallery(ctx, ids, name, owner=who)
-        return (f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.",
-                gallery_summary(ctx, name, who))
-
-    @user_facing
-    def ui_classify(image: str | None, label_text: str, template_text: str):
-        result = classify_image(ctx, image, label_text, template_text)
-        if not result["seen"]:
-            return result["scores"], f"CLIP answered (`{result['model']}`)."
-        saw = ", ".join(f"{s['label']} ({s['p']:.0%})" for s in result["seen"])
-        return result["scores"], (f"The label bridge answered. The classifier sees *{result['described']}*.\n\n"
-                                  f"{seen_markdown(result['objects'])}\n\nIts top ImageNet labels: {saw}.")
-
-    def pick(event: gr.SelectData) -> tuple[str, str]:
-        # the id is in the tile's caption; a gr.State would hold it too, but any State makes
-        # the page keep a heartbeat connection open (the browser test waits for network idle)
-        return tile_id(event.value), tile_id(event.value)
+        find = _search_tab()
+        edit = _add_or_remove_tab(ctx)
+        zero_shot = _classify_tab(ctx)
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("vision"))
     me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
-    gallery.change(gallery_changed, [gallery, *me], [summary, reindex], **light)
-    visitor.on_page_load(ctx, on_page_load, [gallery, *me], [gallery, summary])
-    search_inputs = [query, query_image, k, text_weight, gallery, *me]
-    run_search.click(ui_search, search_inputs, [tiles, timing], **private)
-    query.submit(ui_search, search_inputs, [tiles, timing], **private)
-    tiles.select(pick, None, [picked, remove_ids], **light)
-    more_like.click(ui_similar, [picked, k, gallery, *me], [tiles, timing], **private)
-    why.click(ui_why, [picked, gallery, *me], [why_image, why_text], **private)
-    add_uploads.click(ui_add, [uploads, gallery, *me], [report, summary, gallery, uploads], **private)
-    add_folder.click(ui_add_folder, [server_folder, gallery, *me], [report, summary, gallery], **private)
-    sample.click(ui_sample, me, [report, summary, gallery], **private)
-    reindex.click(ui_reindex, [gallery, *me], [report, summary, gallery], **private)
-    remove.click(ui_remove, [remove_ids, gallery, *me], [report, summary], **private)
-    run_classify.click(ui_classify, [classify_input, labels, templates], [scores, seen], **private)
+    gallery.change(bind(ctx, gallery_changed), [gallery, *me], [summary, reindex], **light)
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [gallery, *me], [gallery, summary])
+    search_inputs = [find.query, find.query_image, find.k, find.text_weight, gallery, *me]
+    find.run.click(bind(ctx, ui_search), search_inputs, [find.tiles, find.timing], **private)
+    find.query.submit(bind(ctx, ui_search), search_inputs, [find.tiles, find.timing], **private)
+    find.tiles.select(pick, None, [find.picked, edit.remove_ids], **light)
+    find.more_like.click(bind(ctx, ui_similar), [find.picked, find.k, gallery, *me], [find.tiles, find.timing],
+                         **private)
+    find.why.click(bind(ctx, ui_why), [find.picked, gallery, *me], [find.why_image, find.why_text], **private)
+    edit.add_uploads.click(bind(ctx, ui_add), [edit.uploads, gallery, *me],
+                           [edit.report, summary, gallery, edit.uploads], **private)
+    edit.add_folder.click(bind(ctx, ui_add_folder), [edit.server_folder, gallery, *me], [edit.report, summary, gallery],
+                          **private)
+    sample.click(bind(ctx, ui_sample), me, [edit.report, summary, gallery], **private)
+    reindex.click(bind(ctx, ui_reindex), [gallery, *me], [edit.report, summary, gallery], **private)
+    edit.remove.click(bind(ctx, ui_remove), [edit.remove_ids, gallery, *me], [edit.report, summary], **private)
+    zero_shot.run.click(bind(ctx, ui_classify), [zero_shot.image, zero_shot.labels, zero_shot.templates],
+                        [zero_shot.scores, zero_shot.seen], **private)
 
-    # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
-    # Each acts for the caller (components.visitor): a gradio_client Client is a session of its own.
-    @user_facing
-    def index_images_api(files: list[FileData], gallery: str = DEFAULT_GALLERY, request: gr.Request = None) -> dict:
-        """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
-        return index_images(ctx, files, gallery, owner=visitor.owner(ctx, request))
+    gr.api(bind(ctx, index_images_api), api_name="index_images", **ctx.queue_slot("vision"))
+    gr.api(bind(ctx, search_api), api_name="search", **ctx.queue_slot("vision"))
+    gr.api(bind(ctx, classify_image_api), api_name="classify_image", **ctx.queue_slot("vision"))
+    gr.api(bind(ctx, galleries_api), api_name="galleries")
+    gr.api(bind(ctx, remove_images_api), api_name="remove_images")
 
-    @user_facing
-    def search_api(query: str = "", image: FileData | None = None, k: int = 8, gallery: str = DEFAULT_GALLERY,
-                   text_weight: float = 1.0, request: gr.Request = None) -> dict:
-        """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score,
-        caption, text, seen}], model, engine (clip or labels); in label-bridge galleries `seen` is what the
-        classifier is sure of in each image {described, certainty, objects [{name, certainty, probability,
-        candidates, where}]} (null for images indexed before it was kept)."""
-        return search_gallery(ctx, query, image, k, gallery, text_weight, owner=visitor.owner(ctx, request))
 
-    @user_facing
-    def classify_image_api(image: FileData, labels: str, templates: str = "") -> dict:
-        """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine;
-        with the label bridge also seen [{label, p}] (top ImageNet classes), described (in words),
-        certainty (sure | kind | guess | unclear) and objects [{name, certainty, probability, kind,
-        candidates, where, phrase}]. A label naming a WordNet kind ("lizard") covers its classes."""
-        return classify_image(ctx, image, labels, templates)
+def _search_tab() -> SimpleNamespace:
+    with gr.Tab("Search"):
+        with gr.Row():
+            with gr.Column():
+                query = gr.Textbox(label="Text query", placeholder="a cat lying on a sofa", lines=1)
+                query_image = gr.Image(label="Query image (optional)", type="filepath", height=220)
+                with gr.Row():
+                    k = gr.Slider(1, service.MAX_K, value=8, step=1, label="Results (k)")
+                    text_weight = gr.Slider(0, 3, value=1.0, step=0.1, label="Text weight",
+                                            info="With both an image and text: how far the text moves the query.")
+                run = gr.Button("Search", variant="primary")
+            with gr.Column(scale=2):
+                tiles = gr.Gallery(label="Best matches (click one to pick it)", columns=4, height=460,
+                                   object_fit="contain", interactive=False)
+                timing = gr.Markdown()
+                with gr.Row():
+                    picked = gr.Textbox(label="Picked image id", placeholder="click a result", scale=1)
+                    more_like = gr.Button("More like this", scale=1)
+                    why = gr.Button("Why? (Grad-CAM)", scale=1)
+                with gr.Row():
+                    why_image = gr.Image(label="Where the classifier looked", interactive=False, height=260)
+                    why_text = gr.Markdown()
+        gr.Examples(
+            [["a cat", None], ["a rocket on the launch pad", None], ["", str(SAMPLE_DIR / "astronaut.jpg")],
+             ["black and white", str(SAMPLE_DIR / "coffee.jpg")]],
+            inputs=[query, query_image], label="Try (on the sample gallery)",
+        )
+    return SimpleNamespace(query=query, query_image=query_image, k=k, text_weight=text_weight, run=run, tiles=tiles,
+                           timing=timing, picked=picked, more_like=more_like, why=why, why_image=why_image,
+                           why_text=why_text)
 
-    @user_facing
-    def galleries_api(request: gr.Request = None) -> dict:
-        """The galleries the caller can search: its own and the shared ones. Returns galleries [name], shared [name]."""
-        who = visitor.owner(ctx, request)
-        return {"galleries": visible_galleries(ctx, who), "shared": visible_galleries(ctx, None)}
 
-    @user_facing
-    def remove_images_api(ids: str, gallery: str = DEFAULT_GALLERY, request: gr.Request = None) -> dict:
-        """Remove images by id (comma-separated) from one of the caller's galleries. Returns gallery, images, items."""
-        return remove_from_gallery(ctx, ids, gallery, owner=visitor.owner(ctx, request))
+def _add_or_remove_tab(ctx: StudioContext) -> SimpleNamespace:
+    with gr.Tab("Add or remove images"):
+        uploads = gr.File(label="Images or .zip files", file_count="multiple",
+                          file_types=["image", ".zip"], type="filepath")
+        add_uploads = gr.Button("Add to gallery", variant="primary")
+        with gr.Row():
+            server_folder = gr.Textbox(label=f"Or a folder on the server, inside {ctx.settings.gallery_root}",
+                                       placeholder="gallery", scale=3)
+            add_folder = gr.Button("Add folder", scale=1)
+        with gr.Row():
+            remove_ids = gr.Textbox(label="Image ids to remove", placeholder="3, 7", scale=3)
+            remove = gr.Button("Remove", variant="stop", scale=1)
+        report = gr.Markdown()
+    return SimpleNamespace(uploads=uploads, add_uploads=add_uploads, server_folder=server_folder,
+                           add_folder=add_folder, remove_ids=remove_ids, remove=remove, report=report)
 
-    gr.api(index_images_api, api_name="index_images", **ctx.queue_slot("vision"))
-    gr.api(search_api, api_name="search", **ctx.queue_slot("vision"))
-    gr.api(classify_image_api, api_name="classify_image", **ctx.queue_slot("vision"))
-    gr.api(galleries_api, api_name="galleries")
-    gr.api(remove_images_api, api_name="remove_images")
+
+def _classify_tab(ctx: StudioContext) -> SimpleNamespace:
+    with gr.Tab("Classify"):
+        with gr.Row():
+            with gr.Column():
+                image = gr.Image(label="Image", type="filepath", height=260, elem_id="classify-image")
+                labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
+                templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
+                                       value="\n".join(service.default_templates(ctx.manager)))
+                run = gr.Button("Classify", variant="primary")
+            with gr.Column():
+                scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
+                seen = gr.Markdown(elem_id="classify-seen")
+        gr.Examples(
+            [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
+             [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],
+             [str(SAMPLE_DIR / "temple.jpg"), "temple, beach, city street, forest"]],
+            inputs=[image, labels], label="Try",
+        )
+    return SimpleNamespace(image=image, labels=labels, templates=templates, run=run, scores=scores, seen=seen)

@@ -15,7 +15,7 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult, image_reader, unavailable_modalities
 
 from . import visitor
-from .common import file_path, user_facing
+from .common import bind, file_path, user_facing
 from .context import StudioContext
 from .common.heads import head_names, owned_heads, service
 
@@ -139,6 +139,50 @@ def banner(ctx: StudioContext) -> str:
     return "\n\n".join(lines)
 
 
+# -- handlers: plain functions (the events and the endpoints call these; visitor.for_caller
+# gives each the owner it acts for) -----------------------------------------------------------
+@user_facing
+@visitor.for_caller
+def on_run(ctx: StudioContext, text_value: str, image_value, audio_value, head_value: str, *, owner: Owner):
+    result = predict(ctx, text_value, image_value, audio_value, head_value, owner=owner)
+    return (result.scores, intensity_bar(result), highlighted(result), explanation(result),
+            contributions_frame(result))
+
+
+@user_facing
+@visitor.for_caller
+def on_batch(ctx: StudioContext, upload_value, column_value: str, head_value: str, progress=gr.Progress(), *,
+             owner: Owner):
+    out, notes, frame = batch_predict(ctx, upload_value, column_value, head_value,
+                                      lambda f: progress(f, desc="Predicting"), owner=owner)
+    return out, "\n".join(f"- {n}" for n in notes[:10]), frame
+
+
+@visitor.for_caller
+def refresh_heads(ctx: StudioContext, current: str, *, owner: Owner) -> gr.Dropdown:
+    return gr.Dropdown(choices=head_names(ctx, owner), value=current)
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def sentiment(ctx: StudioContext, text: str, image: FileData | None = None, audio: FileData | None = None,
+              head: str = DEFAULT_HEAD, *, owner: Owner) -> dict:
+    """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
+    modalities used, contributions {modality: share}, head, notes, attributions
+    [{token, weight}]: each word of the text, in order, with how much the label's
+    probability falls without it, and intensity: how strong the feeling is on the
+    -4..+4 scale of mean human ratings (null for a head trained without ratings)."""
+    return predict(ctx, text, image, audio, head, owner=owner).to_dict()
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def heads_api(ctx: StudioContext, *, owner: Owner) -> dict:
+    """The heads the caller can use: its own and the shipped ones. Returns heads [name]."""
+    return {"heads": head_names(ctx, owner)}
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     gr.Markdown(banner(ctx))
     with gr.Row():
@@ -173,50 +217,16 @@ def build(ctx: StudioContext) -> None:
         batch_notes = gr.Markdown()
         preview = gr.Dataframe(label="First rows", interactive=False, wrap=True)
 
-    @user_facing
-    def on_run(text_value: str, image_value, audio_value, head_value: str, browser_id=None,
-               request: gr.Request = None):
-        result = predict(ctx, text_value, image_value, audio_value, head_value,
-                         owner=visitor.owner(ctx, request, browser_id))
-        return (result.scores, intensity_bar(result), highlighted(result), explanation(result),
-                contributions_frame(result))
-
-    @user_facing
-    def on_batch(upload_value, column_value: str, head_value: str, browser_id=None, request: gr.Request = None,
-                 progress=gr.Progress()):
-        out, notes, frame = batch_predict(ctx, upload_value, column_value, head_value,
-                                          lambda f: progress(f, desc="Predicting"),
-                                          owner=visitor.owner(ctx, request, browser_id))
-        return out, "\n".join(f"- {n}" for n in notes[:10]), frame
-
-    def refresh_heads(current: str, browser_id=None, request: gr.Request = None) -> gr.Dropdown:
-        return gr.Dropdown(choices=head_names(ctx, visitor.owner(ctx, request, browser_id)), value=current)
-
     me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
     answers = [scores, strength, words, why, contributions]
-    run.click(on_run, [text, image, audio, head, *me], answers, api_visibility="private",
+    run.click(bind(ctx, on_run), [text, image, audio, head, *me], answers, api_visibility="private",
               **ctx.queue_slot("text-encoder"))
-    text.submit(on_run, [text, image, audio, head, *me], answers, api_visibility="private",
+    text.submit(bind(ctx, on_run), [text, image, audio, head, *me], answers, api_visibility="private",
                 **ctx.queue_slot("text-encoder"))
-    run_batch.click(on_batch, [upload, column, head, *me], [download, batch_notes, preview], api_visibility="private",
-                    **ctx.queue_slot("text-encoder"))
-    head.focus(refresh_heads, [head, *me], head, api_visibility="private", queue=False)
-    visitor.on_page_load(ctx, refresh_heads, [head, *me], [head])
+    run_batch.click(bind(ctx, on_batch), [upload, column, head, *me], [download, batch_notes, preview],
+                    api_visibility="private", **ctx.queue_slot("text-encoder"))
+    head.focus(bind(ctx, refresh_heads), [head, *me], head, api_visibility="private", queue=False)
+    visitor.on_page_load(ctx, bind(ctx, refresh_heads), [head, *me], [head])
 
-    @user_facing
-    def sentiment(text: str, image: FileData | None = None, audio: FileData | None = None,
-                  head: str = DEFAULT_HEAD, request: gr.Request = None) -> dict:
-        """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
-        modalities used, contributions {modality: share}, head, notes, attributions
-        [{token, weight}]: each word of the text, in order, with how much the label's
-        probability falls without it, and intensity: how strong the feeling is on the
-        -4..+4 scale of mean human ratings (null for a head trained without ratings)."""
-        return predict(ctx, text, image, audio, head, owner=visitor.owner(ctx, request)).to_dict()
-
-    @user_facing
-    def heads_api(request: gr.Request = None) -> dict:
-        """The heads the caller can use: its own and the shipped ones. Returns heads [name]."""
-        return {"heads": head_names(ctx, visitor.owner(ctx, request))}
-
-    gr.api(sentiment, api_name="sentiment", **ctx.queue_slot("text-encoder"))
-    gr.api(heads_api, api_name="heads")
+    gr.api(bind(ctx, sentiment), api_name="sentiment", **ctx.queue_slot("text-encoder"))
+    gr.api(bind(ctx, heads_api), api_name="heads")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .common import user_facing
+from .common import bind, user_facing
 from .context import StudioContext
 
 TITLE = "System"
@@ -49,6 +49,26 @@ def disk_text(ctx: StudioContext) -> str:
                f"{ctx.space.quota_bytes / 2**20:,.0f} MB per owner" if mode == "private" else ""))
 
 
+# -- handlers: plain functions of the context (the events and the endpoint call these) -----
+def refresh_view(ctx: StudioContext) -> tuple[str, list[list]]:
+    return budget_text(ctx), status_rows(ctx)
+
+
+@user_facing
+def unload_model(ctx: StudioContext, model_key: str) -> tuple[str, list[list]]:
+    if not model_key:
+        raise gr.Error("Choose a model to unload.")
+    if not ctx.manager.unload(model_key):
+        gr.Info(f"{model_key} is not loaded, or is in use right now.")
+    return refresh_view(ctx)
+
+
+def models(ctx: StudioContext) -> list[dict]:
+    """Every model: key, state, device, dtype, bytes, load_s, loads, hits, in_use."""
+    return models_status(ctx)
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
                 "budget (least recently used models are unloaded first; a model in use never is).")
@@ -60,24 +80,8 @@ def build(ctx: StudioContext) -> None:
         key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
         unload = gr.Button("Unload", variant="stop")
 
-    def refresh_view():
-        return budget_text(ctx), status_rows(ctx)
-
-    @user_facing
-    def unload_model(model_key: str):
-        if not model_key:
-            raise gr.Error("Choose a model to unload.")
-        if not ctx.manager.unload(model_key):
-            gr.Info(f"{model_key} is not loaded, or is in use right now.")
-        return refresh_view()
-
-    refresh.click(refresh_view, outputs=[summary, table], api_visibility="private")
-    refresh.click(lambda: disk_text(ctx), outputs=disk, api_visibility="private")  # walks the data dir: on demand
-    unload.click(unload_model, inputs=key, outputs=[summary, table], api_visibility="private")
-    gr.Timer(10).tick(refresh_view, outputs=[summary, table], api_visibility="private", queue=False)
-
-    def models() -> list[dict]:
-        """Every model: key, state, device, dtype, bytes, load_s, loads, hits, in_use."""
-        return models_status(ctx)
-
-    gr.api(models, api_name="models")
+    refresh.click(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private")
+    refresh.click(bind(ctx, disk_text), outputs=disk, api_visibility="private")  # walks the data dir: on demand
+    unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table], api_visibility="private")
+    gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private", queue=False)
+    gr.api(bind(ctx, models), api_name="models")

@@ -5,6 +5,7 @@ Sentiment tab can use it at once."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterator
 
@@ -18,7 +19,7 @@ from model_zoo.sentiment.service import TrainReport, TrainUpdate, image_reader
 from model_zoo.fusion.training import FUSIONS
 
 from . import visitor
-from .common import file_path, user_facing
+from .common import bind, file_path, user_facing
 from .context import StudioContext
 from .common.heads import service
 
@@ -135,6 +136,48 @@ def examples() -> list[list]:
     return [[str(p)] for p in sorted(REPO_ASSETS.glob("*.csv"))]
 
 
+# -- handlers: plain functions (the event and the endpoint call these; visitor.for_caller gives
+# each the owner whose heads it trains into) ---------------------------------------------------
+@user_facing
+@visitor.for_caller
+def on_train(ctx: StudioContext, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v,
+             progress=gr.Progress(), *, owner: Owner):
+    for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
+                               name_v, labels_v, owner=owner):
+        progress(update.fraction, desc=update.stage)
+        # No empty frames: the plot fixes its colour legend from the first frame it gets.
+        losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
+        mse = intensity_curve(update.history)
+        # Hidden until a run logs an MSE (a new run starts hidden: no stale curve from the last one).
+        mse = gr.update(value=mse, visible=True) if mse is not None else (
+            gr.skip() if update.history else gr.update(visible=False))
+        if update.report is None:
+            yield f"⏳ {update.stage}", losses, scores, mse, gr.skip(), gr.skip()
+        else:
+            yield ("✅ Done.", losses, scores, mse, metrics_markdown(update.report),
+                   confusion_figure(update.report.metrics))
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def train_head(ctx: StudioContext, dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
+               hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
+               labels: str = "", *, owner: Owner) -> dict:
+    """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column,
+    optionally a numeric score column: mean rating -4..+4). Returns head (its name),
+    metrics {accuracy, precision, recall, f1, per_class, confusion, labels, roc_auc,
+    and with scores intensity {mse, mae, pearson, n}}, best_epoch, epochs_run, history
+    (per epoch; val_mse with scores), sizes, seconds."""
+    report = None
+    for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,
+                               owner=owner):
+        report = update.report or report
+    if report is None:
+        raise InputError("Training ended without a result.")
+    return asdict(report)
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     gr.Markdown("Train your own sentiment (or any classification) head on frozen encoders: upload a table "
                 "with a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media go in a "
@@ -174,47 +217,7 @@ def build(ctx: StudioContext) -> None:
         confusion = gr.Plot(label="Confusion matrix")
 
     inputs = [dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels]
-
-    @user_facing
-    def on_train(dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v, browser_id=None,
-                 request: gr.Request = None, progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
-                                   name_v, labels_v, owner=who):
-            progress(update.fraction, desc=update.stage)
-            # No empty frames: the plot fixes its colour legend from the first frame it gets.
-            losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
-            mse = intensity_curve(update.history)
-            # Hidden until a run logs an MSE (a new run starts hidden: no stale curve from the last one).
-            mse = gr.update(value=mse, visible=True) if mse is not None else (
-                gr.skip() if update.history else gr.update(visible=False))
-            if update.report is None:
-                yield f"⏳ {update.stage}", losses, scores, mse, gr.skip(), gr.skip()
-            else:
-                yield ("✅ Done.", losses, scores, mse, metrics_markdown(update.report),
-                       confusion_figure(update.report.metrics))
-
-    train.click(on_train, [*inputs, *visitor.inputs(ctx)],
+    train.click(bind(ctx, on_train), [*inputs, *visitor.inputs(ctx)],
                 [status, loss_plot, f1_plot, mse_plot, metrics_view, confusion],
                 api_visibility="private", **ctx.queue_slot("training", limit=1))
-
-    @user_facing
-    def train_head(dataset: FileData, fusion: str = "gated", epochs: int = 30, lr: float = 0.002,
-                   hidden: int = 128, batch_size: int = 32, seed: int = 0, name: str = "",
-                   labels: str = "", request: gr.Request = None) -> dict:
-        """Train and save a head on a dataset (CSV/JSONL/Parquet/zip with a label column,
-        optionally a numeric score column: mean rating -4..+4). Returns head (its name),
-        metrics {accuracy, precision, recall, f1, per_class, confusion, labels, roc_auc,
-        and with scores intensity {mse, mae, pearson, n}}, best_epoch, epochs_run, history
-        (per epoch; val_mse with scores), sizes, seconds."""
-        report = None
-        for update in run_training(ctx, dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels,
-                                   owner=visitor.owner(ctx, request)):
-            report = update.report or report
-        if report is None:
-            raise InputError("Training ended without a result.")
-        from dataclasses import asdict
-
-        return asdict(report)
-
-    gr.api(train_head, api_name="train_head", **ctx.queue_slot("training", limit=1))
+    gr.api(bind(ctx, train_head), api_name="train_head", **ctx.queue_slot("training", limit=1))

@@ -22,7 +22,7 @@ from model_zoo.video import service, store
 from model_zoo.vision import search as gallery_service
 
 from . import visitor
-from .common import file_path, user_facing
+from .common import bind, file_path, user_facing
 from .common.outputs import output_folder
 from .context import StudioContext
 
@@ -147,7 +147,67 @@ def hit_rows(result: dict) -> list[list]:
             for h in result["results"]]
 
 
-# -- layout ----------------------------------------------------------------------------
+# -- UI handlers (private events; visitor.for_caller gives each the owner it acts for) -------
+@user_facing
+@visitor.for_caller
+def ui_index(ctx: StudioContext, video: str | None, index_name: str, progress=gr.Progress(), *, owner: Owner):
+    if not video:
+        raise InputError("Upload a video first (or use the example clip).")
+    report = index_video(ctx, {"path": video, "orig_name": Path(video).name}, index_name,
+                         progress=lambda f, d: progress(f, desc=d), owner=owner)
+    srt_file, vtt_file = subtitle_files(report)
+    text = report["transcript"] + (f"\n\n[English] {report['translation']}" if report["translation"] else "")
+    shown = gr.Video(value=video, subtitles=vtt_file) if vtt_file else gr.skip()  # subtitles on the player
+    return (report_markdown(report), report["video"], scene_tiles(ctx, report["video"], owner), text,
+            srt_file, vtt_file, shown)
+
+
+@user_facing
+@visitor.for_caller
+def ui_search(ctx: StudioContext, text: str, top_k: float, index_name: str, *, owner: Owner):
+    return hit_rows(search_video(ctx, text, index_name, int(top_k), owner=owner))
+
+
+@user_facing
+@visitor.for_caller
+def ui_add(ctx: StudioContext, index_name: str, gallery_name: str, *, owner: Owner):
+    report = add_keyframes_to_gallery(ctx, index_name, gallery_name, owner=owner)
+    return (f"{report['added']} keyframes added ({report['skipped']} already there); gallery "
+            f"**{report['gallery']}** now holds {report['total']} images: search it in the Search tab.")
+
+
+def picked(event: gr.SelectData, rows) -> float:
+    try:
+        start = rows.iloc[event.index[0], 0] if hasattr(rows, "iloc") else rows[event.index[0]][0]
+        minutes, secs = str(start).split(":")
+        return int(minutes) * 60 + float(secs)
+    except (TypeError, ValueError, IndexError, KeyError):
+        return 0.0
+
+
+def example_clip() -> tuple[str, str]:
+    return str(EXAMPLE), "example"
+
+
+# -- JSON endpoints (DESIGN.md contract): each acts for the caller (a gradio_client Client is a
+# session of its own) ---------------------------------------------------------------------------
+@user_facing
+@visitor.for_caller(api=True)
+def index_video_api(ctx: StudioContext, video: FileData, name: str = "", *, owner: Owner) -> dict:
+    """Index a video by what is seen and said. Returns video, duration_s, scenes [{start, end, caption}],
+    transcript, language, segments [{start, end, text}], timing, translation, engine, notes."""
+    return index_video(ctx, video, name, owner=owner)
+
+
+@user_facing
+@visitor.for_caller(api=True)
+def search_video_api(ctx: StudioContext, query: str, name: str, k: int = 5, *, owner: Owner) -> dict:
+    """The best moments in an indexed video for a query, by what is seen and said (z-score fusion).
+    Returns results [{start, end, score, caption, transcript, seen, said, found_by, scene}]."""
+    return search_video(ctx, query, name, k, owner=owner)
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     s = ctx.settings
     gr.Markdown(f"Drop a clip (up to {s.max_video_minutes:g} min, {s.max_file_size_mb} MB) and search inside it by "
@@ -182,47 +242,15 @@ def build(ctx: StudioContext) -> None:
         add = gr.Button("Add keyframes to gallery", scale=1)
     added = gr.Markdown()
 
-    @user_facing
-    def ui_index(video: str | None, index_name: str, browser_id=None, request: gr.Request = None,
-                 progress=gr.Progress()):
-        who = visitor.owner(ctx, request, browser_id)
-        if not video:
-            raise InputError("Upload a video first (or use the example clip).")
-        report = index_video(ctx, {"path": video, "orig_name": Path(video).name}, index_name,
-                             progress=lambda f, d: progress(f, desc=d), owner=who)
-        srt_file, vtt_file = subtitle_files(report)
-        text = report["transcript"] + (f"\n\n[English] {report['translation']}" if report["translation"] else "")
-        shown = gr.Video(value=video, subtitles=vtt_file) if vtt_file else gr.skip()  # subtitles on the player
-        return (report_markdown(report), report["video"], scene_tiles(ctx, report["video"], who), text,
-                srt_file, vtt_file, shown)
-
-    @user_facing
-    def ui_search(text: str, top_k: float, index_name: str, browser_id=None, request: gr.Request = None):
-        result = search_video(ctx, text, index_name, int(top_k), owner=visitor.owner(ctx, request, browser_id))
-        return hit_rows(result)
-
-    @user_facing
-    def ui_add(index_name: str, gallery_name: str, browser_id=None, request: gr.Request = None):
-        report = add_keyframes_to_gallery(ctx, index_name, gallery_name, owner=visitor.owner(ctx, request, browser_id))
-        return (f"{report['added']} keyframes added ({report['skipped']} already there); gallery "
-                f"**{report['gallery']}** now holds {report['total']} images: search it in the Search tab.")
-
-    def picked(event: gr.SelectData, rows) -> float:
-        try:
-            start = rows.iloc[event.index[0], 0] if hasattr(rows, "iloc") else rows[event.index[0]][0]
-            minutes, secs = str(start).split(":")
-            return int(minutes) * 60 + float(secs)
-        except (TypeError, ValueError, IndexError, KeyError):
-            return 0.0
-
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("video"))
     me = visitor.inputs(ctx)
-    example.click(lambda: (str(EXAMPLE), "example"), None, [player, name], queue=False, **light)
-    run.click(ui_index, [player, name, *me], [summary, name, scenes, transcript, srt, vtt, player], **private)
-    find.click(ui_search, [query, k, name, *me], [hits], **private)
-    query.submit(ui_search, [query, k, name, *me], [hits], **private)
-    add.click(ui_add, [name, gallery, *me], [added], **private)
+    example.click(example_clip, None, [player, name], queue=False, **light)
+    run.click(bind(ctx, ui_index), [player, name, *me], [summary, name, scenes, transcript, srt, vtt, player],
+              **private)
+    find.click(bind(ctx, ui_search), [query, k, name, *me], [hits], **private)
+    query.submit(bind(ctx, ui_search), [query, k, name, *me], [hits], **private)
+    add.click(bind(ctx, ui_add), [name, gallery, *me], [added], **private)
     hits.select(picked, [hits], [jump], queue=False, **light)
     jump.change(None, [jump], None, js=f"""(t) => {{
         const v = document.querySelector('#{PLAYER_ID} video');
@@ -230,18 +258,5 @@ def build(ctx: StudioContext) -> None:
         return [];
     }}""", **light)
 
-    # -- JSON endpoints (DESIGN.md contract) -------------------------------------------
-    @user_facing
-    def index_video_api(video: FileData, name: str = "", request: gr.Request = None) -> dict:
-        """Index a video by what is seen and said. Returns video, duration_s, scenes [{start, end, caption}],
-        transcript, language, segments [{start, end, text}], timing, translation, engine, notes."""
-        return index_video(ctx, video, name, owner=visitor.owner(ctx, request))
-
-    @user_facing
-    def search_video_api(query: str, name: str, k: int = 5, request: gr.Request = None) -> dict:
-        """The best moments in an indexed video for a query, by what is seen and said (z-score fusion).
-        Returns results [{start, end, score, caption, transcript, seen, said, found_by, scene}]."""
-        return search_video(ctx, query, name, k, owner=visitor.owner(ctx, request))
-
-    gr.api(index_video_api, api_name="index_video", **ctx.queue_slot("video"))
-    gr.api(search_video_api, api_name="search_video", **ctx.queue_slot("video"))
+    gr.api(bind(ctx, index_video_api), api_name="index_video", **ctx.queue_slot("video"))
+    gr.api(bind(ctx, search_video_api), api_name="search_video", **ctx.queue_slot("video"))

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
+import inspect
+from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
+from .common import reshaped
 from .context import StudioContext
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 STORAGE_KEY = "mms-visitor"
 
@@ -86,6 +90,57 @@ def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None
         return found
     raise InputError("This server keeps each visitor's galleries and heads apart and could not tell who is "
                      "asking: reload the page (from gradio_client, call through a Client, which opens a session).")
+
+
+def page_of(request: gr.Request | None) -> str:
+    """The browser page a request comes from (Gradio's session hash; "local" outside a
+    server): what is per page rather than per owner, such as a live captioning session or a
+    run the page may cancel. In the shared data mode every visitor is the same owner, but
+    each page is still its own."""
+    return getattr(request, "session_hash", None) or "local"
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
+    """Decorator for a handler `fn(ctx, *inputs, ..., owner)` (and/or `page`): the one place a
+    handler learns who is asking. The decorated handler takes (ctx, *inputs, browser_id,
+    request) instead, the way Gradio calls it, and passes `owner` (visitor.owner: whose
+    galleries and heads) and `page` (page_of: which browser page) to `fn`.
+
+    A UI event's inputs end with visitor.inputs(ctx): the browser's visitor id fills
+    `browser_id`. api=True: a gr.api endpoint's (no browser_id, whose signature the API
+    shows; a gradio_client Client is identified by its session). Parameters Gradio fills by
+    default value (progress=gr.Progress()) stay last. Called with owner=... / page=..., the
+    handler acts for them without a request (tests, scripts)."""
+    if fn is None:
+        return lambda f: for_caller(f, api=api)
+    signature = inspect.signature(fn)
+    wants = [name for name in ("owner", "page") if name in signature.parameters]
+    if not wants:
+        raise TypeError(f"{fn.__name__} takes neither `owner` nor `page`: it needs no caller")
+    kept = [p for name, p in signature.parameters.items() if name not in wants]
+    added = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                               annotation=gr.Request)]
+    if "owner" in wants and not api:
+        added.insert(0, inspect.Parameter("browser_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None))
+    at = next((i for i, p in enumerate(kept) if p.kind not in _POSITIONAL or isinstance(p.default, gr.Progress)),
+              len(kept))
+    shown = signature.replace(parameters=kept[:at] + added + kept[at:])
+    first = kept[0].name  # the context
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in wants if name in kwargs}  # tests, scripts
+        arguments = shown.bind(*args, **kwargs).arguments
+        request, browser_id = arguments.pop("request", None), arguments.pop("browser_id", None)
+        if "owner" in wants and "owner" not in given:
+            given["owner"] = owner(arguments[first], request, browser_id)
+        if "page" in wants and "page" not in given:
+            given["page"] = page_of(request)
+        return fn(**arguments, **given)
+
+    return reshaped(fn, call, shown)
 
 
 def signed_in_profile(request: gr.Request | None) -> gr.OAuthProfile | None:

@@ -85,12 +85,12 @@ def serve_in_process(data_dir: Path, manager: ModelManager | None = None, enviro
     settings = load_settings(["--port", str(free_port()), "--data-dir", str(data_dir), "--offline"],
                              environ=environ or {})
     seed_packs(Path(data_dir))
-    demo = build_demo(settings, manager=manager)
-    demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
+    studio = build_demo(settings, manager=manager)
+    studio.demo.launch(prevent_thread_lock=True, quiet=True, **launch_kwargs(settings))
     try:
         yield f"http://127.0.0.1:{settings.port}/"
     finally:
-        demo.close()
+        studio.close()
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,9 @@ def test_each_heavy_model_has_one_queue_pool(tmp_path):
     """The UI button and the API endpoint of a model share a concurrency pool, so the
     API cannot add jobs beyond --concurrency on top of the page's."""
     settings = load_settings(["--data-dir", str(tmp_path), "--concurrency", "3"], environ={})
-    fns = build_demo(settings).fns.values()
+    studio = build_demo(settings)
+    studio.close()
+    fns = studio.demo.fns.values()
     pools = {}
     for fn in fns:
         if fn.concurrency_id and fn.concurrency_id.startswith("model:"):

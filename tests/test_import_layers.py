@@ -16,6 +16,8 @@ import statement counts, inside functions and under TYPE_CHECKING too, absolute 
 - No module of model_zoo is a pure re-export shim (a body of only imports, `__all__` and a
   docstring): callers import a name from where it lives, or from its package's
   `__init__.py`, the one place allowed to list a package's public names.
+- No function in components runs over 80 lines (nested ones count on their own): a tab's
+  build lays out and wires; its handlers are module-level functions.
 
 Each rule also runs on a small, deliberately broken tree (tmp_path) and must catch exactly
 its breakages there, so a checker that sees nothing fails. And the modules that once formed
@@ -39,6 +41,7 @@ NO_GRADIO = {"gradio", "gradio_client"}
 NO_TORCH = {"torch", "torchvision", "torchaudio", "transformers", "diffusers", "open_clip"}
 MAX_MODULES = 15  # .py files directly in one folder of FOLDER_ROOTS
 FOLDER_ROOTS = ("app", "components", "model_zoo")
+MAX_FUNCTION_LINES = 80
 ALONE = ("model_zoo.core.loading", "model_zoo.core.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
          "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
 
@@ -212,6 +215,21 @@ def reexport_shims(root: Path) -> set[str]:
             if path.name != "__init__.py" and is_reexport_shim(path.read_text())}
 
 
+def long_functions(root: Path, package: str = "components",
+                   limit: int = MAX_FUNCTION_LINES) -> set[tuple[str, str, int]]:
+    """(file, function, lines) for each function or method in `package` over `limit` lines,
+    from its `def` to its last line (decorators not counted; a nested function counts alone,
+    and inside its parent too)."""
+    found = set()
+    for path in source_files(root, (package,)):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > limit:
+                    found.add((path.relative_to(root).as_posix(), node.name, lines))
+    return found
+
+
 # -- the real tree ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def real() -> Imports:
@@ -269,6 +287,8 @@ def test_no_folder_holds_more_than_max_modules():
 def test_no_model_zoo_module_only_reexports():
     shims = reexport_shims(REPO)
     assert not shims, f"import their names from where they live, or from the package's __init__.py: {sorted(shims)}"
+def test_no_function_in_components_runs_over_80_lines():
+    assert not long_functions(REPO)
 
 
 @pytest.mark.parametrize("module", ALONE)
@@ -302,6 +322,11 @@ BROKEN = {
         from transformers import AutoModel
         from model_zoo.speech import talk
         """,
+    "components/delta.py": (  # 80 lines fit; 81 do not, a method and a nested function too
+        "def fits():\n" + "    x = 1\n" * 79
+        + "def too_long():\n" + "    x = 1\n" * 80
+        + "class Tab:\n    async def build(self):\n" + "        x = 1\n" * 80
+        + "def outer():\n    def inner():\n" + "        x = 1\n" * 80 + "    return inner\n"),
     "model_zoo/__init__.py": "",
     "model_zoo/core/__init__.py": "",
     "model_zoo/core/backends.py": 'LOADERS = {"talk": "model_zoo.speech.talk"}  # a string: fine\n',
@@ -385,6 +410,12 @@ def test_the_checker_sees_a_tab_import_a_tab(broken):
     assert tabs_of(broken) == {"alpha", "beta", "gamma"}
     assert tab_imports(scan(broken).edges, tabs_of(broken)) == {
         ("components.alpha", "components.beta.parts"), ("components.helpers", "components.alpha")}
+
+
+def test_the_checker_sees_a_long_function(broken):
+    assert long_functions(broken) == {("components/delta.py", "too_long", 81), ("components/delta.py", "build", 81),
+                                      ("components/delta.py", "inner", 81), ("components/delta.py", "outer", 83)}
+    assert not long_functions(broken, "model_zoo")  # components only
 
 
 def test_the_checker_sees_forbidden_libraries(broken):

@@ -62,6 +62,35 @@ def user_facing(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def reshaped(fn: Callable, call: Callable[..., Any], signature: inspect.Signature) -> Callable:
+    """A function running `call(*args, **kwargs)` that looks like `fn` with `signature`: its
+    name, docstring, a generator if `fn` is one, and type hints matching the signature (those
+    of `fn`'s module still resolve). Gradio reads all of these: gr.api builds an endpoint from
+    the signature and hints, a gr.Request parameter is found by its hint, a generator streams."""
+    if inspect.isgeneratorfunction(fn):
+        def wrapper(*args, **kwargs):
+            yield from call(*args, **kwargs)
+    else:
+        def wrapper(*args, **kwargs):
+            return call(*args, **kwargs)
+    functools.update_wrapper(wrapper, fn)
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
+    hints = {name: p.annotation for name, p in signature.parameters.items() if p.annotation is not p.empty}
+    if signature.return_annotation is not signature.empty:
+        hints["return"] = signature.return_annotation
+    wrapper.__annotations__ = hints  # a new dict: update_wrapper shared fn's
+    return wrapper
+
+
+def bind(ctx: Any, fn: F) -> Callable[..., Any]:
+    """`fn(ctx, ...)` with `ctx` given, as an event or gr.api wants it: the rest of the
+    signature, the type hints and the docstring stay `fn`'s (functools.partial keeps neither
+    the hints nor the docstring that gr.api reads)."""
+    signature = inspect.signature(fn)
+    _, *rest = signature.parameters.values()
+    return reshaped(fn, functools.partial(fn, ctx), signature.replace(parameters=rest))
+
+
 def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
     """A local path from whatever Gradio hands over: a FileData dict, an object with
     .path, or a plain string. None/empty -> InputError if required."""

@@ -5,28 +5,20 @@ pinned while a request uses it so the cleaner leaves it be. Not a tab: the tabs 
 imports no tab. The heads themselves (store, training, scoping) are model_zoo.sentiment's."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from typing import Iterator
 
 from model_zoo.core.ownership import Owner
-from model_zoo.sentiment.head_scope import ScopedHeadStore
-from model_zoo.sentiment.service import SentimentService, service_for
+from model_zoo.sentiment.service import SentimentService
 
 from ..context import StudioContext
 
-_scoping = threading.Lock()
-
 
 def service(ctx: StudioContext) -> SentimentService:
-    """The one service (and caches) for every visitor; its store lists the trained heads of
-    whichever owner `owned_heads` scopes it to (outside a scope: the operator's)."""
-    svc = service_for(ctx.manager, ctx.data_path("heads"), ctx.settings.sentiment_max_chars,
-                      precision=ctx.settings.sentiment_precision)
-    with _scoping:
-        if not isinstance(svc.store, ScopedHeadStore):
-            svc.store = ScopedHeadStore.wrapping(svc.store)
-    return svc
+    """The one service (and caches) for every visitor, made with the context; its store
+    lists the trained heads of whichever owner `owned_heads` scopes it to (outside a scope:
+    the operator's)."""
+    return ctx.sentiment
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from gradio import FileData
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 
-from ..common import file_path, user_facing
+from ..common import bind, file_path, user_facing
 from ..context import StudioContext
 from . import live
 from .subtitles import subtitle_files
@@ -124,6 +124,35 @@ def banner(ctx: StudioContext) -> str:
     return "\n\n".join(lines)
 
 
+# -- handlers: plain functions of the context (the event and the endpoint call these) ------
+@user_facing
+def on_run(ctx: StudioContext, audio_value, task_value, language_value, beam_value, target_value,
+           progress=gr.Progress()):
+    def report(fraction: float, what: str) -> None:
+        progress(fraction, desc=what)
+
+    result = run_speech(ctx, audio_value, task_value, language_value, int(beam_value), target_value, report)
+    return (
+        summary_markdown(result),
+        result.transcript,
+        result.translation,
+        gr.update(value=result.target_text, visible=bool(result.target_language),
+                  label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
+        timeline_figure(str(audio_value), result),
+        segment_rows(result),
+        subtitle_files(result, Path(str(audio_value)).name),
+    )
+
+
+@user_facing
+def speech_translate(ctx: StudioContext, audio: FileData, task: str = "translate", language: str = "auto",
+                     beam_size: int = 5) -> dict:
+    """Language, transcript, English translation and timed segments of an audio clip.
+    task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
+    return run_speech(ctx, audio, task, language, beam_size).to_dict()
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
     key = model_key(ctx)
     spec = ctx.manager.spec(key)
@@ -161,35 +190,11 @@ def build(ctx: StudioContext) -> None:
     segments = gr.Dataframe(headers=SEGMENT_COLUMNS, label="Segments", interactive=False, wrap=True)
     subtitles = gr.File(label="Subtitles (SRT, VTT)", file_count="multiple", interactive=False)
 
-    @user_facing
-    def on_run(audio_value, task_value, language_value, beam_value, target_value, progress=gr.Progress()):
-        def report(fraction: float, what: str) -> None:
-            progress(fraction, desc=what)
-
-        result = run_speech(ctx, audio_value, task_value, language_value, int(beam_value), target_value, report)
-        return (
-            summary_markdown(result),
-            result.transcript,
-            result.translation,
-            gr.update(value=result.target_text, visible=bool(result.target_language),
-                      label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
-            timeline_figure(str(audio_value), result),
-            segment_rows(result),
-            subtitle_files(result, Path(str(audio_value)).name),
-        )
-
     outputs = [summary, transcript, translation, target_text, timeline, segments, subtitles]
-    run.click(on_run, inputs=[audio, task, language, beam, target], outputs=outputs, api_visibility="private",
-              **ctx.queue_slot("whisper"))
+    run.click(bind(ctx, on_run), inputs=[audio, task, language, beam, target], outputs=outputs,
+              api_visibility="private", **ctx.queue_slot("whisper"))
     examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
     if examples:
         gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
     live.build(ctx, language)  # Live mode: captions while the person speaks
-
-    @user_facing
-    def speech_translate(audio: FileData, task: str = "translate", language: str = "auto", beam_size: int = 5) -> dict:
-        """Language, transcript, English translation and timed segments of an audio clip.
-        task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
-        return run_speech(ctx, audio, task, language, beam_size).to_dict()
-
-    gr.api(speech_translate, api_name="speech_translate", **ctx.queue_slot("whisper"))
+    gr.api(bind(ctx, speech_translate), api_name="speech_translate", **ctx.queue_slot("whisper"))

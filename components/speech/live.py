@@ -27,22 +27,17 @@ from model_zoo.speech.live import (
     to_mono_16k,
 )
 
-from ..common import file_path, user_facing
+from .. import visitor
+from ..common import bind, file_path, user_facing
 from ..context import StudioContext
 from .subtitles import subtitle_files
 
 STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
 TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
-_SESSIONS: dict[int, LiveSessions] = {}  # per model manager (one per app)
 
 
 def sessions_for(ctx: StudioContext) -> LiveSessions:
-    return _SESSIONS.setdefault(id(ctx.manager), LiveSessions(ctx.manager, background=True))
-
-
-def owner_of(request: gr.Request | None) -> str:
-    """A live session belongs to one browser page (Gradio's session hash)."""
-    return getattr(request, "session_hash", None) or "local"
+    return ctx.live_sessions  # one set per app, made with its context
 
 
 def live_html(update: LiveUpdate | None, english_title: str = "English") -> str:
@@ -66,49 +61,80 @@ def live_html(update: LiveUpdate | None, english_title: str = "English") -> str:
             f"<div class='live-facts'>{facts}</div></div>")
 
 
-def take_chunk(ctx: StudioContext, chunk: Any, language: str, owner: str) -> LiveUpdate | None:
-    """Feed one browser chunk (sample rate, samples) to `owner`'s session (opening it on
+def take_chunk(ctx: StudioContext, chunk: Any, language: str, page: str) -> LiveUpdate | None:
+    """Feed one browser chunk (sample rate, samples) to `page`'s session (opening it on
     the first chunk) and decode if it is time. Raises LiveBusy when someone else is live."""
     if chunk is None:
         return None
     # a file path, read past its header's size field (see read_stream_chunk); tuples for tests
     rate, samples = chunk if isinstance(chunk, tuple) else read_stream_chunk(file_path(chunk, "microphone chunk"))
     key = speech.model_key_for(ctx.settings.whisper_backend)
-    session = sessions_for(ctx).get(owner, key)
+    session = sessions_for(ctx).get(page, key)
     if session is None:
-        if sessions_for(ctx).stopped_lately(owner):
+        if sessions_for(ctx).stopped_lately(page):
             return None  # a chunk that was on its way when the person pressed Stop
-        session = open_session(ctx, language, owner)
+        session = open_session(ctx, language, page)
     if session.captioner.finished:
         return session.latest
     session.captioner.feed(to_mono_16k(int(rate), np.asarray(samples)))  # returns at once
     return session.latest  # what the session's worker decoded last
 
 
-def open_session(ctx: StudioContext, language: str, owner: str) -> LiveSession:
-    """A new live session for `owner` (loads Whisper on first use), or LiveBusy."""
+def open_session(ctx: StudioContext, language: str, page: str) -> LiveSession:
+    """A new live session for `page` (loads Whisper on first use), or LiveBusy."""
     key = speech.model_key_for(ctx.settings.whisper_backend)
     code = speech.check_request("transcribe", language, 1)
     problem = ctx.manager.weights_problem(key)
     if problem is not None:
         raise problem
     base = speech.DecodeOptions(min_window_s=ctx.settings.speech_min_window_s)
-    return sessions_for(ctx).open(owner, key, code, live_decode_options(base), LiveOptions())
+    return sessions_for(ctx).open(page, key, code, live_decode_options(base), LiveOptions())
 
 
-def stop_session(ctx: StudioContext, owner: str) -> tuple[LiveUpdate | None, list[str]]:
+def stop_session(ctx: StudioContext, page: str) -> tuple[LiveUpdate | None, list[str]]:
     """Final decode, free the model, write the session's subtitle files."""
     key = speech.model_key_for(ctx.settings.whisper_backend)
     sessions = sessions_for(ctx)
-    session = sessions.get(owner, key)
+    session = sessions.get(page, key)
     if session is None:
         return None, []
-    update = sessions.stop(owner, key)
+    update = sessions.stop(page, key)
     result = session.captioner.result(key)
-    files = session_subtitles(session.captioner, result, f"live-{owner[:8]}") if result.segments else []
+    files = session_subtitles(session.captioner, result, f"live-{page[:8]}") if result.segments else []
     return update, files
 
 
+# -- handlers: a live session belongs to one browser page (visitor.for_caller gives its `page`) --
+@user_facing
+@visitor.for_caller
+def on_chunk(ctx: StudioContext, chunk, language_value, *, page: str):
+    update = take_chunk(ctx, chunk, language_value, page)
+    return gr.update() if update is None else live_html(update)
+
+
+@user_facing
+@visitor.for_caller
+def on_start(ctx: StudioContext, language_value, progress=gr.Progress(), *, page: str):
+    progress(0.1, desc="loading Whisper")
+    open_session(ctx, language_value, page)  # the model loads now, not on the first words
+    return live_html(None), None
+
+
+@user_facing
+@visitor.for_caller
+def on_stop(ctx: StudioContext, *, page: str):
+    update, subtitle_paths = stop_session(ctx, page)
+    if update is None:  # nothing live (already stopped): leave the page as it is
+        return gr.update(), gr.update()
+    return live_html(update), subtitle_paths
+
+
+@visitor.for_caller
+def on_unload(ctx: StudioContext, *, page: str) -> None:
+    sessions_for(ctx).drop(page)  # the page went away: free the model now
+
+
+# -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext, language: gr.components.Component) -> None:
     """The Live mode's block; `language` is the tab's spoken-language dropdown."""
     with gr.Accordion("Live captions from the microphone", open=True, elem_id="speech-live"):
@@ -126,37 +152,15 @@ def build(ctx: StudioContext, language: gr.components.Component) -> None:
                 view = gr.HTML(live_html(None), elem_id="speech-live-text")
                 files = gr.File(label="Live session subtitles (SRT, VTT)", file_count="multiple", interactive=False)
 
-    @user_facing
-    def on_chunk(chunk, language_value, request: gr.Request):
-        update = take_chunk(ctx, chunk, language_value, owner_of(request))
-        return gr.update() if update is None else live_html(update)
-
-    @user_facing
-    def on_start(language_value, request: gr.Request, progress=gr.Progress()):
-        progress(0.1, desc="loading Whisper")
-        open_session(ctx, language_value, owner_of(request))  # the model loads now, not on the first words
-        return live_html(None), None
-
-    @user_facing
-    def on_stop(request: gr.Request):
-        update, subtitle_paths = stop_session(ctx, owner_of(request))
-        if update is None:  # nothing live (already stopped): leave the page as it is
-            return gr.update(), gr.update()
-        return live_html(update), subtitle_paths
-
-    mic.stream(on_chunk, inputs=[mic, language], outputs=[view], stream_every=STREAM_EVERY_S,
+    mic.stream(bind(ctx, on_chunk), inputs=[mic, language], outputs=[view], stream_every=STREAM_EVERY_S,
                time_limit=TIME_LIMIT_S, show_progress="hidden", api_visibility="private",
                concurrency_id="live-captions", concurrency_limit=4)
-    mic.start_recording(on_start, inputs=[language], outputs=[view, files], api_visibility="private")
+    mic.start_recording(bind(ctx, on_start), inputs=[language], outputs=[view, files], api_visibility="private")
     for event in (mic.stop_recording, stop.click):
-        event(on_stop, outputs=[view, files], api_visibility="private")
-
-    def on_unload(request: gr.Request) -> None:
-        sessions_for(ctx).drop(owner_of(request))  # the page went away: free the model now
-
+        event(bind(ctx, on_stop), outputs=[view, files], api_visibility="private")
     root = gr.context.Context.root_block
     if root is not None:
-        root.unload(on_unload)
+        root.unload(bind(ctx, on_unload))
 
 
 def session_subtitles(captioner: LiveCaptioner, result: speech.SpeechResult, stem: str) -> list[str]:

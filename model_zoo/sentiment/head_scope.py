@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Iterator, TypeVar
 
 from model_zoo.fusion import training
-from model_zoo.sentiment.service import HeadStore
+from model_zoo.sentiment import service as sentiment_service
+from model_zoo.sentiment.service import HeadStore, SentimentService
 
 T = TypeVar("T")
 
@@ -79,3 +80,11 @@ class ScopedHeadStore(HeadStore):
             while len(self._trained_cache) > self.loaded_trained:
                 self._trained_cache.popitem(last=False)
             return loaded
+
+
+def scoped_service(manager, trained_root: Path, max_chars: int = 20_000, precision: str = "auto") -> SentimentService:
+    """The service an app makes once and shares with every visitor (one embedding cache, the
+    shipped heads loaded once), its trained heads scoped per request (ScopedHeadStore; outside
+    a scope: those in `trained_root`). precision: see settings.sentiment_precision."""
+    store = ScopedHeadStore(trained_root, sentiment_service.SHIPPED_HEADS)  # read now: tests point it elsewhere
+    return SentimentService(manager, store, max_chars, precision=precision)

@@ -17,7 +17,6 @@ sentiment_training (training a head on a dataset), sentiment_results (what is an
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -35,7 +34,7 @@ from model_zoo.sentiment.inputs import (EmbeddingCache, SentimentInputs, image_r
 from model_zoo.sentiment.results import SentimentResult, TrainReport, TrainUpdate, WordWeight  # noqa: F401 (public)
 
 __all__ = ["DEFAULT_HEAD", "FAST_HEAD", "SHIPPED_HEADS", "EmbeddingCache", "HeadStore", "SentimentResult",
-           "SentimentService", "TrainReport", "TrainUpdate", "WordWeight", "image_reader", "service_for",
+           "SentimentService", "TrainReport", "TrainUpdate", "WordWeight", "image_reader",
            "text_encoder_of", "unavailable_modalities"]  # what the tabs, scripts and tests import from here
 
 _CHUNK = 256  # sentences per pass through a head in batch work
@@ -248,15 +247,3 @@ def _result(head: str, labels: list[str], names: list[str], probs: np.ndarray, w
         modalities=[m for j, m in enumerate(names) if mask[j]],
         contributions={m: round(float(weights[j]), 4) for j, m in enumerate(names) if mask[j]},
         head=head, notes=list(notes))
-
-
-_services: dict[int, SentimentService] = {}
-
-
-def service_for(manager, trained_root: Path, max_chars: int = 20_000, precision: str = "auto") -> SentimentService:
-    """One service (and embedding cache) per manager. precision: see settings.sentiment_precision."""
-    key = id(manager)
-    if key not in _services:
-        _services[key] = SentimentService(manager, HeadStore(trained_root, SHIPPED_HEADS), max_chars,
-                                          precision=precision)
-    return _services[key]

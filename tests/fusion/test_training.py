@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_zoo.sentiment import service as sentiment_service
 from model_zoo.fusion.datasets import load_dataset
 from model_zoo.core.errors import InputError
 from model_zoo.core.manager import ManagerConfig, ModelManager
@@ -28,11 +27,11 @@ def tiny_manager(tiny_text_encoder_dir, tiny_clip_dir, tmp_path_factory) -> Mode
 
 
 @pytest.fixture
-def ctx(tiny_manager, tmp_path, monkeypatch):
+def ctx(tiny_manager, tmp_path):
+    """A fresh context: its own sentiment service (heads under this test's data dir)."""
     from app.settings import load_settings
     from components.context import StudioContext
 
-    monkeypatch.setattr(sentiment_service, "_services", {})
     return StudioContext(tiny_manager, load_settings(["--data-dir", str(tmp_path / "data")], environ={}))
 
 

@@ -436,7 +436,6 @@ def ctx(tiny_manager, shipped, tmp_path, monkeypatch):
     from components.context import StudioContext
 
     monkeypatch.setattr(sentiment_service, "SHIPPED_HEADS", shipped)
-    monkeypatch.setattr(sentiment_service, "_services", {})
     return StudioContext(tiny_manager, load_settings(["--data-dir", str(tmp_path / "data")], environ={}))
 
 

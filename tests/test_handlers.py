@@ -1,0 +1,154 @@
+"""The tabs' handlers and endpoints as plain functions: a context on tiny models, a named
+owner, no server. In the app, visitor.for_caller works the owner out of the request (and the
+browser's visitor id) and common.bind hands in the context; both are checked here too, and on
+the built app: every event's handler shows Gradio its inputs and a gr.Request, never the
+context or the owner."""
+from __future__ import annotations
+
+import inspect
+import threading
+import typing
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from app.settings import load_settings
+from components import imagine, search, sentiment, system, visitor
+from components.common import bind
+from components.common.heads import service
+from components.context import StudioContext
+from components.speech import live
+from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.sentiment.head_scope import ScopedHeadStore
+
+
+def make_ctx(manager, data_dir) -> StudioContext:
+    return StudioContext(manager, load_settings(["--data-dir", str(data_dir)], environ={}))  # private mode
+
+
+@pytest.fixture
+def ctx(tiny_bridge_manager, tmp_path) -> StudioContext:
+    return make_ctx(tiny_bridge_manager, tmp_path / "data")
+
+
+def request(session: str) -> SimpleNamespace:
+    """What a handler reads of a gr.Request: Gradio's session hash (a gradio_client Client's own)."""
+    return SimpleNamespace(session_hash=session, username=None)
+
+
+# -- visitor.for_caller and common.bind ---------------------------------------------------------
+def test_for_caller_shows_gradio_the_inputs_and_supplies_the_owner(ctx):
+    @visitor.for_caller
+    def on_click(ctx: StudioContext, text: str, progress=gr.Progress(), *, owner: Owner) -> str:
+        """Say who asked."""
+        return f"{owner.id}:{text}"
+
+    handler = bind(ctx, on_click)
+    assert list(inspect.signature(handler).parameters) == ["text", "browser_id", "request", "progress"]
+    hints = typing.get_type_hints(handler)
+    assert hints == {"text": str, "request": gr.Request, "return": str}  # gradio injects the request by its hint
+    assert handler.__doc__ == "Say who asked." and handler.__name__ == "on_click"
+    alice = ctx.space.anonymous("session", "alice-session")
+    assert handler("hi", None, request("alice-session")) == f"{alice.id}:hi"
+    browser = ctx.space.new_browser_id()  # the page's visitor id, kept in the browser, comes first
+    assert handler("hi", browser, request("alice-session")) == f"{ctx.space.anonymous('browser', browser).id}:hi"
+    with pytest.raises(InputError, match="could not tell who is asking"):
+        handler("hi")
+    assert on_click(ctx, "hi", owner=OPERATOR) == ":hi"  # tests and scripts name the owner
+
+
+def test_an_endpoint_shows_no_browser_id_and_a_page_handler_gets_its_page(ctx):
+    @visitor.for_caller(api=True)
+    def endpoint(ctx: StudioContext, query: str = "", k: int = 8, *, owner: Owner) -> dict:
+        return {"owner": owner.id, "query": query, "k": k}
+
+    bound = bind(ctx, endpoint)
+    assert list(inspect.signature(bound).parameters) == ["query", "k", "request"]  # what /info shows: query, k
+    assert typing.get_type_hints(bound) == {"query": str, "k": int, "request": gr.Request, "return": dict}
+    assert bound("cats", request=request("bob-session"))["owner"] == ctx.space.anonymous("session", "bob-session").id
+
+    @visitor.for_caller
+    def per_page(ctx: StudioContext, *, page: str) -> str:
+        return page
+
+    assert list(inspect.signature(bind(ctx, per_page)).parameters) == ["request"]  # no owner: no browser id
+    assert bind(ctx, per_page)(request("page-one-1")) == "page-one-1"
+    with pytest.raises(TypeError, match="neither"):
+        visitor.for_caller(lambda ctx, text: text)
+
+
+def test_streaming_handlers_stay_generators(ctx):
+    @visitor.for_caller
+    def steps(ctx: StudioContext, n: int, *, owner: Owner):
+        yield from range(n)
+
+    handler = bind(ctx, steps)
+    assert inspect.isgeneratorfunction(handler)  # how Gradio knows to stream
+    assert list(handler(3, None, request("carol-session"))) == [0, 1, 2]
+
+
+# -- the tabs' handlers, for a named owner -------------------------------------------------------
+def test_search_endpoints_and_handlers_act_for_their_owner(ctx):
+    alice, bob = ctx.space.anonymous("session", "alice-session"), ctx.space.anonymous("session", "bob-session")
+    photos = [{"path": str(p)} for p in sorted(search.SAMPLE_DIR.glob("*.jpg"))[:3]]
+    assert search.index_images_api(ctx, photos, "mine", owner=alice)["added"] == 3
+    assert "mine" in search.galleries_api(ctx, owner=alice)["galleries"]
+    assert "mine" not in search.galleries_api(ctx, owner=bob)["galleries"]
+    found = search.search_api(ctx, "a cat", None, 2, "mine", owner=alice)
+    assert len(found["results"]) == 2
+    with pytest.raises(gr.Error, match="No such gallery 'mine'"):
+        search.search_api(ctx, "a cat", None, 2, "mine", owner=bob)
+    tiles, note = search.ui_search(ctx, "a cat", None, 2, 1.0, "mine", owner=alice)  # what the page shows
+    assert len(tiles) == 2 and note.startswith("2 results")
+    summary, _ = search.gallery_changed(ctx, "mine", owner=alice)
+    assert "3 images" in summary
+    # as the app calls them: bound to the context, the owner from the request
+    assert "mine" in bind(ctx, search.galleries_api)(request("alice-session"))["galleries"]
+    assert "mine" not in bind(ctx, search.galleries_api)(request("bob-session"))["galleries"]
+    first = found["results"][0]["id"]
+    assert search.remove_images_api(ctx, str(first), "mine", owner=alice)["images"] == 2
+
+
+def test_small_handlers_need_no_server(ctx):
+    alice = ctx.space.anonymous("session", "alice-session")
+    assert {"default", "fast"} <= set(sentiment.heads_api(ctx, owner=alice)["heads"])
+    assert sentiment.refresh_heads(ctx, "fast", owner=alice).value == "fast"
+    assert {"clip", "whisper-base"} <= {m["key"] for m in system.models(ctx)}
+    with pytest.raises(gr.Error, match="Choose a model"):
+        system.unload_model(ctx, "")
+    mine, theirs = threading.Event(), threading.Event()
+    ctx.cancel_flags.update({"page-one-1": mine, "page-two-2": theirs})
+    assert imagine.on_cancel(ctx, page="page-one-1").startswith("Cancelled")
+    assert mine.is_set() and not theirs.is_set()  # Cancel stops this page's run only
+    assert live.on_stop(ctx, page="page-one-1") == (gr.update(), gr.update())  # nothing live: the page stays
+
+
+def test_each_context_makes_its_own_services(tiny_bridge_manager, tmp_path):
+    one, two = make_ctx(tiny_bridge_manager, tmp_path / "one"), make_ctx(tiny_bridge_manager, tmp_path / "two")
+    assert service(one) is one.sentiment and one.sentiment is not two.sentiment  # one manager, two apps
+    assert isinstance(one.sentiment.store, ScopedHeadStore)  # scoped from the start, never swapped
+    assert one.sentiment.store.trained_root == one.data_path("heads")
+    assert live.sessions_for(one) is one.live_sessions and one.live_sessions is not two.live_sessions
+
+
+# -- the built app ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["private", "shared"])
+def test_every_event_handler_is_what_gradio_expects(tmp_path, mode):
+    from app.blocks import build_demo
+
+    studio = build_demo(load_settings(["--data-dir", str(tmp_path), "--offline", "--data-mode", mode], environ={}))
+    try:
+        assert studio.ctx.space.private == (mode == "private") and studio.ctx.cleaner is not None
+        assert not hasattr(studio.demo, "studio")  # the context comes with the Studio, not on the Blocks
+        for block_fn in studio.demo.fns.values():
+            if block_fn.fn is None:
+                continue
+            parameters = inspect.signature(block_fn.fn).parameters
+            assert not {"ctx", "owner", "page"} & set(parameters), block_fn.name
+            if "request" in parameters:
+                assert typing.get_type_hints(block_fn.fn)["request"] is gr.Request, block_fn.name
+    finally:
+        studio.close()
+    assert studio.ctx.cleaner._stop.is_set()  # closing the Studio stops the cleaner
