@@ -31,7 +31,7 @@ from . import visitor
 from .common import bind, file_path, log, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
-from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, visible_galleries  # noqa: F401 (tests use it)
+from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_choices, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
 TITLE = "Captioning"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
@@ -227,10 +227,6 @@ def _options(strategy: str, num_candidates: float, max_length: float, beams: flo
                           prompt=prompt or "", rerank=bool(rerank))
 
 
-def _gallery_names(ctx: StudioContext, owner: Owner | None = None) -> list[str]:
-    return sorted({DEFAULT_GALLERY, *visible_galleries(ctx, owner if owner is not None else visitor.page_owner(ctx))})
-
-
 def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
     """The CSV in the owner's results folder (it expires there, like any result to download)."""
     name = f"captions-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.csv"
@@ -271,7 +267,7 @@ def on_batch(ctx: StudioContext, uploads, add, gallery, key, strategy, candidate
     options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
     result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "",
                           owner=owner)
-    names = gr.update(choices=_gallery_names(ctx, owner))
+    names = gr.update(choices=gallery_choices(ctx, owner))
     return batch_summary(result), batch_rows(result), _csv_download(ctx, result, owner), names
 
 
@@ -372,7 +368,7 @@ def _batch_tab(ctx: StudioContext) -> tuple[gr.File, gr.Checkbox, gr.Dropdown, g
             with gr.Column():
                 with gr.Row():
                     to_gallery = gr.Checkbox(False, label="Also add them, captioned, to a search gallery")
-                    gallery_name = gr.Dropdown(_gallery_names(ctx), value=DEFAULT_GALLERY, allow_custom_value=True,
+                    gallery_name = gr.Dropdown(gallery_choices(ctx, visitor.page_owner(ctx)), value=DEFAULT_GALLERY, allow_custom_value=True,
                                                label="Gallery", info="an existing one, or type a new name")
                 run_batch = gr.Button("Caption all", variant="primary")
                 summary = gr.Markdown()

@@ -21,7 +21,7 @@ from model_zoo.core.registry import is_overridden
 from . import visitor
 from .common import bind, file_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
-from .common.galleries import gallery_for, visible_galleries
+from .common.galleries import gallery_choices, gallery_for
 from .common.outputs import output_folder
 
 TITLE = "Imagine"
@@ -103,11 +103,6 @@ def intro(ctx: StudioContext) -> str:
             "describes it back), or **Add to gallery** with the prompt as its caption and find it in Search.")
 
 
-def _gallery_names(ctx: StudioContext, owner: Owner | None = None) -> list[str]:
-    who = owner if owner is not None else visitor.page_owner(ctx)
-    return sorted({DEFAULT_GALLERY, *visible_galleries(ctx, who)})
-
-
 # -- UI handlers (private events; visitor.for_caller gives each its owner or page) ------------
 @user_facing
 @visitor.for_caller
@@ -158,7 +153,7 @@ def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: 
                 f"{report['total']}): find it in the Search tab.")
     else:
         note = f"Already in gallery **{report['gallery']}** (same image)."
-    return note, gr.update(choices=_gallery_names(ctx, owner))
+    return note, gr.update(choices=gallery_choices(ctx, owner, DEFAULT_GALLERY))
 
 
 # -- JSON endpoint (DESIGN.md contract) ------------------------------------------------------
@@ -212,7 +207,7 @@ def build(ctx: StudioContext) -> None:
             with gr.Row():
                 caption_it = gr.Button("Caption it", visible=ctx.shared(SHARED_CAPTION_IMAGE) is not None,
                                        elem_id="imagine-caption-it")
-                gallery_name = gr.Dropdown(_gallery_names(ctx), value=DEFAULT_GALLERY, allow_custom_value=True,
+                gallery_name = gr.Dropdown(gallery_choices(ctx, visitor.page_owner(ctx), DEFAULT_GALLERY), value=DEFAULT_GALLERY, allow_custom_value=True,
                                            label="Gallery", info="an existing one, or type a new name", scale=2)
                 to_gallery = gr.Button("Add to gallery")
             status = gr.Markdown()

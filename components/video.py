@@ -17,13 +17,13 @@ from PIL import Image
 
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
-from model_zoo.speech.service import to_srt, to_vtt
 from model_zoo.video import service, store
 from model_zoo.vision import search as gallery_service
 
 from . import visitor
 from .common import bind, file_path, user_facing
-from .common.outputs import output_folder
+from .common.galleries import gallery_for
+from .common.subtitles import subtitle_files
 from .context import StudioContext
 
 TITLE = "Video"
@@ -80,11 +80,9 @@ def search_video(ctx: StudioContext, query: str, name: str, k: int = 5, owner: O
 def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner: Owner = OPERATOR) -> dict:
     """Every keyframe of video `name`, with its caption, into the owner's image gallery `gallery`
     (the Search tab's gallery service, model_zoo.vision.search)."""
-    gallery = gallery_service.check_gallery_name(gallery)
-    shared = ctx.space.shared_folder("galleries")
-    if ctx.space.private and not owner.is_operator and (shared / gallery / "manifest.json").is_file():
-        raise InputError(f"'{gallery}' is a shared gallery and read-only here: type another name.")
-    with video_folder(ctx, owner, name) as folder, tempfile.TemporaryDirectory(prefix="mms-keyframes-") as scratch:
+    with (gallery_for(ctx, owner, gallery, "add") as gallery_dir,  # a shared gallery is read-only here
+          video_folder(ctx, owner, name) as folder,
+          tempfile.TemporaryDirectory(prefix="mms-keyframes-") as scratch):
         index = store.load_index(folder)
         files, captions = [], {}
         for n, scene in enumerate(index.scenes):
@@ -97,9 +95,7 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
             captions[str(target)] = scene.caption
         if not files:
             raise InputError(f"Video '{index.name}' has no keyframes to add.")
-        with ctx.space.using(owner, "galleries", gallery) as gallery_dir:
-            ctx.space.check_quota(owner)
-            return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
+        return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
 
 
 # -- formatting for the UI -------------------------------------------------------------
@@ -132,16 +128,6 @@ def report_markdown(report: dict) -> str:
     return "\n\n".join(lines[:2]) + ("\n" + "\n".join(lines[2:]) if len(lines) > 2 else "")
 
 
-def subtitle_files(report: dict) -> tuple[str | None, str | None]:
-    if not report["segments"]:
-        return None, None
-    folder = output_folder("subtitles")  # Gradio's cache keeps its own copy
-    srt, vtt = folder / f"{report['video']}.srt", folder / f"{report['video']}.vtt"
-    srt.write_text(to_srt(report["segments"]), encoding="utf-8")
-    vtt.write_text(to_vtt(report["segments"]), encoding="utf-8")
-    return str(srt), str(vtt)
-
-
 def hit_rows(result: dict) -> list[list]:
     return [[stamp(h["start"]), stamp(h["end"]), round(h["score"], 2), h["found_by"], h["caption"], h["transcript"]]
             for h in result["results"]]
@@ -155,7 +141,7 @@ def ui_index(ctx: StudioContext, video: str | None, index_name: str, progress=gr
         raise InputError("Upload a video first (or use the example clip).")
     report = index_video(ctx, {"path": video, "orig_name": Path(video).name}, index_name,
                          progress=lambda f, d: progress(f, desc=d), owner=owner)
-    srt_file, vtt_file = subtitle_files(report)
+    srt_file, vtt_file = subtitle_files(report["segments"], report["video"]) or (None, None)
     text = report["transcript"] + (f"\n\n[English] {report['translation']}" if report["translation"] else "")
     shown = gr.Video(value=video, subtitles=vtt_file) if vtt_file else gr.skip()  # subtitles on the player
     return (report_markdown(report), report["video"], scene_tiles(ctx, report["video"], owner), text,

@@ -33,6 +33,11 @@ def visible_galleries(ctx: StudioContext, owner: Owner | None) -> list[str]:
     return sorted({*shared, *own})
 
 
+def gallery_choices(ctx: StudioContext, owner: Owner | None, default: str = DEFAULT_GALLERY) -> list[str]:
+    """What a gallery dropdown offers `owner`: the tab's default gallery, theirs and the shared ones."""
+    return sorted({default, *visible_galleries(ctx, owner)})
+
+
 @contextmanager
 def gallery_for(ctx: StudioContext, owner: Owner, name: str, use: str = "read") -> Iterator[Path]:
     """The folder of gallery `name` as `owner` sees it, pinned while the caller uses it.

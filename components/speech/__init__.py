@@ -19,7 +19,7 @@ from model_zoo.speech.whisper_common import DecodeOptions
 from ..common import bind, file_path, user_facing
 from ..context import StudioContext
 from . import live
-from .subtitles import subtitle_files
+from ..common.subtitles import subtitle_files
 
 TITLE = "Speech"
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
@@ -140,7 +140,7 @@ def on_run(ctx: StudioContext, audio_value, task_value, language_value, beam_val
                   label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
         timeline_figure(str(audio_value), result),
         segment_rows(result),
-        subtitle_files(result, Path(str(audio_value)).name),
+        subtitle_files(result.segments, Path(str(audio_value)).stem),
     )
 
 

@@ -9,7 +9,6 @@ silent one after LiveSessions' idle timeout."""
 from __future__ import annotations
 
 import html
-from dataclasses import replace
 from typing import Any
 
 import gradio as gr
@@ -30,7 +29,7 @@ from model_zoo.speech.live import (
 from .. import visitor
 from ..common import bind, file_path, user_facing
 from ..context import StudioContext
-from .subtitles import subtitle_files
+from ..common.subtitles import subtitle_files
 
 STREAM_EVERY_S = 0.5  # the browser sends a chunk this often
 TIME_LIMIT_S = 600  # one live session streams for at most 10 minutes
@@ -165,8 +164,8 @@ def build(ctx: StudioContext, language: gr.components.Component) -> None:
 
 def session_subtitles(captioner: LiveCaptioner, result: speech.SpeechResult, stem: str) -> list[str]:
     """The upload path's subtitle writer; a non-English session gets English files too."""
-    files = subtitle_files(result, f"{stem}.wav")
+    files = subtitle_files(result.segments, stem)
     english = captioner.subtitles(english=True)
     if result.language not in ("", "en") and english:
-        files += subtitle_files(replace(result, segments=english), f"{stem}-english.wav")
+        files += subtitle_files(english, f"{stem}-english")
     return files

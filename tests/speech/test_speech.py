@@ -297,7 +297,9 @@ def test_ui_formatting_and_subtitle_files(tone, tmp_path):
     ax = figure.axes[0]
     assert [t.get_text() for t in ax.texts] == [str(i) for i in range(1, len(result.segments) + 1)]
     assert ax.get_xlim()[1] >= result.duration_s
-    srt, vtt = tab.subtitle_files(result, "tone.wav")
+    from components.common.subtitles import subtitle_files
+
+    srt, vtt = subtitle_files(result.segments, "tone")
     assert srt.endswith("tone.srt") and vtt.endswith("tone.vtt")
     assert "transcribe two" in open(srt).read() and open(vtt).read().startswith("WEBVTT")
 
