@@ -11,7 +11,7 @@ the bare library calls it is made of, on the same clip and the same loaded model
                 sentence vectors of the segments, the atomic save
 Figures: seconds per minute of video (median of --repeats, models loaded first) and the
 overhead ratio pipeline / (decode + engine + whisper). Speed figures compare within one run
-on one machine (DESIGN.md)."""
+on one machine (docs/design.md)."""
 from __future__ import annotations
 
 import argparse

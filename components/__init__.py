@@ -10,5 +10,5 @@ handler learns who is asking. No function here runs over 80 lines. Tabs never im
 what two share lives below them, in modules that are not tabs: `context` (what every tab
 gets), `visitor` (who is asking) and the `common` package (errors into messages, uploaded
 files; `common.galleries`: the galleries an owner sees; `common.heads`: the sentiment
-service and an owner's heads), or in model_zoo when it is not UI. No torch here (see DESIGN.md);
+service and an owner's heads), or in model_zoo when it is not UI. No torch here (see docs/design.md);
 tests/test_import_layers.py checks these rules and the 80 lines."""

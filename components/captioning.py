@@ -234,7 +234,7 @@ def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
         return str(captioning.write_batch_csv(result, out))
 
 
-# -- UI handlers (private events) and JSON endpoints (DESIGN.md contract) ----------------------
+# -- UI handlers (private events) and JSON endpoints (docs/design.md contract) ----------------------
 @user_facing
 def on_read(ctx: StudioContext, image_file):
     return read_view(ctx, image_file)

@@ -1,7 +1,7 @@
 """Imagine tab: type a scene, get an image, then caption it, search with it or add it to a
 gallery, so the tabs make one loop (imagine -> caption -> search). A few-step diffusers
 pipeline (model_zoo.imagine.service) draws it; every result shows the settings that make it again.
-Endpoint: /generate_image (see DESIGN.md)."""
+Endpoint: /generate_image (see docs/design.md)."""
 from __future__ import annotations
 
 import threading
@@ -156,7 +156,7 @@ def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: 
     return note, gr.update(choices=gallery_choices(ctx, owner, DEFAULT_GALLERY))
 
 
-# -- JSON endpoint (DESIGN.md contract) ------------------------------------------------------
+# -- JSON endpoint (docs/design.md contract) ------------------------------------------------------
 @user_facing
 def generate_image(ctx: StudioContext, prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
                    seed: int = -1, width: int = 512, height: int = 512) -> dict:

@@ -1,6 +1,6 @@
 """Search tab: image-text search over named galleries and zero-shot classification, on
 the image engine of model_zoo.vision.engine (OpenCLIP where its weights are, else the offline
-label bridge). Endpoints /index_images, /search and /classify_image (see DESIGN.md); the
+label bridge). Endpoints /index_images, /search and /classify_image (see docs/design.md); the
 logic lives in model_zoo.vision.search."""
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def pick(event: gr.SelectData) -> tuple[str, str]:
     return tile_id(event.value), tile_id(event.value)
 
 
-# -- JSON endpoints (DESIGN.md contract) -------------------------------------------------------
+# -- JSON endpoints (docs/design.md contract) -------------------------------------------------------
 # Each acts for the caller (visitor.for_caller): a gradio_client Client is a session of its own.
 @user_facing
 @visitor.for_caller(api=True)

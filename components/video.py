@@ -1,6 +1,6 @@
 """Video tab: index a clip by what is seen (keyframes at scene changes, embedded and captioned
 by the image engine) and what is said (Whisper's timed transcript), then search inside it;
-a hit jumps the player to its moment. Endpoints /index_video and /search_video (DESIGN.md);
+a hit jumps the player to its moment. Endpoints /index_video and /search_video (docs/design.md);
 the logic lives in model_zoo.video. A visitor's indexed videos are theirs alone, kept like
 their galleries (model_zoo.core.ownership, kind "videos")."""
 from __future__ import annotations
@@ -175,7 +175,7 @@ def example_clip() -> tuple[str, str]:
     return str(EXAMPLE), "example"
 
 
-# -- JSON endpoints (DESIGN.md contract): each acts for the caller (a gradio_client Client is a
+# -- JSON endpoints (docs/design.md contract): each acts for the caller (a gradio_client Client is a
 # session of its own) ---------------------------------------------------------------------------
 @user_facing
 @visitor.for_caller(api=True)

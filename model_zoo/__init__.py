@@ -1,4 +1,4 @@
-"""What models exist and how they run. Never imports gradio (see DESIGN.md)."""
+"""What models exist and how they run. Never imports gradio (see docs/design.md)."""
 
 import os as _os
 

@@ -1,4 +1,4 @@
-"""Every endpoint of the API contract (DESIGN.md), called as a user's script would:
+"""Every endpoint of the API contract (docs/design.md), called as a user's script would:
 through gradio_client against `python app.py`. Successes and errors (the client gets
 the gr.Error message). CLIP and the captioner are tiny random models here (no real
 weights on these machines), loaded by the same code as real checkpoints."""

@@ -1,4 +1,4 @@
-"""The import rules of the house (DESIGN.md), checked on the source's import graph: every
+"""The import rules of the house (docs/design.md), checked on the source's import graph: every
 import statement counts, inside functions and under TYPE_CHECKING too, absolute or relative
 (a module named in a string, as model_zoo/core/backends.py names the loaders, is not an import).
 
