@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.timing import timed  # noqa: E402
+from benchmarks.timing import timed
 
 
 def make_images(folder: Path, count: int) -> list[Path]:
@@ -28,7 +28,9 @@ def make_images(folder: Path, count: int) -> list[Path]:
     from PIL import Image
     from skimage import data
 
-    sources = [Image.fromarray(getattr(data, name)()).convert("RGB") for name in ("astronaut", "coffee", "chelsea", "rocket")]
+    sources = [
+        Image.fromarray(getattr(data, name)()).convert("RGB") for name in ("astronaut", "coffee", "chelsea", "rocket")
+    ]
     files = []
     for i in range(count):
         image = sources[i % len(sources)]

@@ -87,15 +87,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warm", default="none", choices=("none", "default", "all"), help="MMS_WARM of the app")
-    parser.add_argument("--first-click", action="store_true", help="time a first visitor's clicks, warm none vs default")
+    parser.add_argument(
+        "--first-click", action="store_true", help="time a first visitor's clicks, warm none vs default"
+    )
     parser.add_argument("--click-after", type=float, default=30.0, help="seconds between the page and the first click")
     args = parser.parse_args()
     if args.first_click:
         for warm in ("none", "default"):
             for _ in range(args.runs):
                 r = first_clicks(warm, args.click_after)
-                print(f"--warm {warm:<8} first 200 {r['to_200']:.2f} s; {args.click_after:g} s later: first "
-                      f"/sentiment {r['sentiment']:.2f} s, then first /speech_translate {r['speech']:.2f} s", flush=True)
+                print(
+                    f"--warm {warm:<8} first 200 {r['to_200']:.2f} s; {args.click_after:g} s later: first "
+                    f"/sentiment {r['sentiment']:.2f} s, then first /speech_translate {r['speech']:.2f} s",
+                    flush=True,
+                )
         return
     app = [seconds_to_200(args.warm) for _ in range(args.runs)]
     floor = [seconds_to_import_gradio() for _ in range(args.runs)]

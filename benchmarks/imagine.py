@@ -13,7 +13,8 @@ Each at two step counts, taking turns (benchmarks.timing). Seconds per step two 
 median gap between step ends inside the loop (the endpoint reports its own as
 timing.per_step_s; the bare call's is read with a no-op step callback), and the slope of
 request time between the two step counts (fixed costs such as prompt encoding, VAE decode,
-HTTP and the PNG cancel; noisier on a shared machine). The fixed cost per request too. No diffusion weights exist on the build machines, so by
+HTTP and the PNG cancel; noisier on a shared machine). The fixed cost per request too. No
+diffusion weights exist on the build machines, so by
 default it builds a random Stable Diffusion pipeline (model_zoo/testing/diffusion.py, wider UNet
 than the tests'), loaded through the same code path as real weights; --model takes real ones."""
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from benchmarks.timing import timed  # noqa: E402
+from benchmarks.timing import timed
 
 PROMPT = "an astronaut riding a horse on the moon"
 

@@ -45,7 +45,9 @@ def make_folder(folder: Path, count: int) -> int:
         image = sources[i % len(sources)]
         variant = i // len(sources)
         w, h = image.size
-        image = image.crop((variant % 5 * w // 40, variant % 3 * h // 40, w - variant % 4 * w // 40, h - variant % 7 * h // 60))
+        image = image.crop(
+            (variant % 5 * w // 40, variant % 3 * h // 40, w - variant % 4 * w // 40, h - variant % 7 * h // 60)
+        )
         if variant % 2:
             image = ImageOps.mirror(image)
         image = image.rotate(variant % 4 * 3, expand=True)
@@ -117,7 +119,10 @@ def main() -> None:
     print(f"median of {args.repeats} after one warm-up round, images/s:")
     print(f"    {'':<12} {'indexing':>9} {'whole command':>14}")
     for processes in (1, 2):
-        print(f"    {processes} process{'es' if processes > 1 else '  '} {indexing[processes]:9.2f} {whole[processes]:14.2f}")
+        print(
+            f"    {processes} process{'es' if processes > 1 else '  '} "
+            f"{indexing[processes]:9.2f} {whole[processes]:14.2f}"
+        )
     print(f"    2 / 1:      {indexing[2] / indexing[1]:9.2f} {whole[2] / whole[1]:14.2f}")
     galleries = args.data_dir / "galleries"
     print("    " + same_gallery(galleries / f"bench-{stamp}-1-1p", galleries / f"bench-{stamp}-1-2p"))

@@ -26,9 +26,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from model_zoo.speech.wer import word_error_rate  # noqa: E402
+from model_zoo.speech.wer import word_error_rate
 
 REPO = Path(__file__).resolve().parent.parent
 LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
@@ -143,7 +143,9 @@ def run_clip(recognizer, clip: Clip, chunk_s: float, options, live_options) -> C
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", nargs="*", default=[], help="audio files or folders (a .txt beside = reference)")
-    parser.add_argument("--chunk-s", type=float, default=0.5, help="seconds of audio per chunk (the browser's stream_every)")
+    parser.add_argument(
+        "--chunk-s", type=float, default=0.5, help="seconds of audio per chunk (the browser's stream_every)"
+    )
     parser.add_argument("--join", action="store_true", help="also play all clips back to back as one session")
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args(argv)

@@ -164,7 +164,9 @@ def main() -> None:
 
     total = sum(len(v) for v in tally.latencies.values())
     failures = sum(len(v) for v in tally.failures.values())
-    print(f"{args.clients} clients, {elapsed:.1f} s, {total} requests, {total / elapsed:.2f} req/s, {failures} failures")
+    print(
+        f"{args.clients} clients, {elapsed:.1f} s, {total} requests, {total / elapsed:.2f} req/s, {failures} failures"
+    )
     print(f"{'endpoint':<12}{'n':>6}{'p50 s':>9}{'p95 s':>9}{'fail':>6}")
     for name, values in sorted(tally.latencies.items()):
         print(f"{name:<12}{len(values):>6}{percentile(values, 50):>9.2f}{percentile(values, 95):>9.2f}"

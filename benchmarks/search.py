@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
-import faiss  # noqa: E402
+import faiss
 from model_zoo.vision.search.gallery import EXACT_LIMIT, exact_index, ivf_index, single_threaded
 
 DIM = 512
@@ -87,7 +87,10 @@ def bench_size(n: int, queries: int, uniform: bool, centres: int) -> None:
     build_s = time.perf_counter() - build_start
     del vectors
     chosen = ivf.nprobe
-    print(f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; IVF{ivf.nlist} trained and filled in {build_s:.1f} s)")
+    print(
+        f"\n{n:>9,} vectors  (generated in {made - started:.1f} s; "
+        f"IVF{ivf.nlist} trained and filled in {build_s:.1f} s)"
+    )
     used = "what a gallery of this size uses"
     print(f"  exact  IndexFlatIP            p50 {p(exact_ms, 50):7.2f} ms   p95 {p(exact_ms, 95):7.2f} ms"
           f"{'  <- ' + used if n <= EXACT_LIMIT else ''}")
@@ -95,8 +98,10 @@ def bench_size(n: int, queries: int, uniform: bool, centres: int) -> None:
         ivf.nprobe = nprobe
         found, ms = timed_queries(ivf, probe)
         mark = ("  <- default nprobe" + (", " + used if n > EXACT_LIMIT else "")) if nprobe == chosen else ""
-        print(f"  approx IVF{ivf.nlist:<5} nprobe {nprobe:>4}  p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
-              f"   recall@10 {recall_at_10(found, exact_ids):.3f}   speed-up p50 x{p(exact_ms, 50) / p(ms, 50):.1f}{mark}")
+        print(
+            f"  approx IVF{ivf.nlist:<5} nprobe {nprobe:>4}  p50 {p(ms, 50):7.2f} ms   p95 {p(ms, 95):7.2f} ms"
+            f"   recall@10 {recall_at_10(found, exact_ids):.3f}   speed-up p50 x{p(exact_ms, 50) / p(ms, 50):.1f}{mark}"
+        )
 
 
 def bench_indexing(images: int) -> None:
@@ -138,7 +143,10 @@ def bench_indexing(images: int) -> None:
         assert report.added == images, report
 
     loop = best_of(3, index_all)
-    print(f"\nindexing {images} JPEGs (~384 px) with the tiny random open_clip model, batch {search.BATCH_SIZE}, best of 3")
+    print(
+        f"\nindexing {images} JPEGs (~384 px) with the tiny random open_clip model, "
+        f"batch {search.BATCH_SIZE}, best of 3"
+    )
     print(f"  bare open_clip batch call (preprocess + encode, images decoded) {images / bare_encode:8.1f} img/s")
     print(f"  bare decode + open_clip batch call                              {images / bare_decode_encode:8.1f} img/s")
     print(f"  search.add_files (hash, decode, thumbnail, embed, add, save)    {images / loop:8.1f} img/s"
@@ -167,7 +175,12 @@ def main() -> None:
     parser.add_argument("--uniform", action="store_true", help="uniform random vectors (worst case)")
     parser.add_argument("--centres", type=int, default=CENTRES,
                         help="clusters in the synthetic data (fewer members per cluster: harder)")
-    parser.add_argument("--threads", type=int, default=0, help="faiss OpenMP threads for building indexes (0: all); queries use one, as the app does")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="faiss OpenMP threads for building indexes (0: all); queries use one, as the app does",
+    )
     args = parser.parse_args()
     if args.threads:
         faiss.omp_set_num_threads(args.threads)

@@ -47,7 +47,11 @@ def make_clips(folder: Path, extra: list[str]) -> list[Path]:
         clips.append(dest)
     for item in extra:
         path = Path(item)
-        clips += sorted(p for p in path.iterdir() if p.suffix in {".wav", ".ogg", ".mp3", ".flac"}) if path.is_dir() else [path]
+        clips += (
+            sorted(p for p in path.iterdir() if p.suffix in {".wav", ".ogg", ".mp3", ".flac"})
+            if path.is_dir()
+            else [path]
+        )
     return clips
 
 
@@ -139,7 +143,7 @@ def run_openai(manager, clients, clips, args, beams, bare_task, decode_audio, ha
         for clip in clips:
             duration = decode_audio(clip).duration_s
             for beam in beams:
-                call = lambda: clients["openai"].predict(  # noqa: E731
+                call = lambda: clients["openai"].predict(
                     handle_file(str(clip)), args.task, "auto", beam, api_name="/speech_translate")
                 row = {"clip": clip.name, "dur": duration, "beam": beam,
                        "openai_bare": timed(lambda: bare_openai(model, clip, bare_task, beam), args.repeats) / duration,
@@ -160,7 +164,7 @@ def run_faster(manager, clients, clips, args, beams, bare_task, decode_audio, ha
             duration = decode_audio(clip).duration_s
             for beam in beams:
                 def endpoint(label: str) -> float:
-                    call = lambda: clients[label].predict(  # noqa: E731
+                    call = lambda: clients[label].predict(
                         handle_file(str(clip)), args.task, "auto", beam, api_name="/speech_translate")
                     return timed(call, args.repeats) / duration
 
@@ -187,9 +191,12 @@ def summarise(rows: list[dict], args, beams: list[int]) -> None:
         if not chosen:
             continue
         med = {k: statistics.median(r[k] for r in chosen) for k in ("bare_stock", "bare_short", "ep_app", "ep_30s")}
-        print(f"{beam:>4} {med['bare_stock']:>10.3f} {med['bare_short']:>10.3f} {med['ep_app']:>12.3f} {med['ep_30s']:>12.3f}"
-              f" {med['ep_app'] / med['bare_short']:>11.3f}x {med['ep_30s'] / med['bare_stock']:>9.3f}x"
-              f" {med['bare_stock'] / med['ep_app']:>7.2f}x")
+        print(
+            f"{beam:>4} {med['bare_stock']:>10.3f} {med['bare_short']:>10.3f} "
+            f"{med['ep_app']:>12.3f} {med['ep_30s']:>12.3f}"
+            f" {med['ep_app'] / med['bare_short']:>11.3f}x {med['ep_30s'] / med['bare_stock']:>9.3f}x"
+            f" {med['bare_stock'] / med['ep_app']:>7.2f}x"
+        )
     print("overhead app = endpoint app / bare short (same library work: the app's cost); "
           "30s/stock = endpoint 30s / bare stock (the endpoint encodes once where transcribe() encodes "
           "for detection and again for decoding); speed-up = bare stock / endpoint app.")

@@ -21,7 +21,8 @@ the JSON API against the service and the bare calls, all measured in one run.
     127.0.0.1, offline, a temporary data dir, this process's manager); the validation photos
     are indexed through `/index_images` with gradio_client; then `/search` with
     ("a photo of a cat", None, 8, "bench") is timed --queries times, one call at a time,
-    taking turns (shuffled each round) with model_zoo.vision.search.search in-process, the bare calls (embed_texts of the
+    taking turns (shuffled each round) with model_zoo.vision.search.search in-process, the
+    bare calls (embed_texts of the
     query + a dot product over the gallery's vectors + top-8) and a no-op gr.api endpoint on
     a second in-process Blocks (the floor of a gradio_client round trip), p50/p95 each.
 
@@ -39,11 +40,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import model_zoo  # noqa: E402,F401  first: sets the OpenMP wait policy before faiss and torch load
-from benchmarks.timing import timed  # noqa: E402
-from app.network import free_port  # noqa: E402
+import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
+from benchmarks.timing import timed
+from app.network import free_port
 
 QUERY = "a photo of a cat"
 
@@ -279,9 +280,12 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
           "the four taking turns in a shuffled order, 3 warm-up rounds (ms):")
     for name, values in samples.items():
         print(f"    {name:<36} p50 {pct(values, 50):7.1f}   p95 {pct(values, 95):7.1f}")
-    print(f"    p50 ratios: service/bare {pct(service, 50) / pct(raw, 50):.2f}, API/bare {pct(api, 50) / pct(raw, 50):.2f}, "
-          f"API/service {pct(api, 50) / pct(service, 50):.2f}; API minus the no-op floor "
-          f"{pct(api, 50) - pct(floor, 50):.1f} ms")
+    print(
+        f"    p50 ratios: service/bare {pct(service, 50) / pct(raw, 50):.2f}, "
+        f"API/bare {pct(api, 50) / pct(raw, 50):.2f}, "
+        f"API/service {pct(api, 50) / pct(service, 50):.2f}; API minus the no-op floor "
+        f"{pct(api, 50) - pct(floor, 50):.1f} ms"
+    )
     return pct(api, 50), pct(api, 95), pct(raw, 50)
 
 

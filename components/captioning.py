@@ -368,8 +368,13 @@ def _batch_tab(ctx: StudioContext) -> tuple[gr.File, gr.Checkbox, gr.Dropdown, g
             with gr.Column():
                 with gr.Row():
                     to_gallery = gr.Checkbox(False, label="Also add them, captioned, to a search gallery")
-                    gallery_name = gr.Dropdown(gallery_choices(ctx, visitor.page_owner(ctx)), value=DEFAULT_GALLERY, allow_custom_value=True,
-                                               label="Gallery", info="an existing one, or type a new name")
+                    gallery_name = gr.Dropdown(
+                        gallery_choices(ctx, visitor.page_owner(ctx)),
+                        value=DEFAULT_GALLERY,
+                        allow_custom_value=True,
+                        label="Gallery",
+                        info="an existing one, or type a new name",
+                    )
                 run_batch = gr.Button("Caption all", variant="primary")
                 summary = gr.Markdown()
                 csv_file = gr.File(label="Download CSV", interactive=False)

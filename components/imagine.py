@@ -73,10 +73,12 @@ def settings_markdown(result: ImagineResult) -> str:
              else f"seeds **{result.seeds[0]}–{result.seeds[-1]}** (one per image)")
     start = f" · from your image at strength {result.strength:g}" if result.mode == "image" else ""
     timing = result.timing
-    lines = [f"{seeds} · **{result.steps}** step{'s' if result.steps != 1 else ''} · guidance **{result.guidance:g}** · "
-             f"{result.width} x {result.height}{start} · `{result.model}` on {result.device} · "
-             f"{timing['total_s']:.1f} s ({timing['per_step_s']:.2f} s/step)",
-             "Same settings and seed make the same image on the same device; each PNG carries its settings."]
+    lines = [
+        f"{seeds} · **{result.steps}** step{'s' if result.steps != 1 else ''} · guidance **{result.guidance:g}** · "
+        f"{result.width} x {result.height}{start} · `{result.model}` on {result.device} · "
+        f"{timing['total_s']:.1f} s ({timing['per_step_s']:.2f} s/step)",
+        "Same settings and seed make the same image on the same device; each PNG carries its settings.",
+    ]
     if result.note:
         lines.append(f"> {result.note}")
     return "\n\n".join(lines)
@@ -207,8 +209,14 @@ def build(ctx: StudioContext) -> None:
             with gr.Row():
                 caption_it = gr.Button("Caption it", visible=ctx.shared(SHARED_CAPTION_IMAGE) is not None,
                                        elem_id="imagine-caption-it")
-                gallery_name = gr.Dropdown(gallery_choices(ctx, visitor.page_owner(ctx), DEFAULT_GALLERY), value=DEFAULT_GALLERY, allow_custom_value=True,
-                                           label="Gallery", info="an existing one, or type a new name", scale=2)
+                gallery_name = gr.Dropdown(
+                    gallery_choices(ctx, visitor.page_owner(ctx), DEFAULT_GALLERY),
+                    value=DEFAULT_GALLERY,
+                    allow_custom_value=True,
+                    label="Gallery",
+                    info="an existing one, or type a new name",
+                    scale=2,
+                )
                 to_gallery = gr.Button("Add to gallery")
             status = gr.Markdown()
             with gr.Accordion("What /generate_image returns", open=False):

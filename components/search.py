@@ -143,7 +143,9 @@ def result_tiles(ctx: StudioContext, result: dict, owner: Owner | None = OPERATO
     tiles = []
     for hit in result["results"]:
         thumb = service.thumbnail_file(folder, hit["id"])
-        label = f"{hit['score']:.3f} · {hit['name']} (#{hit['id']})" + (f" · {hit['caption']}" if hit.get("caption") else "")
+        label = f"{hit['score']:.3f} · {hit['name']} (#{hit['id']})" + (
+            f" · {hit['caption']}" if hit.get("caption") else ""
+        )
         if hit.get("seen"):  # the label bridge's reading: its words, marked sure or not
             label += f" · {seen_mark(hit['seen']['certainty'])} {hit['seen']['described']}"
         if thumb is None:
@@ -329,7 +331,9 @@ def build(ctx: StudioContext) -> None:
                               info="Pick one, or type a new name to start a gallery.")
         summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY))
     with gr.Row():
-        sample = gr.Button("Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary")
+        sample = gr.Button(
+            "Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary"
+        )
         reindex = gr.Button("Re-index with CLIP", variant="secondary",
                             visible=service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, None, SAMPLE_GALLERY)))
     with gr.Tabs():

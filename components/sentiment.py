@@ -205,8 +205,11 @@ def build(ctx: StudioContext) -> None:
                                        y_lim=[0, 1], height=220)
     media_examples = [["What a view from up here!", str(ASSETS / "gallery" / "astronaut.jpg"), None],
                       ["", None, str(ASSETS / "audio" / "english_quick_fox.ogg")]]
-    gr.Examples(examples=[[e, None, None] for e in EXAMPLES] + [m for m in media_examples if Path(m[1] or m[2]).is_file()],
-                inputs=[text, image, audio], label="Try a sentence (the last two bring an image or a voice clip)")
+    gr.Examples(
+        examples=[[e, None, None] for e in EXAMPLES] + [m for m in media_examples if Path(m[1] or m[2]).is_file()],
+        inputs=[text, image, audio],
+        label="Try a sentence (the last two bring an image or a voice clip)",
+    )
 
     with gr.Accordion("Batch mode: a CSV in, the same CSV with predictions out", open=False):
         with gr.Row():

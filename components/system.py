@@ -38,7 +38,7 @@ def budget_text(ctx: StudioContext) -> str:
 def disk_text(ctx: StudioContext) -> str:
     """For the operator: disk use by kind, visitors' and shared, and how many owners (no names)."""
     report = ctx.space.report()
-    mb = lambda n: f"{n / 2**20:,.1f} MB"  # noqa: E731
+    mb = lambda n: f"{n / 2**20:,.1f} MB"
     kinds = " · ".join(f"{kind} {mb(report.owner_bytes[kind])}" for kind in report.owner_bytes)
     shared = " · ".join(f"{kind} {mb(n)}" for kind, n in report.shared_bytes.items())
     mode = ctx.space.mode

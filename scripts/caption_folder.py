@@ -27,7 +27,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     from model_zoo.vision.captioning import STRATEGIES
 
     parser.add_argument("folder", type=Path, metavar="DIR", help="folder of images (searched recursively)")
-    parser.add_argument("--out", type=Path, default=Path("captions.csv"), help="CSV to write (and resume) [captions.csv]")
+    parser.add_argument(
+        "--out", type=Path, default=Path("captions.csv"), help="CSV to write (and resume) [captions.csv]"
+    )
     parser.add_argument("--batch-size", type=int, default=None,
                         help="images per generate call [the app's --caption-batch-size, 8]")
     parser.add_argument("--decoding", choices=STRATEGIES, default="beam", help="how the captioner decodes [beam]")
@@ -91,8 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         if not inputs:
             return None
         try:
-            return captioning.caption_batch(manager, inputs, options, key, batch_size,
-                                            on_progress=lambda done, total, what: tick(done * len(share) // max(total, 1)))
+            return captioning.caption_batch(
+                manager,
+                inputs,
+                options,
+                key,
+                batch_size,
+                on_progress=lambda done, total, what: tick(done * len(share) // max(total, 1)),
+            )
         except InputError as exc:  # not one image in this share could be read
             rows = [captioning.BatchRow(item.name, "", None, [], str(exc)) for item in inputs]
             return captioning.BatchResult(rows, 0, len(rows), "", "", "", 0.0, 0.0)

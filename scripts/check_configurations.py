@@ -63,7 +63,10 @@ def run(configuration: Configuration, selection: list[str]) -> tuple[bool, str]:
     if done.returncode != 0:
         failed = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
         print("\n".join(failed[:20]), file=sys.stderr)
-    return done.returncode == 0, f"{configuration.name}: {summary(done.stdout)} (exit {done.returncode}, {seconds:.0f} s)"
+    return (
+        done.returncode == 0,
+        f"{configuration.name}: {summary(done.stdout)} (exit {done.returncode}, {seconds:.0f} s)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,7 +60,14 @@ def run(corpus, text: np.ndarray, lexicon: np.ndarray, alpha: float, weight: flo
 
     from model_zoo.fusion.modules import HeadConfig
     from model_zoo.fusion.heads import SentimentModel
-    from model_zoo.fusion.training import INTENSITY_SCALE, Targets, TrainConfig, evaluate_intensity, fit, predict_outputs
+    from model_zoo.fusion.training import (
+        INTENSITY_SCALE,
+        Targets,
+        TrainConfig,
+        evaluate_intensity,
+        fit,
+        predict_outputs,
+    )
 
     train, val = corpus.rows("train"), corpus.rows("val")
     row_weights = torch.from_numpy(corpus.row_weights(alpha, train))

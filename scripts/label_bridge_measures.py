@@ -118,7 +118,10 @@ def wordnet(clip_count: int = 1000) -> tuple[list[list[str]], list[str]]:
     lemma = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_lemma.txt").read_text().splitlines())
     gloss = dict(line.split("\t", 1) for line in (info / "imagenet_synset_to_definition.txt").read_text().splitlines())
     assert len(synsets) == clip_count
-    return ([[w.strip() for w in lemma[s].split(",") if w.strip()] for s in synsets], [gloss[s].strip() for s in synsets])
+    return (
+        [[w.strip() for w in lemma[s].split(",") if w.strip()] for s in synsets],
+        [gloss[s].strip() for s in synsets],
+    )
 
 
 # -- embeddings, cached per prompt ---------------------------------------------------------------

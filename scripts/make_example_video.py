@@ -5,7 +5,9 @@ a sentence about a budget that no picture shows, for the speech search).
     python -m scripts.make_example_video [--out assets/video/example.mp4]
 
 Needs ffmpeg and espeak-ng on PATH (Debian: apt-get install ffmpeg espeak-ng). The photos
-are public domain or CC0 (see assets/video/README.md); the speech is made here. 320x240, h264 + AAC, about 30 s and well under 1 MB."""
+are public domain or CC0 (see assets/video/README.md); the speech is made here.
+320x240, h264 + AAC, about 30 s and well under 1 MB."""
+
 from __future__ import annotations
 
 import argparse

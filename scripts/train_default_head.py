@@ -169,10 +169,39 @@ def build_minilm_part(args, cache: Path) -> Path:
     """The MiniLM head a blend takes in: the fast head's recipe, fit on the same rows and
     split as this head, built (or reused: its member is cached) by this same script."""
     out = cache / "blend_parts" / f"minilm-{args.fit_on}-split{args.split_seed}-{_recipe_id(args, '')[:8]}"
-    main(["--encoder", "minilm", "--tune-layers", "4", "--epochs", "4", "--encoder-lr", "1e-4", "--soft-labels", "0",
-          "--members", "1", "--seed", str(args.seed), "--split-seed", str(args.split_seed), "--fit-on", args.fit_on,
-          "--domains", args.domains, "--mix-alpha", str(args.mix_alpha), "--intensity-weight", str(args.intensity_weight),
-          "--blend-minilm", "0", "--out", str(out)] + (["--data-dir", str(args.data_dir)] if args.data_dir else []))
+    main(
+        [
+            "--encoder",
+            "minilm",
+            "--tune-layers",
+            "4",
+            "--epochs",
+            "4",
+            "--encoder-lr",
+            "1e-4",
+            "--soft-labels",
+            "0",
+            "--members",
+            "1",
+            "--seed",
+            str(args.seed),
+            "--split-seed",
+            str(args.split_seed),
+            "--fit-on",
+            args.fit_on,
+            "--domains",
+            args.domains,
+            "--mix-alpha",
+            str(args.mix_alpha),
+            "--intensity-weight",
+            str(args.intensity_weight),
+            "--blend-minilm",
+            "0",
+            "--out",
+            str(out),
+        ]
+        + (["--data-dir", str(args.data_dir)] if args.data_dir else [])
+    )
     return out
 
 

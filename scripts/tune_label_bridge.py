@@ -34,10 +34,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import model_zoo  # noqa: E402,F401  (sets the OpenMP wait policy first)
-from scripts.label_bridge_measures import (  # noqa: E402
+import model_zoo  # noqa: F401  (sets the OpenMP wait policy first)
+from scripts.label_bridge_measures import (
     BASE, CLASS_TEMPLATES, CROPS, ENCODERS, NAME_SETS, NORMS, QUERY, TEMPERATURES, TOP_TS, VARIANTS, ZS_TEMPLATES,
     PromptCache, Scores, caption_hit, class_prompts, classifier_outputs, evaluate, forward_times, grouped_vectors,
     wordnet)
@@ -77,7 +77,9 @@ def main() -> None:
     for r in rows:
         digest.update(r["name"].encode() + Path(r["file"]).read_bytes())
     started = time.perf_counter()
-    probabilities, labels = classifier_outputs(manager, images, args.cache_dir / "tune" / f"probs-{digest.hexdigest()[:16]}.npz")
+    probabilities, labels = classifier_outputs(
+        manager, images, args.cache_dir / "tune" / f"probs-{digest.hexdigest()[:16]}.npz"
+    )
     print(f"classifier outputs: {len(probabilities)} (variant, norm, crop) in {time.perf_counter() - started:.0f} s")
     per_image = forward_times(manager, [im for im, photo in zip(images, is_photo) if photo], args.timing_repeats)
     lemmas, glosses = wordnet(len(labels))
@@ -208,7 +210,11 @@ def main() -> None:
                     continue
                 other = combo[:position] + (reference,) + combo[position + 1:]
                 difference = mean_obj[combo] - mean_obj[other]
-                better, worse, tied = better + (difference > 1e-9), worse + (difference < -1e-9), tied + (abs(difference) <= 1e-9)
+                better, worse, tied = (
+                    better + (difference > 1e-9),
+                    worse + (difference < -1e-9),
+                    tied + (abs(difference) <= 1e-9),
+                )
             parts.append(f"{level}: {better}/{worse}/{tied}")
         print(f"   {key:<12} vs {str(reference):<18} " + "   ".join(parts))
     chosen_combo, first_combo = combo_of(**CHOSEN), combo_of()
@@ -234,7 +240,9 @@ def report_choice(state: dict) -> None:
     """Tables around the chosen recipe (CHOSEN), zero-shot templates, logit scale, timings."""
     from model_zoo.vision import engine as vision
 
-    grid, results, keys, combo_of, row, show = (state[k] for k in ("grid", "results", "keys", "combo_of", "row", "show"))
+    grid, results, keys, combo_of, row, show = (
+        state[k] for k in ("grid", "results", "keys", "combo_of", "row", "show")
+    )
     chosen = dict(BASE, **CHOSEN)
     c = combo_of(**CHOSEN)
     print("4. around the chosen recipe:", chosen)
@@ -289,7 +297,7 @@ def report_choice(state: dict) -> None:
     for i, r in enumerate(state["rows"]):
         a, b = results[c], results[first]
         top = np.argsort(-probs[i])[:3]
-        flags = lambda s: "".join("x" if v[i] else "." for v in (s.r1, s.r5, s.zs))  # noqa: E731
+        flags = lambda s: "".join("x" if v[i] else "." for v in (s.r1, s.r5, s.zs))
         print(f"   {Path(r['file']).name:<22} {r['name']:<14} {flags(a)} | {flags(b)}   "
               + ", ".join(f"{state['labels'][j]} {probs[i, j]:.2f}" for j in top))
     print()

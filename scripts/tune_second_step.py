@@ -16,10 +16,10 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import model_zoo  # noqa: E402,F401  (sets the OpenMP wait policy first)
-from scripts.label_bridge_measures import (  # noqa: E402
+import model_zoo  # noqa: F401  (sets the OpenMP wait policy first)
+from scripts.label_bridge_measures import (
     CROPS, QUERY, VARIANTS, PromptCache, caption_hit, evaluate, grouped_vectors)
 
 
@@ -57,7 +57,9 @@ def second_step(args) -> None:
     from model_zoo.vision.images import load_image
     from scripts.validation_photos import read_labels
 
-    cpu = [ln for ln in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if "Model name" in ln]
+    cpu = [
+        ln for ln in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if "Model name" in ln
+    ]
     print("CPU:", cpu[0].split(":", 1)[1].strip() if cpu else "?")
     manager = ModelManager(ManagerConfig(device="cpu", offline=True, cache_dir=args.cache_dir))
     labels = backend.imagenet_labels()
@@ -78,14 +80,19 @@ def second_step(args) -> None:
     prompt_levels = PROMPT_LEVELS if kinds else PROMPT_LEVELS[:1]
     groups = {"photo": [[f"a photo of a {n}."] for n in labels]}
     if kinds:
-        groups["kind"] = [[KIND_TEMPLATE.format(name=n, kind=k) if k else f"a photo of a {n}."] for n, k in zip(labels, kinds)]
+        groups["kind"] = [
+            [KIND_TEMPLATE.format(name=n, kind=k) if k else f"a photo of a {n}."] for n, k in zip(labels, kinds)
+        ]
         groups["photo+kind"] = [a + b for a, b in zip(groups["photo"], groups["kind"])]
     with manager.use("mpnet") as encoder:
         cache = PromptCache(encoder, args.cache_dir / "tune" / "prompts-mpnet.npz")
         class_vecs = {level: grouped_vectors(cache, groups[level]) for level in prompt_levels}
     shipped_vecs = np.load(vision.SHIPPED_VECTORS / vision.class_vectors_file(manager.spec("mpnet").source, labels,
                                                                        vision.RECIPE.templates))
-    print(f"check: sweep's 'photo' class vectors == shipped: max |diff| {np.abs(shipped_vecs - class_vecs['photo']).max():.1e}")
+    print(
+        "check: sweep's 'photo' class vectors == shipped: "
+        f"max |diff| {np.abs(shipped_vecs - class_vecs['photo']).max():.1e}"
+    )
 
     def views(images, crop, flip):
         backend.CROP_FRACTION = crop
@@ -153,7 +160,9 @@ def second_step(args) -> None:
                        for e, c, f in itertools.product(ENSEMBLES, TTA_CROPS, FLIPS)}
         zs, cap, scores = {}, {}, {}
         for (e, c, f), p in image_probs.items():
-            cap[e, c, f] = np.array([caption_hit(r["name"], int(i), labels) for r, i in zip(rows, p.argmax(axis=1))], float)
+            cap[e, c, f] = np.array(
+                [caption_hit(r["name"], int(i), labels) for r, i in zip(rows, p.argmax(axis=1))], float
+            )
             for level in prompt_levels:
                 bridge.class_vectors = class_vecs[level]
                 zs[e, c, f, level] = zero_shot(p)
@@ -170,9 +179,11 @@ def second_step(args) -> None:
             return " ".join(f"{m} {v[mask].mean():.3f}" for m, v in zip(("R@1", "R@5", "ZS", "CAP"), scores[combo]))
 
         print("shipped:", dict(zip(keys, base)), "|", line(base), "| photos:", line(base, is_photo))
-        print("each level against the shipped level of its factor, in every setting of the other factors:"
-              "\n  wins/losses/ties on the objective (mean R@1, R@5, ZS) | CAP wins/losses/ties over image-side settings"
-              "\n  | deltas with every other factor at the shipped setting (photos only in brackets)")
+        print(
+            "each level against the shipped level of its factor, in every setting of the other factors:"
+            "\n  wins/losses/ties on the objective (mean R@1, R@5, ZS) | CAP wins/losses/ties over image-side settings"
+            "\n  | deltas with every other factor at the shipped setting (photos only in brackets)"
+        )
         for position, key in enumerate(keys[:4]):
             for level in [lv for lv in (ENSEMBLES, TTA_CROPS, FLIPS, prompt_levels)[position] if lv != base[position]]:
                 won = lost = tied = 0
@@ -203,9 +214,14 @@ def second_step(args) -> None:
     # cost: seconds per image of each TTA / ensemble level's whole classifier pass, taking turns
     photos = [load_image(r["file"]) for r in read_labels(args.val) if r.get("kind", "photo") == "photo"]
     crop0 = float(shipped["crop"])
-    levels = {"lite0": ("lite0", (crop0,), (False,)), "lite0 flip": ("lite0", (crop0,), (False, True)),
-              "lite0 2 crops": ("lite0", (0.875, 1.0), (False,)), "lite0 flip+2 crops": ("lite0", (0.875, 1.0), (False, True)),
-              "lite0+1": ("lite0+1", (crop0,), (False,)), "lite0+1+2": ("lite0+1+2", (crop0,), (False,))}
+    levels = {
+        "lite0": ("lite0", (crop0,), (False,)),
+        "lite0 flip": ("lite0", (crop0,), (False, True)),
+        "lite0 2 crops": ("lite0", (0.875, 1.0), (False,)),
+        "lite0 flip+2 crops": ("lite0", (0.875, 1.0), (False, True)),
+        "lite0+1": ("lite0+1", (crop0,), (False,)),
+        "lite0+1+2": ("lite0+1+2", (crop0,), (False,)),
+    }
     samples, repeats, load = {k: [] for k in levels}, args.timing_repeats, os.getloadavg()[0]
     if not repeats:
         return
@@ -223,8 +239,10 @@ def second_step(args) -> None:
         finally:
             backend.CROP_FRACTION = saved_crop
     base_time = float(np.median(samples["lite0"]))
-    print(f"\nclassifier cost per image ({len(photos)} photos, median of {repeats}, levels taking turns in random order, "
-          f"torch threads {__import__('torch').get_num_threads()}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}):")
+    print(
+        f"\nclassifier cost per image ({len(photos)} photos, median of {repeats}, levels taking turns in random order, "
+        f"torch threads {__import__('torch').get_num_threads()}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}):"
+    )
     for level, xs in samples.items():
         print(f"  {level:<20} {np.median(xs) * 1e3:7.1f} ms/image   x{np.median(xs) / base_time:.2f} of lite0")
 

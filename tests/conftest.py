@@ -17,10 +17,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import pytest  # noqa: E402
+import pytest
 
-from model_zoo.core.manager import ManagerConfig, ModelManager  # noqa: E402
-from app.network import free_port  # noqa: E402
+from model_zoo.core.manager import ManagerConfig, ModelManager
+from app.network import free_port
 
 
 # Packs a first start joins or unpacks into its data dir's model cache (~560 MB, seconds of disk

@@ -38,9 +38,11 @@ def test_startup_imports_no_heavy_library():
     import subprocess
     import sys
 
-    code = ("import sys; from app.blocks import build_demo; from app.settings import load_settings; "
-            "build_demo(load_settings([], environ={})); "
-            "print(sorted(m for m in ('torch', 'transformers', 'ctranslate2', 'open_clip', 'faiss') if m in sys.modules))")
+    code = (
+        "import sys; from app.blocks import build_demo; from app.settings import load_settings; "
+        "build_demo(load_settings([], environ={})); "
+        "print(sorted(m for m in ('torch', 'transformers', 'ctranslate2', 'open_clip', 'faiss') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=str(__import__('pathlib').Path(__file__).parent.parent))
     assert out.returncode == 0, out.stderr[-2000:]

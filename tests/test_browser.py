@@ -104,7 +104,9 @@ def test_search_tab_loads_the_sample_gallery_and_finds_the_cat_offline(page):
     panel = page.get_by_role("tabpanel").filter(has_text="Load the sample gallery")
     expect(panel.get_by_text("label bridge").first).to_be_visible()  # which engine answers, offline
     panel.get_by_role("button", name=re.compile("Load the sample gallery")).click()
-    expect(panel.get_by_text(re.compile(r": 16 images")).first).to_be_visible(timeout=600_000)  # first use: MPNet unpacks
+    expect(panel.get_by_text(re.compile(r": 16 images")).first).to_be_visible(
+        timeout=600_000
+    )  # first use: MPNet unpacks
     panel.get_by_label("Text query").fill("a photo of a cat")
     panel.get_by_role("button", name="Search", exact=True).click()
     expect(panel.get_by_text(re.compile(r"text query")).first).to_be_visible(timeout=120_000)
@@ -118,7 +120,9 @@ def test_search_tab_loads_the_sample_gallery_and_finds_the_cat_offline(page):
     page.get_by_text("cat, dog, rocket, cup of coffee", exact=True).last.click()  # the example row with the cat
     page.wait_for_function("document.querySelectorAll(\"img[src*='cat.jpg']\").length >= 2")  # loaded into the input
     page.get_by_role("button", name="Classify", exact=True).click()
-    expect(page.get_by_text(re.compile("The classifier sees")).first).to_be_visible(timeout=120_000)  # what it is sure of
+    expect(page.get_by_text(re.compile("The classifier sees")).first).to_be_visible(
+        timeout=120_000
+    )  # what it is sure of
     expect(page.locator("[data-testid='label-output-value']:visible").first).to_have_text(re.compile("cat"))
 
 

@@ -403,7 +403,7 @@ def test_zerogpu_wraps_only_the_model_driving_events(monkeypatch):
 
     seen = []
 
-    def GPU(duration):  # noqa: N802 (spaces' own name)
+    def GPU(duration):  # spaces' own name for the decorator
         def wrap(fn):
             def on_gpu(*args):
                 seen.append((fn.__name__, duration))

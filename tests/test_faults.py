@@ -317,7 +317,7 @@ def test_kill_while_indexing_leaves_the_gallery_before_or_after(tmp_path, apps, 
     first = make_photos(tmp_path / "photos", 8, seed=1)
     batch = make_photos(tmp_path / "photos", 40, seed=2)
     second_batch = make_photos(tmp_path / "photos", 40, seed=3)
-    names = lambda paths: {p.name for p in paths}  # noqa: E731
+    names = lambda paths: {p.name for p in paths}
 
     ann = visitor(app.start())
     session = ann.session_hash

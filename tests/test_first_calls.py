@@ -34,23 +34,34 @@ def tiny_pipeline(tmp_path_factory) -> Path:
 
 def calls() -> dict[str, tuple]:
     """One call per endpoint that does work: api_name -> (args, check of the result)."""
-    photo = lambda i=0: handle_file(str(PHOTOS[i]))  # noqa: E731
+    photo = lambda i=0: handle_file(str(PHOTOS[i]))
     return {
-        "/speech_translate": ((handle_file(str(CLIP)), "transcribe", "auto", 1),
-                              lambda r: "fox" in r["transcript"].lower()),
-        "/sentiment": (("What a wonderful, heartfelt film.", None, None, "default"),
-                       lambda r: r["label"] == "positive" and r["attributions"]),
+        "/speech_translate": (
+            (handle_file(str(CLIP)), "transcribe", "auto", 1),
+            lambda r: "fox" in r["transcript"].lower(),
+        ),
+        "/sentiment": (
+            ("What a wonderful, heartfelt film.", None, None, "default"),
+            lambda r: r["label"] == "positive" and r["attributions"],
+        ),
         "/caption": ((photo(1), 3), lambda r: r["caption"] and r["candidates"]),
-        "/caption_batch": (([photo(0), photo(2)], 2),
-                           lambda r: r["captioned"] == 2 and all(row["caption"] for row in r["rows"])),
+        "/caption_batch": (
+            ([photo(0), photo(2)], 2),
+            lambda r: r["captioned"] == 2 and all(row["caption"] for row in r["rows"]),
+        ),
         "/classify_image": ((photo(0), "cat, dog, rocket"), lambda r: set(r["scores"]) == {"cat", "dog", "rocket"}),
         "/index_images": (([photo(0), photo(1)], "first"), lambda r: r["added"] == 2),
         "/search": (("a cat", None, 3, "searched"), lambda r: r["results"]),  # after indexing "searched" (see call)
-        "/train_head": ((handle_file(str(DATASET)), "gated", 1, 0.002, 32, 32, 0, "first-head", ""),
-                        lambda r: r["head"] and r["metrics"]["accuracy"] > 0),
+        "/train_head": (
+            (handle_file(str(DATASET)), "gated", 1, 0.002, 32, 32, 0, "first-head", ""),
+            lambda r: r["head"] and r["metrics"]["accuracy"] > 0,
+        ),
         "/generate_image": (("a red cube", "", 1, -1, 7, 64, 64), lambda r: r["seed"] == 7),
         "/models": ((), lambda r: len(r) > 5),
-        "/galleries": ((), lambda r: isinstance(r["galleries"], list) and "first" not in r["galleries"]),  # not another's
+        "/galleries": (
+            (),
+            lambda r: isinstance(r["galleries"], list) and "first" not in r["galleries"],
+        ),  # not another's
         "/heads": ((), lambda r: {"default", "fast"} <= set(r["heads"])),
     }
 
@@ -148,8 +159,10 @@ def test_first_loads_of_two_families_never_overlap_and_later_loads_do(tmp_path):
         return object()
 
     families = [f"test-family-{time.time_ns()}-{i}" for i in range(2)]
-    registry = {f"m{i}": ModelSpec(key=f"m{i}", family=families[i % 2], role="test", source="x", description="", size_mb=1)
-                for i in range(4)}
+    registry = {
+        f"m{i}": ModelSpec(key=f"m{i}", family=families[i % 2], role="test", source="x", description="", size_mb=1)
+        for i in range(4)
+    }
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path), registry=registry,
                            loaders={family: slow_loader for family in families})
     threads = [threading.Thread(target=manager.preload, args=([key],)) for key in ("m0", "m1")]

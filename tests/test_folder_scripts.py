@@ -177,8 +177,17 @@ def test_caption_folder_two_processes_match_one(photos, tmp_path, tiny_efficient
     two processes is the CSV of one."""
     from scripts import caption_folder
 
-    flags = ["--offline", "--device", "cpu", "--models", f"efficientnet-lite0=efficientnet-lite0:{tiny_efficientnet_file}",
-             "--round-size", "6", "--data-dir", str(tmp_path / "data")]
+    flags = [
+        "--offline",
+        "--device",
+        "cpu",
+        "--models",
+        f"efficientnet-lite0=efficientnet-lite0:{tiny_efficientnet_file}",
+        "--round-size",
+        "6",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
     code, _, err = run_main(caption_folder, [str(photos), "--out", str(tmp_path / "one.csv"), *flags])
     assert code == 0, err
     out = launch_two("scripts.caption_folder", [str(photos), "--out", str(tmp_path / "two.csv"), *flags])

@@ -158,7 +158,9 @@ def tabs_of(root: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TABS" for t in node.targets):
             listed = {elt.id for elt in node.value.elts if isinstance(elt, ast.Name)}
-            assert listed <= from_components, f"TABS lists names not imported from components: {listed - from_components}"
+            assert listed <= from_components, (
+                f"TABS lists names not imported from components: {listed - from_components}"
+            )
             return listed
     raise AssertionError("app/blocks.py has no TABS list")
 

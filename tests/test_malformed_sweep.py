@@ -75,7 +75,11 @@ SEARCH = [
     ("search-k-zero", lambda b: ("a cat", None, 0, "sweep-good"), "k"),
     ("search-k-huge", lambda b: ("a cat", None, 100000, "sweep-good"), "k"),
     ("search-nothing-to-search", lambda b: ("", None, 4, "sweep-good"), "text"),
-    ("search-empty-gallery", lambda b: ("a cat", None, 4, "never-filled"), "no such gallery"),  # never filled: it does not exist
+    (
+        "search-empty-gallery",
+        lambda b: ("a cat", None, 4, "never-filled"),
+        "no such gallery",
+    ),  # never filled: it does not exist
     ("search-bad-image", lambda b: ("", f(b, "truncated.jpg"), 4, "sweep-good"), "truncated"),
 ]
 CLASSIFY = [
@@ -92,7 +96,10 @@ TRAIN = [
     ("train-image-not-table", lambda b: (handle_file(str(CAT)), "gated", 2), "csv"),
 ]
 GOOD = {
-    "/speech_translate": lambda b: ((f(b, "speech.wav"), "transcribe", "en", 1), lambda r: "morning" in r["transcript"].lower()),
+    "/speech_translate": lambda b: (
+        (f(b, "speech.wav"), "transcribe", "en", 1),
+        lambda r: "morning" in r["transcript"].lower(),
+    ),
     "/sentiment": lambda b: (("A lovely, warm film.", None, None, "default"), lambda r: r["label"] == "positive"),
     "/caption": lambda b: ((handle_file(str(CAT)), 2), lambda r: bool(r["candidates"])),
     "/index_images": lambda b: (([handle_file(str(CAT))], "sweep-good"), lambda r: r["total"] == 1),

@@ -44,11 +44,12 @@ def test_launch_limits_uploads_and_served_paths():
 
 def test_auth_from_env_is_enforced(tmp_path):
     from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
 
     with serve_in_process(tmp_path, environ={"MMS_AUTH": "ann:s3cret"}) as url:
-        with pytest.raises(Exception):
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
             Client(url, verbose=False).predict(api_name="/models")
-        with pytest.raises(Exception):
+        with pytest.raises(ValueError, match="Could not login"):
             Client(url, auth=("ann", "wrong"), verbose=False)
         models = Client(url, auth=("ann", "s3cret"), verbose=False).predict(api_name="/models")
         assert any(m["key"] == "minilm" for m in models)

@@ -51,7 +51,9 @@ own torch and transformers): the packages it lacks travel as wheels in an ignore
 openai-whisper has no wheel: `pip wheel --no-deps openai-whisper==20250625 -w .whl`), and
 one line runs it, with `carry: [".whl"]` and timeout_s 600 (it aims at under 5 minutes):
 
-    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 python3 -m benchmarks.gpu_check --device cuda --out $OUT --cache-dir /tmp/mms-cache
+    python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && \
+    PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 \
+    python3 -m benchmarks.gpu_check --device cuda --out $OUT --cache-dir /tmp/mms-cache
 
 What stands in the way today (sizes estimated here from the installed files):
   - a call carries at most 64 MiB, the tracked tree included, and the tree alone is ~76 MiB
@@ -80,17 +82,17 @@ os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # inputs first: it puts the repository root on sys.path (model_zoo.testing) before model_zoo is imported.
-from .inputs import (  # noqa: E402
+from .inputs import (
     BRIDGE_QUERIES, IMAGE_COS_MIN, PIXEL_DIFF_MAX, REPO, SCORE_DIFF_MAX, TEXT_COS_MIN, WER_MAX,
 )
-from .budget_and_soak import budget_phase, soak_phase  # noqa: E402
-from .checks import ALIASES, CHECKS_BY_NAME, all_checks, select  # noqa: E402
-from .context import Check, Ctx, CudaMemory, policy_problems, public, runtime_dtype  # noqa: E402
-from .imagine_check import _imagine_agree  # noqa: E402
-from .one_model import compare_with_cpu, run_check  # noqa: E402
-from .runner import main, parse_args  # noqa: E402
-from .speech_checks import _speech_agree  # noqa: E402
-from .text_checks import _sentiment_agree, _vectors_agree  # noqa: E402
+from .budget_and_soak import budget_phase, soak_phase
+from .checks import ALIASES, CHECKS_BY_NAME, all_checks, select
+from .context import Check, Ctx, CudaMemory, policy_problems, public, runtime_dtype
+from .imagine_check import _imagine_agree
+from .one_model import compare_with_cpu, run_check
+from .runner import main, parse_args
+from .speech_checks import _speech_agree
+from .text_checks import _sentiment_agree, _vectors_agree
 
 # What tests/test_gpu_check.py and callers reach as `gpu_check.<name>` (the "_" ones: the tolerances, tested alone).
 __all__ = [

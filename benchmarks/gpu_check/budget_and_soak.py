@@ -117,7 +117,7 @@ def _budget_call(ctx: Ctx, check: Check, rows: dict[str, dict], report: dict) ->
             report["calls"] += 1
             if check.signature(out) != check.signature(rows[check.name]["output"]):
                 report["changed"].append(check.name)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         with _REPORT_LOCK:
             report["failed"].append(f"{check.name}: {type(exc).__name__}: {exc}")
 
@@ -146,7 +146,7 @@ def soak_phase(ctx: Ctx, rows: dict[str, dict], checks: list[Check], threads: in
                     latencies.append(time.perf_counter() - started)
                     if not right(out):
                         wrong.append(f"{name}: {public(out)}")
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 with lock:
                     failed.append(f"{name}: {type(exc).__name__}: {exc}")
 

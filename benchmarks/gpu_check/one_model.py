@@ -66,7 +66,7 @@ def run_check(ctx: Ctx, check: Check) -> dict:
             extra, extras_s = ctx.timed(lambda: check.extras(ctx))
             row.update(extras_s=round(extras_s, 3), extras=extra)
             row["problems"] += check.expect_extras(extra)
-    except Exception as exc:  # noqa: BLE001 - one model's failure is a line of the report, not the end
+    except Exception as exc:  # one model's failure is a line of the report, not the end
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=8)
         if row["ran"]:
@@ -75,7 +75,7 @@ def run_check(ctx: Ctx, check: Check) -> dict:
         try:
             describe_device(ctx, check, row)
             row["problems"] += policy_problems(ctx, check.keys, row.get("runtime_dtypes", {})) if row["ran"] else []
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             row["problems"].append(f"describing the loaded model failed: {type(exc).__name__}: {exc}")
     if check.load is not None and ctx.state.pop(check.name, None) is not None:  # the converted model: done
         devices.release_memory(ctx.device)

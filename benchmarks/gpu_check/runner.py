@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     report["ok"] = report["passed"] == len(checks) and report["budget"]["ok"] and report["soak"]["ok"]
     path = out / "gpu_check.json"
     path.write_text(json.dumps(public(report), indent=2, default=str))
-    verdict = lambda ok: "ok" if ok else "FAILED"  # noqa: E731
+    verdict = lambda ok: "ok" if ok else "FAILED"
     print(f"{report['passed']} of {len(checks)} passed their checks, budget {verdict(report['budget']['ok'])}, "
           f"soak {verdict(report['soak']['ok'])}; {report['seconds']:.0f} s in all"
           + (f"; torch peak {report['cuda_max_allocated_mb']:.0f} MB" if cuda else ""))

@@ -31,7 +31,9 @@ def _translate(exc: BaseException, name: str) -> gr.Error:
         log.error("handler %s: disk full (%s)", name, exc)
         return gr.Error(DISK_FULL)
     log.exception("handler %s failed", name)
-    return gr.Error(f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log.")
+    return gr.Error(
+        f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log."
+    )
 
 
 def user_facing(fn: F) -> F:

@@ -21,7 +21,9 @@ def seen_markdown(objects: Sequence[dict], heading: str = "What the classifier i
     for number, seen in enumerate(objects):
         candidates = ", ".join(f"{c['label']} {c['probability']:.0%}" for c in seen.get("candidates", []))
         name = seen["name"] if seen["certainty"] != "unclear" else "nothing namable"
-        rows.append(f"| {'main' if number == 0 else 'also'}: **{name}** | {MARKS.get(seen['certainty'], seen['certainty'])} "
-                    f"| {seen['probability']:.0%} | {candidates} | {seen.get('where', '')} |")
+        rows.append(
+            f"| {'main' if number == 0 else 'also'}: **{name}** | {MARKS.get(seen['certainty'], seen['certainty'])} "
+            f"| {seen['probability']:.0%} | {candidates} | {seen.get('where', '')} |"
+        )
     return (f"**{heading}**\n\n| object | how sure | probability | may be | where |\n|---|---|---|---|---|\n"
             + "\n".join(rows))

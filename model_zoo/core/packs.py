@@ -221,7 +221,9 @@ def assemble(pack: SplitPack, cache_dir: Path, model_key: str) -> Path:
         clean_debris(target)  # a killed join's temp file (hundreds of MB)
         missing = [str(p) for p in pack.parts + pack.extras if not p.is_file()]
         if missing:
-            raise PackError(model_key, f"pack files are missing: {', '.join(missing)}.", "reinstall: " + pack.install_hint)
+            raise PackError(
+                model_key, f"pack files are missing: {', '.join(missing)}.", "reinstall: " + pack.install_hint
+            )
         target.mkdir(parents=True, exist_ok=True)
         for extra in pack.extras:
             _atomic_copy(extra, target / extra.name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_zoo.core import packs
-from model_zoo.core.hub import hub_offline  # noqa: F401  (the backends import it from here)
+from model_zoo.core.hub import hub_offline
 from model_zoo.core.checkpoints import WHISPER_HOME, checkpoint_dirs, find_checkpoint
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.registry import ModelSpec, is_overridden

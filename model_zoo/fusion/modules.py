@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from model_zoo.fusion.training import FUSIONS, INTENSITY_SCALE  # noqa: F401  (names live where light modules can read them)
+from model_zoo.fusion.training import FUSIONS, INTENSITY_SCALE
 
 
 @dataclass(frozen=True)

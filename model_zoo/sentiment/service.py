@@ -27,11 +27,11 @@ from model_zoo.speech.audio import decode_audio
 from model_zoo.fusion.datasets import Dataset
 from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.vision.images import load_image
-from model_zoo.sentiment.heads import (DEFAULT_HEAD, FAST_HEAD, SHIPPED_HEADS, HeadPart, HeadStore,  # noqa: F401 (public)
+from model_zoo.sentiment.heads import (DEFAULT_HEAD, FAST_HEAD, SHIPPED_HEADS, HeadPart, HeadStore,
                               text_encoder_of)
-from model_zoo.sentiment.inputs import (EmbeddingCache, SentimentInputs, image_reader,  # noqa: F401 (public)
+from model_zoo.sentiment.inputs import (EmbeddingCache, SentimentInputs, image_reader,
                                unavailable_modalities)
-from model_zoo.sentiment.results import SentimentResult, TrainReport, TrainUpdate, WordWeight  # noqa: F401 (public)
+from model_zoo.sentiment.results import SentimentResult, TrainReport, TrainUpdate, WordWeight
 
 __all__ = ["DEFAULT_HEAD", "FAST_HEAD", "SHIPPED_HEADS", "EmbeddingCache", "HeadStore", "SentimentResult",
            "SentimentService", "TrainReport", "TrainUpdate", "WordWeight", "image_reader",

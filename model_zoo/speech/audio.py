@@ -55,7 +55,8 @@ def decode_audio(path: str | Path, max_seconds: float | None = None) -> DecodedA
                     total += chunks[-1].size
                 if limit is not None and total > limit:
                     raise InputError(
-                        f"'{name}' is longer than the limit of {max_seconds / 60:g} min; trim it or raise --max-audio-minutes."
+                        f"'{name}' is longer than the limit of {max_seconds / 60:g} min; "
+                        "trim it or raise --max-audio-minutes."
                     )
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))

@@ -18,7 +18,15 @@ from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import is_overridden
 from model_zoo.core.weights import hub_offline
 from model_zoo.core.checkpoints import CONVERTED_FOLDER, checkpoint_dirs, find_checkpoint
-from model_zoo.speech.whisper_common import DecodeOptions, ProgressFn, Recognition, Segment, Word, clean_text, tasks_after_detection
+from model_zoo.speech.whisper_common import (
+    DecodeOptions,
+    ProgressFn,
+    Recognition,
+    Segment,
+    Word,
+    clean_text,
+    tasks_after_detection,
+)
 
 __all__ = ["OpenAIWhisperRecognizer", "checkpoint_dirs", "find_checkpoint", "load"]
 
@@ -134,7 +142,9 @@ def _weights(request: LoadRequest, device: str) -> tuple[Any, str]:
         except WeightsUnavailable as exc:
             missing_pack = f", the CTranslate2 pack it can be converted from is unusable: {exc.detail}"
     if checkpoint is None and hub_offline(request.offline):
-        looked = ", ".join(str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir, request.whisper_dir))
+        looked = ", ".join(
+            str(folder / f"{spec.source}.pt") for folder in checkpoint_dirs(request.cache_dir, request.whisper_dir)
+        )
         raise WeightsUnavailable(spec.key, f"no openai-whisper checkpoint was found (looked for {looked})"
                                  f"{missing_pack or '.'} And the app is offline.", spec.how_to_get)
     import whisper

@@ -21,7 +21,9 @@ def _bert_tokenizer(folder: Path, extra_special: tuple[str, ...] = ()):
     return tokenizer
 
 
-def save_tiny_blip(folder: Path, seed: int = 0, hidden: int = 32, layers: int = 1, image_size: int = IMAGE_SIZE) -> Path:
+def save_tiny_blip(
+    folder: Path, seed: int = 0, hidden: int = 32, layers: int = 1, image_size: int = IMAGE_SIZE
+) -> Path:
     """A BlipForConditionalGeneration with small towers (1 layer, 32 wide by default),
     laid out like the BLIP captioning repos. The benchmark asks for wider ones."""
     import torch
@@ -30,10 +32,20 @@ def save_tiny_blip(folder: Path, seed: int = 0, hidden: int = 32, layers: int = 
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = _bert_tokenizer(folder, extra_special=("[DEC]",))
     vocab = tokenizer.get_vocab()
-    text = dict(vocab_size=len(vocab), hidden_size=hidden, encoder_hidden_size=hidden, intermediate_size=2 * hidden,
-                num_hidden_layers=layers, num_attention_heads=2, max_position_embeddings=64,
-                initializer_range=0.5, bos_token_id=vocab["[DEC]"], pad_token_id=vocab["[PAD]"], sep_token_id=vocab["[SEP]"],
-                eos_token_id=vocab["[SEP]"])
+    text = dict(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        encoder_hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        max_position_embeddings=64,
+        initializer_range=0.5,
+        bos_token_id=vocab["[DEC]"],
+        pad_token_id=vocab["[PAD]"],
+        sep_token_id=vocab["[SEP]"],
+        eos_token_id=vocab["[SEP]"],
+    )
     vision = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers, num_attention_heads=2,
                   image_size=image_size, patch_size=8, initializer_range=0.5)
     torch.manual_seed(seed)

@@ -1,6 +1,7 @@
 """Keyframes at scene changes: a sampled frame becomes a keyframe when its tiny thumbnail
-(32x24, in colour: red to green can have the same brightness) differs enough from the last sampled frame's (mean absolute difference), under a
-cap (at most `max_per_minute`, i.e. a minimum gap; a change inside the gap is remembered and
+(32x24, in colour: red to green can have the same brightness) differs enough from the last
+sampled frame's (mean absolute difference), under a cap (at most `max_per_minute`, i.e. a
+minimum gap; a change inside the gap is remembered and
 taken as soon as the gap has passed) and a floor (at least `min_per_minute`: a still picture
 gets a keyframe every 60/min_per_minute s anyway). The first frame is always one. Each
 keyframe starts a scene that runs to the next keyframe (or the end). Pure numpy: testable on

@@ -180,7 +180,7 @@ def _speech(manager: ModelManager, path: Path, info: decode.VideoProbe, options:
     if not info.has_audio:
         notes.append("This video has no audio track: it is searchable by what is seen only.")
         return empty
-    scaled = lambda share, what: _report(progress, 0.4 + 0.5 * share, f"Speech: {what}")  # noqa: E731
+    scaled = lambda share, what: _report(progress, 0.4 + 0.5 * share, f"Speech: {what}")
     try:
         heard = speech_translate(manager, path, task="transcribe", beam_size=options.beam_size,
                                  backend=options.speech_backend, max_minutes=options.max_minutes, progress=scaled)
@@ -265,15 +265,24 @@ def search_video(manager: ModelManager, folder: Path, query: str, k: int = 5) ->
     scenes = [(s.start, s.end) for s in index.scenes]
     segments = [(s["start"], s["end"]) for s in index.search_segments]
     hits = [asdict(_hit(index, h)) for h in fusion.fuse(scenes, seen, segments, said, k)]
-    timing = {"encode_ms": round((encoded - started) * 1e3, 2), "rank_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
+    timing = {
+        "encode_ms": round((encoded - started) * 1e3, 2),
+        "rank_ms": round((time.perf_counter() - encoded) * 1e3, 2),
+    }
     return VideoSearchResult(index.name, query, hits, timing, kind)
 
 
 def _hit(index: store.VideoIndex, hit: fusion.FusedHit) -> VideoHit:
     span = (hit.start, hit.end)
-    scene = (hit.index if hit.found_by == "seen" else
-             max(range(len(index.scenes)), key=lambda n: fusion.overlap(span, (index.scenes[n].start, index.scenes[n].end)),
-                 default=-1))
+    scene = (
+        hit.index
+        if hit.found_by == "seen"
+        else max(
+            range(len(index.scenes)),
+            key=lambda n: fusion.overlap(span, (index.scenes[n].start, index.scenes[n].end)),
+            default=-1,
+        )
+    )
     spoken = [s["text"] for s in index.segments if fusion.overlap(span, (s["start"], s["end"])) > 0]
     if hit.found_by == "said" and not spoken:
         spoken = [index.search_segments[hit.index]["text"]]

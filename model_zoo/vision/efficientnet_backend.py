@@ -104,7 +104,9 @@ class ImageClassifier:
         activations.requires_grad_(True)
         with torch.enable_grad():
             fc = self.model._fc
-            logit = self._pooled(activations)[0] @ fc.weight[int(class_index)].float() + fc.bias[int(class_index)].float()
+            logit = (
+                self._pooled(activations)[0] @ fc.weight[int(class_index)].float() + fc.bias[int(class_index)].float()
+            )
             (gradients,) = torch.autograd.grad(logit, activations)
         weights = gradients.mean(dim=(2, 3), keepdim=True)
         cam = torch.relu((weights * activations).sum(dim=1))[0].detach()
@@ -182,7 +184,7 @@ def load(request: LoadRequest) -> ImageClassifier:
         if not isinstance(state, dict):
             raise TypeError(f"it holds a {type(state).__name__}, not a state dict")
         model.load_state_dict(state)
-    except Exception as exc:  # noqa: BLE001 - damaged, truncated, pickled or wrong-architecture files alike
+    except Exception as exc:  # damaged, truncated, pickled or wrong-architecture files alike
         raise WeightsUnavailable(request.spec.key, f"{path} is not a usable {architecture} checkpoint ({exc}).",
                                  request.spec.how_to_get) from exc
     dtype = devices.torch_dtype(request.dtype)

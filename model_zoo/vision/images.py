@@ -33,7 +33,8 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS, max_bytes: int = 
             width, height = image.size
             if width * height > max_pixels:
                 raise InputError(
-                    f"'{name}' is {width} x {height} pixels; images up to {max_pixels / 1e6:.0f} megapixels are accepted."
+                    f"'{name}' is {width} x {height} pixels; "
+                    f"images up to {max_pixels / 1e6:.0f} megapixels are accepted."
                 )
             image.load()
     except InputError:

@@ -49,7 +49,9 @@ def photo_zip(tmp_path: Path, n: int = 12, broken_row: int | None = None) -> Pat
     rows = []
     for i in range(n):
         label = "bright" if i % 2 else "dark"
-        pixels = np.full((32, 32, 3), 220 if label == "bright" else 30, np.uint8) + rng.integers(0, 20, (32, 32, 3), dtype=np.uint8)
+        pixels = np.full((32, 32, 3), 220 if label == "bright" else 30, np.uint8) + rng.integers(
+            0, 20, (32, 32, 3), dtype=np.uint8
+        )
         Image.fromarray(pixels).save(folder / "img" / f"{i}.png")
         rows.append({"text": "", "image": f"img/{i}.png", "label": label})
     if broken_row is not None:
@@ -88,7 +90,9 @@ def test_bad_tables_name_the_row_or_column(tmp_path, columns, message):
 
 
 def test_unknown_labels_are_reported_by_row(tmp_path):
-    path = write_csv(tmp_path / "d.csv", text=["a", "b", "c", "d"], label=["positive", "negative", "postive", "positive"])
+    path = write_csv(
+        tmp_path / "d.csv", text=["a", "b", "c", "d"], label=["positive", "negative", "postive", "positive"]
+    )
     with pytest.raises(InputError, match="Row 3: unknown label 'postive'"):
         load_dataset(path, expected_labels=["negative", "positive"])
 
@@ -135,7 +139,9 @@ def test_training_through_the_tab_handler(ctx):
                                 batch_size=32, seed=0, name="amazon-small", labels="negative, positive"))
     report = updates[-1].report
     assert report.head == "amazon-small" and report.epochs_run == len(updates[-1].history) <= 4
-    assert [u.history[-1].epoch for u in updates if u.history] == list(range(1, report.epochs_run + 1)) + [report.epochs_run]
+    assert [u.history[-1].epoch for u in updates if u.history] == list(range(1, report.epochs_run + 1)) + [
+        report.epochs_run
+    ]
     assert set(report.metrics) >= {"accuracy", "precision", "recall", "f1", "confusion", "roc_auc", "per_class"}
     assert report.sizes == {"train": 210, "val": 45, "test": 45}
     folder = ctx.settings.data_dir / "heads" / "amazon-small"

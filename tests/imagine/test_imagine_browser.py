@@ -61,7 +61,8 @@ def test_generate_then_caption_it(imagine_app):
         page.wait_for_function("document.querySelectorAll(\"img[src*='an-astronaut-riding']\").length >= 1",
                                timeout=30_000)  # the generated PNG, now the Captioning tab's input
         page.get_by_role("button", name="Caption", exact=True).click()
-        expect(page.locator("#caption-text textarea")).to_have_value(re.compile(r"^(a photo of|an unclear picture)", re.I),
-                                                                      timeout=120_000)
+        expect(page.locator("#caption-text textarea")).to_have_value(
+            re.compile(r"^(a photo of|an unclear picture)", re.I), timeout=120_000
+        )
         assert page.locator(".toast-body").count() == 0
         browser.close()

@@ -101,7 +101,7 @@ def test_the_tab_highlights_words_with_signed_scaled_weights():
     assert highlighted(result) == [("not ", -0.25), ("bad ", 1.0), ("! ", 0.0)]
 
 
-def test_the_endpoint_returns_attributions_in_text_order(ctx):  # noqa: F811 (fixture)
+def test_the_endpoint_returns_attributions_in_text_order(ctx):
     from gradio_client import Client
 
     from tests.conftest import serve_in_process

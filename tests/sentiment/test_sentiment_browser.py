@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import CHROMIUM, FLAGS, SHOTS, open_tab  # noqa: F401 (shared browser setup)
+from tests.test_browser import CHROMIUM, FLAGS, SHOTS, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

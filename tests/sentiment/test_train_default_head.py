@@ -8,7 +8,9 @@ from scripts.vader_data import DOMAIN_FILES, binarise, load_corpus, rater_shares
 
 def write_ratings(folder, rows):
     truth = "\n".join(f"{i}\t{np.mean(votes):.6f}\t{text}" for i, (text, votes) in enumerate(rows, start=1))
-    raw = "\n".join(f"{i}\t{np.mean(votes):.6f}\t{np.std(votes):.5f}\t{votes}" for i, (_, votes) in enumerate(rows, start=1))
+    raw = "\n".join(
+        f"{i}\t{np.mean(votes):.6f}\t{np.std(votes):.5f}\t{votes}" for i, (_, votes) in enumerate(rows, start=1)
+    )
     (folder / "movieReviewSnippets_GroundTruth.txt").write_text(truth + "\n")
     (folder / "movieReviewSnippets_anonDataRatings.txt").write_text(raw + "\n")
 
@@ -127,6 +129,8 @@ def test_a_warm_start_takes_the_saved_members_weights_and_leaves_only_the_new_ou
                 continue
             assert torch.equal(value, tensors[f"members.1.{name}"].float()), name
         assert torch.equal(model.fusion.regressor.weight, fresh)
-        other = SentimentModel(HeadConfig(dims, ["negative", "positive"], "gated", hidden=8), top_layer_copies(encoder, 1))
+        other = SentimentModel(
+            HeadConfig(dims, ["negative", "positive"], "gated", hidden=8), top_layer_copies(encoder, 1)
+        )
         with pytest.raises(ValueError, match="does not fit this recipe"):
             warm_start(other, saved, member=0)

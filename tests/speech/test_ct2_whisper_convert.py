@@ -15,9 +15,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("whisper")
 pytest.importorskip("ctranslate2")
 
-from model_zoo.core import packs  # noqa: E402
-from model_zoo.speech import ct2_whisper_convert as convert  # noqa: E402
-from model_zoo.core.errors import WeightsUnavailable  # noqa: E402
+from model_zoo.core import packs
+from model_zoo.speech import ct2_whisper_convert as convert
+from model_zoo.core.errors import WeightsUnavailable
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,11 @@ def test_the_cache_is_reused_and_rebuilt_when_stale_or_damaged(tiny, tmp_path, m
     assert not list(cache.glob(".*tmp"))  # atomic writes leave no temp files
     data = weights.read_bytes()  # safetensors (u64 header length, JSON header), not a pickle
     header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
-    assert header["__metadata__"]["source_sha256"] == stamp["source_sha256"] == convert.sha256_file(tiny["ct2"] / "model.bin")
+    assert (
+        header["__metadata__"]["source_sha256"]
+        == stamp["source_sha256"]
+        == convert.sha256_file(tiny["ct2"] / "model.bin")
+    )
     calls = []
     real_write = convert._write_cache
     monkeypatch.setattr(convert, "_write_cache", lambda *a: calls.append(1) or real_write(*a))

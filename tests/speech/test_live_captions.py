@@ -91,7 +91,9 @@ def run_scripted(seconds: float, chunk_s: float = 0.5, language: str = "en", tai
     decoder = ScriptedDecoder(SENTENCES, language=language)
     captioner = LiveCaptioner(decoder, None, LiveOptions(min_step_s=1.0), vad=speech_vad, clock=clock)
     decoder.captioner, decoder.speech_s = captioner, seconds
-    audio = np.concatenate([np.full(int(seconds * SR), 0.1, np.float32), np.zeros(int(tail_silence_s * SR), np.float32)])
+    audio = np.concatenate(
+        [np.full(int(seconds * SR), 0.1, np.float32), np.zeros(int(tail_silence_s * SR), np.float32)]
+    )
     updates = []
     step = int(chunk_s * SR)
     for at in range(0, len(audio), step):
@@ -119,7 +121,9 @@ def test_window_is_trimmed_at_committed_sentence_ends():
     mid = [u for u in updates if u.segments and not u.final]
     assert mid, "a finished sentence should be cut off before the session ends"
     assert mid[0].segments[0].text == SENTENCES[0]
-    assert captioner.segments[0].start == pytest.approx(0.0) and captioner.segments[0].end == pytest.approx(2.4, abs=0.01)
+    assert captioner.segments[0].start == pytest.approx(0.0) and captioner.segments[0].end == pytest.approx(
+        2.4, abs=0.01
+    )
     # every decode after the first trim starts past the first sentence: shorter windows
     assert len(decoder.calls) >= 3
     srt = to_srt(captioner.subtitles())
@@ -297,7 +301,9 @@ def test_real_speech_streams_close_to_the_offline_transcript(whisper, reading):
     options = live_decode_options(DecodeOptions())
     captioner = LiveCaptioner(RecognizerDecoder(whisper, options), None, clock=FakeClock())
     updates = feed(captioner, reading)
-    offline = " ".join(s.text for s in whisper.recognize(reading, ("transcribe",), None, DecodeOptions()).segments["transcribe"])
+    offline = " ".join(
+        s.text for s in whisper.recognize(reading, ("transcribe",), None, DecodeOptions()).segments["transcribe"]
+    )
     final = updates[-1]
     assert final.language == "en"
     assert word_error_rate(offline, final.committed) <= 0.15, (offline, final.committed)

@@ -147,9 +147,17 @@ def test_language_table_matches_whisper():
 # -- what the service asks the backend and how it assembles the result ------------------
 @pytest.mark.parametrize(
     "task, tasks, transcript, translation, shown",
-    [("translate", ("translate",), "", "translate one translate two", "translate"),
-     ("transcribe", ("transcribe",), "transcribe one transcribe two", "", "transcribe"),
-     ("both", ("transcribe", "translate"), "transcribe one transcribe two", "translate one translate two", "transcribe")],
+    [
+        ("translate", ("translate",), "", "translate one translate two", "translate"),
+        ("transcribe", ("transcribe",), "transcribe one transcribe two", "", "transcribe"),
+        (
+            "both",
+            ("transcribe", "translate"),
+            "transcribe one transcribe two",
+            "translate one translate two",
+            "transcribe",
+        ),
+    ],
 )
 def test_result_follows_the_task(task, tasks, transcript, translation, shown, tone, tmp_path):
     recognizer = RecordingRecognizer("de")
@@ -173,7 +181,10 @@ def test_english_speech_is_decoded_once_and_serves_as_translation(tone, tmp_path
 
 
 def test_transcript_of_returns_english(tone, tmp_path):
-    assert speech.transcript_of(manager_with(RecordingRecognizer("fr"), tmp_path), str(tone)) == "translate one translate two"
+    assert (
+        speech.transcript_of(manager_with(RecordingRecognizer("fr"), tmp_path), str(tone))
+        == "translate one translate two"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".mp3", ".flac", ".ogg", ".m4a", ".webm"])
@@ -199,8 +210,10 @@ def test_srt_and_vtt():
     assert "01:01:01.250 --> 01:01:02.000" in speech.to_vtt(segments)
 
 
-@pytest.mark.parametrize("frames, min_window_s, expected",
-                         [(300, 10, 1000), (711, 10, 1000), (901, 10, 1102), (2900, 10, 3000), (300, 30, 3000), (300, 2, 500)])
+@pytest.mark.parametrize(
+    "frames, min_window_s, expected",
+    [(300, 10, 1000), (711, 10, 1000), (901, 10, 1102), (2900, 10, 3000), (300, 30, 3000), (300, 2, 500)],
+)
 def test_encoder_window(frames, min_window_s, expected):
     window = encoder_window_frames(frames, DecodeOptions(min_window_s=min_window_s))
     assert window == expected and window % 2 == 0

@@ -49,7 +49,9 @@ def test_the_length_and_size_limits_say_which_flag(tmp_path):
 def test_settings_give_the_video_limit_cli_over_env_over_default():
     assert load_settings([], environ={}).max_video_minutes == 10.0
     assert load_settings([], environ={"MMS_MAX_VIDEO_MINUTES": "3"}).max_video_minutes == 3.0
-    assert load_settings(["--max-video-minutes", "2.5"], environ={"MMS_MAX_VIDEO_MINUTES": "3"}).max_video_minutes == 2.5
+    assert (
+        load_settings(["--max-video-minutes", "2.5"], environ={"MMS_MAX_VIDEO_MINUTES": "3"}).max_video_minutes == 2.5
+    )
 
 
 def test_sampled_frames_of_a_clip_without_audio(tmp_path):

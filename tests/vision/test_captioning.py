@@ -394,8 +394,13 @@ def test_batch_rows_progress_and_csv(with_clip, photos, tmp_path):
     bad = bad_images(tmp_path / "bad")["notes.png"]
     inputs = [ImageInput(p.name, p) for p in photos[:3]] + [ImageInput("notes.png", bad)]
     seen = []
-    result = captioning.caption_batch(with_clip, inputs, CaptionOptions(strategy="greedy", max_new_tokens=8),
-                                      batch_size=2, on_progress=lambda done, total, what: seen.append((what, done, total)))
+    result = captioning.caption_batch(
+        with_clip,
+        inputs,
+        CaptionOptions(strategy="greedy", max_new_tokens=8),
+        batch_size=2,
+        on_progress=lambda done, total, what: seen.append((what, done, total)),
+    )
     assert (result.captioned, result.failed, result.scored_by) == (3, 1, "clip")
     assert (result.engine, result.captions_from) == ("clip", "captioner")
     assert [row.name for row in result.rows] == [p.name for p in photos[:3]] + ["notes.png"]

@@ -124,7 +124,9 @@ def test_composed_query_moves_from_the_image_towards_the_text(tiny_clip_manager,
         text = clip.embed_texts(["the moon"])[0]
     assert np.allclose(search.compose_query(image, text, 0.0), image, atol=1e-6)
     composed = search.compose_query(image, text, 1.0)
-    assert np.isclose(np.linalg.norm(composed), 1.0) and np.allclose(composed, (image + text) / np.linalg.norm(image + text))
+    assert np.isclose(np.linalg.norm(composed), 1.0) and np.allclose(
+        composed, (image + text) / np.linalg.norm(image + text)
+    )
     assert composed @ text > image @ text  # moved towards the text...
     assert composed @ image > text @ image  # ...while keeping the image
     toward_text = search.compose_query(image, text, 10.0)
@@ -156,7 +158,9 @@ def test_removal_and_restart(tiny_clip_manager, indexed):
     with pytest.raises(InputError, match="no image with id"):
         search.remove_images(indexed, [rocket])
     forget_open_galleries()  # as after a restart: read back from disk
-    names = [r["name"] for r in search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=5).results]
+    names = [
+        r["name"] for r in search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=5).results
+    ]
     assert "rocket.jpg" not in names and len(names) == 4
     assert search.add_files(tiny_clip_manager, indexed, [SAMPLES / "rocket.jpg"]).added == 1  # can come back
 
@@ -213,7 +217,10 @@ def bridged(tiny_bridge_manager, tmp_path) -> Path:
 
 def test_label_bridge_galleries_keep_a_visual_index_that_image_queries_use(tiny_bridge_manager, bridged):
     info = search.gallery_info(bridged)
-    assert info.engine == "labels" and sorted(p.name.split("-")[0] for p in bridged.glob("*.faiss")) == ["index", "visual"]
+    assert info.engine == "labels" and sorted(p.name.split("-")[0] for p in bridged.glob("*.faiss")) == [
+        "index",
+        "visual",
+    ]
     by_image = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=3)
     assert by_image.engine == "labels" and by_image.mode == "image" and "look-alikes" in by_image.note
     assert by_image.results[0]["name"] == "rocket.jpg" and by_image.results[0]["score"] == pytest.approx(1, abs=1e-4)
@@ -246,7 +253,9 @@ def test_more_like_this_uses_the_stored_vector_and_survives_removal_and_restart(
     moon = next(i["id"] for i in search.gallery_info(bridged).items if i["name"] == "moon.jpg")
     search.remove_images(bridged, [moon])
     forget_open_galleries()  # as after a restart: both indexes read back from disk
-    names = [r["name"] for r in search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "moon.jpg", k=5).results]
+    names = [
+        r["name"] for r in search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "moon.jpg", k=5).results
+    ]
     assert "moon.jpg" not in names and len(names) == 4
     with pytest.raises(InputError, match="no image with id"):
         search.similar(tiny_bridge_manager, bridged, moon)
@@ -259,7 +268,9 @@ def test_a_gallery_is_searched_in_the_space_it_was_built_in(tiny_bridge_manager,
     assert search.search(both, bridged, "a rocket", k=2).engine == "labels"  # auto would pick CLIP for new ones
     with pytest.raises(WeightsUnavailable, match="MMS_MODEL_CLIP"):  # a CLIP gallery needs CLIP
         search.search(tiny_bridge_manager, indexed, "a rocket", k=2)
-    assert search.can_reindex_into_clip(both, bridged) and not search.can_reindex_into_clip(tiny_bridge_manager, bridged)
+    assert search.can_reindex_into_clip(both, bridged) and not search.can_reindex_into_clip(
+        tiny_bridge_manager, bridged
+    )
     copy = search.reindex(both, bridged, tmp_path / "galleries" / "bridged-clip")
     assert copy.added == 5 and copy.engine == "clip" and search.gallery_info(bridged).engine == "labels"
     with pytest.raises(InputError, match="new gallery name"):

@@ -32,7 +32,9 @@ def probabilities(**named: float) -> np.ndarray:
 def test_a_likely_class_is_named_as_fact():
     found = seen.describe(probabilities(espresso=0.9), None, LABELS)
     assert (found.caption, found.certainty) == ("a photo of an espresso", "sure")
-    assert found.objects[0].candidates[0].label == "espresso" and found.objects[0].probability == pytest.approx(0.9, abs=1e-3)
+    assert found.objects[0].candidates[0].label == "espresso" and found.objects[0].probability == pytest.approx(
+        0.9, abs=1e-3
+    )
 
 
 def test_spread_over_one_kind_names_the_kind_and_hedges_the_classes():

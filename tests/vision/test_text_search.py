@@ -45,10 +45,12 @@ def sign_gallery(tmp_path_factory):
 
     work = tmp_path_factory.mktemp("signs")
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=work / "cache", offline=True, vision="labels"))
-    signs = [render_sign("BAKERY", "brick_wall", work / "bakery.jpg"),
-             render_sign("PHARMACY", "temple", work / "pharmacy.jpg", board=(20, 110, 60)),
-             render_sign("HOTEL", "grass", work / "hotel.jpg", board=(30, 40, 150)),
-             render_sign("COFFEE", "horse_silhouette", work / "coffee-sign.jpg", board=(240, 200, 40), ink=(20, 20, 30))]
+    signs = [
+        render_sign("BAKERY", "brick_wall", work / "bakery.jpg"),
+        render_sign("PHARMACY", "temple", work / "pharmacy.jpg", board=(20, 110, 60)),
+        render_sign("HOTEL", "grass", work / "hotel.jpg", board=(30, 40, 150)),
+        render_sign("COFFEE", "horse_silhouette", work / "coffee-sign.jpg", board=(240, 200, 40), ink=(20, 20, 30)),
+    ]
     photos = sorted(p for p in GALLERY.glob("*.jpg") if p.stem != "text_page")
     with_text = search.add_files(manager, work / "galleries" / "with-text", [*photos, *signs])
     older = search.add_files(manager, work / "galleries" / "older", [*photos, *signs], read_text=False)

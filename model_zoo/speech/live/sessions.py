@@ -54,7 +54,7 @@ class LiveSession:
                     return
                 try:
                     self.latest = self.captioner.step()
-                except Exception:  # noqa: BLE001 - a failed decode ends the session, not the server
+                except Exception:  # a failed decode ends the session, not the server
                     logging.getLogger("studio").exception("live captions: a decode failed")
                     self.captioner.finished = True
                     return

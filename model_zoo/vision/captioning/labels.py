@@ -53,7 +53,9 @@ def label_captions(manager: ModelManager, images: Sequence[Image.Image], count: 
             readings: list[Seen] = []
             for start in range(0, len(images), batch_size):
                 prediction = classifier.predict(list(images[start : start + batch_size]))
-                regions = prediction.regions if prediction.regions is not None else [None] * len(prediction.probabilities)
+                regions = (
+                    prediction.regions if prediction.regions is not None else [None] * len(prediction.probabilities)
+                )
                 for row, region_rows in zip(prediction.probabilities, regions):
                     reading = describe(row, region_rows, classifier.labels, classifier.region_names)
                     readings.append(reading)

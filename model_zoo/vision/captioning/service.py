@@ -65,7 +65,7 @@ def with_text_in_image(manager: ModelManager, image: Image.Image, result: Captio
     except StudioError as exc:
         log.warning("no text reading for this caption: %s", exc)
         return result
-    except Exception:  # noqa: BLE001 - reading the text must never cost the caption
+    except Exception:  # reading the text must never cost the caption
         log.exception("reading the text in the image failed")
         return result
     quote = ocr.legible_text(read.lines)

@@ -122,7 +122,10 @@ def load(request: LoadRequest) -> TextReader:
         return onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=providers)
 
     with _cache_lock:  # the library's module-level hooks, pointed at ours while it loads
-        original_path, original_session = predict_base._model_cache_path, predict_base.PredictBase._create_onnxruntime_session
+        original_path, original_session = (
+            predict_base._model_cache_path,
+            predict_base.PredictBase._create_onnxruntime_session,
+        )
         predict_base._model_cache_path = lambda model_dir, backend, suffix: never_written
         predict_base.PredictBase._create_onnxruntime_session = session
         try:
@@ -130,7 +133,7 @@ def load(request: LoadRequest) -> TextReader:
                 logger=quiet, use_angle_cls=False, use_gpu=False, drop_score=0.0,  # thresholds: ocr.service's
                 det_model_dir=str(folder / "det/det.onnx"), rec_model_dir=str(folder / "rec/rec.onnx"),
                 rec_char_dict_path=str(folder / "ppocrv5_dict.txt"))
-        except Exception as exc:  # noqa: BLE001 - damaged or foreign model files alike
+        except Exception as exc:  # damaged or foreign model files alike
             raise WeightsUnavailable(request.spec.key, f"the OCR models in {folder} would not load ({exc}).",
                                      request.spec.how_to_get) from exc
         finally:

@@ -127,7 +127,9 @@ def read_if_any(manager: ModelManager, image: Image.Image) -> str:
     return read_image(manager, image, detect_first=True).text
 
 
-def draw_boxes(image: Image.Image, lines: Sequence[TextLine], colour: tuple[int, int, int] = (255, 40, 40)) -> Image.Image:
+def draw_boxes(
+    image: Image.Image, lines: Sequence[TextLine], colour: tuple[int, int, int] = (255, 40, 40)
+) -> Image.Image:
     """A copy of `image` with each line's box outlined and its text and confidence above it."""
     out = image.convert("RGB").copy()
     draw = ImageDraw.Draw(out)

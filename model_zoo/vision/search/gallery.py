@@ -108,7 +108,9 @@ def exact_index(dim: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
 
-def ivf_index(vectors: np.ndarray, ids: np.ndarray, nlist: int | None = None, train_size: int = 64) -> faiss.IndexIVFFlat:
+def ivf_index(
+    vectors: np.ndarray, ids: np.ndarray, nlist: int | None = None, train_size: int = 64
+) -> faiss.IndexIVFFlat:
     """An inner-product IVF index trained on (a sample of) `vectors`, holding them all."""
     dim = vectors.shape[1]
     nlist = nlist or ivf_nlist(len(vectors))

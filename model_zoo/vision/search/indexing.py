@@ -124,7 +124,9 @@ def folder_images(root: Path, requested: str) -> list[Path]:
     return files
 
 
-def _expand(files: Sequence[str | Path], scratch: Path, captions: Mapping[str, str]) -> tuple[list[_Source], list[dict]]:
+def _expand(
+    files: Sequence[str | Path], scratch: Path, captions: Mapping[str, str]
+) -> tuple[list[_Source], list[dict]]:
     if not files:
         raise InputError("Choose one or more images (or a .zip of images) to add.")
     sources: list[_Source] = []
@@ -215,7 +217,7 @@ def _text_of(manager: ModelManager, image: Image.Image, name: str) -> str | None
     """The image's text for the index; None (not read) if the OCR fails: indexing goes on."""
     try:
         return ocr.read_if_any(manager, image)
-    except Exception:  # noqa: BLE001 - a failed reading never costs the image its place
+    except Exception:  # a failed reading never costs the image its place
         log.exception("reading the text in %s failed", name)
         return None
 

@@ -56,7 +56,9 @@ def check_k(k: int) -> int:
     return int(k)
 
 
-def compose_query(image_vector: np.ndarray | None, text_vector: np.ndarray | None, text_weight: float = 1.0) -> np.ndarray:
+def compose_query(
+    image_vector: np.ndarray | None, text_vector: np.ndarray | None, text_weight: float = 1.0
+) -> np.ndarray:
     """The query vector: image, text, or the image vector plus the weighted text vector
     (an edit: 'this photo, but at night'), renormalised onto the unit sphere."""
     if image_vector is None and text_vector is None:
@@ -109,7 +111,10 @@ def search(
             hits = _text_hits(gallery, compose_query(None, text_vector), query, k)
         else:
             hits = gallery.search(compose_query(image_vector, text_vector, text_weight), k)
-    timing = {"encode_ms": round((encoded - started) * 1e3, 2), "search_ms": round((time.perf_counter() - encoded) * 1e3, 2)}
+    timing = {
+        "encode_ms": round((encoded - started) * 1e3, 2),
+        "search_ms": round((time.perf_counter() - encoded) * 1e3, 2),
+    }
     note = _search_note(kind, mode)
     if any(hit.text and text_match.match(text_match.wanted_words(query), hit.text) for hit in hits if mode == "text"):
         note = (note + " " if note else "") + "Images whose written text holds the query's words come first."
@@ -191,7 +196,8 @@ def _search_note(kind: str, mode: str) -> str:
         return "Answered by the label bridge: your words are matched against the ImageNet labels seen in each photo."
     if mode == "image":
         return "Answered by the label bridge: look-alikes by the image classifier's visual features."
-    return "Answered by the label bridge: visual look-alikes and the text's label matches, each standardised, then weighed together."
+    return ("Answered by the label bridge: visual look-alikes and the text's label matches, "
+            "each standardised, then weighed together.")
 
 
 def engine_banner(manager: ModelManager) -> tuple[str, bool]:

@@ -27,8 +27,11 @@ from typing import Mapping
 TEXT_BOOST = 1.0
 NEAR = 0.8
 _QUOTED = re.compile(r"[\"“”„«»]([^\"“”„«»]+)[\"“”„«»]")
-_SAYING = re.compile(r"\b(?:says?|saying|reads?|reading|written|writes?|labell?ed|titled|that\s+reads|with\s+the\s+words?|"
-                     r"the\s+words?)\b\s*:?\s*(.+)$", re.IGNORECASE)
+_SAYING = re.compile(
+    r"\b(?:says?|saying|reads?|reading|written|writes?|labell?ed|titled|that\s+reads|with\s+the\s+words?|"
+    r"the\s+words?)\b\s*:?\s*(.+)$",
+    re.IGNORECASE,
+)
 STOP_WORDS = frozenset("""a an the of on in at to for from with and or but is are was were be it its this that these
 those there here photo photos picture pictures image images shot of some any my your our their his her by as into
 onto over under near show shows showing find me""".split())
