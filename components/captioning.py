@@ -33,7 +33,8 @@ from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_choices, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
-TITLE = "Captioning"
+TITLE = "Captioning"  # the English tab name (tests and Imagine select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "captioning.title"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 EXAMPLE_PHOTOS = ("coffee.jpg", "cat.jpg", "motorcycle.jpg", "astronaut.jpg", "rocket.jpg")

@@ -24,7 +24,8 @@ from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_choices, gallery_for
 from .common.outputs import output_folder
 
-TITLE = "Imagine"
+TITLE = "Imagine"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "imagine.title"
 DEFAULT_GALLERY = "imagined"
 CAPTIONING_TAB = "captioning"  # the Captioning tab's id (its module name, see app/blocks.py)
 EXAMPLES = ["an astronaut riding a horse on the moon, digital art", "a red fox in a snowy forest at dawn, photo",

@@ -25,7 +25,8 @@ from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 from .common.seen import seen_mark, seen_markdown
 
-TITLE = "Search"
+TITLE = "Search"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "search.title"
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 SAMPLE_GALLERY = "sample"
 

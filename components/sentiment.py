@@ -19,7 +19,8 @@ from .common import bind, file_path, user_facing
 from .context import StudioContext
 from .common.heads import head_names, owned_heads, service
 
-TITLE = "Sentiment"
+TITLE = "Sentiment"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "sentiment.title"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 EXAMPLES = [

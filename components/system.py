@@ -6,7 +6,8 @@ import gradio as gr
 from .common import bind, user_facing
 from .context import StudioContext
 
-TITLE = "System"
+TITLE = "System"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "system.title"
 _COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "weights", "source"]
 
 

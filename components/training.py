@@ -23,7 +23,8 @@ from .common import bind, file_path, user_facing
 from .context import StudioContext
 from .common.heads import service
 
-TITLE = "Train a head"
+TITLE = "Train a head"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "training.title"
 REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"
 
 

@@ -26,7 +26,8 @@ from .common.galleries import gallery_for
 from .common.subtitles import subtitle_files
 from .context import StudioContext
 
-TITLE = "Video"
+TITLE = "Video"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "videos.title"
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "video" / "example.mp4"
 PLAYER_ID = "studio-video-player"
 

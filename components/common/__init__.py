@@ -1,5 +1,6 @@
 """Shared by the tabs: turning errors into messages, reading uploaded files. Its modules
-`galleries` and `heads` hold the gallery and head helpers several tabs use."""
+`galleries` and `heads` hold the gallery and head helpers several tabs use, `i18n` the two
+languages every message comes in, `layout` the shape every tab shares."""
 from __future__ import annotations
 
 import errno
@@ -14,12 +15,13 @@ import gradio as gr
 from model_zoo.core import imports
 from model_zoo.core.errors import InputError, StudioError
 
+from .i18n import t, text_or
+
 log = logging.getLogger("studio")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-DISK_FULL = ("The server's disk is full, so nothing was saved (what was saved before is intact). "
-             "Remove images or heads you no longer need, or ask the operator to free space.")
+DISK_FULL = t("error.disk_full", "en")  # in the visitor's language when it happens (_translate)
 
 
 def _translate(exc: BaseException, name: str) -> gr.Error:
@@ -29,11 +31,9 @@ def _translate(exc: BaseException, name: str) -> gr.Error:
         return gr.Error(str(exc))
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         log.error("handler %s: disk full (%s)", name, exc)
-        return gr.Error(DISK_FULL)
+        return gr.Error(t("error.disk_full"))
     log.exception("handler %s failed", name)
-    return gr.Error(
-        f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log."
-    )
+    return gr.Error(t("error.unexpected", kind=type(exc).__name__, detail=exc))
 
 
 def user_facing(fn: F) -> F:
@@ -93,19 +93,21 @@ def bind(ctx: Any, fn: F) -> Callable[..., Any]:
     return reshaped(fn, functools.partial(fn, ctx), signature.replace(parameters=rest))
 
 
-def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
+def file_path(value: Any, what: str = "upload.file", required: bool = True) -> str | None:
     """A local path from whatever Gradio hands over: a FileData dict, an object with
-    .path, or a plain string. None/empty -> InputError if required."""
+    .path, or a plain string. None/empty -> InputError if required, naming `what` (a
+    "upload.*" key of the tables, or a plain English noun) in the visitor's language."""
     if isinstance(value, dict):
         value = value.get("path") or value.get("name")
     elif value is not None and not isinstance(value, (str, Path)):
         value = getattr(value, "path", None) or getattr(value, "name", None)
     if not value:
         if required:
-            article = "an" if what[:1].lower() in "aeiou" else "a"
-            raise InputError(f"Please provide {article} {what}.")
+            noun = text_or(what, what)
+            article = "an" if noun[:1].lower() in "aeiou" else "a"  # English only; the Chinese text has none
+            raise InputError(t("error.provide", article=article, what=noun))
         return None
     path = Path(str(value))
     if not path.is_file():
-        raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
+        raise InputError(t("error.file_gone", what=text_or(what, what), name=path.name))
     return str(path)

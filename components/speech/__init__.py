@@ -21,7 +21,8 @@ from ..context import StudioContext
 from . import live
 from ..common.subtitles import subtitle_files
 
-TITLE = "Speech"
+TITLE = "Speech"  # the English tab name (tests and scripts select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "speech.title"
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
 EXAMPLES = [
     ["german_water_bread.ogg", "both", "auto"],
