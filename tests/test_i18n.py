@@ -16,7 +16,7 @@ import pytest
 from gradio.context import LocalContext
 
 from components.common import i18n as studio_i18n
-from components.common.i18n import i18n, language_of, language_of_header, t
+from components.common.i18n import TABLES, i18n, language_of, language_of_header, t
 from components.locales import en, zh
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,6 +105,13 @@ def test_the_scan_sees_a_missing_key(tmp_path):
 
 def test_no_key_shares_a_namespace_with_gradio_s_own_strings():
     assert set(NAMESPACES) & GRADIO_NAMESPACES == set()
+
+
+def test_every_whisper_language_has_a_name_in_both_languages():
+    from model_zoo.speech.service import LANGUAGES
+
+    for table in TABLES.values():
+        assert {f"lang.{code}" for code in LANGUAGES} <= set(table)
 
 
 def test_each_tab_names_its_english_title_and_its_key():

@@ -5,6 +5,7 @@ STRINGS: dict[str, str] = {
     "studio.header": "**Multimodal Studio** · transcribe and translate speech, read sentiment, search and caption "
                      "images, search inside videos and imagine new pictures, all on this machine.",
     "studio.how_it_works": "How it works",
+    "studio.english_translation": "English translation",
     "error.disk_full": "The server's disk is full, so nothing was saved (what was saved before is intact). "
                        "Remove images or heads you no longer need, or ask the operator to free space.",
     "error.unexpected": "Something went wrong on the server ({kind}: {detail}). The details are in the server log.",
@@ -14,6 +15,8 @@ STRINGS: dict[str, str] = {
                             "gallery of your own.",
     "error.no_gallery": "No such gallery '{name}': add images to it first (or pick the sample gallery).",
     # what file_path asks for (error.provide / error.file_gone)
+    "upload.audio": "recording or audio file",
+    "upload.mic_chunk": "microphone chunk",
     "upload.file": "file",
     # what the classifier is sure of (Captioning, Search: components/common/seen.py)
     "seen.heading": "What the classifier is sure of",
@@ -28,6 +31,60 @@ STRINGS: dict[str, str] = {
 
     # -- Speech -------------------------------------------------------------------------------------
     "speech.title": "Speech",
+    "speech.intro": "Record or upload a clip: Whisper writes down what was said and translates it into English.",
+    "speech.notice.no_whisper": "⚠️ Whisper's weights are not on this machine, so this tab cannot run yet: "
+                                "[how to get them](#speech-how).",
+    "speech.audio": "Audio",
+    "speech.run": "Transcribe and translate",
+    "speech.task": "Task",
+    "speech.task.translate": "Translate to English",
+    "speech.task.transcribe": "Transcribe (spoken language)",
+    "speech.task.both": "Both",
+    "speech.language": "Spoken language",
+    "speech.auto": "auto-detect",
+    "speech.beam": "Beam size",
+    "speech.beam_info": "1 is fastest (greedy); 5 is Whisper's default",
+    "speech.target": "Also translate the English text to",
+    "speech.target_none": "no",
+    "speech.target_info": "an optional NLLB-200 step after Whisper",
+    "speech.target_info_missing": "needs the NLLB-200 model, which is not on this machine (see How it works)",
+    "speech.transcript": "Transcript (spoken language)",
+    "speech.target_text": "Text translation",
+    "speech.target_label": "Translation to {language}",
+    "speech.timeline": "Timeline: loudness over time, the recognised segments shaded (numbers as in the table)",
+    "speech.segments": "Segments",
+    "speech.col.start": "start (s)",
+    "speech.col.end": "end (s)",
+    "speech.col.text": "text",
+    "speech.subtitles": "Subtitles (SRT, VTT)",
+    "speech.examples": "Examples (click one, then run)",
+    "speech.summary": "**Language:** {language} (`{code}`, p = {p}) · **Duration:** {duration} s · "
+                      "**Processing:** {total} s · **Real-time factor:** {rtf} · **Model:** {model}",
+    "speech.how": "{model} (`{key}`, backend `{backend}`) detects the language of a clip, writes down what "
+                  "was said and translates it into English, with timed segments and SRT/VTT subtitles. Clips: wav, "
+                  "mp3, flac, ogg, m4a or webm, up to {minutes} min. **Task** picks the text you get: the English "
+                  "translation, the transcript in the spoken language, or both. **Beam size** trades speed for "
+                  "accuracy. **Live captions** stream the microphone: grey words are Whisper's current guess and turn "
+                  "black once two decodes in a row agree on them; other languages get their English translation a "
+                  "sentence at a time; one live session runs at a time on this machine. JSON endpoint: "
+                  "`/speech_translate`.",
+    "speech.how.no_translator": "Translating the English text into other languages needs the optional `{key}` "
+                                "model (NLLB-200), which is not on this machine: {how}",
+    # Live captions (components/speech/live.py)
+    "live.title": "Live captions from the microphone",
+    "live.intro": "Press **Record** and speak: the words appear while you talk, and **Stop** saves them as subtitles.",
+    "live.mic": "Live microphone",
+    "live.stop": "Stop and save subtitles",
+    "live.files": "Live session subtitles (SRT, VTT)",
+    "live.idle": "Press <b>Record</b> and speak: the text appears here while you talk.",
+    "live.transcript": "Transcript",
+    "live.english": "English",
+    "live.final": "final",
+    "live.listening": "listening",
+    "live.heard": "{seconds} s heard",
+    "live.last_decode": "last decode {seconds} s",
+    "live.silence": "{seconds} s of silence skipped",
+    "live.loading": "loading Whisper",
 
     # -- Sentiment ----------------------------------------------------------------------------------
     "sentiment.title": "Sentiment",
@@ -50,3 +107,25 @@ STRINGS: dict[str, str] = {
     # -- System -------------------------------------------------------------------------------------
     "system.title": "System",
 }
+
+# The languages Whisper knows (Speech's dropdowns and summary), by code: STRINGS["lang.<code>"].
+LANGUAGES: dict[str, str] = {
+    "en": "English", "zh": "Chinese", "de": "German", "es": "Spanish", "ru": "Russian", "ko": "Korean",
+    "fr": "French", "ja": "Japanese", "pt": "Portuguese", "tr": "Turkish", "pl": "Polish", "ca": "Catalan",
+    "nl": "Dutch", "ar": "Arabic", "sv": "Swedish", "it": "Italian", "id": "Indonesian", "hi": "Hindi",
+    "fi": "Finnish", "vi": "Vietnamese", "he": "Hebrew", "uk": "Ukrainian", "el": "Greek", "ms": "Malay",
+    "cs": "Czech", "ro": "Romanian", "da": "Danish", "hu": "Hungarian", "ta": "Tamil", "no": "Norwegian",
+    "th": "Thai", "ur": "Urdu", "hr": "Croatian", "bg": "Bulgarian", "lt": "Lithuanian", "la": "Latin", "mi": "Maori",
+    "ml": "Malayalam", "cy": "Welsh", "sk": "Slovak", "te": "Telugu", "fa": "Persian", "lv": "Latvian",
+    "bn": "Bengali", "sr": "Serbian", "az": "Azerbaijani", "sl": "Slovenian", "kn": "Kannada", "et": "Estonian",
+    "mk": "Macedonian", "br": "Breton", "eu": "Basque", "is": "Icelandic", "hy": "Armenian", "ne": "Nepali",
+    "mn": "Mongolian", "bs": "Bosnian", "kk": "Kazakh", "sq": "Albanian", "sw": "Swahili", "gl": "Galician",
+    "mr": "Marathi", "pa": "Punjabi", "si": "Sinhala", "km": "Khmer", "sn": "Shona", "yo": "Yoruba", "so": "Somali",
+    "af": "Afrikaans", "oc": "Occitan", "ka": "Georgian", "be": "Belarusian", "tg": "Tajik", "sd": "Sindhi",
+    "gu": "Gujarati", "am": "Amharic", "yi": "Yiddish", "lo": "Lao", "uz": "Uzbek", "fo": "Faroese",
+    "ht": "Haitian Creole", "ps": "Pashto", "tk": "Turkmen", "nn": "Nynorsk", "mt": "Maltese", "sa": "Sanskrit",
+    "lb": "Luxembourgish", "my": "Burmese", "bo": "Tibetan", "tl": "Tagalog", "mg": "Malagasy", "as": "Assamese",
+    "tt": "Tatar", "haw": "Hawaiian", "ln": "Lingala", "ha": "Hausa", "ba": "Bashkir", "jw": "Javanese",
+    "su": "Sundanese", "yue": "Cantonese",
+}
+STRINGS.update({f"lang.{code}": name for code, name in LANGUAGES.items()})
