@@ -5,7 +5,9 @@ STRINGS: dict[str, str] = {
     "studio.header": "**Multimodal Studio** · transcribe and translate speech, read sentiment, search and caption "
                      "images, search inside videos and imagine new pictures, all on this machine.",
     "studio.how_it_works": "How it works",
+    "studio.list_separator": ", ",
     "studio.english_translation": "English translation",
+    "studio.images_read_by": "Images are read here by {reader}.",
     "error.disk_full": "The server's disk is full, so nothing was saved (what was saved before is intact). "
                        "Remove images or heads you no longer need, or ask the operator to free space.",
     "error.unexpected": "Something went wrong on the server ({kind}: {detail}). The details are in the server log.",
@@ -16,6 +18,9 @@ STRINGS: dict[str, str] = {
     "error.no_gallery": "No such gallery '{name}': add images to it first (or pick the sample gallery).",
     # what file_path asks for (error.provide / error.file_gone)
     "upload.audio": "recording or audio file",
+    "upload.image": "image",
+    "upload.voice": "voice clip",
+    "upload.csv": "CSV file",
     "upload.mic_chunk": "microphone chunk",
     "upload.file": "file",
     # what the classifier is sure of (Captioning, Search: components/common/seen.py)
@@ -88,6 +93,69 @@ STRINGS: dict[str, str] = {
 
     # -- Sentiment ----------------------------------------------------------------------------------
     "sentiment.title": "Sentiment",
+    "sentiment.intro": "Type a sentence (add an image or a voice clip if you like) and read its sentiment.",
+    "sentiment.notice.no_heads": "⚠️ The shipped heads are missing, so predictions cannot run: "
+                                 "[how to fix it](#sentiment-how).",
+    "sentiment.notice.partial": "⚠️ Some inputs or heads are unavailable on this machine: "
+                                "[see which](#sentiment-how).",
+    "sentiment.text": "Text",
+    "sentiment.text_placeholder": "Type a sentence, e.g. a line from a review",
+    "sentiment.image": "Image (optional)",
+    "sentiment.audio": "Voice clip (optional)",
+    "sentiment.head": "Head",
+    "sentiment.head_info": "default: accurate; fast: about ten times quicker; heads you train appear here",
+    "sentiment.run": "Read sentiment",
+    "sentiment.scores": "Sentiment",
+    "sentiment.strength": "How strong",
+    "sentiment.words": "Words for (red) and against (purple) the label",
+    "sentiment.leaned": "What the decision leaned on",
+    "sentiment.input": "Input",
+    "sentiment.share": "Share",
+    "sentiment.examples": "Try a sentence (the last two bring an image or a voice clip)",
+    "sentiment.batch": "Batch mode: a CSV in, the same CSV with predictions out",
+    "sentiment.csv": "CSV file",
+    "sentiment.column": "Text column",
+    "sentiment.run_batch": "Predict every row",
+    "sentiment.predictions": "Predictions (CSV)",
+    "sentiment.first_rows": "First rows",
+    "sentiment.predicting": "Predicting",
+    "sentiment.explanation": "**{label}** from {modalities} (head `{head}`); the decision leaned most on **{top}**.",
+    "sentiment.no_intensity": "This head was trained without ratings, so it has no intensity.",
+    "sentiment.scale_hint": "mean human rating scale, -4..+4",
+    "sentiment.very_negative": "-4 very negative",
+    "sentiment.very_positive": "very positive +4",
+    "sentiment.intensity": "<b>Intensity {value}</b> on -4..+4: {feeling}",
+    "sentiment.barely_positive": "barely positive",
+    "sentiment.mildly_positive": "mildly positive",
+    "sentiment.clearly_positive": "clearly positive",
+    "sentiment.strongly_positive": "strongly positive",
+    "sentiment.barely_negative": "barely negative",
+    "sentiment.mildly_negative": "mildly negative",
+    "sentiment.clearly_negative": "clearly negative",
+    "sentiment.strongly_negative": "strongly negative",
+    "sentiment.label.positive": "positive",
+    "sentiment.label.negative": "negative",
+    "sentiment.label.neutral": "neutral",
+    "sentiment.modality.text": "text",
+    "sentiment.modality.image": "image",
+    "sentiment.modality.audio": "voice",
+    "sentiment.modality.lexicon": "lexicon",
+    "sentiment.csv_unreadable": "'{name}' could not be read as CSV: {error}",
+    "sentiment.csv_no_column": "'{name}' has no column '{column}' (columns: {columns}).",
+    "sentiment.csv_no_rows": "'{name}' has no rows.",
+    "sentiment.csv_too_long": "'{name}' has {rows} rows; batch mode takes up to {most}.",
+    "sentiment.how": "A small fusion head on pretrained encoders reads the sentiment: a sentence encoder (text) "
+                     "plus VADER lexicon scores, an image engine (CLIP, or offline the label bridge) and Whisper "
+                     "transcripts (voice). Red words pushed the answer toward its label, purple ones against it; the "
+                     "bars show which input the decision leaned on; the intensity is on the -4..+4 scale of mean "
+                     "human ratings. Retrain the head on your own data in the *Train a head* tab; a head reads "
+                     "images only with the engine it was trained on. **Batch mode** reads a whole CSV. JSON "
+                     "endpoints: `/sentiment`, `/heads`.",
+    "sentiment.how.head": "Head {summary}.",
+    "sentiment.how.head_problem": "⚠️ Head `{name}` is unavailable here: {problem}",
+    "sentiment.how.no_heads": "⚠️ The shipped heads are missing from {folder}; run "
+                              "`python -m scripts.train_default_head` to rebuild them.",
+    "sentiment.how.no_modality": "⚠️ {modality} input is unavailable here and is left out of predictions: {reason}",
 
     # -- Train a head -------------------------------------------------------------------------------
     "training.title": "Train a head",
