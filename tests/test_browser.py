@@ -89,7 +89,7 @@ def test_speech_tab_translates_an_example_clip(page):
 
 def test_training_tab_trains_the_example_dataset(page):
     open_tab(page, "Train a head")
-    panel = page.get_by_role("tabpanel").filter(has_text="Train your own sentiment")
+    panel = page.get_by_role("tabpanel").filter(has_text="labelled examples")  # the tab's one-line intro
     panel.get_by_text("amazon_reviews_300.csv").first.click()  # the clickable example dataset
     # Train only once the file has landed in the upload box (which then shows its size).
     expect(panel.get_by_text(re.compile(r"\d\s*KB")).first).to_be_visible(timeout=60_000)

@@ -21,6 +21,7 @@ STRINGS: dict[str, str] = {
     "upload.image": "image",
     "upload.voice": "voice clip",
     "upload.csv": "CSV file",
+    "upload.dataset": "dataset (CSV, JSONL, Parquet or zip)",
     "upload.mic_chunk": "microphone chunk",
     "upload.file": "file",
     # what the classifier is sure of (Captioning, Search: components/common/seen.py)
@@ -159,6 +160,58 @@ STRINGS: dict[str, str] = {
 
     # -- Train a head -------------------------------------------------------------------------------
     "training.title": "Train a head",
+    "training.intro": "Upload a table of labelled examples and train your own classification head on it.",
+    "training.dataset": "Dataset",
+    "training.example": "Example dataset",
+    "training.name": "Head name",
+    "training.name_placeholder": "default: the file name and a time stamp",
+    "training.labels": "Expected labels (optional)",
+    "training.labels_placeholder": "e.g. negative, positive",
+    "training.labels_info": "rows with any other label are reported (catches typos)",
+    "training.fusion": "Fusion",
+    "training.fusion_info": "early: concat + MLP · late: per-modality classifiers · gated: GMU · "
+                            "attention: transformer over modality tokens",
+    "training.fusion.early": "early",
+    "training.fusion.late": "late",
+    "training.fusion.gated": "gated",
+    "training.fusion.attention": "attention",
+    "training.epochs": "Max epochs (early stopping may end sooner)",
+    "training.lr": "Learning rate",
+    "training.hidden": "Hidden size",
+    "training.batch_size": "Batch size",
+    "training.seed": "Seed",
+    "training.run": "Train",
+    "training.loss": "Loss",
+    "training.validation": "Validation",
+    "training.mse_plot": "Intensity: validation MSE (ratings²)",
+    "training.epoch": "Epoch",
+    "training.value": "Value",
+    "training.curve": "Curve",
+    "training.train_loss": "train loss",
+    "training.val_loss": "val loss",
+    "training.val_f1": "val macro-F1",
+    "training.val_accuracy": "val accuracy",
+    "training.val_mse": "val intensity MSE",
+    "training.confusion": "Confusion matrix (test split; rows: true label, columns: predicted)",
+    "training.done": "✅ Done.",
+    "training.no_result": "Training ended without a result.",
+    "training.saved": "Saved head **`{head}`** (best epoch {best} of {epochs}, {seconds} s; train/val/test = "
+                      "{train}/{val}/{test} rows). It is now in the Sentiment tab's head list.",
+    "training.test_scores": "Test split: accuracy **{accuracy}** · macro precision **{precision}** · "
+                            "macro recall **{recall}** · macro-F1 **{f1}**{auc}",
+    "training.auc": " · ROC-AUC **{auc}**",
+    "training.per_class": "| class | precision | recall | F1 | support |",
+    "training.intensity": "Intensity (the `score` column, -4..+4), test split: MSE **{mse}** · MAE **{mae}** · "
+                          "Pearson r **{pearson}** over {n} rows with a score.",
+    "training.n_a": "n/a",
+    "training.how": "The table has a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media "
+                    "go in a zip with the table, paths relative to it). An optional numeric `score` column (how strong "
+                    "the feeling is, a mean rating from -4 to +4; blank cells allowed) adds an intensity output, "
+                    "scored by MSE, MAE and Pearson r. The encoders stay frozen: text is read by MiniLM + VADER, "
+                    "images by CLIP where its weights are, else offline by the label bridge (the head records which "
+                    "engine and reads images only with it), voice by Whisper. 70/15/15 stratified split, AdamW, class "
+                    "weights, early stopping on validation macro-F1. The head is saved with your items and appears "
+                    "in the Sentiment tab at once. JSON endpoint: `/train_head`.",
 
     # -- Search -------------------------------------------------------------------------------------
     "search.title": "Search",

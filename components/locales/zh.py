@@ -20,6 +20,7 @@ STRINGS: dict[str, str] = {
     "upload.image": "图片",
     "upload.voice": "语音片段",
     "upload.csv": "CSV 文件",
+    "upload.dataset": "数据集（CSV、JSONL、Parquet 或 zip）",
     "upload.mic_chunk": "麦克风音频片段",
     "upload.file": "文件",
     "seen.heading": "分类器有把握的内容",
@@ -148,6 +149,57 @@ STRINGS: dict[str, str] = {
 
     # -- 训练分类头 ----------------------------------------------------------------------------------
     "training.title": "训练分类头",
+    "training.intro": "上传一份带标签的样本表，用它训练你自己的分类头。",
+    "training.dataset": "数据集",
+    "training.example": "示例数据集",
+    "training.name": "分类头名称",
+    "training.name_placeholder": "默认：文件名加时间戳",
+    "training.labels": "预期标签（可选）",
+    "training.labels_placeholder": "例如 negative, positive",
+    "training.labels_info": "出现其他标签的行会被报告出来（便于发现拼写错误）",
+    "training.fusion": "融合方式",
+    "training.fusion_info": "早期融合：拼接后接 MLP · 晚期融合：各模态分别分类 · 门控融合：GMU · "
+                            "注意力融合：在各模态 token 上运行 Transformer",
+    "training.fusion.early": "早期融合",
+    "training.fusion.late": "晚期融合",
+    "training.fusion.gated": "门控融合",
+    "training.fusion.attention": "注意力融合",
+    "training.epochs": "最大训练轮数（早停可能提前结束）",
+    "training.lr": "学习率",
+    "training.hidden": "隐藏层大小",
+    "training.batch_size": "批大小",
+    "training.seed": "随机种子",
+    "training.run": "开始训练",
+    "training.loss": "损失",
+    "training.validation": "验证集表现",
+    "training.mse_plot": "强度：验证集 MSE（评分的平方）",
+    "training.epoch": "轮次",
+    "training.value": "数值",
+    "training.curve": "曲线",
+    "training.train_loss": "训练损失",
+    "training.val_loss": "验证损失",
+    "training.val_f1": "验证宏 F1",
+    "training.val_accuracy": "验证准确率",
+    "training.val_mse": "验证强度 MSE",
+    "training.confusion": "混淆矩阵（测试集；行为真实标签，列为预测标签）",
+    "training.done": "✅ 训练完成。",
+    "training.no_result": "训练结束了，但没有得到结果。",
+    "training.saved": "已保存分类头 **`{head}`**（最佳轮次 {best}/{epochs}，用时 {seconds} 秒；训练/验证/测试 = "
+                      "{train}/{val}/{test} 行）。现在可以在“情感分析”页的分类头列表中找到它。",
+    "training.test_scores": "测试集：准确率 **{accuracy}** · 宏精确率 **{precision}** · "
+                            "宏召回率 **{recall}** · 宏 F1 **{f1}**{auc}",
+    "training.auc": " · ROC-AUC **{auc}**",
+    "training.per_class": "| 类别 | 精确率 | 召回率 | F1 | 样本数 |",
+    "training.intensity": "强度（`score` 列，-4 到 +4），测试集：MSE **{mse}** · MAE **{mae}** · "
+                          "Pearson r **{pearson}**，基于 {n} 行有评分的数据。",
+    "training.n_a": "无",
+    "training.how": "表格需要一列 `label`，以及 `text`、`image`、`audio` 中的任意几列（CSV、JSONL 或 Parquet；"
+                    "图片和音频与表格一起打包成 zip，路径相对于表格）。可选的数值列 `score`（情感有多强烈，"
+                    "即 -4 到 +4 的人工平均评分；允许留空）会增加一个强度输出，用 MSE、MAE 和 Pearson r 评估。"
+                    "编码器保持冻结：文本由 MiniLM + VADER 读取，图片在有权重时由 CLIP 读取，否则离线由标签桥读取"
+                    "（分类头会记下所用引擎，之后只用它读图），语音由 Whisper 读取。按 70/15/15 分层划分数据，"
+                    "使用 AdamW、类别权重，并按验证集宏 F1 早停。分类头与你的其他内容一起保存，"
+                    "随即出现在“情感分析”页。JSON 接口：`/train_head`。",
 
     # -- 图库搜索 -------------------------------------------------------------------------------------
     "search.title": "图库搜索",
