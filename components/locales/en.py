@@ -7,9 +7,12 @@ STRINGS: dict[str, str] = {
     "studio.how_it_works": "How it works",
     "studio.list_separator": ", ",
     "studio.gallery": "Gallery",
+    "studio.gallery_info": "an existing one, or type a new name",
     "studio.add_to_gallery": "Add to gallery",
     "studio.try": "Try",
+    "studio.try_example": "Try an example",
     "studio.image": "Image",
+    "studio.results": "Results",
     "studio.search": "Search",
     "studio.english_translation": "English translation",
     "studio.images_read_by": "Images are read here by {reader}.",
@@ -285,6 +288,107 @@ STRINGS: dict[str, str] = {
 
     # -- Captioning ---------------------------------------------------------------------------------
     "captioning.title": "Captioning",
+    "captioning.intro": "Describe an image in words, caption a whole batch, or read the text in a picture.",
+    "captioning.notice.labels": "ℹ️ Captions are label-based on this machine: "
+                                "[what a captioner would add](#captioning-how).",
+    "captioning.notice.nothing": "⚠️ Neither the captioner nor the image classifier has weights here: "
+                                 "[how to fix it](#captioning-how).",
+    "captioning.notice.no_clip": "ℹ️ No CLIP here: the label bridge reranks the candidates "
+                                 "([what CLIP would add](#captioning-how)).",
+    "captioning.notice.no_engine": "ℹ️ No image engine here, so candidates keep the captioner's own order: "
+                                   "[how to get one](#captioning-how).",
+    "captioning.captioner": "Captioner",
+    "captioning.decoding": "Decoding",
+    "captioning.decoding.beam": "beam",
+    "captioning.decoding.nucleus": "nucleus",
+    "captioning.decoding.greedy": "greedy",
+    "captioning.decoding_info": "beam: the most likely captions; nucleus: sampled, more varied; greedy: one caption, "
+                                "fastest (label-based captions ignore these)",
+    "captioning.rerank": "Rerank candidates (CLIP, or the label bridge)",
+    "captioning.more": "More decoding options",
+    "captioning.candidates": "Candidates",
+    "captioning.candidates_info": "how many captions to propose (greedy gives one)",
+    "captioning.max_length": "Maximum length (tokens)",
+    "captioning.beams": "Beams",
+    "captioning.beams_info": "beam search only",
+    "captioning.top_p_info": "nucleus sampling only",
+    "captioning.temperature": "Temperature",
+    "captioning.prompt": "Prompt (optional)",
+    "captioning.prompt_info": "conditional captioning: the caption continues this text",
+    "captioning.tab_one": "One image",
+    "captioning.tab_batch": "Batch",
+    "captioning.tab_read": "Read text",
+    "captioning.run": "Caption",
+    "captioning.caption": "Caption",
+    "captioning.why": "Why: where the model looked",
+    "captioning.why_for": "Why: where the model looked for '{label}' ({p})",
+    "captioning.why_unavailable": "Why: where the model looked: not available ({reason})",
+    "captioning.why_failed": "Why: where the model looked: not available (the details are in the server log)",
+    "captioning.bars": "Candidates (probability, or captioner confidence)",
+    "captioning.raw": "What /caption returns",
+    "captioning.files": "Images, or a zip of images",
+    "captioning.to_gallery": "Also add them, captioned, to a search gallery",
+    "captioning.run_batch": "Caption all",
+    "captioning.csv": "Download CSV",
+    "captioning.col.file": "file",
+    "captioning.col.caption": "caption",
+    "captioning.col.score": "score",
+    "captioning.col.others": "other candidates",
+    "captioning.col.error": "error",
+    "captioning.text_image": "Image with text (a sign, a label, a page)",
+    "captioning.read": "Read text",
+    "captioning.boxes": "What was read, where",
+    "captioning.text": "Text",
+    "captioning.read_raw": "What /read_text returns",
+    "captioning.need_image": "Please upload an image (or click an example) to caption.",
+    "captioning.need_images": "Please upload images (or a zip of images) to caption.",
+    "captioning.need_text_image": "Please upload an image (or click an example) to read its text.",
+    "captioning.unknown": "Unknown captioner '{key}'; choose one of {keys}.",
+    "captioning.ranked.labels": "class probability (label-based captions)",
+    "captioning.ranked.clip": "CLIP",
+    "captioning.ranked.bridge": "the label bridge",
+    "captioning.ranked.captioner": "the captioner's confidence",
+    "captioning.table.labels": "| caption | ImageNet label | probability |",
+    "captioning.table.engine": "| candidate | {engine} similarity | {engine} probability | captioner confidence |",
+    "captioning.table.captioner": "| candidate | captioner confidence |",
+    "captioning.engine.clip": "CLIP",
+    "captioning.engine.bridge": "label-bridge",
+    "captioning.details": "**Model:** `{model}` · **Decoding:** {decoding} · **Ranked by:** {ranked} · caption "
+                          "{caption_s} s, rerank {rerank_s} s",
+    "captioning.text_in_image": "**Text in the image:** {text}",
+    "captioning.batch_summary": "**{captioned}** captioned, **{failed}** failed · {rate} images/s ({seconds} s) · "
+                                "`{model}` · {decoding} · ranked by {ranked}",
+    "captioning.batch_added": "Added **{added}** to the search gallery **{gallery}** ({skipped} were already there; "
+                              "it now holds {total}): find them in the Search tab.",
+    "captioning.lines_read": "**{count}** line(s) read",
+    "captioning.no_text": "**No text found** in this image",
+    "captioning.read_summary": "{found} · `{engine}` · {seconds} s · lines kept at confidence >= {keep}, quoted in "
+                               "captions at >= {quote}",
+    "captioning.how": "{captioner} (`{source}`) proposes several captions; the image engine (CLIP `{clip}` where its "
+                      "weights are, else the label bridge) scores each against the image and the best match wins. "
+                      "Without captioner weights, captions are label-based: the {classifier}'s top ImageNet labels. "
+                      "Beside the caption, Grad-CAM shows where that classifier looked. *Batch* captions many images "
+                      "(or a zip), gives a CSV and can add them, captioned, to a search gallery; *Read text* reads "
+                      "the text in an image with the packaged OCR and outlines each line. JSON endpoints: `/caption`, "
+                      "`/caption_batch`, `/read_text`.",
+    "captioning.how.nothing": "⚠️ **The captioner `{key}` has no weights on this machine**, nor has the image "
+                              "classifier behind label-based captions: {detail}\n\n**How to fix:** {fix} Or, for "
+                              "label-based captions: {classifier_fix}",
+    "captioning.how.labels": "ℹ️ **Captions are label-based on this machine.** The captioner `{key}` ({captioner}) "
+                             "has no weights here, so each caption names what the {classifier} recognises among the "
+                             "1,000 ImageNet classes (\"a photo of an espresso\"), with the next most likely classes "
+                             "as the alternatives, each with its probability; decoding options do not apply. "
+                             "Everything on this tab works as is{galleries}.\n\n**What a captioner would add:** a "
+                             "sentence of its own about the whole scene (what is happening, where, how many) and the "
+                             "things ImageNet has no class for. **How to get it:** {fix}",
+    "captioning.how.galleries": ", batches and search galleries included",
+    "captioning.how.batches": ", batches included",
+    "captioning.how.no_clip": "ℹ️ **No CLIP here: the label bridge reranks the candidates** by the ImageNet objects "
+                              "it recognises in the image; CLIP would judge each whole sentence against the image.",
+    "captioning.how.no_engine": "ℹ️ **No image engine here**: candidates keep the captioner's own order (no "
+                                "reranking).",
+    "captioning.how.get_clip": "How to get CLIP: {fix}",
+    "captioning.how.labels_mode": "(The app runs with --vision labels.)",
 
     # -- Video --------------------------------------------------------------------------------------
     "videos.title": "Video",

@@ -8,9 +8,12 @@ STRINGS: dict[str, str] = {
     "studio.how_it_works": "工作原理",
     "studio.list_separator": "、",
     "studio.gallery": "图库",
+    "studio.gallery_info": "选择已有图库，或输入新名称",
     "studio.add_to_gallery": "加入图库",
     "studio.try": "试一试",
+    "studio.try_example": "试试示例",
     "studio.image": "图片",
+    "studio.results": "结果",
     "studio.search": "搜索",
     "studio.english_translation": "英文译文",
     "studio.images_read_by": "本机由 {reader} 读取图片。",
@@ -272,6 +275,101 @@ STRINGS: dict[str, str] = {
 
     # -- 图片描述 -------------------------------------------------------------------------------------
     "captioning.title": "图片描述",
+    "captioning.intro": "用一句话描述图片、批量生成描述，或识别图中的文字。",
+    "captioning.notice.labels": "ℹ️ 本机的描述基于分类标签：[描述模型能多做什么](#captioning-how)。",
+    "captioning.notice.nothing": "⚠️ 描述模型和图像分类器在本机都没有权重：[如何修复](#captioning-how)。",
+    "captioning.notice.no_clip": "ℹ️ 本机没有 CLIP，由标签桥给候选描述重新排序"
+                                 "（[CLIP 能多做什么](#captioning-how)）。",
+    "captioning.notice.no_engine": "ℹ️ 本机没有图像引擎，候选描述保持描述模型自己的顺序："
+                                   "[如何获取](#captioning-how)。",
+    "captioning.captioner": "描述模型",
+    "captioning.decoding": "解码方式",
+    "captioning.decoding.beam": "束搜索",
+    "captioning.decoding.nucleus": "核采样",
+    "captioning.decoding.greedy": "贪心",
+    "captioning.decoding_info": "束搜索：最可能的几条描述；核采样：随机抽样，更多样；贪心：只给一条，最快"
+                                "（基于标签的描述不受这些选项影响）",
+    "captioning.rerank": "重新排序候选描述（CLIP 或标签桥）",
+    "captioning.more": "更多解码选项",
+    "captioning.candidates": "候选数",
+    "captioning.candidates_info": "生成几条候选描述（贪心只给一条）",
+    "captioning.max_length": "最大长度（token 数）",
+    "captioning.beams": "束数",
+    "captioning.beams_info": "仅用于束搜索",
+    "captioning.top_p_info": "仅用于核采样",
+    "captioning.temperature": "温度",
+    "captioning.prompt": "提示词（可选）",
+    "captioning.prompt_info": "条件描述：描述会接着这段文字往下写",
+    "captioning.tab_one": "单张图片",
+    "captioning.tab_batch": "批量",
+    "captioning.tab_read": "识别文字",
+    "captioning.run": "生成描述",
+    "captioning.caption": "描述",
+    "captioning.why": "原因：模型关注的区域",
+    "captioning.why_for": "原因：模型寻找“{label}”（{p}）时关注的区域",
+    "captioning.why_unavailable": "原因：模型关注的区域——暂不可用（{reason}）",
+    "captioning.why_failed": "原因：模型关注的区域——暂不可用（详情见服务器日志）",
+    "captioning.bars": "候选描述（概率，或描述模型的置信度）",
+    "captioning.raw": "/caption 返回的内容",
+    "captioning.files": "图片，或图片打包的 zip",
+    "captioning.to_gallery": "同时连同描述加入搜索图库",
+    "captioning.run_batch": "全部生成描述",
+    "captioning.csv": "下载 CSV",
+    "captioning.col.file": "文件",
+    "captioning.col.caption": "描述",
+    "captioning.col.score": "得分",
+    "captioning.col.others": "其他候选",
+    "captioning.col.error": "错误",
+    "captioning.text_image": "含文字的图片（招牌、标签、书页）",
+    "captioning.read": "识别文字",
+    "captioning.boxes": "识别出的文字及其位置",
+    "captioning.text": "文字",
+    "captioning.read_raw": "/read_text 返回的内容",
+    "captioning.need_image": "请上传一张图片（或点击示例）再生成描述。",
+    "captioning.need_images": "请上传图片（或图片打包的 zip）再生成描述。",
+    "captioning.need_text_image": "请上传一张图片（或点击示例）再识别其中的文字。",
+    "captioning.unknown": "没有名为“{key}”的描述模型；可选：{keys}。",
+    "captioning.ranked.labels": "类别概率（基于标签的描述）",
+    "captioning.ranked.clip": "CLIP",
+    "captioning.ranked.bridge": "标签桥",
+    "captioning.ranked.captioner": "描述模型的置信度",
+    "captioning.table.labels": "| 描述 | ImageNet 标签 | 概率 |",
+    "captioning.table.engine": "| 候选描述 | 相似度（{engine}） | 概率（{engine}） | 描述模型置信度 |",
+    "captioning.table.captioner": "| 候选描述 | 描述模型置信度 |",
+    "captioning.engine.clip": "CLIP",
+    "captioning.engine.bridge": "标签桥",
+    "captioning.details": "**模型**：`{model}` · **解码方式**：{decoding} · **排序依据**：{ranked} · "
+                          "生成描述 {caption_s} 秒，重新排序 {rerank_s} 秒",
+    "captioning.text_in_image": "**图中文字**：{text}",
+    "captioning.batch_summary": "成功 **{captioned}** 张，失败 **{failed}** 张 · 每秒 {rate} 张（共 {seconds} 秒）· "
+                                "`{model}` · {decoding} · 排序依据：{ranked}",
+    "captioning.batch_added": "已把 **{added}** 张加入搜索图库 **{gallery}**（{skipped} 张已存在；现有 {total} 张）："
+                              "可以在“图库搜索”页找到它们。",
+    "captioning.lines_read": "识别出 **{count}** 行",
+    "captioning.no_text": "这张图片里**没有找到文字**",
+    "captioning.read_summary": "{found} · `{engine}` · {seconds} 秒 · 置信度 >= {keep} 的行才保留，"
+                               ">= {quote} 的才会引用进描述",
+    "captioning.how": "{captioner}（`{source}`）先给出几条候选描述；图像引擎（有权重时用 CLIP `{clip}`，"
+                      "否则用标签桥）逐条与图片比对打分，最匹配的胜出。没有描述模型的权重时，描述基于标签："
+                      "即 {classifier} 排名靠前的 ImageNet 标签。描述旁边的 Grad-CAM 显示该分类器关注了图中哪里。"
+                      "“批量”可一次描述多张图片（或一个 zip），导出 CSV，还能连同描述加入搜索图库；"
+                      "“识别文字”用随应用提供的 OCR 读出图中文字，并框出每一行。"
+                      "JSON 接口：`/caption`、`/caption_batch`、`/read_text`。",
+    "captioning.how.nothing": "⚠️ **描述模型 `{key}` 在本机没有权重**，基于标签的描述所依赖的图像分类器也没有：{detail}"
+                              "\n\n**修复方法**：{fix} 若只需基于标签的描述：{classifier_fix}",
+    "captioning.how.labels": "ℹ️ **本机的描述基于分类标签**。描述模型 `{key}`（{captioner}）在这里没有权重，"
+                             "因此每条描述说的是 {classifier} 在 1000 个 ImageNet 类别中认出的东西"
+                             "（“a photo of an espresso”），其余可能性较高的类别作为备选，并各自附上概率；"
+                             "解码选项不起作用。本页其余功能照常可用{galleries}。\n\n"
+                             "**描述模型能多做什么**：用自己的话描述整个场景（发生了什么、在哪里、有多少），"
+                             "也能说出 ImageNet 没有的类别。**获取方法**：{fix}",
+    "captioning.how.galleries": "，包括批量描述和搜索图库",
+    "captioning.how.batches": "，包括批量描述",
+    "captioning.how.no_clip": "ℹ️ **本机没有 CLIP：由标签桥给候选描述重新排序**，依据是它在图中认出的 ImageNet 物体；"
+                              "CLIP 则会拿每一整句描述与图片比对。",
+    "captioning.how.no_engine": "ℹ️ **本机没有图像引擎**：候选描述保持描述模型自己的顺序（不重新排序）。",
+    "captioning.how.get_clip": "获取 CLIP：{fix}",
+    "captioning.how.labels_mode": "（应用以 --vision labels 模式运行。）",
 
     # -- 视频 ---------------------------------------------------------------------------------------
     "videos.title": "视频",
