@@ -31,6 +31,7 @@ STRINGS: dict[str, str] = {
     "upload.voice": "voice clip",
     "upload.csv": "CSV file",
     "upload.dataset": "dataset (CSV, JSONL, Parquet or zip)",
+    "upload.video": "video",
     "upload.mic_chunk": "microphone chunk",
     "upload.file": "file",
     # what the classifier is sure of (Captioning, Search: components/common/seen.py)
@@ -392,6 +393,46 @@ STRINGS: dict[str, str] = {
 
     # -- Video --------------------------------------------------------------------------------------
     "videos.title": "Video",
+    "videos.intro": "Drop a clip and search inside it by what is seen and what is said; click a hit to jump there.",
+    "videos.video": "Video",
+    "videos.name": "Index name",
+    "videos.name_placeholder": "from the file name",
+    "videos.example": "Use the example clip",
+    "videos.run": "Index the video",
+    "videos.query": "Search inside the video",
+    "videos.query_placeholder": "a cat · where the budget is mentioned",
+    "videos.hits": "Moments (click a row to jump there)",
+    "videos.col.start": "start",
+    "videos.col.end": "end",
+    "videos.col.score": "score",
+    "videos.col.found_by": "found by",
+    "videos.col.caption": "caption",
+    "videos.col.said": "said",
+    "videos.found.seen": "seen",
+    "videos.found.said": "said",
+    "videos.found.both": "seen and said",
+    "videos.scenes": "Scenes (keyframe, time, caption)",
+    "videos.transcript": "Transcript",
+    "videos.srt": "Subtitles (SRT)",
+    "videos.vtt": "Subtitles (VTT)",
+    "videos.gallery": "Add the keyframes to a gallery (Search tab)",
+    "videos.add": "Add keyframes to gallery",
+    "videos.need_index": "Index a video first (or type the name of one you indexed).",
+    "videos.need_video": "Upload a video first (or use the example clip).",
+    "videos.no_keyframes": "Video '{name}' has no keyframes to add.",
+    "videos.english_tag": "[English]",
+    "videos.report": "**{video}**: {duration} s, {scenes} scenes, {segments} transcript segments{language}.",
+    "videos.report_language": " (language `{code}`)",
+    "videos.timing": "Indexed in {total} s ({per_minute} s per minute of video): decode {decode} s · keyframes "
+                     "{frames} s · speech {speech} s · transcript vectors {text} s. Image engine: {engine}.",
+    "videos.added": "{added} keyframes added ({skipped} already there); gallery **{gallery}** now holds {total} "
+                    "images: search it in the Search tab.",
+    "videos.how": "Keyframes are taken at scene changes and read by the image engine; Whisper transcribes what is "
+                  "said (translated to English where needed). A query is matched against both, and the scores are "
+                  "fused (z-scores): each hit says whether it was found by what was seen, said, or both. Clips up to "
+                  "{minutes} min and {mb} MB. Your indexed videos are yours alone, kept like your galleries; the "
+                  "keyframes can go, captioned, into a search gallery. JSON endpoints: `/index_video`, "
+                  "`/search_video`.",
 
     # -- Imagine ------------------------------------------------------------------------------------
     "imagine.title": "Imagine",

@@ -30,6 +30,7 @@ STRINGS: dict[str, str] = {
     "upload.voice": "语音片段",
     "upload.csv": "CSV 文件",
     "upload.dataset": "数据集（CSV、JSONL、Parquet 或 zip）",
+    "upload.video": "视频",
     "upload.mic_chunk": "麦克风音频片段",
     "upload.file": "文件",
     "seen.heading": "分类器有把握的内容",
@@ -373,6 +374,44 @@ STRINGS: dict[str, str] = {
 
     # -- 视频 ---------------------------------------------------------------------------------------
     "videos.title": "视频",
+    "videos.intro": "放入一段视频，按画面内容和说话内容在其中搜索；点击结果即可跳到那一刻。",
+    "videos.video": "视频",
+    "videos.name": "索引名称",
+    "videos.name_placeholder": "默认取文件名",
+    "videos.example": "使用示例视频",
+    "videos.run": "为视频建立索引",
+    "videos.query": "在视频中搜索",
+    "videos.query_placeholder": "一只猫 · 提到预算的地方（英文效果最好）",
+    "videos.hits": "片段（点击一行即可跳转）",
+    "videos.col.start": "开始",
+    "videos.col.end": "结束",
+    "videos.col.score": "得分",
+    "videos.col.found_by": "命中方式",
+    "videos.col.caption": "画面描述",
+    "videos.col.said": "所说内容",
+    "videos.found.seen": "画面",
+    "videos.found.said": "语音",
+    "videos.found.both": "画面和语音",
+    "videos.scenes": "场景（关键帧、时间、描述）",
+    "videos.transcript": "转写文本",
+    "videos.srt": "字幕（SRT）",
+    "videos.vtt": "字幕（VTT）",
+    "videos.gallery": "把关键帧加入图库（见“图库搜索”页）",
+    "videos.add": "关键帧加入图库",
+    "videos.need_index": "请先为视频建立索引（或输入已建索引的名称）。",
+    "videos.need_video": "请先上传视频（或使用示例视频）。",
+    "videos.no_keyframes": "视频“{name}”没有可加入的关键帧。",
+    "videos.english_tag": "[英文]",
+    "videos.report": "**{video}**：{duration} 秒，{scenes} 个场景，{segments} 段转写{language}。",
+    "videos.report_language": "（语言 `{code}`）",
+    "videos.timing": "建立索引用时 {total} 秒（每分钟视频 {per_minute} 秒）：解码 {decode} 秒 · 关键帧 "
+                     "{frames} 秒 · 语音 {speech} 秒 · 转写向量 {text} 秒。图像引擎：{engine}。",
+    "videos.added": "已加入 {added} 个关键帧（{skipped} 个已存在）；图库 **{gallery}** 现有 {total} 张图片："
+                    "可以在“图库搜索”页搜索。",
+    "videos.how": "在场景切换处截取关键帧，交给图像引擎读取；Whisper 转写视频里说的话（必要时译成英文）。"
+                  "查询会同时与两者比对，再把得分融合（z 分数）：每条结果都会注明是靠画面、语音还是两者找到的。"
+                  "视频最长 {minutes} 分钟、{mb} MB。你建了索引的视频只属于你，保存方式与图库相同；"
+                  "关键帧可以连同描述加入搜索图库。JSON 接口：`/index_video`、`/search_video`。",
 
     # -- 文生图 -------------------------------------------------------------------------------------
     "imagine.title": "文生图",
