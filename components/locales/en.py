@@ -14,6 +14,7 @@ STRINGS: dict[str, str] = {
     "studio.image": "Image",
     "studio.results": "Results",
     "studio.search": "Search",
+    "studio.model": "Model",
     "studio.english_translation": "English translation",
     "studio.images_read_by": "Images are read here by {reader}.",
     "error.disk_full": "The server's disk is full, so nothing was saved (what was saved before is intact). "
@@ -32,6 +33,7 @@ STRINGS: dict[str, str] = {
     "upload.csv": "CSV file",
     "upload.dataset": "dataset (CSV, JSONL, Parquet or zip)",
     "upload.video": "video",
+    "upload.start_image": "start image",
     "upload.mic_chunk": "microphone chunk",
     "upload.file": "file",
     # what the classifier is sure of (Captioning, Search: components/common/seen.py)
@@ -436,6 +438,59 @@ STRINGS: dict[str, str] = {
 
     # -- Imagine ------------------------------------------------------------------------------------
     "imagine.title": "Imagine",
+    "imagine.intro": "Describe a scene and get an image; then caption it or add it to a gallery.",
+    "imagine.notice.no_weights": "⚠️ No text-to-image weights on this machine: [how to get them](#imagine-how).",
+    "imagine.prompt": "Prompt",
+    "imagine.prompt_placeholder": "an astronaut riding a horse on the moon, digital art",
+    "imagine.negative": "Negative prompt (optional)",
+    "imagine.negative_placeholder": "blurry, low quality",
+    "imagine.negative_info": "what to keep out; needs guidance above 1 (LCM and turbo models ignore it)",
+    "imagine.steps": "Steps",
+    "imagine.steps_info": "0: the model's default (LCM 4, turbo 1)",
+    "imagine.guidance": "Guidance",
+    "imagine.guidance_info": "-1: the model's default (LCM 8, turbo 0)",
+    "imagine.random_seed": "Random seed",
+    "imagine.seed": "Seed",
+    "imagine.seed_info": "the seed used shows here after a run",
+    "imagine.width": "Width",
+    "imagine.height": "Height",
+    "imagine.count": "Images",
+    "imagine.start": "Start from an image (optional)",
+    "imagine.start_image": "Start image",
+    "imagine.strength": "Strength",
+    "imagine.strength_info": "how far to move away from it (1: ignore it)",
+    "imagine.run": "Generate",
+    "imagine.cancel": "Cancel",
+    "imagine.result": "Result",
+    "imagine.caption_it": "Caption it",
+    "imagine.raw": "What /generate_image returns",
+    "imagine.loading": "Loading the model (first use)",
+    "imagine.denoising": "Denoising",
+    "imagine.steps_unit": "steps",
+    "imagine.seed_caption": "seed {seed}",
+    "imagine.one_seed": "seed **{seed}**",
+    "imagine.seeds": "seeds **{first}–{last}** (one per image)",
+    "imagine.one_step": "**{steps}** step",
+    "imagine.many_steps": "**{steps}** steps",
+    "imagine.from_image": " · from your image at strength {strength}",
+    "imagine.settings": "{seeds} · {steps} · guidance **{guidance}** · {width} x {height}{start} · `{model}` on "
+                        "{device} · {total} s ({per_step} s/step)",
+    "imagine.same_settings": "Same settings and seed make the same image on the same device; each PNG carries its "
+                             "settings.",
+    "imagine.cancelled": "Cancelled: the run stops after the current step.",
+    "imagine.added": "Added to gallery **{gallery}** with its prompt as the caption (it now holds {total}): find it "
+                     "in the Search tab.",
+    "imagine.already": "Already in gallery **{gallery}** (same image).",
+    "imagine.generate_first": "Generate an image first.",
+    "imagine.unknown": "Unknown text-to-image model '{key}'; choose one of {keys}.",
+    "imagine.how": "{who} draws the image in a few denoising steps; start from an image of yours to vary it. Then "
+                   "**Caption it** (the Captioning tab describes it back), or **Add to gallery** with the prompt as "
+                   "its caption and find it in Search. The same settings and seed make the same image on the same "
+                   "device; each PNG carries its settings. JSON endpoint: `/generate_image`.",
+    "imagine.how.override": "The diffusers pipeline at `{source}` (in place of {default})",
+    "imagine.how.no_weights": "⚠️ **No text-to-image weights on this machine.** `{key}` ({description}) is not here: "
+                              "{detail}\n\n**How to fix:** {fix}\n\nThe tab works as soon as they are there; nothing "
+                              "else in the studio depends on them.",
 
     # -- System -------------------------------------------------------------------------------------
     "system.title": "System",
