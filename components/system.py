@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import gradio as gr
 
+from . import visitor
 from .common import bind, user_facing
+from .common.i18n import i18n, language_of, t, text_or
+from .common.layout import how_it_works, intro
 from .context import StudioContext
 
 TITLE = "System"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
 TITLE_KEY = "system.title"
-_COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "weights", "source"]
+_COLUMNS = ["system.col.key", "system.col.role", "system.col.state", "system.col.device", "system.col.dtype",
+            "system.col.mb", "system.col.load_s", "system.col.loads", "system.col.hits", "system.col.in_use",
+            "system.col.weights", "system.col.source"]
 
 
 def models_status(ctx: StudioContext) -> list[dict]:
@@ -25,42 +30,59 @@ def status_rows(ctx: StudioContext) -> list[list]:
     return rows
 
 
-def budget_text(ctx: StudioContext) -> str:
+def table(rows: list[list], lang: str | None = None):
+    """The models with their headers in the visitor's language (the page cannot translate a table's headers)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[t(key, lang) for key in _COLUMNS])
+
+
+def budget_text(ctx: StudioContext, lang: str | None = None) -> str:
     config = ctx.manager.config
     budgets = ", ".join(f"{kind} {mb:,} MB" for kind, mb in config.budget_mb.items())
     used = ctx.manager.loaded_bytes() / 2**20
     warming = [s.key for s in ctx.manager.status() if s.state == "warming"]  # app/warm.py, after launch
-    return (f"**Device policy:** `{config.device}` · **Memory budget:** {budgets} · "
-            f"**Resident now:** {used:,.0f} MB · **Offline:** {config.offline} · "
-            f"**Data dir:** `{ctx.settings.data_dir}` · **Warm start:** `{ctx.settings.warm}`"
-            + (f", warming {', '.join(warming)} now" if warming else ""))
+    return (t("system.budget", lang, device=config.device, budgets=budgets, used=f"{used:,.0f}",
+              offline=t("studio.yes" if config.offline else "studio.no", lang), data_dir=ctx.settings.data_dir,
+              warm=ctx.settings.warm)
+            + (t("system.warming", lang, keys=", ".join(f"`{key}`" for key in warming)) if warming else ""))
 
 
-def disk_text(ctx: StudioContext) -> str:
+def disk_text(ctx: StudioContext, lang: str | None = None) -> str:
     """For the operator: disk use by kind, visitors' and shared, and how many owners (no names)."""
     report = ctx.space.report()
     mb = lambda n: f"{n / 2**20:,.1f} MB"
-    kinds = " · ".join(f"{kind} {mb(report.owner_bytes[kind])}" for kind in report.owner_bytes)
-    shared = " · ".join(f"{kind} {mb(n)}" for kind, n in report.shared_bytes.items())
+    kind = lambda name: text_or(f"system.kind.{name}", name, lang)
+    kinds = " · ".join(f"{kind(name)} {mb(report.owner_bytes[name])}" for name in report.owner_bytes)
+    shared = " · ".join(f"{kind(name)} {mb(n)}" for name, n in report.shared_bytes.items())
     mode = ctx.space.mode
-    return (f"**Data mode:** `{mode}` · **Visitors' items:** {kinds} · **Shared:** {shared} · "
-            f"**Owners:** {report.owners_anonymous} anonymous, {report.owners_signed_in} signed in · "
-            f"**In use now:** {report.in_use} · **Trash:** {mb(report.trash_bytes)}"
-            + (f" · anonymous items expire {ctx.space.ttl_s / 3600:g} h after their last use; quota "
-               f"{ctx.space.quota_bytes / 2**20:,.0f} MB per owner" if mode == "private" else ""))
+    return (t("system.disk", lang, mode=mode, kinds=kinds, shared=shared, anonymous=report.owners_anonymous,
+              signed_in=report.owners_signed_in, in_use=report.in_use, trash=mb(report.trash_bytes))
+            + (t("system.disk_private", lang, hours=f"{ctx.space.ttl_s / 3600:g}",
+                 mb=f"{ctx.space.quota_bytes / 2**20:,.0f}") if mode == "private" else ""))
 
 
 # -- handlers: plain functions of the context (the events and the endpoint call these) -----
-def refresh_view(ctx: StudioContext) -> tuple[str, list[list]]:
-    return budget_text(ctx), status_rows(ctx)
+def refresh_view(ctx: StudioContext):
+    lang = language_of()
+    return budget_text(ctx, lang), table(status_rows(ctx), lang)
+
+
+def on_disk(ctx: StudioContext) -> str:
+    return disk_text(ctx, language_of())
+
+
+def on_page_load(ctx: StudioContext):
+    """The figures and the table's headers in the visitor's language, and the data mode line."""
+    return (*refresh_view(ctx), t("system.disk_pending", mode=ctx.space.mode))
 
 
 @user_facing
-def unload_model(ctx: StudioContext, model_key: str) -> tuple[str, list[list]]:
+def unload_model(ctx: StudioContext, model_key: str):
     if not model_key:
-        raise gr.Error("Choose a model to unload.")
+        raise gr.Error(t("system.choose"))
     if not ctx.manager.unload(model_key):
-        gr.Info(f"{model_key} is not loaded, or is in use right now.")
+        gr.Info(t("system.not_loaded", key=model_key))
     return refresh_view(ctx)
 
 
@@ -71,18 +93,20 @@ def models(ctx: StudioContext) -> list[dict]:
 
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
-                "budget (least recently used models are unloaded first; a model in use never is).")
-    summary = gr.Markdown(budget_text(ctx))
-    disk = gr.Markdown(f"**Data mode:** `{ctx.space.mode}` · disk use by kind and owners: press *Refresh*.")
-    table = gr.Dataframe(value=status_rows(ctx), headers=_COLUMNS, interactive=False, wrap=True)
+    intro("system.intro")
     with gr.Row():
-        refresh = gr.Button("Refresh", variant="secondary")
-        key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
-        unload = gr.Button("Unload", variant="stop")
+        refresh = gr.Button(i18n("system.refresh"), variant="secondary")
+        key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label=i18n("studio.model"), scale=2)
+        unload = gr.Button(i18n("system.unload"), variant="stop")
+    table_view = gr.Dataframe(value=table(status_rows(ctx), "en"), interactive=False, wrap=True)
+    summary = gr.Markdown(budget_text(ctx, "en"))
+    disk = gr.Markdown(t("system.disk_pending", "en", mode=ctx.space.mode))
+    with how_it_works("system"):
+        gr.Markdown(i18n("system.how"))
 
-    refresh.click(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private")
-    refresh.click(bind(ctx, disk_text), outputs=disk, api_visibility="private")  # walks the data dir: on demand
-    unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table], api_visibility="private")
-    gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private", queue=False)
+    refresh.click(bind(ctx, refresh_view), outputs=[summary, table_view], api_visibility="private")
+    refresh.click(bind(ctx, on_disk), outputs=disk, api_visibility="private")  # walks the data dir: on demand
+    unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table_view], api_visibility="private")
+    gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table_view], api_visibility="private", queue=False)
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [summary, table_view, disk])
     gr.api(bind(ctx, models), api_name="models")

@@ -5,6 +5,8 @@ STRINGS: dict[str, str] = {
     "studio.header": "**Multimodal Studio** · transcribe and translate speech, read sentiment, search and caption "
                      "images, search inside videos and imagine new pictures, all on this machine.",
     "studio.how_it_works": "How it works",
+    "studio.yes": "yes",
+    "studio.no": "no",
     "studio.list_separator": ", ",
     "studio.gallery": "Gallery",
     "studio.gallery_info": "an existing one, or type a new name",
@@ -494,6 +496,37 @@ STRINGS: dict[str, str] = {
 
     # -- System -------------------------------------------------------------------------------------
     "system.title": "System",
+    "system.intro": "Every model the studio knows: what is loaded, on which device, at what cost.",
+    "system.refresh": "Refresh",
+    "system.unload": "Unload",
+    "system.col.key": "key",
+    "system.col.role": "role",
+    "system.col.state": "state",
+    "system.col.device": "device",
+    "system.col.dtype": "dtype",
+    "system.col.mb": "MB",
+    "system.col.load_s": "load_s",
+    "system.col.loads": "loads",
+    "system.col.hits": "hits",
+    "system.col.in_use": "in_use",
+    "system.col.weights": "weights",
+    "system.col.source": "source",
+    "system.budget": "**Device policy:** `{device}` · **Memory budget:** {budgets} · **Resident now:** {used} MB · "
+                     "**Offline:** {offline} · **Data dir:** `{data_dir}` · **Warm start:** `{warm}`",
+    "system.warming": ", warming {keys} now",
+    "system.disk": "**Data mode:** `{mode}` · **Visitors' items:** {kinds} · **Shared:** {shared} · **Owners:** "
+                   "{anonymous} anonymous, {signed_in} signed in · **In use now:** {in_use} · **Trash:** {trash}",
+    "system.disk_private": " · anonymous items expire {hours} h after their last use; quota {mb} MB per owner",
+    "system.disk_pending": "**Data mode:** `{mode}` · disk use by kind and owners: press *Refresh*.",
+    "system.kind.galleries": "galleries",
+    "system.kind.heads": "heads",
+    "system.kind.batches": "batches",
+    "system.kind.videos": "videos",
+    "system.choose": "Choose a model to unload.",
+    "system.not_loaded": "{key} is not loaded, or is in use right now.",
+    "system.how": "Models load lazily on first use and stay under a memory budget: the least recently used are "
+                  "unloaded first, and a model in use never is. *Unload* frees one now; the table refreshes every "
+                  "10 s. JSON endpoint: `/models`.",
 }
 
 # The languages Whisper knows (Speech's dropdowns and summary), by code: STRINGS["lang.<code>"].

@@ -6,6 +6,8 @@ STRINGS: dict[str, str] = {
     "studio.header": "**多模态工作室** · 语音转写与翻译、情感分析、以文搜图与图片描述、视频内搜索、文生图，"
                      "全部在本机运行。",
     "studio.how_it_works": "工作原理",
+    "studio.yes": "是",
+    "studio.no": "否",
     "studio.list_separator": "、",
     "studio.gallery": "图库",
     "studio.gallery_info": "选择已有图库，或输入新名称",
@@ -470,6 +472,36 @@ STRINGS: dict[str, str] = {
 
     # -- 系统 ---------------------------------------------------------------------------------------
     "system.title": "系统",
+    "system.intro": "工作室里的全部模型：哪些已加载、在哪个设备上、占用多少资源。",
+    "system.refresh": "刷新",
+    "system.unload": "卸载",
+    "system.col.key": "模型",
+    "system.col.role": "用途",
+    "system.col.state": "状态",
+    "system.col.device": "设备",
+    "system.col.dtype": "精度",
+    "system.col.mb": "MB",
+    "system.col.load_s": "加载（秒）",
+    "system.col.loads": "加载次数",
+    "system.col.hits": "命中次数",
+    "system.col.in_use": "使用中",
+    "system.col.weights": "权重",
+    "system.col.source": "来源",
+    "system.budget": "**设备策略**：`{device}` · **内存预算**：{budgets} · **当前常驻**：{used} MB · "
+                     "**离线**：{offline} · **数据目录**：`{data_dir}` · **预热**：`{warm}`",
+    "system.warming": "，正在预热 {keys}",
+    "system.disk": "**数据模式**：`{mode}` · **访客内容**：{kinds} · **共享内容**：{shared} · **所有者**："
+                   "{anonymous} 位匿名、{signed_in} 位已登录 · **正在使用**：{in_use} · **回收站**：{trash}",
+    "system.disk_private": " · 匿名内容在最后一次使用 {hours} 小时后过期；每位所有者限额 {mb} MB",
+    "system.disk_pending": "**数据模式**：`{mode}` · 按类型和所有者统计的磁盘用量：请点“刷新”。",
+    "system.kind.galleries": "图库",
+    "system.kind.heads": "分类头",
+    "system.kind.batches": "批量结果",
+    "system.kind.videos": "视频",
+    "system.choose": "请选择要卸载的模型。",
+    "system.not_loaded": "{key} 没有加载，或正在使用中。",
+    "system.how": "模型在首次使用时才加载，并控制在内存预算之内：最久未用的模型最先卸载，正在使用的模型绝不会被卸载。"
+                  "点“卸载”可立即释放一个模型；表格每 10 秒刷新一次。JSON 接口：`/models`。",
 }
 
 # Whisper 支持的语言（“语音”页的下拉菜单和结果摘要），按代码：STRINGS["lang.<code>"]。
