@@ -166,6 +166,11 @@ class Settings:
                                         "their last use")
     owner_quota_mb: float = option(500.0, env="MMS_OWNER_QUOTA_MB",
                                    help="private mode: most disk one visitor's galleries, heads and results may take")
+    operators: str = option("", env="MMS_OPERATORS", platform=_variable("SPACE_AUTHOR_NAME"),
+                            help="who may unload models and see the server's data dir and disk use: user names "
+                            "(--auth users, Hugging Face accounts), comma-separated. If not given: the Space's owner "
+                            "(SPACE_AUTHOR_NAME) on Spaces, every --auth user with --auth, else the machine's own "
+                            "browser on localhost")
     oauth: bool = option(False, env="MMS_OAUTH", platform=_is_set("OAUTH_CLIENT_ID"),
                          help="private mode: offer 'Sign in with Hugging Face', so a visitor's items follow their "
                          "account; if not given, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
@@ -175,6 +180,10 @@ class Settings:
     def model_overrides(self) -> dict[str, str]:
         pairs = (item.split("=", 1) for item in self.models if "=" in item)
         return {key.strip(): value.strip() for key, value in pairs}
+
+    @property
+    def operator_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.operators.split(",") if name.strip())
 
     @property
     def auth_pairs(self) -> list[tuple[str, str]]:

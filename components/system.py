@@ -1,8 +1,15 @@
-"""System tab: what models exist, which are resident, on which device, at what cost."""
+"""System tab: what models exist, which are resident, on which device, at what cost.
+
+Everyone sees the models' state (and /models); only the operator may unload a model or see the
+server's data dir and disk use (operator_of: the rule is the same for the page and for a
+request crafted by hand against the private events)."""
 from __future__ import annotations
+
+import ipaddress
 
 import gradio as gr
 
+from . import visitor
 from .common import bind, user_facing
 from .context import StudioContext
 
@@ -24,15 +31,47 @@ def status_rows(ctx: StudioContext) -> list[list]:
     return rows
 
 
-def budget_text(ctx: StudioContext) -> str:
+def budget_text(ctx: StudioContext, operator: bool = False) -> str:
+    """The resident models against the budget; the data dir only for the operator."""
     config = ctx.manager.config
     budgets = ", ".join(f"{kind} {mb:,} MB" for kind, mb in config.budget_mb.items())
     used = ctx.manager.loaded_bytes() / 2**20
     warming = [s.key for s in ctx.manager.status() if s.state == "warming"]  # app/warm.py, after launch
     return (f"**Device policy:** `{config.device}` · **Memory budget:** {budgets} · "
             f"**Resident now:** {used:,.0f} MB · **Offline:** {config.offline} · "
-            f"**Data dir:** `{ctx.settings.data_dir}` · **Warm start:** `{ctx.settings.warm}`"
+            + (f"**Data dir:** `{ctx.settings.data_dir}` · " if operator else "")
+            + f"**Warm start:** `{ctx.settings.warm}`"
             + (f", warming {', '.join(warming)} now" if warming else ""))
+
+
+# -- who operates this server ---------------------------------------------------------------
+def is_operator(settings, username: str | None, hf_user: str | None, client_host: str | None,
+                forwarded: bool) -> bool:
+    """The operator's rule: a user named in --operators (a --auth user or a Hugging Face account;
+    on Spaces the Space's owner by default); with --auth and no names, every --auth user; with
+    neither, only a browser on this machine (loopback, not relayed by a proxy on it)."""
+    names = settings.operator_names
+    user = hf_user or username
+    if names:
+        return bool(user) and user in names
+    if settings.auth_pairs:
+        return bool(username) and username in {name for name, _ in settings.auth_pairs}
+    if settings.oauth or forwarded or not client_host:
+        return False  # a Space (or a proxy) without named operators: nobody operates from the page
+    try:
+        return ipaddress.ip_address(client_host).is_loopback
+    except ValueError:
+        return client_host == "localhost"
+
+
+def operator_of(ctx: StudioContext, request: gr.Request | None, profile: gr.OAuthProfile | None = None) -> bool:
+    """Whether this request comes from the operator (is_operator on what Gradio says of it)."""
+    if request is None:
+        return False
+    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    client = getattr(request, "client", None)
+    return is_operator(ctx.settings, getattr(request, "username", None), getattr(profile, "username", None),
+                       getattr(client, "host", None), "x-forwarded-for" in headers or "forwarded" in headers)
 
 
 def disk_text(ctx: StudioContext) -> str:
@@ -50,17 +89,33 @@ def disk_text(ctx: StudioContext) -> str:
 
 
 # -- handlers: plain functions of the context (the events and the endpoint call these) -----
-def refresh_view(ctx: StudioContext) -> tuple[str, list[list]]:
-    return budget_text(ctx), status_rows(ctx)
+def refresh_view(ctx: StudioContext, request: gr.Request = None,
+                 profile: gr.OAuthProfile | None = None) -> tuple[str, list[list]]:
+    return budget_text(ctx, operator_of(ctx, request, profile)), status_rows(ctx)
+
+
+def operator_view(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None):
+    """On page load: the operator's controls shown to the operator only."""
+    return gr.update(visible=operator_of(ctx, request, profile))
 
 
 @user_facing
-def unload_model(ctx: StudioContext, model_key: str) -> tuple[str, list[list]]:
+def disk_report(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> str:
+    if not operator_of(ctx, request, profile):
+        raise gr.Error("Only the operator of this server sees its disk use.")
+    return disk_text(ctx)
+
+
+@user_facing
+def unload_model(ctx: StudioContext, model_key: str, request: gr.Request = None,
+                 profile: gr.OAuthProfile | None = None) -> tuple[str, list[list]]:
+    if not operator_of(ctx, request, profile):  # the page hides the button; a crafted request meets this
+        raise gr.Error("Only the operator of this server can unload models.")
     if not model_key:
         raise gr.Error("Choose a model to unload.")
     if not ctx.manager.unload(model_key):
         gr.Info(f"{model_key} is not loaded, or is in use right now.")
-    return refresh_view(ctx)
+    return refresh_view(ctx, request, profile)
 
 
 def models(ctx: StudioContext) -> list[dict]:
@@ -73,15 +128,18 @@ def build(ctx: StudioContext) -> None:
     gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
                 "budget (least recently used models are unloaded first; a model in use never is).")
     summary = gr.Markdown(budget_text(ctx))
-    disk = gr.Markdown(f"**Data mode:** `{ctx.space.mode}` · disk use by kind and owners: press *Refresh*.")
     table = gr.Dataframe(value=status_rows(ctx), headers=_COLUMNS, interactive=False, wrap=True)
-    with gr.Row():
-        refresh = gr.Button("Refresh", variant="secondary")
-        key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
-        unload = gr.Button("Unload", variant="stop")
+    refresh = gr.Button("Refresh", variant="secondary")
+    with gr.Column(visible=False) as operator_only:  # shown on page load to the operator alone
+        disk = gr.Markdown(f"**Data mode:** `{ctx.space.mode}` · disk use by kind and owners: press *Refresh*.")
+        with gr.Row():
+            key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
+            unload = gr.Button("Unload", variant="stop")
+            show_disk = gr.Button("Refresh disk use", variant="secondary")
 
     refresh.click(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private")
-    refresh.click(bind(ctx, disk_text), outputs=disk, api_visibility="private")  # walks the data dir: on demand
+    show_disk.click(bind(ctx, disk_report), outputs=disk, api_visibility="private")  # walks the data dir: on demand
     unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table], api_visibility="private")
     gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private", queue=False)
+    visitor.on_page_load(ctx, bind(ctx, operator_view), [], [operator_only])
     gr.api(bind(ctx, models), api_name="models")

@@ -116,8 +116,9 @@ def test_small_handlers_need_no_server(ctx):
     assert {"default", "fast"} <= set(sentiment.heads_api(ctx, owner=alice)["heads"])
     assert sentiment.refresh_heads(ctx, "fast", owner=alice).value == "fast"
     assert {"clip", "whisper-base"} <= {m["key"] for m in system.models(ctx)}
+    local = SimpleNamespace(username=None, headers={}, client=SimpleNamespace(host="127.0.0.1"))
     with pytest.raises(gr.Error, match="Choose a model"):
-        system.unload_model(ctx, "")
+        system.unload_model(ctx, "", local)
     mine, theirs = threading.Event(), threading.Event()
     ctx.cancel_flags.update({"page-one-1": mine, "page-two-2": theirs})
     assert imagine.on_cancel(ctx, page="page-one-1").startswith("Cancelled")
@@ -152,3 +153,42 @@ def test_every_event_handler_is_what_gradio_expects(tmp_path, mode):
     finally:
         studio.close()
     assert studio.ctx.cleaner._stop.is_set()  # closing the Studio stops the cleaner
+
+
+# -- the operator's controls --------------------------------------------------------------------
+def visit(host: str = "127.0.0.1", username: str | None = None, **headers: str) -> SimpleNamespace:
+    return SimpleNamespace(username=username, headers=headers, client=SimpleNamespace(host=host))
+
+
+def test_only_the_operator_unloads_or_sees_the_server(ctx, tmp_path):
+    """Locally with no auth the machine's own browser operates; a visitor from elsewhere, or one
+    relayed by a proxy on this machine, sees the models read-only, on the page and through a
+    request made by hand against the private events."""
+    assert system.operator_of(ctx, visit("127.0.0.1")) and system.operator_of(ctx, visit("::1"))
+    for stranger in (visit("203.0.113.9"), visit("127.0.0.1", **{"X-Forwarded-For": "203.0.113.9"}), None):
+        assert not system.operator_of(ctx, stranger)
+        with pytest.raises(gr.Error, match="Only the operator"):
+            system.unload_model(ctx, "minilm", stranger)
+        with pytest.raises(gr.Error, match="Only the operator"):
+            system.disk_report(ctx, stranger)
+        assert system.operator_view(ctx, stranger)["visible"] is False
+        assert str(ctx.settings.data_dir) not in system.refresh_view(ctx, stranger)[0]
+    assert str(ctx.settings.data_dir) in system.refresh_view(ctx, visit())[0]
+    assert system.operator_view(ctx, visit())["visible"] is True
+
+
+def test_who_operates_with_auth_and_on_spaces(tmp_path):
+    def settings(*argv: str, **environ: str):
+        return load_settings(["--data-dir", str(tmp_path), *argv], environ=environ)
+
+    with_auth = settings("--auth", "ann:pw,bob:pw")
+    assert system.is_operator(with_auth, "ann", None, "203.0.113.9", False)  # every --auth user
+    assert not system.is_operator(with_auth, None, None, "127.0.0.1", False)  # not signed in: not even locally
+    named = settings("--auth", "ann:pw,bob:pw", "--operators", "ann")
+    assert system.is_operator(named, "ann", None, "203.0.113.9", False)
+    assert not system.is_operator(named, "bob", None, "127.0.0.1", False)
+    space = settings(SPACE_AUTHOR_NAME="carol", OAUTH_CLIENT_ID="x")  # a Space with sign-in
+    assert space.operator_names == {"carol"}
+    assert system.is_operator(space, None, "carol", "10.0.0.2", True)  # its owner, signed in with HF
+    assert not system.is_operator(space, None, "dave", "10.0.0.2", True)
+    assert not system.is_operator(settings(OAUTH_CLIENT_ID="x"), None, None, "127.0.0.1", False)
