@@ -65,10 +65,13 @@ class CombineRule:
         w = np.array([self.weights[k] for k in COMPONENTS], dtype=np.float64)
         return (np.asarray(components, dtype=np.float64) @ w + self.bias) / self.temperature
 
+    def raw_positive(self, components: np.ndarray) -> np.ndarray:
+        """(n,) p(positive) before the cap: what word weights compare (the cap would flatten them)."""
+        return 1.0 / (1.0 + np.exp(-self.logit(components)))
+
     def positive(self, components: np.ndarray) -> np.ndarray:
         """(n,) calibrated p(positive), within [1 - cap, cap]."""
-        p = 1.0 / (1.0 + np.exp(-self.logit(components)))
-        return np.clip(p, 1.0 - self.cap, self.cap)
+        return np.clip(self.raw_positive(components), 1.0 - self.cap, self.cap)
 
     def declined(self, positive: np.ndarray) -> np.ndarray:
         return np.maximum(positive, 1.0 - positive) < self.decline_below
@@ -79,6 +82,7 @@ class ZhPrediction:
     positive: float  # calibrated p(positive)
     components: dict[str, float]  # each reader's log-odds of positive
     declined: bool
+    raw_positive: float | None = None  # before the cap (word weights use it); None: as `positive`
 
     @property
     def label(self) -> str:
@@ -134,10 +138,11 @@ class ChineseSentiment:
 
     def predict(self, texts: Sequence[str]) -> list[ZhPrediction]:
         comps = self.components(texts)
-        positive = self.rule.positive(comps)
+        positive, raw = self.rule.positive(comps), self.rule.raw_positive(comps)
         declined = self.rule.declined(positive)
         return [ZhPrediction(positive=float(p), components={k: round(float(v), 3) for k, v in zip(COMPONENTS, row)},
-                             declined=bool(d)) for p, row, d in zip(positive, comps, declined)]
+                             declined=bool(d), raw_positive=float(r))
+                for p, r, row, d in zip(positive, raw, comps, declined)]
 
 
 def read_card(folder: Path = ASSETS) -> dict:

@@ -259,10 +259,10 @@ class SentimentService:
             result = SentimentResult(label=answer.label, scores=answer.scores, modalities=["text"],
                                      contributions={"text": 1.0}, head=ZH_MODEL, notes=text_notes,
                                      language=languages.CHINESE, declined=answer.declined)
-            if text_units:
+            if text_units:  # compared before the cap, which would flatten them
                 label = ZH_LABELS.index(answer.label)
-                full = np.array([1 - answer.positive, answer.positive])
-                occluded = np.array([[0.5, 0.5] if a is None else [1 - a.positive, a.positive]
+                full = np.array(_two(answer))
+                occluded = np.array([[0.5, 0.5] if a is None else _two(a)
                                      for a in answers[row + 1 : row + 1 + len(text_units)]])
                 result.attributions = attributions.weigh(text_units, label, full, occluded)
             results.append(result)
@@ -341,6 +341,12 @@ class SentimentService:
         last one carries the report). Nothing is written unless training finishes."""
         return sentiment_training.train_head(self.inputs, self.store, data, name, fusion, epochs, lr, hidden,
                                              batch_size, seed, patience)
+
+
+def _two(answer) -> list[float]:
+    """[p(negative), p(positive)] of a Chinese answer before the cap."""
+    p = answer.positive if answer.raw_positive is None else answer.raw_positive
+    return [1.0 - p, p]
 
 
 def _result(head: str, labels: list[str], names: list[str], probs: np.ndarray, weights: np.ndarray,
