@@ -147,7 +147,8 @@ class SentimentService:
                 raise InputError(f"Row {row}: the text is empty.")
         found = [languages.detect_language(t) for t in cleaned]
         chinese = [i for i, lang in enumerate(found) if lang == languages.CHINESE] if self._chinese_reads(head) else []
-        rest = [i for i in range(len(cleaned)) if i not in set(chinese)]
+        routed = set(chinese)
+        rest = [i for i in range(len(cleaned)) if i not in routed]
         results: list[SentimentResult | None] = [None] * len(cleaned)
         if rest:
             self.check_head(head)
@@ -242,8 +243,9 @@ class SentimentService:
         for text, text_units in zip(texts, units):
             rows += [text, *(("".join(text_units[:k] + text_units[k + 1:]) or None) for k in range(len(text_units)))]
         filled = [r for r in rows if r]
-        with self.manager.use(ZH_MODEL) as model:
-            predictions = iter(model.predict(filled))
+        with self.manager.use(ZH_MODEL) as model:  # in chunks: a batch CSV may hold many thousand rows
+            predictions = iter([a for start in range(0, len(filled), _CHUNK)
+                                for a in model.predict(filled[start : start + _CHUNK])])
         answers = [next(predictions) if r else None for r in rows]
         results, row = [], 0
         for text, text_units, text_notes in zip(texts, units, notes):

@@ -177,6 +177,13 @@ def test_a_batch_mixes_languages_in_order(service):
     assert seen[-1] == 1.0
 
 
+def test_a_large_chinese_batch_goes_through_in_chunks_and_in_order(service):
+    texts = ["服务太差了", "天气很好", "我在看书"] * 100  # more rows than one chunk (256)
+    results = service.predict_texts(texts, head="default")
+    assert [r.label for r in results[:3]] * 100 == [r.label for r in results]
+    assert [r.declined for r in results[:3]] == [False, False, True]
+
+
 def test_a_head_with_other_labels_keeps_chinese_text_but_declines(service, fake_chinese):
     before = len(fake_chinese.seen)
     result = service.predict("服务太差了", head="three")
