@@ -15,6 +15,7 @@ LOADERS: dict[str, str] = {
     "text_translator": "model_zoo.text.translator",
     "diffusion": "model_zoo.imagine.diffusion_backend",
     "ocr": "model_zoo.vision.ocr.backend",
+    "zh_sentiment": "model_zoo.sentiment.chinese",
 }
 
 
