@@ -49,7 +49,8 @@ def highlighted(result: SentimentResult) -> list[tuple[str, float]]:
     """The text's words for gr.HighlightedText, each with its weight for the label scaled
     to -1..1 (red: toward the label, purple: against it)."""
     scale = max((abs(w.weight) for w in result.attributions), default=0.0) or 1.0
-    return [(f"{w.token} ", round(w.weight / scale, 3)) for w in result.attributions]
+    gap = "" if result.language == "zh" else " "  # Chinese words are written without spaces
+    return [(f"{w.token}{gap}", round(w.weight / scale, 3)) for w in result.attributions]
 
 
 INTENSITY_WORDS = ((0.5, "barely"), (1.5, "mildly"), (2.5, "clearly"), (float("inf"), "strongly"))
@@ -59,6 +60,8 @@ def intensity_bar(result: SentimentResult) -> str:
     """A signed bar from -4 to +4 for the head's intensity (HTML), or a line saying the head
     has no intensity output (heads trained without a score column)."""
     value = result.intensity
+    if value is None and result.language == "zh":
+        return "<p class='mms-intensity-none'>The Chinese model gives no intensity, only which way the text leans.</p>"
     if value is None:
         return "<p class='mms-intensity-none'>This head was trained without ratings, so it has no intensity.</p>"
     word = next(w for limit, w in INTENSITY_WORDS if abs(value) < limit)
@@ -76,10 +79,18 @@ def intensity_bar(result: SentimentResult) -> str:
             f"<p style='margin:4px 0 0'><b>Intensity {value:+.2f}</b> on -4..+4: {word} {mood}</p></div>")
 
 
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "other": "a language the heads do not read"}
+
+
 def explanation(result: SentimentResult) -> str:
     top = max(result.contributions, key=result.contributions.get) if result.contributions else "-"
-    lines = [f"**{result.label}** from {', '.join(result.modalities)} (head `{result.head}`); "
-             f"the decision leaned most on **{top}**."]
+    read_as = f"Read as {LANGUAGE_NAMES.get(result.language, result.language)}"
+    if result.declined:  # the studio does not vouch for it: say so before anything else
+        lines = [f"**Cannot judge this text's sentiment.** {read_as}; the model only leans "
+                 f"*{result.label}* (head `{result.head}`)."]
+    else:
+        lines = [f"**{result.label}** from {', '.join(result.modalities)} (head `{result.head}`); "
+                 f"the decision leaned most on **{top}**. {read_as}."]
     lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines)
 
@@ -105,6 +116,8 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
     with owned_heads(ctx, owner, head) as svc:
         results = svc.predict_texts(frame[column].tolist(), head or DEFAULT_HEAD, progress)
     frame["predicted_label"] = [r.label for r in results]
+    frame["language"] = [r.language for r in results]
+    frame["declined"] = [r.declined for r in results]  # the label is only a leaning there
     for label in results[0].scores:
         frame[f"p_{label}"] = [r.scores[label] for r in results]
     if results[0].intensity is not None:
@@ -145,8 +158,8 @@ def banner(ctx: StudioContext) -> str:
 @visitor.for_caller
 def on_run(ctx: StudioContext, text_value: str, image_value, audio_value, head_value: str, *, owner: Owner):
     result = predict(ctx, text_value, image_value, audio_value, head_value, owner=owner)
-    return (result.scores, intensity_bar(result), highlighted(result), explanation(result),
-            contributions_frame(result))
+    scores = None if result.declined else result.scores  # no confident-looking label for a declined text
+    return (scores, intensity_bar(result), highlighted(result), explanation(result), contributions_frame(result))
 
 
 @user_facing

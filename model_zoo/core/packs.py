@@ -170,7 +170,8 @@ def zh_sentiment_dir(verify: bool = True) -> Path:
     for relative, expected in ZH_SENTIMENT_FILES.items():
         path = folder / relative
         if not path.is_file():
-            raise PackError("zh-sentiment", f"{path} is missing: the pack is damaged.", "reinstall: " + ZH_SENTIMENT_HINT)
+            raise PackError("zh-sentiment", f"{path} is missing: the pack is damaged.",
+                            "reinstall: " + ZH_SENTIMENT_HINT)
         if verify and (digest := sha256_file(path)) != expected:
             raise PackError("zh-sentiment", f"{path} has sha256 {digest}, expected {expected}: the file is corrupt.",
                             "reinstall: " + ZH_SENTIMENT_HINT + " --force-reinstall")

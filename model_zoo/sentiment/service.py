@@ -247,7 +247,7 @@ class SentimentService:
                                 for a in model.predict(filled[start : start + _CHUNK])])
         answers = [next(predictions) if r else None for r in rows]
         results, row = [], 0
-        for text, text_units, text_notes in zip(texts, units, notes):
+        for text_units, text_notes in zip(units, notes):
             answer = answers[row]
             words = ", ".join(f"{name.replace('_', ' ')} {value:+.2f}" for name, value in answer.components.items())
             text_notes = [*text_notes, f"Read as Chinese by the Chinese sentiment model ({ZH_MODEL}) instead of the "

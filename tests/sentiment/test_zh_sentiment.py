@@ -14,7 +14,7 @@ from model_zoo.core.registry import REGISTRY
 from model_zoo.sentiment import chinese
 from model_zoo.sentiment.language import chinese_units, detect_language, has_letters
 from model_zoo.sentiment.service import ZH_MODEL, HeadStore, SentimentService
-from tests.tiny.sentiment import save_tiny_head
+from model_zoo.testing.sentiment import save_tiny_head
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEYS = {"label", "scores", "modalities", "contributions", "head", "attributions", "intensity", "notes"}
@@ -235,3 +235,20 @@ def test_the_real_chinese_model_through_the_service_with_word_weights(real_manag
     assert (english.language, english.declined, english.label) == ("en", False, "positive")
     status = {s.key: s for s in real_manager.status()}
     assert status[ZH_MODEL].state == "loaded" and status[ZH_MODEL].weights == "offline pack"
+
+
+def test_the_tab_says_plainly_when_it_cannot_judge():
+    """What the Sentiment tab shows: a declined result leads with 'Cannot judge' and shows no
+    label scores; Chinese words keep no spaces between them; the language it was read as."""
+    from components import sentiment as tab
+    from model_zoo.sentiment.results import SentimentResult, WordWeight
+
+    declined = SentimentResult(label="negative", scores={"negative": 0.55, "positive": 0.45}, modalities=["text"],
+                               contributions={"text": 1.0}, head="zh-sentiment", language="zh", declined=True,
+                               attributions=[WordWeight("明天", 0.1), WordWeight("开会", -0.2)])
+    assert tab.explanation(declined).startswith("**Cannot judge this text's sentiment.** Read as Chinese")
+    assert [token for token, _ in tab.highlighted(declined)] == ["明天", "开会"]
+    assert "no intensity" in tab.intensity_bar(declined)
+    answered = SentimentResult(label="positive", scores={"negative": 0.1, "positive": 0.9}, modalities=["text"],
+                               contributions={"text": 1.0}, head="default")
+    assert tab.explanation(answered).startswith("**positive**") and "Read as English" in tab.explanation(answered)
