@@ -82,7 +82,8 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
         result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
                                           on_progress)
         if gallery_folder is not None:
-            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress)
+            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress,
+                                                       quota=ctx.space.quota(owner))
     return result
 
 
@@ -235,7 +236,7 @@ def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
     """The CSV in the owner's results folder (it expires there, like any result to download)."""
     name = f"captions-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.csv"
     with ctx.space.using(owner, "batches", name) as out:
-        return str(captioning.write_batch_csv(result, out))
+        return str(captioning.write_batch_csv(result, out, ctx.space.quota(owner)))
 
 
 # -- UI handlers (private events) and JSON endpoints (DESIGN.md contract) ----------------------

@@ -57,7 +57,8 @@ def add_to_gallery(ctx: StudioContext, files: list[str], prompts: list[str], gal
     caption, through the search service's own indexing function (the Search tab's). The one
     place this tab touches galleries."""
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts))))
+        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts)),
+                                               quota=ctx.space.quota(owner)))
 
 
 def api_result(result: ImagineResult) -> dict:

@@ -38,13 +38,14 @@ def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GA
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
     paths = [file_path(f, "image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
+        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner)))
 
 
 def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
                         owner: Owner = OPERATOR) -> dict:
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
+        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress,
+                                         quota=ctx.space.quota(owner)))
 
 
 def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
@@ -92,7 +93,7 @@ def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owne
         if folder.parent == ctx.space.shared_folder("galleries"):
             return asdict(service.reindex(ctx.manager, folder, folder.parent / target_name, progress))
         with gallery_for(ctx, owner, target_name, "add") as target:
-            return asdict(service.reindex(ctx.manager, folder, target, progress))
+            return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
 
 
 def parse_id(value: Any) -> int:

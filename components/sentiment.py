@@ -111,10 +111,9 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
         frame["intensity"] = [r.intensity for r in results]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem)[:40].strip("-_") or "batch"  # a safe file name
     name = f"{stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
-    csv = frame.to_csv(index=False)
-    ctx.space.check_quota(owner, len(csv.encode()))
-    with ctx.space.using(owner, "batches", name) as out:
-        storage.atomic_write_text(out, csv)
+    csv = frame.to_csv(index=False).encode("utf-8")
+    with ctx.space.using(owner, "batches", name) as out, ctx.space.quota(owner).reserve(len(csv)):
+        storage.atomic_write_bytes(out, csv)
     notes = sorted({n for r in results for n in r.notes})
     return str(out), notes, frame.head(50)
 

@@ -48,7 +48,7 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
         data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
         try:
             steps = svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
-                              batch_size=int(batch_size), seed=int(seed))
+                              batch_size=int(batch_size), seed=int(seed), quota=ctx.space.quota(owner))
             yield from svc.store.iterate(folder, steps)  # each step sees (and saves into) the owner's heads
         finally:
             data.cleanup()  # unpacked media are only needed while encoding

@@ -65,7 +65,8 @@ def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, o
     original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:
-        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original)
+        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original,
+                                     quota=ctx.space.quota(owner))
     return asdict(report)
 
 
@@ -99,7 +100,8 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
             raise InputError(f"Video '{index.name}' has no keyframes to add.")
         with ctx.space.using(owner, "galleries", gallery) as gallery_dir:
             ctx.space.check_quota(owner)
-            return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
+            return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions,
+                                                    quota=ctx.space.quota(owner)))
 
 
 # -- formatting for the UI -------------------------------------------------------------

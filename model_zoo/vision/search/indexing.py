@@ -26,6 +26,7 @@ from model_zoo.vision.ocr import service as ocr
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import MAX_BYTES, load_image
 from model_zoo.core.manager import ModelManager
+from model_zoo.core.ownership import Unlimited
 from model_zoo.core.storage import sha256_file
 
 from model_zoo.vision.search.galleries import commit_change, gallery_info, open_gallery, thumbnail_file
@@ -76,24 +77,26 @@ def add_files(
     captions: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     read_text: bool = True,
+    quota: Unlimited | None = None,
 ) -> IndexReport:
     """Add image files (or zips of images) to the gallery in `folder`. Stable entry point
     for other tabs: `captions` maps a file path as given to a caption stored with it.
     Duplicates (same bytes) are skipped; unreadable files are listed in `rejected`; if no
-    file is usable the call fails with their reasons and the gallery is untouched."""
+    file is usable the call fails with their reasons and the gallery is untouched. `quota`:
+    the gallery owner's (model_zoo.core.ownership), admitting the save's bytes."""
     captions = {str(k): v for k, v in (captions or {}).items()}
     with tempfile.TemporaryDirectory(prefix="mms-index-") as scratch:
         sources, rejected = _expand(files, Path(scratch), captions)
-        return _index(manager, folder, sources, rejected, progress, read_text)
+        return _index(manager, folder, sources, rejected, progress, read_text, quota)
 
 
 def add_folder(
     manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None,
-    read_text: bool = True,
+    read_text: bool = True, quota: Unlimited | None = None,
 ) -> IndexReport:
     """Add every image under `server_folder`, which must lie inside the allowlisted `root`."""
     files = folder_images(root, server_folder)
-    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text)
+    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text, quota)
 
 
 def resolve_in_root(root: Path, requested: str) -> Path:
@@ -302,14 +305,14 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
                     np.concatenate(visuals) if visuals else None, model_name, kind, skipped, rejected, known_texts)
 
 
-def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], int]:
+def commit_embedded(gallery: "Gallery", embedded: Embedded, quota: Unlimited | None = None) -> tuple[list[int], int]:
     """Add embedded items to the gallery and save it (atomically). Items whose bytes the
     gallery holds by now (another request, another process) or that `embedded` holds twice
     are left out. Text read for images already there is stored with them. Returns (ids
-    added, in order; items left out)."""
+    added, in order; items left out). `quota`: the owner's, admitting each save's bytes."""
     if embedded.known_texts:
         with gallery.lock:
-            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts))
+            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts), quota)
     if not embedded.items:
         return [], 0
     with gallery.lock:
@@ -323,12 +326,12 @@ def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], 
             matrix = embedded.vectors[fresh]
             visual = embedded.visual[fresh] if embedded.visual is not None else None
             ids = commit_change(gallery, lambda: gallery.add(matrix, [embedded.items[n] for n in fresh],
-                                                       embedded.model, visual))
+                                                       embedded.model, visual), quota)
     return ids, len(embedded.items) - len(fresh)
 
 
 def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
-           progress: Progress | None, read_text: bool = True) -> IndexReport:
+           progress: Progress | None, read_text: bool = True, quota: Unlimited | None = None) -> IndexReport:
     started = time.perf_counter()
     progress = progress or (lambda fraction, desc: None)
     gallery = open_gallery(folder)
@@ -339,7 +342,7 @@ def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected
         raise InputError("No image was added: " + " ".join(r["reason"] for r in rejected))
     if embedded.items:
         progress(1.0, "Saving the index")
-    ids, raced = commit_embedded(gallery, embedded)  # raced: duplicates added meanwhile
+    ids, raced = commit_embedded(gallery, embedded, quota)  # raced: duplicates added meanwhile
     return IndexReport(added=len(ids), skipped=embedded.skipped + raced, total=len(gallery), gallery=gallery.name,
                        model=gallery.model or embedded.model, rejected=rejected, ids=ids,
                        seconds=round(time.perf_counter() - started, 3),
@@ -354,7 +357,8 @@ def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
     return info.engine == "labels" and info.images > 0 and manager.weights_problem(CLIP_KEY) is None
 
 
-def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None) -> IndexReport:
+def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None,
+            quota: Unlimited | None = None) -> IndexReport:
     """Build gallery `target` from `folder`'s images (their stored previews) in the engine
     answering now, captions and text kept (text never read is read from the previews). The
     source gallery is left as it is."""
@@ -370,4 +374,4 @@ def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progres
             sources.append(_Source(item["name"], thumb, item.get("caption"), item.get("text")))
     if not sources:
         raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
-    return _index(manager, target, sources, [], progress)
+    return _index(manager, target, sources, [], progress, quota=quota)
