@@ -87,11 +87,16 @@ def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY
 
 def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owner = OPERATOR) -> dict:
     """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip',
-    beside the original (a shared gallery's copy is shared too: it holds nothing new)."""
+    among the caller's own galleries. Visitors never write into the shared namespace: a
+    shared gallery's copy is the visitor's own (within their quota); only the operator's
+    copies of shared galleries are shared."""
+    target_name = service.check_gallery_name(f"{service.check_gallery_name(gallery)[:59]}-clip")
     with gallery_for(ctx, owner, gallery) as folder:
-        target_name = service.check_gallery_name(f"{gallery[:59]}-clip")
-        if folder.parent == ctx.space.shared_folder("galleries"):
-            return asdict(service.reindex(ctx.manager, folder, folder.parent / target_name, progress))
+        shared_copy = ctx.space.shared_folder("galleries") / target_name
+        own_copy = ctx.space.folder(owner, "galleries") / target_name
+        if own_copy != shared_copy and (shared_copy / "manifest.json").is_file() and not own_copy.exists():
+            raise InputError(f"'{target_name}', a CLIP copy of '{gallery}', is already shared: pick it in the "
+                             "gallery list instead of re-indexing.")
         with gallery_for(ctx, owner, target_name, "add") as target:
             return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
 

@@ -111,6 +111,32 @@ def test_search_endpoints_and_handlers_act_for_their_owner(ctx):
     assert search.remove_images_api(ctx, str(first), "mine", owner=alice)["images"] == 2
 
 
+def test_reindexing_a_shared_gallery_lands_in_the_visitor_s_own_space(tiny_bridge_manager, tiny_bridge_overrides,
+                                                                     tiny_clip_dir, tmp_path):
+    """A visitor's "Re-index with CLIP" of the shared sample gallery used to write
+    '<name>-clip' into the shared folders, for every visitor to see: visitors never write
+    into the shared namespace. The copy is the visitor's own (and counts in their quota)."""
+    from model_zoo.core.manager import ManagerConfig, ModelManager
+
+    both = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "cache", offline=True,
+                                      overrides={**tiny_bridge_overrides, "clip": str(tiny_clip_dir)}))
+    ctx = make_ctx(both, tmp_path / "data")
+    shared = ctx.space.shared_folder("galleries")
+    photos = sorted(search.SAMPLE_DIR.glob("*.jpg"))[:3]
+    search.service.add_files(tiny_bridge_manager, shared / "sample", photos)  # the operator's, by the label bridge
+    alice, bob = ctx.space.anonymous("session", "alice-session"), ctx.space.anonymous("session", "bob-session")
+    copy = search.reindex_gallery(ctx, "sample", owner=alice)
+    assert copy["gallery"] == "sample-clip" and copy["engine"] == "clip" and copy["added"] == 3
+    assert not (shared / "sample-clip").exists()  # nothing new in the shared namespace
+    assert "sample-clip" in search.galleries_api(ctx, owner=alice)["galleries"]
+    assert "sample-clip" not in search.galleries_api(ctx, owner=bob)["galleries"]
+    assert ctx.space.used_bytes(alice) > 0
+    search.reindex_gallery(ctx, "sample")  # the operator's copy of a shared gallery is shared
+    assert (shared / "sample-clip" / "manifest.json").is_file()
+    with pytest.raises(InputError, match="already shared"):  # bob is pointed at it, not given a copy
+        search.reindex_gallery(ctx, "sample", owner=bob)
+
+
 def test_small_handlers_need_no_server(ctx):
     alice = ctx.space.anonymous("session", "alice-session")
     assert {"default", "fast"} <= set(sentiment.heads_api(ctx, owner=alice)["heads"])
