@@ -46,9 +46,10 @@ def test_for_caller_shows_gradio_the_inputs_and_supplies_the_owner(ctx):
         return f"{owner.id}:{text}"
 
     handler = bind(ctx, on_click)
-    assert list(inspect.signature(handler).parameters) == ["text", "browser_id", "request", "progress"]
+    assert list(inspect.signature(handler).parameters) == ["text", "browser_id", "request", "profile", "progress"]
     hints = typing.get_type_hints(handler)
-    assert hints == {"text": str, "request": gr.Request, "return": str}  # gradio injects the request by its hint
+    # gradio injects the request and the signed-in profile by their hints
+    assert hints == {"text": str, "request": gr.Request, "profile": typing.Optional[gr.OAuthProfile], "return": str}
     assert handler.__doc__ == "Say who asked." and handler.__name__ == "on_click"
     alice = ctx.space.anonymous("session", "alice-session")
     assert handler("hi", None, request("alice-session")) == f"{alice.id}:hi"
@@ -65,8 +66,9 @@ def test_an_endpoint_shows_no_browser_id_and_a_page_handler_gets_its_page(ctx):
         return {"owner": owner.id, "query": query, "k": k}
 
     bound = bind(ctx, endpoint)
-    assert list(inspect.signature(bound).parameters) == ["query", "k", "request"]  # what /info shows: query, k
-    assert typing.get_type_hints(bound) == {"query": str, "k": int, "request": gr.Request, "return": dict}
+    assert list(inspect.signature(bound).parameters) == ["query", "k", "request", "profile"]  # /info shows: query, k
+    assert typing.get_type_hints(bound) == {"query": str, "k": int, "request": gr.Request,
+                                            "profile": typing.Optional[gr.OAuthProfile], "return": dict}
     assert bound("cats", request=request("bob-session"))["owner"] == ctx.space.anonymous("session", "bob-session").id
 
     @visitor.for_caller
