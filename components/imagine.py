@@ -19,7 +19,7 @@ from model_zoo.core.ownership import Owner
 from model_zoo.core.registry import is_overridden
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_for, visible_galleries
 from .common.outputs import output_folder
@@ -48,7 +48,7 @@ def model_key(ctx: StudioContext, requested: str = "") -> str:
 def generate(ctx: StudioContext, request: ImagineRequest, key: str = "", on_step=None,
              cancelled=None) -> ImagineResult:
     if request.init_image:
-        request.init_image = file_path(request.init_image, "start image")
+        request.init_image = upload_path(ctx, request.init_image, "start image")
     return imagine.generate(ctx.manager, request, output_dir(), model_key(ctx, key), on_step, cancelled)
 
 

@@ -20,7 +20,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, file_path, upload_path, user_facing
 from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 from .common.seen import seen_mark, seen_markdown
@@ -38,7 +38,8 @@ def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GA
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
     paths = [file_path(f, "image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner)))
+        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner),
+                                        limits=ctx.upload_limits))
 
 
 def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
@@ -57,14 +58,14 @@ def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
                    gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, owner: Owner = OPERATOR) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    image_file = file_path(image, "query image", required=False)
+    image_file = upload_path(ctx, image, "query image", required=False)
     with gallery_for(ctx, owner, gallery) as folder:
         return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
     """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
-    return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
+    return asdict(service.classify(ctx.manager, upload_path(ctx, image, "image"), labels, templates or None))
 
 
 def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY,

@@ -22,7 +22,7 @@ from model_zoo.video import service, store
 from model_zoo.vision import search as gallery_service
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .common.outputs import output_folder
 from .context import StudioContext
 
@@ -61,7 +61,7 @@ def visible_videos(ctx: StudioContext, owner: Owner | None) -> list[str]:
 
 def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, owner: Owner = OPERATOR) -> dict:
     """Index an uploaded video under `name` (default: from its file name): the /index_video payload."""
-    path = file_path(video, "video")
+    path = upload_path(ctx, video, "video")
     original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:

@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from model_zoo.core import imports
+from model_zoo.core import imports, uploads
 from model_zoo.core.errors import InputError, StudioError
 
 log = logging.getLogger("studio")
@@ -155,3 +155,12 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
     if not path.is_file():
         raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
     return str(path)
+
+
+def upload_path(ctx: Any, value: Any, what: str = "file", required: bool = True) -> str | None:
+    """file_path, then the rules every upload path shares (model_zoo.core.uploads, with the
+    context's limits from the settings): the file is there, not empty, within the size limit."""
+    path = file_path(value, what, required)
+    if path is not None:
+        uploads.check_file(path, ctx.upload_limits, what)
+    return path

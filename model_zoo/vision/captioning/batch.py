@@ -102,6 +102,9 @@ def _decode_all(inputs: Sequence[ImageInput], report: Progress) -> tuple[list[tu
     decoded, errors = [], {}
     for index, item in enumerate(inputs):
         report(index, len(inputs), "Reading images")
+        if item.file is None:  # refused by the upload reader: its reason is the row's error
+            errors[index] = item.error or f"'{item.name}' was not read."
+            continue
         try:
             image = image_io.load_image(item.file)
         except InputError as exc:
@@ -149,7 +152,7 @@ def add_to_gallery(
     why; the captions stand either way."""
     from model_zoo.vision import search
 
-    captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates]
+    captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates and item.file is not None]
     captions = {str(item.file): row.caption for item, row in captioned}
     report = on_progress or (lambda done, total, what: None)
     try:
