@@ -77,15 +77,15 @@ def test_a_studio_error_keeps_its_message_without_server_paths():
     with pytest.raises(gr.Error) as info:
         handler()
     message = info.value.message
-    assert leaks(message) == [] and "the checkpoint model.bin does not exist" in message
+    assert leaks(message) == [] and "the checkpoint …/model.bin does not exist" in message
     assert "MMS_MODEL_CLIP" in message and "--models clip=PATH" in message  # the advice stays whole
     with pytest.raises(gr.Error, match="'notes.png' is not an image"):
         user_facing(lambda: (_ for _ in ()).throw(InputError("'notes.png' is not an image")))()
 
 
 @pytest.mark.parametrize("text, shown", [
-    ("cannot identify image file '/tmp/gradio/0a1b/cat.jpg'", "cannot identify image file 'cat.jpg'"),
-    ("[Errno 2] No such file or directory: '/work/x/y.csv'", "[Errno 2] No such file or directory: 'y.csv'"),
+    ("cannot identify image file '/tmp/gradio/0a1b/cat.jpg'", "cannot identify image file '…/cat.jpg'"),
+    ("[Errno 2] No such file or directory: '/work/x/y.csv'", "[Errno 2] No such file or directory: '…/y.csv'"),
     ("see https://huggingface.co/Salesforce/blip", "see https://huggingface.co/Salesforce/blip"),
     ("2/3 of the rows, and/or images/cat.jpg in the zip", "2/3 of the rows, and/or images/cat.jpg in the zip"),
     ("kept in (/data/multimodal-studio/owners/)", "kept in (a folder on the server)"),

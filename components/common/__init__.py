@@ -31,9 +31,10 @@ _SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+([^\s
 
 
 def for_visitors(message: str) -> str:
-    """`message` without server paths (each becomes its last part: 'cat.jpg', not where the
-    server keeps it)."""
-    return _SERVER_PATH.sub(lambda found: found.group(1) or "a folder on the server", message)
+    """`message` without server paths (each becomes '…/' and its last part: '…/cat.jpg', not
+    where the server keeps it)."""
+    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else "a folder on the server",
+                            message)
 
 
 def error_code() -> str:
