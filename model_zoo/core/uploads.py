@@ -33,6 +33,7 @@ from model_zoo.core.errors import InputError
 MB = 1 << 20
 _CHUNK = 1 << 20
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._ -]+")
+MAX_NAME_BYTES = 200  # one part of a member's path kept as it is (file systems stop at 255)
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ def _member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, parts: tuple[str, 
         found.refuse(name, f"{where} is not a {what} this tab reads ({kinds}): skipped.", "kind")
     elif member.file_size == 0:
         found.refuse(name, f"{where} is empty (0 bytes).", "empty")
+    elif keep_folders and any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
+        found.refuse(name, f"{where} has a name too long for a file (over {MAX_NAME_BYTES} bytes in one part): "
+                           "skipped.", "name")
     elif parts in taken:
         found.refuse(name, f"{where} appears twice in the archive: the first one was kept.", "name")
     elif _room(found, member.file_size, name, what):
@@ -286,12 +290,12 @@ def _extract(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, fou
                     raise _TooBig
                 out.write(block)
     except _TooBig:
-        target.unlink(missing_ok=True)
+        _discard(target)
         found.refuse(name, f"{where} unpacks to more than it declares or the limits allow (a zip bomb?): "
                            "refused.", "large")
         return None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
-        target.unlink(missing_ok=True)
+        _discard(target)
         found.refuse(name, f"{where} is damaged and cannot be unpacked ({_short(exc)}).", "damaged")
         return None
     return written
@@ -299,6 +303,14 @@ def _extract(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, fou
 
 class _TooBig(Exception):
     pass
+
+
+def _discard(target: Path) -> None:
+    """Remove what a refused member left (its name may be one the file system refused too)."""
+    try:
+        target.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _safe_file_name(name: str) -> str:
