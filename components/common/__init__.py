@@ -160,8 +160,9 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
 
 def upload_path(ctx: Any, value: Any, what: str = "file", required: bool = True) -> str | None:
     """file_path, then the rules every upload path shares (model_zoo.core.uploads, with the
-    context's limits from the settings): the file is there, not empty, within the size limit."""
+    context's limits from the settings; the defaults for a bare context): the file is there, not
+    empty, within the size limit."""
     path = file_path(value, what, required)
     if path is not None:
-        uploads.check_file(path, ctx.upload_limits, what)
+        uploads.check_file(path, getattr(ctx, "upload_limits", None) or uploads.UploadLimits(), what)
     return path
