@@ -78,9 +78,11 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
     key = captioner_key(ctx, model)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members meanwhile
         gallery_folder = stack.enter_context(gallery_for(ctx, owner, gallery, "add")) if gallery.strip() else None
-        inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images, ctx.upload_limits)
+        inputs, refused = captioning.read_batch(paths, Path(workdir), ctx.settings.caption_max_images,
+                                                ctx.upload_limits)
         result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
                                           on_progress)
+        result.note = " ".join(part for part in (refused, result.note) if part)  # the refused rows, in one sentence
         if gallery_folder is not None:
             result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress,
                                                        quota=ctx.space.quota(owner))

@@ -120,6 +120,8 @@ def metrics_markdown(report: TrainReport) -> str:
                      f"{int(row['support'])} |")
     if m.get("intensity"):
         lines += ["", intensity_line(m["intensity"])]
+    if report.note:  # files of the dataset zip the upload reader refused
+        lines += ["", f"> {report.note} " + " ".join(r["reason"] for r in report.rejected[:5])]
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ import math
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,8 @@ class Dataset:
     name: str
     sha256: str = ""  # of the uploaded file, recorded in the head's card
     scratch: Path | None = None  # where a zip was unpacked; removed by cleanup()
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}]: zip members the upload reader refused
+    note: str = ""  # those refusals in one sentence ("" when none)
     # the optional `score` column: a mean rating per row on -INTENSITY_SCALE..+INTENSITY_SCALE,
     # NaN where a cell is blank; None when the table has no such column
     scores: np.ndarray | None = None
@@ -88,13 +90,12 @@ def _reason(exc: BaseException) -> str:
     return text[:160]
 
 
-def unpack_zip(path: Path, into: Path, limits: UploadLimits | None = None) -> tuple[Path, dict[str, str]]:
+def unpack_zip(path: Path, into: Path, limits: UploadLimits | None = None) -> tuple[Path, uploads.Uploads]:
     """Open a dataset zip with the reader every upload path shares (model_zoo.core.uploads:
     sizes, counts, names that cannot escape `into`; members keep their relative paths, which
-    the table names); return its one table and the refused members {path in the zip: reason}."""
+    the table names); return its one table and what was read (the refused members with why)."""
     read = uploads.read_uploads([path], into, limits or UploadLimits(), members=DATASET_SUFFIXES,
                                 keep_folders=True, what="file")
-    refused = {r["name"]: r["reason"] for r in read.rejected}
     if not read.files and read.rejected and len(read.rejected) == 1 and read.rejected[0]["name"] == path.name:
         raise InputError(read.rejected[0]["reason"])  # the zip itself was refused
     tables = [f for f in read.files if f.file.suffix.lower() in TABLE_SUFFIXES]
@@ -103,7 +104,7 @@ def unpack_zip(path: Path, into: Path, limits: UploadLimits | None = None) -> tu
         why = (" " + read.summary(listed=False) + " " + " ".join(r["reason"] for r in read.rejected[:3])
                if read.rejected else "")
         raise InputError(f"The zip must hold exactly one table (CSV/JSONL/Parquet); found: {found}.{why}")
-    return tables[0].file, refused
+    return tables[0].file, read
 
 
 def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels: list[str] | None = None,
@@ -115,10 +116,12 @@ def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels:
     path = Path(path)
     scratch = Path(tempfile.mkdtemp(prefix="dataset-", dir=workdir)) if path.suffix.lower() == ".zip" else None
     try:
+        read = uploads.Uploads()
         if scratch:
-            table_path, refused = unpack_zip(path, scratch, limits)
+            table_path, read = unpack_zip(path, scratch, limits)
         else:
-            table_path, refused = uploads.check_file(path, limits or UploadLimits(), "dataset"), {}
+            table_path = uploads.check_file(path, limits or UploadLimits(), "dataset")
+        refused = {r["name"]: r["reason"] for r in read.rejected}
         frame = read_table(table_path)
         frame.columns = [str(c).strip().lower() for c in frame.columns]
         twice = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
@@ -132,6 +135,7 @@ def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels:
         raise
     data.sha256 = sha256_file(path)
     data.scratch = scratch
+    data.rejected, data.note = read.rejected, read.summary()
     return data
 
 

@@ -212,7 +212,8 @@ def train_head(inputs: SentimentInputs, store, data: Dataset, name: str, fusion:
     training.save_head(store.trained_root / name, model.tensors(), card.to_dict(), quota=quota)
     report = TrainReport(head=name, metrics=metrics, best_epoch=fit_result.best_epoch,
                          epochs_run=len(history), history=[asdict(h) for h in history],
-                         sizes=sizes, seconds=round(time.perf_counter() - started, 2))
+                         sizes=sizes, seconds=round(time.perf_counter() - started, 2), rejected=list(data.rejected),
+                         note=data.note)
     yield TrainUpdate("Saved", 1.0, history=list(history), report=report)
 
 

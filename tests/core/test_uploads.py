@@ -184,7 +184,7 @@ def test_every_upload_path_reads_with_the_limits_from_the_settings(tmp_path, tin
 
     batch = captioning.caption_many(ctx, [{"path": str(photos)}], CaptionOptions(num_candidates=1), owner=owner)
     row = next(r for r in batch.rows if r.name == "big.png")
-    assert "1 MB" in row.error and batch.captioned == 1
+    assert "1 MB" in row.error and batch.captioned == 1 and batch.note.startswith("1 file was refused")
 
     table = pd.DataFrame({"text": ["good", "bad"] * 6, "image": ["big.png", "small.png"] * 6,
                           "label": ["pos", "neg"] * 6}).to_csv(index=False).encode()

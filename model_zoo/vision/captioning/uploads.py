@@ -27,6 +27,12 @@ def expand_uploads(files: Sequence[str | Path], workdir: Path, max_images: int,
     file, read or refused, gets its own row: a refused one (a zip member of another kind, too
     large, badly named, a damaged zip...) carries its reason, an uploaded file that is not an
     image gets its decoder's. At most `max_images` files are read."""
+    return read_batch(files, workdir, max_images, limits)[0]
+
+
+def read_batch(files: Sequence[str | Path], workdir: Path, max_images: int,
+               limits: UploadLimits | None = None) -> tuple[list[ImageInput], str]:
+    """expand_uploads, and the refusals summed up in one sentence ("" when none)."""
     read = uploads.read_uploads(files, workdir, limits or UploadLimits(), members=IMAGE_SUFFIXES, what="image")
     if len(read.files) > max_images:
         raise _too_many(max_images)
@@ -34,7 +40,7 @@ def expand_uploads(files: Sequence[str | Path], workdir: Path, max_images: int,
     inputs += [ImageInput(r["name"], None, r["reason"]) for r in read.rejected]
     if not inputs:
         raise InputError("Please provide images (or a zip of images) to caption.")
-    return inputs
+    return inputs, read.summary(listed=False)
 
 
 def _too_many(max_images: int) -> InputError:
