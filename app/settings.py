@@ -80,7 +80,13 @@ class Settings:
                        help="port to serve on; if not given, GRADIO_SERVER_PORT")
     share: bool = option(False, env="MMS_SHARE", help="create a public gradio share link")
     auth: str = option("", env="MMS_AUTH", help="basic auth as user:pass[,user:pass]")
-    max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB", help="largest upload accepted")
+    max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB",
+                                   help="largest upload accepted, and largest file unpacked from a zip")
+    max_expanded_mb: int = option(1024, env="MMS_MAX_EXPANDED_MB",
+                                  help="most one request's files may take once its zips are unpacked (a zip bomb "
+                                  "stops here)")
+    max_upload_files: int = option(5000, env="MMS_MAX_UPLOAD_FILES",
+                                   help="most files one request may bring, zip members included")
     concurrency: int = option(2, env="MMS_CONCURRENCY",
                               help="parallel jobs per heavy model (2 vCPU on Spaces' free tier)")
     queue_size: int = option(64, env="MMS_QUEUE_SIZE",

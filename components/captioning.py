@@ -28,7 +28,7 @@ from model_zoo.core.errors import InputError, StudioError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, log, user_facing
+from .common import bind, file_path, log, upload_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_choices, gallery_for, visible_galleries  # noqa: F401 (tests use it)
@@ -63,7 +63,7 @@ def captioner_key(ctx: StudioContext, requested: str = "") -> str:
 def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, model: str = "") -> CaptionResult:
     if not image:
         raise InputError("Please upload an image (or click an example) to caption.")
-    image_file = file_path(image, "image")
+    image_file = upload_path(ctx, image, "image")
     return captioning.caption_image(ctx.manager, image_file, options, captioner_key(ctx, model))
 
 
@@ -78,11 +78,14 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
     key = captioner_key(ctx, model)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members meanwhile
         gallery_folder = stack.enter_context(gallery_for(ctx, owner, gallery, "add")) if gallery.strip() else None
-        inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
+        inputs, refused = captioning.read_batch(paths, Path(workdir), ctx.settings.caption_max_images,
+                                                ctx.upload_limits)
         result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
                                           on_progress)
+        result.note = " ".join(part for part in (refused, result.note) if part)  # the refused rows, in one sentence
         if gallery_folder is not None:
-            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress)
+            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress,
+                                                       quota=ctx.space.quota(owner))
     return result
 
 
@@ -206,12 +209,12 @@ def why_image(ctx: StudioContext, image: object):
 def read_one(ctx: StudioContext, image: object) -> ocr.ReadTextResult:
     if not image:
         raise InputError("Please upload an image (or click an example) to read its text.")
-    return ocr.read_text(ctx.manager, file_path(image, "image"))
+    return ocr.read_text(ctx.manager, upload_path(ctx, image, "image"))
 
 
 def read_view(ctx: StudioContext, image: object):
     """(the image with each line's box drawn, the text, a summary, the /read_text dict) for the tab."""
-    image_file = file_path(image, "image")
+    image_file = upload_path(ctx, image, "image")
     result = read_one(ctx, image_file)
     boxed = ocr.draw_boxes(image_io.load_image(image_file), result.lines)
     found = f"**{len(result.lines)}** line(s) read" if result.lines else "**No text found** in this image"
@@ -231,7 +234,7 @@ def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
     """The CSV in the owner's results folder (it expires there, like any result to download)."""
     name = f"captions-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.csv"
     with ctx.space.using(owner, "batches", name) as out:
-        return str(captioning.write_batch_csv(result, out))
+        return str(captioning.write_batch_csv(result, out, ctx.space.quota(owner)))
 
 
 # -- UI handlers (private events) and JSON endpoints (docs/design.md contract) ----------------------

@@ -19,7 +19,7 @@ from model_zoo.core.ownership import Owner
 from model_zoo.core.registry import is_overridden
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_choices, gallery_for
 from .common.outputs import output_folder
@@ -48,7 +48,7 @@ def model_key(ctx: StudioContext, requested: str = "") -> str:
 def generate(ctx: StudioContext, request: ImagineRequest, key: str = "", on_step=None,
              cancelled=None) -> ImagineResult:
     if request.init_image:
-        request.init_image = file_path(request.init_image, "start image")
+        request.init_image = upload_path(ctx, request.init_image, "start image")
     return imagine.generate(ctx.manager, request, output_dir(), model_key(ctx, key), on_step, cancelled)
 
 
@@ -57,7 +57,8 @@ def add_to_gallery(ctx: StudioContext, files: list[str], prompts: list[str], gal
     caption, through the search service's own indexing function (the Search tab's). The one
     place this tab touches galleries."""
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts))))
+        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts)),
+                                               quota=ctx.space.quota(owner)))
 
 
 def api_result(result: ImagineResult) -> dict:

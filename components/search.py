@@ -20,7 +20,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, file_path, upload_path, user_facing
 from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 from .common.seen import seen_mark, seen_markdown
@@ -38,13 +38,15 @@ def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GA
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
     paths = [file_path(f, "image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
+        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner),
+                                        limits=ctx.upload_limits))
 
 
 def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
                         owner: Owner = OPERATOR) -> dict:
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
+        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress,
+                                         quota=ctx.space.quota(owner)))
 
 
 def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
@@ -56,14 +58,14 @@ def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
                    gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, owner: Owner = OPERATOR) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    image_file = file_path(image, "query image", required=False)
+    image_file = upload_path(ctx, image, "query image", required=False)
     with gallery_for(ctx, owner, gallery) as folder:
         return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
     """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
-    return asdict(service.classify(ctx.manager, file_path(image, "image"), labels, templates or None))
+    return asdict(service.classify(ctx.manager, upload_path(ctx, image, "image"), labels, templates or None))
 
 
 def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY,
@@ -86,13 +88,18 @@ def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY
 
 def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owner = OPERATOR) -> dict:
     """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip',
-    beside the original (a shared gallery's copy is shared too: it holds nothing new)."""
+    among the caller's own galleries. Visitors never write into the shared namespace: a
+    shared gallery's copy is the visitor's own (within their quota); only the operator's
+    copies of shared galleries are shared."""
+    target_name = service.check_gallery_name(f"{service.check_gallery_name(gallery)[:59]}-clip")
     with gallery_for(ctx, owner, gallery) as folder:
-        target_name = service.check_gallery_name(f"{gallery[:59]}-clip")
-        if folder.parent == ctx.space.shared_folder("galleries"):
-            return asdict(service.reindex(ctx.manager, folder, folder.parent / target_name, progress))
+        shared_copy = ctx.space.shared_folder("galleries") / target_name
+        own_copy = ctx.space.folder(owner, "galleries") / target_name
+        if own_copy != shared_copy and (shared_copy / "manifest.json").is_file() and not own_copy.exists():
+            raise InputError(f"'{target_name}', a CLIP copy of '{gallery}', is already shared: pick it in the "
+                             "gallery list instead of re-indexing.")
         with gallery_for(ctx, owner, target_name, "add") as target:
-            return asdict(service.reindex(ctx.manager, folder, target, progress))
+            return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
 
 
 def parse_id(value: Any) -> int:

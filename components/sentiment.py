@@ -12,10 +12,11 @@ from gradio import FileData
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.fusion.datasets import read_table
 from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult, image_reader, unavailable_modalities
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .context import StudioContext
 from .common.heads import head_names, owned_heads, service
 
@@ -35,8 +36,8 @@ EXAMPLES = [
 
 def predict(ctx: StudioContext, text: str, image, audio, head: str, owner: Owner = OPERATOR) -> SentimentResult:
     with owned_heads(ctx, owner, head) as svc:
-        return svc.predict(text, file_path(image, "image", required=False),
-                           file_path(audio, "voice clip", required=False), head or DEFAULT_HEAD, attribute=True)
+        return svc.predict(text, upload_path(ctx, image, "image", required=False),
+                           upload_path(ctx, audio, "voice clip", required=False), head or DEFAULT_HEAD, attribute=True)
 
 
 def contributions_frame(result: SentimentResult):
@@ -99,14 +100,13 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
                   owner: Owner = OPERATOR) -> tuple[str, list[str], "object"]:
     """(CSV path with predictions, the notes, a preview frame) for an uploaded CSV; the CSV
     goes to the owner's results folder (which expires: it is there to be downloaded)."""
-    import pandas as pd
-
-    path = Path(file_path(upload, "CSV file"))
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"'{path.name}' could not be read as CSV: {exc}") from None
+    path = Path(upload_path(ctx, upload, "CSV file"))
+    if path.suffix.lower() != ".csv":
+        raise InputError(f"'{path.name}' is not a CSV file: batch mode reads a .csv with a text column.")
+    frame = read_table(path)
     column = (column or "text").strip()
+    if list(frame.columns).count(column) > 1:
+        raise InputError(f"'{path.name}' has more than one column named '{column}'.")
     if column not in frame.columns:
         raise InputError(f"'{path.name}' has no column '{column}' (columns: {', '.join(map(str, frame.columns))}).")
     if len(frame) == 0:
@@ -124,10 +124,9 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
         frame["intensity"] = [r.intensity for r in results]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem)[:40].strip("-_") or "batch"  # a safe file name
     name = f"{stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
-    csv = frame.to_csv(index=False)
-    ctx.space.check_quota(owner, len(csv.encode()))
-    with ctx.space.using(owner, "batches", name) as out:
-        storage.atomic_write_text(out, csv)
+    csv = frame.to_csv(index=False).encode("utf-8")
+    with ctx.space.using(owner, "batches", name) as out, ctx.space.quota(owner).reserve(len(csv)):
+        storage.atomic_write_bytes(out, csv)
     notes = sorted({n for r in results for n in r.notes})
     return str(out), notes, frame.head(50)
 

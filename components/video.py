@@ -21,7 +21,7 @@ from model_zoo.video import service, store
 from model_zoo.vision import search as gallery_service
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .common.galleries import gallery_for
 from .common.subtitles import subtitle_files
 from .context import StudioContext
@@ -61,11 +61,12 @@ def visible_videos(ctx: StudioContext, owner: Owner | None) -> list[str]:
 
 def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, owner: Owner = OPERATOR) -> dict:
     """Index an uploaded video under `name` (default: from its file name): the /index_video payload."""
-    path = file_path(video, "video")
+    path = upload_path(ctx, video, "video")
     original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:
-        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original)
+        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original,
+                                     quota=ctx.space.quota(owner))
     return asdict(report)
 
 
@@ -95,7 +96,8 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
             captions[str(target)] = scene.caption
         if not files:
             raise InputError(f"Video '{index.name}' has no keyframes to add.")
-        return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
+        return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions,
+                                                quota=ctx.space.quota(owner)))
 
 
 # -- formatting for the UI -------------------------------------------------------------

@@ -1,27 +1,32 @@
 """Who is asking: a Gradio request -> the owner whose galleries and heads it may see.
 
-In order: the Hugging Face user signed in through the Space's OAuth (`gr.LoginButton`,
-`gr.OAuthProfile`), a user of `--auth` (request.username), the anonymous browser (an id
-this server issued, kept in the browser with gr.BrowserState so a reload keeps your
-gallery), else the gradio session (request.session_hash: every gradio_client Client is a
-session of its own). The owner id is always derived here (model_zoo.core.ownership hashes it
-under a server secret); nothing a visitor types names a folder."""
+In order: the Hugging Face user signed in through the Space's OAuth (`gr.LoginButton`; the
+profile comes the documented way, as a `gr.OAuthProfile` parameter Gradio fills from the
+session), a user of `--auth` (request.username), the anonymous browser (an id this server
+issued, kept in the browser with gr.BrowserState so a reload keeps your gallery), else the
+gradio session (request.session_hash: every gradio_client Client is a session of its own).
+A signed-in profile that cannot be read is logged and refused with a message, never taken
+for an anonymous visitor (whose items would silently be someone else's). The owner id is
+always derived here (model_zoo.core.ownership hashes it under a server secret); nothing a
+visitor types names a folder."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import inspect
-from typing import Any, Callable, TypeVar
+import logging
+from typing import Any, Callable, Optional, TypeVar
 
 import gradio as gr
 
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
-from .common import reshaped
+from .common import error_code, reshaped
 from .context import StudioContext
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("studio.visitor")
 
 STORAGE_KEY = "mms-visitor"
 
@@ -73,14 +78,13 @@ def inputs(ctx: StudioContext) -> list:
 
 def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None,
           profile: gr.OAuthProfile | None = None) -> Owner:
-    """The owner a request acts for (the operator in the shared data mode)."""
+    """The owner a request acts for (the operator in the shared data mode). `profile` is the
+    signed-in Hugging Face user Gradio hands a handler (None: nobody is signed in)."""
     space = ctx.space
     if not space.private:
         return OPERATOR
-    profile = profile or (signed_in_profile(request) if oauth_enabled(ctx) else None)
-    username = getattr(profile, "username", None) or getattr(profile, "preferred_username", None)
-    if username:
-        return space.user("hf", str(username))
+    if profile is not None and oauth_enabled(ctx):
+        return space.user("hf", signed_in_username(profile))
     if request is not None and getattr(request, "username", None):
         return space.user("auth", str(request.username))
     if browser_id is not None and (found := space.anonymous("browser", browser_id)) is not None:
@@ -123,6 +127,9 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
     kept = [p for name, p in signature.parameters.items() if name not in wants]
     added = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                annotation=gr.Request)]
+    if "owner" in wants:  # Gradio fills it from the session by its hint (None when nobody is signed in)
+        added.append(inspect.Parameter("profile", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                       annotation=Optional[gr.OAuthProfile]))
     if "owner" in wants and not api:
         added.insert(0, inspect.Parameter("browser_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None))
     at = next((i for i, p in enumerate(kept) if p.kind not in _POSITIONAL or isinstance(p.default, gr.Progress)),
@@ -134,8 +141,9 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
         given = {name: kwargs.pop(name) for name in wants if name in kwargs}  # tests, scripts
         arguments = shown.bind(*args, **kwargs).arguments
         request, browser_id = arguments.pop("request", None), arguments.pop("browser_id", None)
+        profile = arguments.pop("profile", None)
         if "owner" in wants and "owner" not in given:
-            given["owner"] = owner(arguments[first], request, browser_id)
+            given["owner"] = owner(arguments[first], request, browser_id, profile)
         if "page" in wants and "page" not in given:
             given["page"] = page_of(request)
         return fn(**arguments, **given)
@@ -143,17 +151,20 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
     return reshaped(fn, call, shown)
 
 
-def signed_in_profile(request: gr.Request | None) -> gr.OAuthProfile | None:
-    """The Hugging Face user signed in on this request's session, read the way Gradio reads
-    it for a handler's `gr.OAuthProfile` parameter (so every handler needn't declare one)."""
-    try:
-        from gradio.helpers import _session_from_request
-        from gradio.oauth import _get_valid_oauth_info_from_session
-
-        info = _get_valid_oauth_info_from_session(_session_from_request(request))
-    except Exception:  # no session middleware, or Gradio moved these: treat as signed out
-        return None
-    return gr.OAuthProfile(info["userinfo"]) if info and info.get("userinfo") else None
+def signed_in_username(profile: Any) -> str:
+    """The username of a signed-in profile as Gradio hands it over (gr.OAuthProfile). A
+    profile without one is a sign-in this server cannot read: it is logged and the request
+    refused with a message (an error code the log line quotes), never served as anonymous."""
+    username = getattr(profile, "username", None)
+    if username is None and isinstance(profile, dict):
+        username = profile.get("preferred_username")
+    if isinstance(username, str) and username.strip():
+        return username.strip()
+    code = error_code()
+    fields = sorted(profile) if isinstance(profile, dict) else type(profile).__name__
+    log.error("sign-in: a signed-in profile without a username (error %s); its fields: %s", code, fields)
+    raise InputError(f"Your Hugging Face sign-in could not be read (error {code}), so nothing was done: sign out "
+                     "and sign in again. What you saved while signed in is kept.")
 
 
 def page_owner(ctx: StudioContext) -> Owner | None:

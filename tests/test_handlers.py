@@ -46,15 +46,16 @@ def test_for_caller_shows_gradio_the_inputs_and_supplies_the_owner(ctx):
         return f"{owner.id}:{text}"
 
     handler = bind(ctx, on_click)
-    assert list(inspect.signature(handler).parameters) == ["text", "browser_id", "request", "progress"]
+    assert list(inspect.signature(handler).parameters) == ["text", "browser_id", "request", "profile", "progress"]
     hints = typing.get_type_hints(handler)
-    assert hints == {"text": str, "request": gr.Request, "return": str}  # gradio injects the request by its hint
+    # gradio injects the request and the signed-in profile by their hints
+    assert hints == {"text": str, "request": gr.Request, "profile": typing.Optional[gr.OAuthProfile], "return": str}
     assert handler.__doc__ == "Say who asked." and handler.__name__ == "on_click"
     alice = ctx.space.anonymous("session", "alice-session")
     assert handler("hi", None, request("alice-session")) == f"{alice.id}:hi"
     browser = ctx.space.new_browser_id()  # the page's visitor id, kept in the browser, comes first
     assert handler("hi", browser, request("alice-session")) == f"{ctx.space.anonymous('browser', browser).id}:hi"
-    with pytest.raises(InputError, match="could not tell who is asking"):
+    with pytest.raises(gr.Error, match="could not tell who is asking"):  # bound: as a visitor reads it
         handler("hi")
     assert on_click(ctx, "hi", owner=OPERATOR) == ":hi"  # tests and scripts name the owner
 
@@ -65,8 +66,9 @@ def test_an_endpoint_shows_no_browser_id_and_a_page_handler_gets_its_page(ctx):
         return {"owner": owner.id, "query": query, "k": k}
 
     bound = bind(ctx, endpoint)
-    assert list(inspect.signature(bound).parameters) == ["query", "k", "request"]  # what /info shows: query, k
-    assert typing.get_type_hints(bound) == {"query": str, "k": int, "request": gr.Request, "return": dict}
+    assert list(inspect.signature(bound).parameters) == ["query", "k", "request", "profile"]  # /info shows: query, k
+    assert typing.get_type_hints(bound) == {"query": str, "k": int, "request": gr.Request,
+                                            "profile": typing.Optional[gr.OAuthProfile], "return": dict}
     assert bound("cats", request=request("bob-session"))["owner"] == ctx.space.anonymous("session", "bob-session").id
 
     @visitor.for_caller
@@ -109,6 +111,32 @@ def test_search_endpoints_and_handlers_act_for_their_owner(ctx):
     assert "mine" not in bind(ctx, search.galleries_api)(request("bob-session"))["galleries"]
     first = found["results"][0]["id"]
     assert search.remove_images_api(ctx, str(first), "mine", owner=alice)["images"] == 2
+
+
+def test_reindexing_a_shared_gallery_lands_in_the_visitor_s_own_space(tiny_bridge_manager, tiny_bridge_overrides,
+                                                                     tiny_clip_dir, tmp_path):
+    """A visitor's "Re-index with CLIP" of the shared sample gallery used to write
+    '<name>-clip' into the shared folders, for every visitor to see: visitors never write
+    into the shared namespace. The copy is the visitor's own (and counts in their quota)."""
+    from model_zoo.core.manager import ManagerConfig, ModelManager
+
+    both = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "cache", offline=True,
+                                      overrides={**tiny_bridge_overrides, "clip": str(tiny_clip_dir)}))
+    ctx = make_ctx(both, tmp_path / "data")
+    shared = ctx.space.shared_folder("galleries")
+    photos = sorted(search.SAMPLE_DIR.glob("*.jpg"))[:3]
+    search.service.add_files(tiny_bridge_manager, shared / "sample", photos)  # the operator's, by the label bridge
+    alice, bob = ctx.space.anonymous("session", "alice-session"), ctx.space.anonymous("session", "bob-session")
+    copy = search.reindex_gallery(ctx, "sample", owner=alice)
+    assert copy["gallery"] == "sample-clip" and copy["engine"] == "clip" and copy["added"] == 3
+    assert not (shared / "sample-clip").exists()  # nothing new in the shared namespace
+    assert "sample-clip" in search.galleries_api(ctx, owner=alice)["galleries"]
+    assert "sample-clip" not in search.galleries_api(ctx, owner=bob)["galleries"]
+    assert ctx.space.used_bytes(alice) > 0
+    search.reindex_gallery(ctx, "sample")  # the operator's copy of a shared gallery is shared
+    assert (shared / "sample-clip" / "manifest.json").is_file()
+    with pytest.raises(InputError, match="already shared"):  # bob is pointed at it, not given a copy
+        search.reindex_gallery(ctx, "sample", owner=bob)
 
 
 def test_small_handlers_need_no_server(ctx):

@@ -1,4 +1,6 @@
-"""Shared by the tabs: turning errors into messages, reading uploaded files. Its modules
+"""Shared by the tabs: turning errors into messages (never a traceback, an exception's class
+name or a server path: the log keeps the detail under an error code the message quotes),
+reading uploaded files. Its modules
 `galleries` and `heads` hold the gallery and head helpers several tabs use."""
 from __future__ import annotations
 
@@ -6,12 +8,14 @@ import errno
 import functools
 import inspect
 import logging
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import gradio as gr
 
-from model_zoo.core import imports
+from model_zoo.core import imports, uploads
 from model_zoo.core.errors import InputError, StudioError
 
 log = logging.getLogger("studio")
@@ -21,19 +25,61 @@ F = TypeVar("F", bound=Callable[..., Any])
 DISK_FULL = ("The server's disk is full, so nothing was saved (what was saved before is intact). "
              "Remove images or heads you no longer need, or ask the operator to free space.")
 
+# An absolute path of two parts or more (not part of a URL, a word or a relative path):
+# what a visitor's message never shows. Its last part (the file's own name) stays.
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+([^\s/'\"`<>|()\[\]{},;]*)")
+
+
+def for_visitors(message: str) -> str:
+    """`message` without server paths (each becomes '…/' and its last part: '…/cat.jpg', not
+    where the server keeps it)."""
+    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else "a folder on the server",
+                            message)
+
+
+def error_code() -> str:
+    """A short id that a visitor's message quotes and the log line carries."""
+    return secrets.token_hex(3)
+
 
 def _translate(exc: BaseException, name: str) -> gr.Error:
+    """The gr.Error a visitor sees for `exc`: a StudioError's own message (server paths
+    left out), else a plain sentence quoting an error code; the log keeps the detail (the
+    exception and its traceback) under that code. Never a traceback, an exception's class
+    name or a server path."""
     if isinstance(exc, gr.Error):
         return exc
     if isinstance(exc, StudioError):
-        return gr.Error(str(exc))
+        return gr.Error(for_visitors(str(exc)))
+    code = error_code()
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        log.error("handler %s: disk full (%s)", name, exc)
-        return gr.Error(DISK_FULL)
-    log.exception("handler %s failed", name)
-    return gr.Error(
-        f"Something went wrong on the server ({type(exc).__name__}: {exc}). The details are in the server log."
-    )
+        log.error("handler %s: disk full (error %s): %s", name, code, exc)
+        return gr.Error(f"{DISK_FULL} (error {code})")
+    log.error("handler %s failed (error %s)", name, code, exc_info=(type(exc), exc, exc.__traceback__))
+    return gr.Error(f"Something went wrong on the server (error {code}; the operator's log has the details). "
+                    "Please try again; if it happens again, tell the operator this error code.")
+
+
+def guarded(fn: Callable, name: str) -> Callable:
+    """`fn` (a generator function too) whose every error reaches the visitor as
+    _translate makes it. components.common.bind guards every event and endpoint this way, so
+    a handler without user_facing cannot show a visitor raw exception text either."""
+    if inspect.isgeneratorfunction(fn):
+        def run_steps(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise _translate(exc, name) from None
+
+        return run_steps
+
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise _translate(exc, name) from None
+
+    return run
 
 
 def user_facing(fn: F) -> F:
@@ -87,10 +133,11 @@ def reshaped(fn: Callable, call: Callable[..., Any], signature: inspect.Signatur
 def bind(ctx: Any, fn: F) -> Callable[..., Any]:
     """`fn(ctx, ...)` with `ctx` given, as an event or gr.api wants it: the rest of the
     signature, the type hints and the docstring stay `fn`'s (functools.partial keeps neither
-    the hints nor the docstring that gr.api reads)."""
+    the hints nor the docstring that gr.api reads). Guarded: whatever `fn` raises reaches a
+    visitor as a gr.Error without raw exception text (see _translate)."""
     signature = inspect.signature(fn)
     _, *rest = signature.parameters.values()
-    return reshaped(fn, functools.partial(fn, ctx), signature.replace(parameters=rest))
+    return reshaped(fn, functools.partial(guarded(fn, fn.__name__), ctx), signature.replace(parameters=rest))
 
 
 def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
@@ -109,3 +156,13 @@ def file_path(value: Any, what: str = "file", required: bool = True) -> str | No
     if not path.is_file():
         raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
     return str(path)
+
+
+def upload_path(ctx: Any, value: Any, what: str = "file", required: bool = True) -> str | None:
+    """file_path, then the rules every upload path shares (model_zoo.core.uploads, with the
+    context's limits from the settings; the defaults for a bare context): the file is there, not
+    empty, within the size limit."""
+    path = file_path(value, what, required)
+    if path is not None:
+        uploads.check_file(path, getattr(ctx, "upload_limits", None) or uploads.UploadLimits(), what)
+    return path

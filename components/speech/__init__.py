@@ -16,7 +16,7 @@ from gradio import FileData
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 
-from ..common import bind, file_path, user_facing
+from ..common import bind, upload_path, user_facing
 from ..context import StudioContext
 from . import live
 from ..common.subtitles import subtitle_files
@@ -50,7 +50,7 @@ def run_speech(
     progress: Callable[[float, str], None] | None = None,
 ) -> speech.SpeechResult:
     """The tab's action as a plain function (the endpoint and the UI both call it)."""
-    path = file_path(audio, "recording or audio file")
+    path = upload_path(ctx, audio, "recording or audio file")
     return speech.speech_translate(
         ctx.manager,
         path,

@@ -238,11 +238,12 @@ class ModelManager:
             dtype = spec.dtype_for(device)
             with self._cond:
                 self._make_room(device, spec.size_mb * MB, keep=spec.key)
-            with imports.first_load(spec.family):  # a family's first load imports its libraries alone
-                started = time.perf_counter()
-                loader = self._loader_for(spec.family)
-                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
-                                           Path(self.config.whisper_dir)))
+            started = time.perf_counter()
+            # a family's first imports run alone (model_zoo.core.imports); the load itself (a
+            # download, the weights read) runs beside any other family's
+            loader = imports.first_import(spec.family, lambda: self._loader_for(spec.family))
+            model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
+                                       Path(self.config.whisper_dir)))
             load_s = time.perf_counter() - started
             nbytes = _measure(model) or spec.size_mb * MB
         except BaseException as exc:  # every waiter of this attempt sees it
@@ -263,6 +264,8 @@ class ModelManager:
         return entry
 
     def _loader_for(self, family: str) -> Loader:
+        """The family's loader, its backend module and first imports imported (the manager
+        calls this under the import lock the first time: see model_zoo.core.imports)."""
         if family not in self._loaders:
             from model_zoo.core.backends import loader_for
 

@@ -85,6 +85,8 @@ class TrainReport:
     history: list[dict]
     sizes: dict[str, int]
     seconds: float
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}]: files of the dataset zip refused
+    note: str = ""  # those refusals in one sentence ("" when none)
 
 
 @dataclass

@@ -337,11 +337,13 @@ class SentimentService:
         return sentiment_training.dataset_features(self.inputs, data)
 
     def train(self, data: Dataset, name: str, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
-              hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5) -> Iterator[TrainUpdate]:
+              hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5,
+              quota=None) -> Iterator[TrainUpdate]:
         """Train a head on a dataset and save it; yields TrainUpdate as it goes (the
-        last one carries the report). Nothing is written unless training finishes."""
+        last one carries the report). Nothing is written unless training finishes, nor
+        beyond the owner's `quota` (model_zoo.core.ownership), if given."""
         return sentiment_training.train_head(self.inputs, self.store, data, name, fusion, epochs, lr, hidden,
-                                             batch_size, seed, patience)
+                                             batch_size, seed, patience, quota)
 
 
 def _two(answer) -> list[float]:

@@ -23,6 +23,16 @@ from model_zoo.core import devices
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
+# Imported first, under the import lock (model_zoo.core.backends): the shared parts of transformers and
+# the model classes this family's checkpoints name (MPNet, MiniLM/BERT), resolved lazily by AutoModel.
+FIRST_IMPORTS = (
+    "transformers.modeling_utils", "transformers.configuration_utils", "transformers.tokenization_utils_base",
+    "transformers.generation.utils", "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto", "transformers.models.auto.configuration_auto",
+    "transformers.models.mpnet.modeling_mpnet", "transformers.models.mpnet.tokenization_mpnet",
+    "transformers.models.bert.modeling_bert", "transformers.models.bert.tokenization_bert",
+)
+
 
 @dataclass
 class SentenceEncoder:
