@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
-from tests.conftest import start_app, stop_app
+from tests.conftest import visitor_client, start_app, stop_app
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PHOTOS = sorted((ASSETS / "gallery").glob("*.jpg"))
@@ -68,7 +68,7 @@ def calls() -> dict[str, tuple]:
 
 def call(url: str, api_name: str) -> tuple[str, object]:
     args, check = calls()[api_name]
-    client = Client(url, verbose=False)
+    client = visitor_client(url)
     if api_name == "/search":  # a new visitor has no gallery yet: make one, as a visitor would
         client.predict([handle_file(str(PHOTOS[2]))], "searched", api_name="/index_images")
     result = client.predict(*args, api_name=api_name)
@@ -110,7 +110,7 @@ def test_visitors_uploading_the_same_file_at_once_each_keep_it(live_app):
     barrier = threading.Barrier(6)
 
     def visitor(i: int) -> tuple[dict, dict]:
-        client = Client(live_app, verbose=False)
+        client = visitor_client(live_app)
         barrier.wait()
         added = client.predict([handle_file(str(p)) for p in files], "mine", api_name="/index_images")
         found = client.predict("", handle_file(str(files[0])), 2, "mine", api_name="/search")
@@ -121,7 +121,7 @@ def test_visitors_uploading_the_same_file_at_once_each_keep_it(live_app):
     for added, found in results:
         assert added["added"] == 2 and added["total"] == 2
         assert found["results"] and found["results"][0]["name"] == files[0].name
-    again = Client(live_app, verbose=False).predict([handle_file(str(files[0]))], "later", api_name="/index_images")
+    again = visitor_client(live_app).predict([handle_file(str(files[0]))], "later", api_name="/index_images")
     assert again["added"] == 1
 
 

@@ -23,6 +23,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from tests import fuzz
+from tests.conftest import visitor_client
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +85,7 @@ def test_malformed_uploads_from_many_visitors_are_refused_clearly_and_break_noth
 
     def client() -> Client:
         if not hasattr(local, "client"):
-            local.client = Client(shipped_app.url, verbose=False)
+            local.client = visitor_client(shipped_app.url)
         return local.client
 
     seconds: dict[str, float] = {}
@@ -129,7 +130,7 @@ def test_malformed_uploads_from_many_visitors_are_refused_clearly_and_break_noth
     assert not bad, f"seed {SEED}: {len(bad)} refusals a visitor cannot act on (listed above)"
 
     # the server is up and answers a good request after all that
-    check = Client(shipped_app.url, verbose=False)
+    check = visitor_client(shipped_app.url)
     assert any(m["key"] == "efficientnet-lite0" for m in check.predict(api_name="/models"))
     scores = check.predict(handle_file(str(fuzz.PHOTOS[0])), "cat, dog", api_name="/classify_image")["scores"]
     assert set(scores) == {"cat", "dog"}
