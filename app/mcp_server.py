@@ -23,11 +23,14 @@ key in a header, or the handle a tool returned. With --auth the studio serves no
 MCP endpoint asks for no login, and its unqueued calls would run without one."""
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import importlib.util
 import ipaddress
 import json
 import logging
+import re
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
@@ -148,12 +151,17 @@ def one_file(server: Any, name: str, value: Any, max_bytes: int) -> Any:
     if text[:5].lower() == "data:":
         if len(text) * 3 // 4 > max_bytes:
             raise ValueError(f"The file in '{name}' is larger than this server accepts ({max_bytes >> 20} MB).")
-        if ";base64," not in text[:200]:
+        header, _, payload = text.partition(",")
+        if not header.lower().endswith(";base64"):
             raise ValueError(f"'{name}' is a data URI without base64 data: send data:<type>;base64,<data>.")
         try:
-            return handle_file(processing_utils.save_base64_to_cache(text, DEFAULT_TEMP_DIR))
-        except Exception as exc:  # bad base64, an unwritable cache
-            raise ValueError(f"'{name}' is not a readable data URI ({exc}): send data:<type>;base64,<data>.") from None
+            base64.b64decode(re.sub(r"\s+", "", payload), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"'{name}' is not a readable data URI (its data is not base64): send "
+                             "data:<type>;base64,<data>.") from None
+        if not payload.strip():
+            raise ValueError(f"'{name}' is an empty data URI: send the file's bytes as data:<type>;base64,<data>.")
+        return handle_file(processing_utils.save_base64_to_cache(text, DEFAULT_TEMP_DIR))
     if text[:8].lower().startswith(("http://", "https://")):
         local = served_file(server, text)
         if local is not None:

@@ -166,9 +166,9 @@ def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: 
 def generate_image(ctx: StudioContext, prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
                    seed: int = -1, width: int = 512, height: int = 512) -> dict:
     """Draw an image from a text description (text to image: LCM Dreamshaper v7, a few-step Stable Diffusion,
-    or SDXL-Turbo on a GPU). Works only where the server has the weights (the models tool shows the
-    `diffusion` model's weights); otherwise it says how to get them. The same seed and settings give the
-    same image on the same device.
+    or SDXL-Turbo on a GPU). Use it when a picture is wanted that does not exist yet. Works only where the
+    server has the weights (the models tool shows the `diffusion` model); otherwise it says how to get them.
+    The same seed and settings give the same image on the same device.
     Args:
         prompt: what to draw, in English (e.g. "a lighthouse on a cliff in a storm, oil painting").
         negative_prompt: what to keep out of the image (e.g. "blurry, text"); needs guidance above 1, so LCM and turbo models ignore it; default "".
