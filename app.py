@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
         studio.ctx.manager.preload(list(settings.preload))
     studio.demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
     mcp_server.report(studio.demo, settings)
+    mcp_server.warm(studio.demo)  # Gradio's MCP loopback client, made before an agent waits for it
     warmer = Warmer(studio.ctx, settings.warm).start()  # after launch: the page never waits for it
     signal.signal(signal.SIGTERM, _interrupt)  # `docker stop`: close like Ctrl-C (PID 1 ignores it otherwise)
     try:

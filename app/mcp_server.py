@@ -23,6 +23,7 @@ key in a header, or the handle a tool returned. With --auth the studio serves no
 MCP endpoint asks for no login, and its unqueued calls would run without one."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -31,6 +32,8 @@ import ipaddress
 import json
 import logging
 import re
+import threading
+import time
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
@@ -85,6 +88,40 @@ def report(demo: Any, settings: "Settings") -> None:
         log.error("The MCP server did not start: %s", getattr(demo, "mcp_error", None) or "unknown reason")
     else:
         log.info("Agents: MCP at %s%s", (demo.local_url or "").rstrip("/"), PATH)
+
+
+def warm(demo: Any) -> threading.Thread | None:
+    """In the background, once the server answers: one tool call of our own (`models`, no model
+    needed), as a first agent would make it, so Gradio's MCP server makes its loopback client (a
+    gradio_client reading the whole app's config: seconds on 2 cores) before an agent waits for it."""
+    if not getattr(demo, "mcp_server", False) or not demo.local_url:
+        return None
+    url = demo.local_url.rstrip("/") + PATH
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            asyncio.run(_call_models(url))
+        except Exception as exc:  # the first agent pays instead
+            log.warning("MCP warm-up call failed (%s: %s)", type(exc).__name__, exc)
+            return
+        log.info("MCP ready for agents (first call %.1f s)", time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="mms-mcp-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+async def _call_models(url: str) -> None:
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async with streamablehttp_client(url) as (read, write, _):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            result = await session.call_tool("models", {})
+            if result.isError:
+                raise RuntimeError(result.content[0].text if result.content else "error")
 
 
 @contextlib.asynccontextmanager

@@ -121,7 +121,12 @@ def test_the_tools_are_listed_with_what_they_are_for_and_every_parameter_describ
         assert "URL" in schema["description"] and "data URI" in schema["description"], (name, parameter)
     task = tools["speech_translate"].inputSchema["properties"]["task"]["description"]
     assert all(value in task for value in ('"translate"', '"transcribe"', '"both"'))
-    assert "Streamable HTTP" in app.log() or "MCP at" in app.log()
+    assert "Agents: MCP at" in app.log()
+    for _ in range(120):  # the app's own first call made Gradio's loopback client in the background
+        if "MCP ready for agents" in app.log():
+            break
+        time.sleep(0.5)
+    assert "MCP ready for agents" in app.log()
     config = urllib.request.urlopen(app.url.rstrip("/") + "/config", timeout=10).read().decode()
     assert "studio-footer-mcp" in config and "gradio_api/mcp/" in config  # the page says where agents connect
     assert json.loads(config)["mcp_server"] is True  # Gradio's footer: "Use via API or MCP"
