@@ -150,8 +150,8 @@ def tools(blocks: Any, prefix: str = "") -> dict[str, str]:
         fn = block_fn.fn
         if fn is None or getattr(fn, "_mcp_type", None) != "tool" or block_fn.api_visibility != "public":
             continue
-        if block_fn.api_name:
-            found[f"{prefix}{block_fn.api_name}"] = f"/{block_fn.api_name}"
+        if block_fn.api_name:  # letters, digits and '_' only, as Gradio makes tool names
+            found[re.sub(r"[^A-Za-z0-9_]", "_", f"{prefix}{block_fn.api_name}")] = f"/{block_fn.api_name}"
     return found
 
 

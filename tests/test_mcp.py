@@ -235,6 +235,29 @@ def test_a_video_is_indexed_and_searched_by_its_agent_only(mcp_url):
     assert "No video named" in eve.error("search_video", query="the budget", name="example")
 
 
+def test_the_sse_transport_serves_the_same_tools_and_owners(mcp_url):
+    from mcp import ClientSession
+    from mcp.client.sse import sse_client
+
+    key = OwnerSpace.new_key()
+
+    async def over_sse(headers: dict | None, calls: list[tuple[str, dict]]) -> list:
+        async with sse_client(mcp_url + "sse", headers=headers) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = [tool.name for tool in (await session.list_tools()).tools]
+                return [tools] + [await session.call_tool(name, arguments) for name, arguments in calls]
+
+    tools, made, found = asyncio.run(over_sse({"X-Studio-Key": key}, [
+        ("index_images", {"files": [data_uri(GALLERY / "rocket.jpg")], "gallery": "sse"}),
+        ("search", {"query": "a rocket", "gallery": "sse"})]))
+    assert set(tools) == TOOLS
+    assert json.loads(made.content[0].text)["handle"] == f"sse@{key}"
+    assert len(json.loads(found.content[0].text)["results"]) == 1
+    _, refused = asyncio.run(over_sse(None, [("search", {"query": "a rocket", "gallery": "sse"})]))
+    assert refused.isError and "No such gallery 'sse'" in refused.content[0].text
+
+
 # -- bad input ---------------------------------------------------------------------------------------
 def test_bad_input_is_a_tool_error_a_person_can_act_on_and_the_server_keeps_answering(agent, mcp_url, app):
     logged = len(app.log())

@@ -44,7 +44,7 @@ def test_the_tools_are_the_marked_endpoints_named_like_them(tmp_path):
         assert list(found) == TOOLS and all(found[name] == f"/{name}" for name in found)
         public = {fn.api_name for fn in studio.demo.fns.values() if fn.fn and fn.api_visibility == "public"}
         assert public - set(TOOLS) == {"heads", "train_head", "galleries", "remove_images", "caption_batch"}
-        assert mcp_server.tools(studio.demo, "studio_")["studio_models"] == "/models"  # a Space's prefix
+        assert mcp_server.tools(studio.demo, "my-studio_")["my_studio_models"] == "/models"  # a Space's prefix
     finally:
         studio.close()
 
