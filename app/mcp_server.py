@@ -198,7 +198,7 @@ def one_file(server: Any, name: str, value: Any, max_bytes: int) -> Any:
                              "data:<type>;base64,<data>.") from None
         if not payload.strip():
             raise ValueError(f"'{name}' is an empty data URI: send the file's bytes as data:<type>;base64,<data>.")
-        return handle_file(processing_utils.save_base64_to_cache(text, DEFAULT_TEMP_DIR))
+        return handle_file(processing_utils.save_base64_to_cache(text, DEFAULT_TEMP_DIR, _data_uri_name(header)))
     if text[:8].lower().startswith(("http://", "https://")):
         local = served_file(server, text)
         if local is not None:
@@ -209,6 +209,16 @@ def one_file(server: Any, name: str, value: Any, max_bytes: int) -> Any:
                              f"at a private or local one. Pass a public URL, or the file inline as a data URI.")
         return handle_file(text)  # Gradio downloads it (public addresses only)
     raise ValueError(LOCAL_PATH.format(name=name, value=_short(text)))
+
+
+def _data_uri_name(header: str) -> str | None:
+    """The file name a data URI may carry ('data:image/jpeg;name=cat.jpg;base64'), so a gallery or
+    a video index knows its files by name rather than all as 'file.jpg'."""
+    for part in header.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() in ("name", "filename") and value.strip():
+            return Path(unquote(value.strip().strip('"'))).name or None
+    return None
 
 
 def served_file(server: Any, url: str) -> str | None:

@@ -282,7 +282,7 @@ def index_images_api(ctx: StudioContext, files: list[FileData], gallery: str = D
     so the search tool can find it later by a description or by a similar image. Use it before searching your
     own pictures. An agent's gallery is private: keep the returned handle and pass it as `gallery` to search.
     Args:
-        files: the images, each an http(s) URL or a data URI (data:image/jpeg;base64,...); jpg, png, webp, gif or bmp, or a zip of them; duplicates are skipped.
+        files: the images, each an http(s) URL or a data URI (data:image/jpeg;base64,..., or data:image/jpeg;name=cat.jpg;base64,... to keep its name); jpg, png, webp, gif or bmp, or a zip of them; duplicates are skipped.
         gallery: the gallery's name (letters, digits, '-', '_' or '.', up to 64; default "default"), or a handle (name@key) from an earlier call to add to that gallery.
     Returns:
         added, skipped (already there), total (images in the gallery now), gallery, handle (name@key: what search needs to find this gallery again; null for a browser or gradio_client session, whose own session reaches it), ids of the added images, rejected [{name, reason}], engine (clip or labels)

@@ -79,8 +79,10 @@ class Agent:
         return text
 
 
-def data_uri(path: Path) -> str:
-    return f"data:{MIME[path.suffix]};base64," + base64.b64encode(Path(path).read_bytes()).decode()
+def data_uri(path: Path, named: bool = False) -> str:
+    """The file inline, as MCP clients send it (with its name as a parameter if `named`)."""
+    name = f";name={path.name}" if named else ""
+    return f"data:{MIME[path.suffix]}{name};base64," + base64.b64encode(Path(path).read_bytes()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -184,14 +186,15 @@ PHOTOS = ["cat", "rocket", "coffee", "astronaut"]
 
 def test_a_gallery_is_indexed_and_searched_through_its_handle_and_no_one_else_reaches_it(mcp_url, agent):
     ann, bob = Agent(mcp_url), Agent(mcp_url)
-    made = ann.answer("index_images", files=[data_uri(GALLERY / f"{p}.jpg") for p in PHOTOS], gallery="trip")
+    made = ann.answer("index_images", files=[data_uri(GALLERY / f"{p}.jpg", named=True) for p in PHOTOS],
+                      gallery="trip")
     assert (made["added"], made["total"], made["gallery"]) == (4, 4, "trip")
     handle = made["handle"]
     assert handle.startswith("trip@mms_") and OwnerSpace.valid_key(handle.split("@", 1)[1])
     by_id = dict(zip(made["ids"], PHOTOS))
     for query, wanted in (("a cat", "cat"), ("a rocket launch", "rocket"), ("a cup of coffee", "coffee")):
         hits = ann.answer("search", query=query, gallery=handle, k=2)["results"]
-        assert by_id[hits[0]["id"]] == wanted, (query, hits)
+        assert by_id[hits[0]["id"]] == wanted and hits[0]["name"] == f"{wanted}.jpg", (query, hits)
     by_image = ann.answer("search", image=data_uri(GALLERY / "cat.jpg"), gallery=handle, k=1)["results"]
     assert by_id[by_image[0]["id"]] == "cat"
     # more images into the same gallery through the handle

@@ -58,6 +58,8 @@ def test_file_arguments_take_data_uris_urls_and_lists_and_refuse_local_paths(tmp
     assert Path(converted["image"]["path"]).read_bytes() == CAT.read_bytes()
     assert [Path(f["path"]).read_bytes() == CAT.read_bytes() for f in converted["files"]] == [True, True]
     assert converted["maybe"] is None and converted["k"] == 3
+    named = "data:image/jpeg;name=my%20cat.jpg;base64," + uri.split(",", 1)[1]
+    assert Path(mcp_server.one_file(server, "image", named, 1 << 20)["path"]).name == "my cat.jpg"
     own = mcp_server.one_file(server, "image", f"http://127.0.0.1:7860/gradio_api/file={CAT}", 1 << 20)
     assert own["path"] == str(CAT)  # a file this server serves: read in place
     public = mcp_server.one_file(server, "image", "https://example.org/cat.jpg", 1 << 20)
