@@ -138,7 +138,7 @@ def configure(server: Any, max_bytes: int) -> None:
     arguments are read, how answers are written."""
     server.tool_to_endpoint = tools(server.blocks, getattr(server, "tool_prefix", ""))
     server.convert_strings_to_filedata = partial(file_arguments, server, max_bytes)
-    server.postprocess_output_data = partial(answers, server.postprocess_output_data)
+    server.postprocess_output_data = partial(answers, server.postprocess_output_data, lambda: server.local_url)
     log.info("MCP server at %s: %d tools (%s)", PATH, len(server.tool_to_endpoint), ", ".join(server.tool_to_endpoint))
 
 
@@ -275,19 +275,23 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 # -- answers out -----------------------------------------------------------------------------------
-def answers(original: Callable[[Any, str], list], data: Any, root_url: str) -> list:
+def answers(original: Callable[[Any, str], list], local_url: Callable[[], str | None], data: Any,
+            root_url: str) -> list:
     """MCP content for a tool's outputs: a dict or list as JSON text (its files as URLs), then each
     image file in it as image content; anything else as Gradio writes it (a file on its own: image
-    content and its URL)."""
+    content and its URL). A file's URL is made for the address the agent called (a queued tool ran
+    through Gradio's loopback client, whose answers name the local address)."""
     from gradio import processing_utils
     from gradio_client import utils as client_utils
 
+    local = (local_url() or "").rstrip("/") or None
     content: list = []
     for output in data:
+        if isinstance(output, (dict, list)):
+            output = processing_utils.add_root_url(output, root_url, local)
         if not isinstance(output, (dict, list)) or client_utils.is_file_obj_with_meta(output):
             content += original([output], root_url)
             continue
-        output = processing_utils.add_root_url(output, root_url, None)
         files: list[dict] = []
         text = json.dumps(_files_as_urls(output, files), ensure_ascii=False, default=str)
         content.append(original([text], root_url)[0])

@@ -94,17 +94,20 @@ def test_answers_are_json_with_files_as_urls_and_images_as_image_content(tmp_pat
 
     with gr.Blocks() as demo:
         gr.api(echo, api_name="echo")  # GradioMCPServer reads a Blocks' API
-    original = GradioMCPServer(demo).postprocess_output_data
-    files = {"image": gr.FileData(path=str(picture), url="/gradio_api/file=drawn.png").model_dump(),
+    server = GradioMCPServer(demo)
+    local = "http://127.0.0.1:7860/"  # the loopback client's answers name the local address
+    files = {"image": gr.FileData(path=str(picture), url=f"{local}gradio_api/file=drawn.png").model_dump(),
              "subtitles": {"srt": gr.FileData(path=str(subtitles), url="/gradio_api/file=clip.srt").model_dump()}}
-    content = mcp_server.answers(original, [{"seed": 7, "label": "naïve", **files}], "http://host:1")
+    original = server.postprocess_output_data
+    content = mcp_server.answers(original, lambda: local, [{"seed": 7, "label": "naïve", **files}], "http://host:1")
     assert [part.type for part in content] == ["text", "image"]
     answer = json.loads(content[0].text)
     assert answer == {"seed": 7, "label": "naïve", "image": "http://host:1/gradio_api/file=drawn.png",
                       "subtitles": {"srt": "http://host:1/gradio_api/file=clip.srt"}}
     assert content[1].mimeType == "image/png" and base64.b64decode(content[1].data)[:4] == b"\x89PNG"
-    assert json.loads(mcp_server.answers(original, [[{"key": "a"}]], "http://host:1")[0].text) == [{"key": "a"}]
-    assert mcp_server.answers(original, ["plain"], "http://host:1")[0].text == "plain"
+    same = mcp_server.answers(original, lambda: local, [[{"key": "a"}]], "http://host:1")
+    assert json.loads(same[0].text) == [{"key": "a"}]
+    assert mcp_server.answers(original, lambda: None, ["plain"], "http://host:1")[0].text == "plain"
 
 
 def test_mcp_is_on_by_default_and_off_with_auth_or_when_asked():
