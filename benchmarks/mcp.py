@@ -3,8 +3,8 @@
     python -m benchmarks.mcp [--repeats 5] [--url http://127.0.0.1:7860/]
 
 Starts `python app.py` as the README starts it (on a free local port, its own data dir) unless
---url is given, then times each tool two ways, taking turns (benchmarks.timing.timed: one warm-up
-each, then the median of --repeats): an agent's call through the real `mcp` client (streamable
+--url is given, then times each tool two ways, taking turns (one warm-up each, then the median of
+--repeats, the first to go swapping every round): an agent's call through the real `mcp` client (streamable
 HTTP at /gradio_api/mcp/, one session kept open, files sent as data URIs the way MCP clients send
 them) and the same endpoint through gradio_client (files uploaded). Prints the CPU, each tool's
 two medians and their ratio, and the first MCP call of the run (Gradio's MCP server makes its
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import base64
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app.network import free_port
-from benchmarks.timing import timed
 
 REPO = Path(__file__).resolve().parent.parent
 GALLERY = REPO / "assets" / "gallery"
@@ -116,6 +116,21 @@ def cases(agent: McpSession, client: Any, gallery_handle: str) -> dict[str, tupl
     }
 
 
+def paired(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median seconds of each of two calls, after one warm-up each, taking turns and swapping who
+    goes first every round (on a shared machine a burst of load, or a cache the previous call
+    warmed, then favours neither)."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    for round_number in range(repeats + 1):
+        order = (0, 1) if round_number % 2 else (1, 0)
+        for which in order:
+            started = time.perf_counter()
+            (first, second)[which]()
+            if round_number:  # round 0 warms up
+                samples[which].append(time.perf_counter() - started)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def cpu_name() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -145,10 +160,9 @@ def main() -> None:
         client = Client(url, verbose=False)
         made = json.loads(agent.call("index_images", files=[data_uri(p) for p in PHOTOS], gallery="bench"))
         client.predict([handle_file(str(p)) for p in PHOTOS], "bench", api_name="/index_images")
-        runs = {}
+        medians = {}
         for tool, (via_mcp, via_client) in cases(agent, client, made["handle"]).items():
-            runs[f"{tool} mcp"], runs[f"{tool} client"] = via_mcp, via_client
-        medians = timed(runs, args.repeats)
+            medians[f"{tool} mcp"], medians[f"{tool} client"] = paired(via_mcp, via_client, args.repeats)
         agent.close()
     finally:
         if server is not None:
