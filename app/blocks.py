@@ -12,7 +12,7 @@ from components.context import SHARED_TABS, StudioContext
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import Cleaner
 
-from . import zerogpu
+from . import mcp_server, zerogpu
 from .settings import REPO_ROOT, Settings
 
 log = logging.getLogger("studio")
@@ -34,6 +34,11 @@ HEADER = """# Multimodal Studio
 Pretrained multimodal models in your browser: captions, image search, speech translation
 and sentiment, all running on this machine. Each tab's main action is also a JSON API
 endpoint (see *Use via API* at the bottom of the page)."""
+FOOTER_MCP = (f"**For agents:** this studio is also an MCP server: add `<this address>{mcp_server.PATH}` "
+              f"(streamable HTTP; SSE at `{mcp_server.PATH}sse`) to Claude Desktop, Cursor or VS Code, and "
+              "its tools transcribe, read sentiment, caption, read text, label, index and search galleries and "
+              "videos, draw and list the models. An agent's galleries and videos are its own: keep the handle "
+              "a tool returns (see the README).")
 
 
 @dataclass
@@ -62,6 +67,8 @@ def build_demo(settings: Settings, manager: ModelManager | None = None) -> Studi
             for tab in TABS:
                 with gr.Tab(tab.TITLE, id=tab.__name__.rsplit(".", 1)[-1]):
                     tab.build(ctx)
+        if mcp_server.enabled(settings):
+            gr.Markdown(FOOTER_MCP, elem_id="studio-footer-mcp")
         visitor.wire(demo, ctx)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     zerogpu.wrap_heavy_events(demo, settings.zerogpu_durations)  # a no-op off ZeroGPU Spaces
@@ -82,5 +89,6 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         show_error=True,
         theme=gr.themes.Soft(primary_hue="indigo"),
         css_paths=[REPO_ROOT / "assets" / "style.css"],
-        footer_links=["api", "gradio", "settings"],
+        footer_links=["api", "gradio", "settings"],  # "Use via API or MCP" where MCP is on
+        **mcp_server.launch_options(settings),
     )

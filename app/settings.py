@@ -80,6 +80,10 @@ class Settings:
                        help="port to serve on; if not given, GRADIO_SERVER_PORT")
     share: bool = option(False, env="MMS_SHARE", help="create a public gradio share link")
     auth: str = option("", env="MMS_AUTH", help="basic auth as user:pass[,user:pass]")
+    mcp: bool = option(True, env="MMS_MCP",
+                       help="serve the tabs' main actions as MCP tools for agents (Claude Desktop, Cursor, VS Code) at "
+                       "/gradio_api/mcp/ (streamable HTTP; SSE at /gradio_api/mcp/sse) beside the page; off with "
+                       "--auth (MCP clients cannot log in)")
     max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB",
                                    help="largest upload accepted, and largest file unpacked from a zip")
     max_expanded_mb: int = option(1024, env="MMS_MAX_EXPANDED_MB",

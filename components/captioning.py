@@ -28,7 +28,7 @@ from model_zoo.core.errors import InputError, StudioError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, log, upload_path, user_facing
+from .common import bind, file_path, log, mcp_tool, upload_path, user_facing
 from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_choices, gallery_for, visible_galleries  # noqa: F401 (tests use it)
@@ -245,8 +245,14 @@ def on_read(ctx: StudioContext, image_file):
 
 @user_facing
 def read_text(ctx: StudioContext, image: FileData) -> dict:
-    """Read the text in one image. Returns text (the lines, one a line; "" when none), lines
-    [{text, box [x0, y0, x1, y1], confidence}] top to bottom, engine and timing."""
+    """Read the text written in an image (OCR: PaddleOCR PP-OCRv5, on this server): signs, labels, screenshots,
+    scanned pages, in Latin scripts and Chinese. Use it to get the words out of a picture; for what the picture
+    shows, use caption.
+    Args:
+        image: the picture: an http(s) URL or a data URI (data:image/jpeg;base64,...); jpg, png, webp, gif or bmp.
+    Returns:
+        text (the lines read, one per line, top to bottom; "" when there is none), lines [{text, box [x0, y0, x1, y1] in pixels, confidence 0..1}], engine, timing
+    """
     return read_one(ctx, image).to_dict()
 
 
@@ -277,20 +283,26 @@ def on_batch(ctx: StudioContext, uploads, add, gallery, key, strategy, candidate
 @user_facing
 def caption(ctx: StudioContext, image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
             prompt: str = "", model: str = "") -> dict:
-    """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
-    scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
-    else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
-    read in the image, "" when none; legible text is quoted in the captions) and a note.
-    Label-based captions also return certainty (sure | kind | guess | unclear) and objects
-    [{name, certainty, probability, kind, candidates [{label, probability}], where, phrase}]:
-    what the classifier is sure of, main object first."""
+    """Describe an image in one sentence (a caption), with scored alternatives and any text written in it quoted.
+    Use it to know what a picture shows. Offline it runs on label-based captions (what an ImageNet classifier
+    is sure of); BLIP where its weights are.
+    Args:
+        image: the picture: an http(s) URL or a data URI (data:image/jpeg;base64,...); jpg, png, webp, gif or bmp.
+        num_candidates: how many alternative captions to propose, 1 to 10; default 3.
+        decoding: how the captioner writes: "beam" (default, most likely), "greedy" (one caption, fastest) or "nucleus" (varied, sampled).
+        max_length: longest caption in tokens (about words), 1 to 100; default 30.
+        prompt: optional start the caption must continue (e.g. "a photograph of"); default "" for none.
+        model: which captioner: "captioner" (BLIP), "captioner-git" or "captioner-vit-gpt2" where their weights are; "" (the default) for the server's choice.
+    Returns:
+        caption, candidates [{text, score}] best first, text_in_image (the text read in the image, "" when none), certainty and objects (label-based captions: what the classifier is sure of), model, engine, captions_from, scored_by, note
+    """
     options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                              prompt=prompt)
     return caption_one(ctx, image, options, model).to_dict()
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="gallery")
 def caption_batch(ctx: StudioContext, files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
                   max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "", *,
                   owner: Owner) -> dict:
@@ -332,13 +344,13 @@ def build(ctx: StudioContext) -> None:
 
     run_read.click(bind(ctx, on_read), inputs=[text_image], outputs=read_outputs, api_visibility="private",
                    **ctx.queue_slot(ocr.OCR_KEY))
-    gr.api(bind(ctx, read_text), api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
+    gr.api(mcp_tool(bind(ctx, read_text)), api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
     run.click(bind(ctx, on_caption), inputs=[image, model, *decoding], outputs=one_outputs,
               api_visibility="private", **ctx.queue_slot("captioner"))
     run_batch.click(bind(ctx, on_batch), inputs=[files, to_gallery, gallery_name, model, *decoding,
                                                  *visitor.inputs(ctx)],
                     outputs=batch_outputs, api_visibility="private", **ctx.queue_slot("captioner"))
-    gr.api(bind(ctx, caption), api_name="caption", **ctx.queue_slot("captioner"))
+    gr.api(mcp_tool(bind(ctx, caption)), api_name="caption", **ctx.queue_slot("captioner"))
     gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner"))
 
 

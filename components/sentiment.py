@@ -16,7 +16,7 @@ from model_zoo.fusion.datasets import read_table
 from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult, image_reader, unavailable_modalities
 
 from . import visitor
-from .common import bind, upload_path, user_facing
+from .common import bind, mcp_tool, upload_path, user_facing
 from .context import StudioContext
 from .common.heads import head_names, owned_heads, service
 
@@ -176,14 +176,20 @@ def refresh_heads(ctx: StudioContext, current: str, *, owner: Owner) -> gr.Dropd
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="head")
 def sentiment(ctx: StudioContext, text: str, image: FileData | None = None, audio: FileData | None = None,
               head: str = DEFAULT_HEAD, *, owner: Owner) -> dict:
-    """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
-    modalities used, contributions {modality: share}, head, notes, attributions
-    [{token, weight}]: each word of the text, in order, with how much the label's
-    probability falls without it, and intensity: how strong the feeling is on the
-    -4..+4 scale of mean human ratings (null for a head trained without ratings)."""
+    """Read the sentiment of a text (positive or negative), optionally with an image or a voice clip beside it,
+    and explain it: which words pushed the label and how strong the feeling is. Use it for reviews, comments,
+    messages, posts; English reads best.
+    Args:
+        text: the text to read, up to 20,000 characters (the rest is cut off, and a note says so); may be "" when an image or voice clip is given.
+        image: optional picture that goes with the text: an http(s) URL or a data URI (data:image/jpeg;base64,...); omit or null for none.
+        audio: optional voice clip, transcribed and read with the text: an http(s) URL or a data URI (data:audio/ogg;base64,...); omit or null for none.
+        head: the classifier: "default" (accurate, the default), "fast" (about ten times quicker), or a head you trained, by name or by its handle (name@key).
+    Returns:
+        label, scores {label: probability}, attributions [{token, weight}]: each word in order with how much the label's probability falls without it (positive: it pushed toward the label), intensity (how strong the feeling is, -4..+4 like mean human ratings; null for heads trained without ratings), modalities used, contributions {modality: share}, head, notes
+    """
     return predict(ctx, text, image, audio, head, owner=owner).to_dict()
 
 
@@ -243,5 +249,5 @@ def build(ctx: StudioContext) -> None:
     head.focus(bind(ctx, refresh_heads), [head, *me], head, api_visibility="private", queue=False)
     visitor.on_page_load(ctx, bind(ctx, refresh_heads), [head, *me], [head])
 
-    gr.api(bind(ctx, sentiment), api_name="sentiment", **ctx.queue_slot("text-encoder"))
+    gr.api(mcp_tool(bind(ctx, sentiment)), api_name="sentiment", **ctx.queue_slot("text-encoder"))
     gr.api(bind(ctx, heads_api), api_name="heads")

@@ -10,7 +10,7 @@ import ipaddress
 import gradio as gr
 
 from . import visitor
-from .common import bind, user_facing
+from .common import bind, mcp_tool, user_facing
 from .context import StudioContext
 
 TITLE = "System"
@@ -119,7 +119,12 @@ def unload_model(ctx: StudioContext, model_key: str, request: gr.Request = None,
 
 
 def models(ctx: StudioContext) -> list[dict]:
-    """Every model: key, state, device, dtype, bytes, load_s, loads, hits, in_use."""
+    """List the models this server knows: what each does, where its weights come from, whether it is loaded
+    now, on which device and at what memory cost. Use it to see which tools can answer here (e.g. whether
+    generate_image's `diffusion` model has weights, or whether CLIP or the offline label bridge reads images).
+    Returns:
+        one entry per model: key, role, description, weights (where they come from: an offline pack, a local folder, or the hub), state (unloaded, loading, warming, loaded or failed), error (why it failed), source, device, dtype, bytes (memory), load_s, loads, hits, in_use
+    """
     return models_status(ctx)
 
 
@@ -142,4 +147,4 @@ def build(ctx: StudioContext) -> None:
     unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table], api_visibility="private")
     gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private", queue=False)
     visitor.on_page_load(ctx, bind(ctx, operator_view), [], [operator_only])
-    gr.api(bind(ctx, models), api_name="models")
+    gr.api(mcp_tool(bind(ctx, models)), api_name="models")

@@ -139,6 +139,40 @@ def test_reindexing_a_shared_gallery_lands_in_the_visitor_s_own_space(tiny_bridg
         search.reindex_gallery(ctx, "sample", owner=bob)
 
 
+def agent_request(loopback: str = "mcp-loopback-session", **headers: str) -> SimpleNamespace:
+    """A call Gradio's MCP server makes for an agent: the session is its loopback client's, the
+    same for every agent; x-gradio-user is "mcp"; the agent's own headers come along."""
+    return SimpleNamespace(session_hash=loopback, username=None, headers={"x-gradio-user": "mcp", **headers})
+
+
+def test_an_agent_reaches_its_items_by_key_or_handle_never_by_the_shared_mcp_session(ctx):
+    index, find = bind(ctx, search.index_images_api), bind(ctx, search.search_api)
+    photos = [{"path": str(p)} for p in sorted(search.SAMPLE_DIR.glob("*.jpg"))[:2]]
+    made = index(photos, "mine", request=agent_request())
+    name, key = visitor.split_handle(made["handle"])
+    assert name == "mine" and ctx.space.valid_key(key) and made["added"] == 2
+    assert len(find("a cat", None, 2, made["handle"], request=agent_request())["results"]) == 2
+    with pytest.raises(gr.Error, match="No such gallery 'mine'"):  # the same loopback session, another agent
+        find("a cat", None, 2, "mine", request=agent_request())
+    assert index(photos[:1], "mine", request=agent_request())["handle"] != made["handle"]  # a fresh key each time
+    # the key in a header reaches the same items by name, from an agent or a gradio_client session alike
+    for asking in (agent_request(**{"x-studio-key": key}), agent_request(authorization=f"Bearer {key}"),
+                   SimpleNamespace(session_hash="alice-session", username=None, headers={"x-studio-key": key})):
+        assert len(find("a cat", None, 2, "mine", request=asking)["results"]) == 2
+    assert made["handle"] == index(photos, made["handle"], request=agent_request())["handle"]  # adds to it
+    assert visitor.owner(ctx, agent_request(authorization="Bearer hf_a-hub-token-for-a-private-space")).key
+    with pytest.raises(InputError, match="An owner key is 'mms_'"):
+        visitor.owner(ctx, agent_request(**{"x-studio-key": "guessable"}))
+    with pytest.raises(gr.Error, match="An owner key"):
+        find("a cat", None, 2, "mine@mms_short", request=request("alice-session"))
+    # a browser or gradio_client session is still itself, and gets no handle (its session reaches its items)
+    assert index(photos[:1], "theirs", request=request("bob-session"))["handle"] is None
+    shared = StudioContext(ctx.manager, load_settings(["--data-dir", str(ctx.settings.data_dir) + "-shared",
+                                                       "--data-mode", "shared"], environ={}))
+    # a trusted local install: one namespace, keys change nothing
+    assert visitor.owner(shared, agent_request(**{"x-studio-key": key})) == OPERATOR
+
+
 def test_small_handlers_need_no_server(ctx):
     alice = ctx.space.anonymous("session", "alice-session")
     assert {"default", "fast"} <= set(sentiment.heads_api(ctx, owner=alice)["heads"])

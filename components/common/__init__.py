@@ -140,6 +140,23 @@ def bind(ctx: Any, fn: F) -> Callable[..., Any]:
     return reshaped(fn, functools.partial(guarded(fn, fn.__name__), ctx), signature.replace(parameters=rest))
 
 
+def mcp_tool(fn: F) -> F:
+    """Mark an endpoint function as an MCP tool: `gr.api(mcp_tool(bind(ctx, fn)), api_name=...)`
+    serves it to agents too, as the tool named like the endpoint (app/mcp_server.py lists only
+    marked endpoints). Its docstring is the tool's description (say when to use it) and its "Args:"
+    lines, one line per parameter, describe the parameters (allowed values, units, defaults)."""
+    return gr.mcp.tool()(fn)
+
+
+def file_data(path: str | Path) -> dict:
+    """A file handed back inside a JSON result: gradio_client downloads it, an MCP client gets its
+    URL (and image content for an image). Never put at the result's top level: a dict with a
+    `path` key reaches gradio_client as a file, not as the dict."""
+    from gradio import FileData
+
+    return FileData(path=str(path), orig_name=Path(path).name).model_dump()
+
+
 def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
     """A local path from whatever Gradio hands over: a FileData dict, an object with
     .path, or a plain string. None/empty -> InputError if required."""

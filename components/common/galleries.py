@@ -54,7 +54,9 @@ def gallery_for(ctx: StudioContext, owner: Owner, name: str, use: str = "read") 
             yield shared_dir / name
             return
         if use != "add" and not _exists(own):
-            raise InputError(f"No such gallery '{name}': add images to it first (or pick the sample gallery).")
+            raise InputError(f"No such gallery '{name}': add images to it first (or pick the sample gallery). An "
+                             "agent or script without a session of its own passes the handle (name@key) that "
+                             "index_images returned.")
         if use == "add":
             ctx.space.check_quota(owner)
         yield own

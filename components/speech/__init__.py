@@ -16,7 +16,7 @@ from gradio import FileData
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 
-from ..common import bind, upload_path, user_facing
+from ..common import bind, file_data, mcp_tool, upload_path, user_facing
 from ..context import StudioContext
 from . import live
 from ..common.subtitles import subtitle_files
@@ -147,9 +147,27 @@ def on_run(ctx: StudioContext, audio_value, task_value, language_value, beam_val
 @user_facing
 def speech_translate(ctx: StudioContext, audio: FileData, task: str = "translate", language: str = "auto",
                      beam_size: int = 5) -> dict:
-    """Language, transcript, English translation and timed segments of an audio clip.
-    task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
-    return run_speech(ctx, audio, task, language, beam_size).to_dict()
+    """Transcribe speech in an audio clip and/or translate it to English (Whisper base, on this server). Use it
+    for what someone says in a recording, a voice memo or a video's soundtrack, in any of Whisper's 99 languages.
+    Args:
+        audio: the recording: an http(s) URL or a data URI (data:audio/ogg;base64,...); wav, mp3, flac, ogg, m4a or webm, up to 30 minutes.
+        task: "translate" (English text, the default), "transcribe" (the words in the spoken language) or "both".
+        language: the spoken language as a Whisper code such as en, de, fr, es, zh, or a name such as German; "auto" (the default) detects it.
+        beam_size: beam search width, a whole number from 1 (fastest, greedy) to 10; default 5 (Whisper's own).
+    Returns:
+        language, language_probability, duration_s, transcript (spoken language), translation (English), segments [{start, end, text}] in seconds, subtitles {srt, vtt} (file URLs, null without speech), timing {total_s, rtf}, model
+    """
+    result = run_speech(ctx, audio, task, language, beam_size)
+    answer = result.to_dict()
+    answer["subtitles"] = subtitle_links(result, audio)
+    return answer
+
+
+def subtitle_links(result: speech.SpeechResult, audio: Any) -> dict | None:
+    """The SRT and VTT of a result as files in the JSON answer (URLs for an MCP client)."""
+    name = (audio.get("orig_name") or audio.get("path") or "speech") if isinstance(audio, dict) else str(audio)
+    files = subtitle_files(result, Path(str(name)).name)
+    return {Path(f).suffix[1:]: file_data(f) for f in files} or None
 
 
 # -- layout and wiring -----------------------------------------------------------------------
@@ -197,4 +215,4 @@ def build(ctx: StudioContext) -> None:
     if examples:
         gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
     live.build(ctx, language)  # Live mode: captions while the person speaks
-    gr.api(bind(ctx, speech_translate), api_name="speech_translate", **ctx.queue_slot("whisper"))
+    gr.api(mcp_tool(bind(ctx, speech_translate)), api_name="speech_translate", **ctx.queue_slot("whisper"))

@@ -5,9 +5,10 @@ On a public demo every visitor gets a folder of their own under `<data dir>/owne
 the command-line scripts, `<data dir>/heads`) stay where they always were and are shared,
 read-only to visitors. An owner id is never typed by anyone: it is an HMAC, under a secret
 kept in the data dir, of who the server says the visitor is ("u-..." for a signed-in user,
-whose items are kept; "a-..." for an anonymous browser or API session, whose items expire
-`ttl` after their last use). In the "shared" data mode (a trusted local install) everyone is
-the operator: one namespace, nothing expires, no quota.
+whose items are kept; "a-..." for an anonymous browser or API session, or for a caller holding
+an owner key (an agent over MCP: see `keyed`), whose items expire `ttl` after their last
+use). In the "shared" data mode (a trusted local install) everyone is the operator: one
+namespace, nothing expires, no quota.
 
 Deleting is crash-safe: an expired item is first renamed into `owners/.trash/` (atomic),
 then removed; a kill in between leaves the item or trash, never half an item, and the next
@@ -56,6 +57,10 @@ SECRET_FILE = ".secret"
 _OWNER_ID = re.compile(r"^[ua]-[0-9a-f]{32}$")
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")  # what new_browser_id issues, nothing else
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,128}$")  # gradio session hashes (uuid4 from gradio_client)
+# An owner key: what a caller with no browser session (an MCP client) holds to reach its items.
+# Long enough to be unguessable when random (22 url-safe characters: 132 bits; new_key issues 32).
+KEY_PREFIX = "mms_"
+_KEY = re.compile(r"^mms_[A-Za-z0-9_-]{22,128}$")
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # one folder name: never '..' or a path
 
 
@@ -104,9 +109,12 @@ class OwnerQuota(Unlimited):
 
 @dataclass(frozen=True)
 class Owner:
-    """Whose items a request sees. id "" is the operator (the shared namespace)."""
+    """Whose items a request sees. id "" is the operator (the shared namespace). `key`: the
+    owner key a keyed owner was reached with (OwnerSpace.keyed), so a handler can hand it back
+    in a handle; never part of the identity, never shown."""
 
     id: str = ""
+    key: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_operator(self) -> bool:
@@ -255,6 +263,29 @@ class OwnerSpace:
         if not isinstance(token, str) or not pattern.match(token):
             return None
         return Owner("a-" + self._digest(f"anon\0{source}\0{token}"))
+
+    def keyed(self, key: str) -> Owner:
+        """The owner a caller reaches by presenting an owner key (an MCP client has no browser
+        session: it sends the key in a header, or inside a handle such as 'holiday@mms_...').
+        Anyone holding the key is this owner; the key itself is never stored (only its HMAC).
+        Anonymous: its items expire `ttl` after their last use. Raises InputError for a key that
+        is not one (too short to be unguessable, or other characters)."""
+        if not self.valid_key(key):
+            raise InputError(f"An owner key is '{KEY_PREFIX}' followed by 22 to 128 letters, digits, '-' or '_' "
+                             f"(make one with: python -c \"import secrets; print('{KEY_PREFIX}' + "
+                             "secrets.token_urlsafe(24))\"), or use the handle a tool returned.")
+        if not self.private:
+            return OPERATOR
+        return Owner("a-" + self._digest(f"anon\0key\0{key}"), key=key)
+
+    @staticmethod
+    def new_key() -> str:
+        """A fresh owner key (32 url-safe random characters after the prefix)."""
+        return KEY_PREFIX + secrets.token_urlsafe(24)
+
+    @staticmethod
+    def valid_key(value: object) -> bool:
+        return isinstance(value, str) and bool(_KEY.match(value))
 
     @staticmethod
     def new_browser_id() -> str:
