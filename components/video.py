@@ -193,8 +193,8 @@ def index_video_api(ctx: StudioContext, video: FileData, name: str = "", *, owne
     """
     result = index_video(ctx, video, name, owner=owner)
     result["handle"] = visitor.handle(owner, result["video"])
-    srt, vtt = subtitle_files(result)
-    result["subtitles"] = {"srt": file_data(srt), "vtt": file_data(vtt)} if srt and vtt else None
+    files = subtitle_files(result["segments"], result["video"])  # [srt, vtt], or [] when nothing was said
+    result["subtitles"] = {"srt": file_data(files[0]), "vtt": file_data(files[1])} if files else None
     return result
 
 

@@ -166,7 +166,7 @@ def speech_translate(ctx: StudioContext, audio: FileData, task: str = "translate
 def subtitle_links(result: speech.SpeechResult, audio: Any) -> dict | None:
     """The SRT and VTT of a result as files in the JSON answer (URLs for an MCP client)."""
     name = (audio.get("orig_name") or audio.get("path") or "speech") if isinstance(audio, dict) else str(audio)
-    files = subtitle_files(result, Path(str(name)).name)
+    files = subtitle_files(result.segments, Path(str(name)).stem)
     return {Path(f).suffix[1:]: file_data(f) for f in files} or None
 
 
