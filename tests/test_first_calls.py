@@ -148,7 +148,7 @@ def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path
     from model_zoo.core.registry import ModelSpec
 
     lock = threading.Lock()
-    importing, loading, import_overlaps, load_overlaps = [], [], [], []
+    importing, import_overlaps = [], []
 
     def inside(where: list, overlaps: list, key: str, seconds: float) -> None:
         with lock:
@@ -164,8 +164,12 @@ def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path
             inside(importing, import_overlaps, family, 0.3)
             return super()._loader_for(family)
 
+    both_loading = threading.Barrier(2, timeout=120)  # passes only while both loads are under way
+    loaded = []
+
     def slow_loader(request):
-        inside(loading, load_overlaps, request.spec.key, 0.6)
+        both_loading.wait()  # a load that had to wait for the other's end would break the barrier
+        loaded.append(request.spec.key)
         return object()
 
     families = [f"test-family-{time.time_ns()}-{i}" for i in range(2)]
@@ -179,4 +183,4 @@ def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert not import_overlaps and all(imports.family_ready(f) for f in families)
-    assert load_overlaps  # the loads ran side by side
+    assert sorted(loaded) == ["m0", "m1"] and not both_loading.broken  # the loads ran side by side
