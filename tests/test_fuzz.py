@@ -28,7 +28,8 @@ from tests.conftest import visitor_client
 pytestmark = pytest.mark.slow
 
 CASES = int(os.environ.get("STUDIO_FUZZ_CASES", "150"))  # ~500 files: zips and batches hold several
-SEED = int(os.environ.get("STUDIO_FUZZ_SEED", str(time.time_ns() % 100_000)))
+# a fixed seed in CI, so a run that lands is the run that was checked; any other by STUDIO_FUZZ_SEED
+SEED = int(os.environ.get("STUDIO_FUZZ_SEED", "4242"))
 VISITORS = 4
 CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception|Warning)\b")
 SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+")
