@@ -96,9 +96,15 @@ def test_every_endpoint_at_once_on_a_fresh_start(tmp_path, tiny_pipeline):
                     future.result(timeout=600)
                 except Exception as exc:  # collect them all: one failure should not hide another
                     errors[name] = f"{type(exc).__name__}: {exc}"
-        assert not errors, errors
+        assert not errors, f"{errors}\n--- the server's log ---\n{server_log_tail(tmp_path)}"
     finally:
         stop_app(server)
+
+
+def server_log_tail(tmp_path: Path, chars: int = 6000) -> str:
+    """The end of the app's log, so a failure in CI shows the server's side (the error code's line)."""
+    log = tmp_path / "data" / "server.log"
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
 
 
 @pytest.mark.slow

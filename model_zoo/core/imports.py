@@ -18,6 +18,14 @@ process-wide lock, and holds it for the imports only:
   (torch, PyAV, FAISS, scikit-learn, accelerate, matplotlib, VADER, ...) are imported once,
   under the lock, by the warm start's first step or else by the first request; every
   request handler (components.common.user_facing) waits for that before it runs.
+
+A second lock, `building()`, lets one model be *built* at a time. While transformers,
+diffusers or accelerate construct a model they patch torch for the whole process, not one
+thread: the default dtype, the `nn.init` functions, `nn.Module.register_parameter` (so new
+parameters land on the meta device). A module built meanwhile in another thread inherits
+those patches: seen as "Cannot copy out of meta tensor" when MPNet loaded beside the tiny
+diffusion pipeline on a fresh start. The manager holds it around every load, after the
+pack is assembled; code that builds its own modules (a sentiment head) holds it too.
 """
 from __future__ import annotations
 
@@ -25,7 +33,8 @@ import importlib
 import logging
 import threading
 import time
-from typing import Callable, Sequence, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +43,7 @@ _LOCK = threading.RLock()
 _READY_FAMILIES: set[str] = set()
 
 _primed = threading.Event()
+_BUILD_LOCK = threading.RLock()
 
 # What the tabs' code imports outside a model load (a model family's own libraries,
 # transformers, diffusers, open_clip, CTranslate2, come in first_import instead).
@@ -87,3 +97,11 @@ def ensure_primed(names: tuple[str, ...] = COMMON) -> None:
                 log.warning("cannot import %s: %s", name, exc)
         _primed.set()
         log.info("shared libraries imported in %.1f s", time.perf_counter() - started)
+
+
+@contextmanager
+def building() -> Iterator[None]:
+    """Hold while constructing torch modules or loading a model: one build at a time in the
+    process (see the module's docstring). Re-entrant: a loader may build a head inside."""
+    with _BUILD_LOCK:
+        yield

@@ -19,7 +19,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 from transformers.masking_utils import create_bidirectional_mask
 
-from model_zoo.core import devices
+from model_zoo.core import devices, imports
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
@@ -162,13 +162,14 @@ def at_precision(module: torch.nn.Module, precision: str) -> torch.nn.Module:
     """A copy of `module` at a CPU precision (bf16 or int8); fp32/native: the module itself."""
     if precision in ("native", "fp32"):
         return module
-    if precision == "bf16":
-        import copy
+    if precision not in ("bf16", "int8"):
+        raise ValueError(f"unknown precision '{precision}'")
+    with imports.building():  # builds modules: never beside a library's model load
+        if precision == "bf16":
+            import copy
 
-        return copy.deepcopy(module).to(torch.bfloat16).eval()
-    if precision == "int8":
+            return copy.deepcopy(module).to(torch.bfloat16).eval()
         return quantize_int8(module)
-    raise ValueError(f"unknown precision '{precision}'")
 
 
 def quantize_int8(module: torch.nn.Module) -> torch.nn.Module:

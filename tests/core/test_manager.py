@@ -200,3 +200,34 @@ def test_a_backend_s_declared_first_imports_come_with_its_loader():
     module = sys.modules[backends.LOADERS["efficientnet_lite"]]
     assert load is module.load and module.FIRST_IMPORTS
     assert all(name.partition(":")[0] in sys.modules for name in module.FIRST_IMPORTS)
+
+
+def test_a_module_built_beside_a_library_load_never_inherits_its_torch_patches():
+    """While a library builds a model it patches torch for the whole process (accelerate's
+    init_empty_weights puts every new parameter on the meta device). A sentiment head built
+    meanwhile in another thread waits for imports.building() and gets real parameters; without
+    the lock it finished inside the window with meta ones ("Cannot copy out of meta tensor")."""
+    import threading
+
+    import torch
+    from accelerate import init_empty_weights
+
+    from model_zoo.core import imports
+    from model_zoo.fusion.heads import SentimentModel
+    from model_zoo.fusion.modules import HeadConfig
+
+    built: dict[str, SentimentModel] = {}
+    started = threading.Event()
+
+    def build_head() -> None:
+        started.set()
+        built["head"] = SentimentModel(HeadConfig(modalities={"text": 8}, labels=["negative", "positive"]))
+
+    with imports.building(), init_empty_weights():  # a load, as the manager runs one
+        worker = threading.Thread(target=build_head)
+        worker.start()
+        assert started.wait(30)
+        worker.join(timeout=1.0)  # a window in which an unguarded build would finish on meta
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert all(p.device == torch.device("cpu") for p in built["head"].parameters())
