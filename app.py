@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = resolve_offline(settings)  # before any library that reads HF_HUB_OFFLINE is imported
+    from app import mcp_server
     from app.blocks import build_demo, launch_kwargs  # after --help, which needs no gradio
     from app.warm import Warmer
 
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     if settings.preload:
         studio.ctx.manager.preload(list(settings.preload))
     studio.demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    mcp_server.report(studio.demo, settings)
+    mcp_server.warm(studio.demo)  # Gradio's MCP loopback client, made before an agent waits for it
     warmer = Warmer(studio.ctx, settings.warm).start()  # after launch: the page never waits for it
     signal.signal(signal.SIGTERM, _interrupt)  # `docker stop`: close like Ctrl-C (PID 1 ignores it otherwise)
     try:

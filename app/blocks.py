@@ -13,7 +13,7 @@ from components.context import SHARED_TABS, StudioContext
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import Cleaner
 
-from . import zerogpu
+from . import mcp_server, zerogpu
 from .settings import REPO_ROOT, Settings
 
 log = logging.getLogger("studio")
@@ -33,6 +33,9 @@ TABS = [
 
 # One line: what the studio does, in the browser's language (components/locales: studio.header).
 HEADER = "studio.header"
+# Below the tabs where MCP is on: how an agent connects (studio.footer_mcp names mcp_server.PATH,
+# which tests/test_i18n.py checks, since a page's text cannot take fields).
+FOOTER_MCP = "studio.footer_mcp"
 
 
 @dataclass
@@ -61,6 +64,8 @@ def build_demo(settings: Settings, manager: ModelManager | None = None) -> Studi
             for tab in TABS:
                 with gr.Tab(i18n(tab.TITLE_KEY), id=tab.__name__.rsplit(".", 1)[-1]):
                     tab.build(ctx)
+        if mcp_server.enabled(settings):
+            gr.Markdown(i18n(FOOTER_MCP), elem_id="studio-footer-mcp")
         visitor.wire(demo, ctx)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     zerogpu.wrap_heavy_events(demo, settings.zerogpu_durations)  # a no-op off ZeroGPU Spaces
@@ -81,6 +86,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         show_error=True,
         theme=gr.themes.Soft(primary_hue="indigo"),
         css_paths=[REPO_ROOT / "assets" / "style.css"],
-        footer_links=["api", "gradio", "settings"],
+        footer_links=["api", "gradio", "settings"],  # "Use via API or MCP" where MCP is on
         i18n=I18N,  # English and Chinese (components/locales); the browser's language picks
+        **mcp_server.launch_options(settings),
     )

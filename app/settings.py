@@ -80,7 +80,17 @@ class Settings:
                        help="port to serve on; if not given, GRADIO_SERVER_PORT")
     share: bool = option(False, env="MMS_SHARE", help="create a public gradio share link")
     auth: str = option("", env="MMS_AUTH", help="basic auth as user:pass[,user:pass]")
-    max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB", help="largest upload accepted")
+    mcp: bool = option(True, env="MMS_MCP",
+                       help="serve the tabs' main actions as MCP tools for agents (Claude Desktop, Cursor, VS Code) at "
+                       "/gradio_api/mcp/ (streamable HTTP; SSE at /gradio_api/mcp/sse) beside the page; off with "
+                       "--auth (MCP clients cannot log in)")
+    max_file_size_mb: int = option(200, env="MMS_MAX_FILE_SIZE_MB",
+                                   help="largest upload accepted, and largest file unpacked from a zip")
+    max_expanded_mb: int = option(1024, env="MMS_MAX_EXPANDED_MB",
+                                  help="most one request's files may take once its zips are unpacked (a zip bomb "
+                                  "stops here)")
+    max_upload_files: int = option(5000, env="MMS_MAX_UPLOAD_FILES",
+                                   help="most files one request may bring, zip members included")
     concurrency: int = option(2, env="MMS_CONCURRENCY",
                               help="parallel jobs per heavy model (2 vCPU on Spaces' free tier)")
     queue_size: int = option(64, env="MMS_QUEUE_SIZE",
@@ -166,6 +176,11 @@ class Settings:
                                         "their last use")
     owner_quota_mb: float = option(500.0, env="MMS_OWNER_QUOTA_MB",
                                    help="private mode: most disk one visitor's galleries, heads and results may take")
+    operators: str = option("", env="MMS_OPERATORS", platform=_variable("SPACE_AUTHOR_NAME"),
+                            help="who may unload models and see the server's data dir and disk use: user names "
+                            "(--auth users, Hugging Face accounts), comma-separated. If not given: the Space's owner "
+                            "(SPACE_AUTHOR_NAME) on Spaces, every --auth user with --auth, else the machine's own "
+                            "browser on localhost")
     oauth: bool = option(False, env="MMS_OAUTH", platform=_is_set("OAUTH_CLIENT_ID"),
                          help="private mode: offer 'Sign in with Hugging Face', so a visitor's items follow their "
                          "account; if not given, on where the Space sets OAUTH_CLIENT_ID (hf_oauth: true)")
@@ -175,6 +190,10 @@ class Settings:
     def model_overrides(self) -> dict[str, str]:
         pairs = (item.split("=", 1) for item in self.models if "=" in item)
         return {key.strip(): value.strip() for key, value in pairs}
+
+    @property
+    def operator_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.operators.split(",") if name.strip())
 
     @property
     def auth_pairs(self) -> list[tuple[str, str]]:

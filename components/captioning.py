@@ -28,7 +28,7 @@ from model_zoo.core.errors import InputError, StudioError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, log, user_facing
+from .common import bind, file_path, log, mcp_tool, upload_path, user_facing
 from .common.i18n import i18n, language_of, t
 from .common.layout import how_it_works, intro, notice, notice_update
 from .context import SHARED_CAPTION_IMAGE, StudioContext
@@ -68,7 +68,7 @@ def captioner_key(ctx: StudioContext, requested: str = "") -> str:
 def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, model: str = "") -> CaptionResult:
     if not image:
         raise InputError(t("captioning.need_image"))
-    image_file = file_path(image, "upload.image")
+    image_file = upload_path(ctx, image, "upload.image")
     return captioning.caption_image(ctx.manager, image_file, options, captioner_key(ctx, model))
 
 
@@ -83,11 +83,14 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
     key = captioner_key(ctx, model)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members meanwhile
         gallery_folder = stack.enter_context(gallery_for(ctx, owner, gallery, "add")) if gallery.strip() else None
-        inputs = captioning.expand_uploads(paths, Path(workdir), ctx.settings.caption_max_images)
+        inputs, refused = captioning.read_batch(paths, Path(workdir), ctx.settings.caption_max_images,
+                                                ctx.upload_limits)
         result = captioning.caption_batch(ctx.manager, inputs, options, key, ctx.settings.caption_batch_size,
                                           on_progress)
+        result.note = " ".join(part for part in (refused, result.note) if part)  # the refused rows, in one sentence
         if gallery_folder is not None:
-            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress)
+            result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress,
+                                                       quota=ctx.space.quota(owner))
     return result
 
 
@@ -228,12 +231,12 @@ def why_image(ctx: StudioContext, image: object, lang: str | None = None):
 def read_one(ctx: StudioContext, image: object) -> ocr.ReadTextResult:
     if not image:
         raise InputError(t("captioning.need_text_image"))
-    return ocr.read_text(ctx.manager, file_path(image, "upload.image"))
+    return ocr.read_text(ctx.manager, upload_path(ctx, image, "upload.image"))
 
 
 def read_view(ctx: StudioContext, image: object):
     """(the image with each line's box drawn, the text, a summary, the /read_text dict) for the tab."""
-    image_file = file_path(image, "upload.image")
+    image_file = upload_path(ctx, image, "upload.image")
     result = read_one(ctx, image_file)
     boxed = ocr.draw_boxes(image_io.load_image(image_file), result.lines)
     found = t("captioning.lines_read", count=len(result.lines)) if result.lines else t("captioning.no_text")
@@ -254,7 +257,7 @@ def _csv_download(ctx: StudioContext, result: BatchResult, owner: Owner) -> str:
     """The CSV in the owner's results folder (it expires there, like any result to download)."""
     name = f"captions-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**6:06d}.csv"
     with ctx.space.using(owner, "batches", name) as out:
-        return str(captioning.write_batch_csv(result, out))
+        return str(captioning.write_batch_csv(result, out, ctx.space.quota(owner)))
 
 
 # -- UI handlers (private events) and JSON endpoints (docs/design.md contract) ----------------------
@@ -265,8 +268,14 @@ def on_read(ctx: StudioContext, image_file):
 
 @user_facing
 def read_text(ctx: StudioContext, image: FileData) -> dict:
-    """Read the text in one image. Returns text (the lines, one a line; "" when none), lines
-    [{text, box [x0, y0, x1, y1], confidence}] top to bottom, engine and timing."""
+    """Read the text written in an image (OCR: PaddleOCR PP-OCRv5, on this server): signs, labels, screenshots,
+    scanned pages, in Latin scripts and Chinese. Use it to get the words out of a picture; for what the picture
+    shows, use caption.
+    Args:
+        image: the picture: an http(s) URL or a data URI (data:image/jpeg;base64,...); jpg, png, webp, gif or bmp.
+    Returns:
+        text (the lines read, one per line, top to bottom; "" when there is none), lines [{text, box [x0, y0, x1, y1] in pixels, confidence 0..1}], engine, timing
+    """
     return read_one(ctx, image).to_dict()
 
 
@@ -299,20 +308,26 @@ def on_batch(ctx: StudioContext, uploads, add, gallery, key, strategy, candidate
 @user_facing
 def caption(ctx: StudioContext, image: FileData, num_candidates: int = 3, decoding: str = "beam", max_length: int = 30,
             prompt: str = "", model: str = "") -> dict:
-    """Caption one image. Returns caption, candidates [{text, score, ...}] best first, model,
-    scored_by ('clip' or 'labels' when that engine reranked them or the captions are label-based,
-    else 'captioner'), engine, captions_from ('captioner' or 'labels'), text_in_image (the text
-    read in the image, "" when none; legible text is quoted in the captions) and a note.
-    Label-based captions also return certainty (sure | kind | guess | unclear) and objects
-    [{name, certainty, probability, kind, candidates [{label, probability}], where, phrase}]:
-    what the classifier is sure of, main object first."""
+    """Describe an image in one sentence (a caption), with scored alternatives and any text written in it quoted.
+    Use it to know what a picture shows. Offline it runs on label-based captions (what an ImageNet classifier
+    is sure of); BLIP where its weights are.
+    Args:
+        image: the picture: an http(s) URL or a data URI (data:image/jpeg;base64,...); jpg, png, webp, gif or bmp.
+        num_candidates: how many alternative captions to propose, 1 to 10; default 3.
+        decoding: how the captioner writes: "beam" (default, most likely), "greedy" (one caption, fastest) or "nucleus" (varied, sampled).
+        max_length: longest caption in tokens (about words), 1 to 100; default 30.
+        prompt: optional start the caption must continue (e.g. "a photograph of"); default "" for none.
+        model: which captioner: "captioner" (BLIP), "captioner-git" or "captioner-vit-gpt2" where their weights are; "" (the default) for the server's choice.
+    Returns:
+        caption, candidates [{text, score}] best first, text_in_image (the text read in the image, "" when none), certainty and objects (label-based captions: what the classifier is sure of), model, engine, captions_from, scored_by, note
+    """
     options = CaptionOptions(strategy=decoding, num_candidates=num_candidates, max_new_tokens=max_length,
                              prompt=prompt)
     return caption_one(ctx, image, options, model).to_dict()
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="gallery")
 def caption_batch(ctx: StudioContext, files: list[FileData], num_candidates: int = 3, decoding: str = "beam",
                   max_length: int = 30, prompt: str = "", model: str = "", gallery: str = "", *,
                   owner: Owner) -> dict:
@@ -352,13 +367,13 @@ def build(ctx: StudioContext) -> None:
 
     run_read.click(bind(ctx, on_read), inputs=[text_image], outputs=read_outputs, api_visibility="private",
                    **ctx.queue_slot(ocr.OCR_KEY))
-    gr.api(bind(ctx, read_text), api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
+    gr.api(mcp_tool(bind(ctx, read_text)), api_name="read_text", **ctx.queue_slot(ocr.OCR_KEY))
     run.click(bind(ctx, on_caption), inputs=[image, model, *decoding], outputs=one_outputs,
               api_visibility="private", **ctx.queue_slot("captioner"))
     run_batch.click(bind(ctx, on_batch), inputs=[files, to_gallery, gallery_name, model, *decoding,
                                                  *visitor.inputs(ctx)],
                     outputs=batch_outputs, api_visibility="private", **ctx.queue_slot("captioner"))
-    gr.api(bind(ctx, caption), api_name="caption", **ctx.queue_slot("captioner"))
+    gr.api(mcp_tool(bind(ctx, caption)), api_name="caption", **ctx.queue_slot("captioner"))
     gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner"))
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import OwnerSpace
+from model_zoo.core.uploads import UploadLimits
 from model_zoo.sentiment.head_scope import scoped_service
 from model_zoo.sentiment.service import SentimentService
 from model_zoo.speech.live import LiveSessions
@@ -53,6 +54,9 @@ class StudioContext:
     live_sessions: LiveSessions | None = field(default=None, repr=False)
     # a flag per page for the run it may cancel (Imagine's Cancel), by visitor.page_of
     cancel_flags: dict[str, threading.Event] = field(default_factory=dict, repr=False)
+    # what one request's files may be (model_zoo.core.uploads: every upload path reads them so);
+    # made from the settings if not given
+    upload_limits: UploadLimits | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -65,6 +69,8 @@ class StudioContext:
                                             precision=s.sentiment_precision)
         if self.live_sessions is None:
             self.live_sessions = LiveSessions(self.manager, background=True)
+        if self.upload_limits is None:
+            self.upload_limits = UploadLimits.from_mb(s.max_file_size_mb, s.max_expanded_mb, s.max_upload_files)
 
     def close(self) -> None:
         """Stop what runs beside the app (the cleaner); the server is closed by its owner."""

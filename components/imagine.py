@@ -19,7 +19,7 @@ from model_zoo.core.ownership import Owner
 from model_zoo.core.registry import is_overridden
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, mcp_tool, upload_path, user_facing
 from .common.i18n import i18n, language_of, t
 from .common.layout import how_it_works, intro, notice, notice_update
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
@@ -51,7 +51,7 @@ def model_key(ctx: StudioContext, requested: str = "") -> str:
 def generate(ctx: StudioContext, request: ImagineRequest, key: str = "", on_step=None,
              cancelled=None) -> ImagineResult:
     if request.init_image:
-        request.init_image = file_path(request.init_image, "upload.start_image")
+        request.init_image = upload_path(ctx, request.init_image, "upload.start_image")
     return imagine.generate(ctx.manager, request, output_dir(), model_key(ctx, key), on_step, cancelled)
 
 
@@ -60,7 +60,8 @@ def add_to_gallery(ctx: StudioContext, files: list[str], prompts: list[str], gal
     caption, through the search service's own indexing function (the Search tab's). The one
     place this tab touches galleries."""
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts))))
+        return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts)),
+                                               quota=ctx.space.quota(owner)))
 
 
 def api_result(result: ImagineResult) -> dict:
@@ -168,9 +169,21 @@ def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: 
 @user_facing
 def generate_image(ctx: StudioContext, prompt: str, negative_prompt: str = "", steps: int = 0, guidance: float = -1,
                    seed: int = -1, width: int = 512, height: int = 512) -> dict:
-    """Text to image. steps 0 / guidance -1: the model's defaults; seed -1: random. Returns image (a file),
-    seed, steps, guidance, width, height, model, timing {total_s, per_step_s}; the same seed and settings
-    give the same image on the same device."""
+    """Draw an image from a text description (text to image: LCM Dreamshaper v7, a few-step Stable Diffusion,
+    or SDXL-Turbo on a GPU). Use it when a picture is wanted that does not exist yet. Works only where the
+    server has the weights (the models tool shows the `diffusion` model); otherwise it says how to get them.
+    The same seed and settings give the same image on the same device.
+    Args:
+        prompt: what to draw, in English (e.g. "a lighthouse on a cliff in a storm, oil painting").
+        negative_prompt: what to keep out of the image (e.g. "blurry, text"); needs guidance above 1, so LCM and turbo models ignore it; default "".
+        steps: denoising steps, 1 to 100; 0 (the default) for the model's own (LCM 4, turbo 1); more is slower.
+        guidance: how strictly to follow the prompt, 0 to 30; -1 (the default) for the model's own (LCM 8, turbo 0).
+        seed: a whole number to repeat an image; -1 (the default) for a random one (the seed used is returned).
+        width: in pixels, 64 to 1024, a multiple of 8; default 512.
+        height: in pixels, 64 to 1024, a multiple of 8; default 512.
+    Returns:
+        image (the PNG, as image content and as a URL), seed, steps, guidance, width, height, model, timing {total_s, per_step_s}
+    """
     request = ImagineRequest(prompt, negative_prompt, steps, guidance, seed, width, height)
     return api_result(generate(ctx, request))
 
@@ -246,7 +259,7 @@ def build(ctx: StudioContext) -> None:
     target, tabs = ctx.shared(SHARED_CAPTION_IMAGE), ctx.shared(SHARED_TABS)
     if target is not None and tabs is not None:
         caption_it.click(on_caption_it, inputs=[last, picked], outputs=[target, tabs], api_visibility="private")
-    gr.api(bind(ctx, generate_image), api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
+    gr.api(mcp_tool(bind(ctx, generate_image)), api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
 
 
 def _settings() -> tuple:

@@ -21,7 +21,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, file_path, mcp_tool, upload_path, user_facing
 from .common.i18n import i18n, language_of, t, text_or
 from .common.layout import how_it_works, intro, notice
 from .context import StudioContext
@@ -44,13 +44,15 @@ def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GA
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
     paths = [file_path(f, "upload.image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress))
+        return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner),
+                                        limits=ctx.upload_limits))
 
 
 def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
                         owner: Owner = OPERATOR) -> dict:
     with gallery_for(ctx, owner, gallery, "add") as folder:
-        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress))
+        return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress,
+                                         quota=ctx.space.quota(owner)))
 
 
 def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
@@ -62,14 +64,14 @@ def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
                    gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, owner: Owner = OPERATOR) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    image_file = file_path(image, "upload.query_image", required=False)
+    image_file = upload_path(ctx, image, "upload.query_image", required=False)
     with gallery_for(ctx, owner, gallery) as folder:
         return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
     """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
-    return asdict(service.classify(ctx.manager, file_path(image, "upload.image"), labels, templates or None))
+    return asdict(service.classify(ctx.manager, upload_path(ctx, image, "upload.image"), labels, templates or None))
 
 
 def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY,
@@ -92,13 +94,17 @@ def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY
 
 def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owner = OPERATOR) -> dict:
     """A copy of a label-bridge gallery in the engine answering now (CLIP): '<name>-clip',
-    beside the original (a shared gallery's copy is shared too: it holds nothing new)."""
+    among the caller's own galleries. Visitors never write into the shared namespace: a
+    shared gallery's copy is the visitor's own (within their quota); only the operator's
+    copies of shared galleries are shared."""
+    target_name = service.check_gallery_name(f"{service.check_gallery_name(gallery)[:59]}-clip")
     with gallery_for(ctx, owner, gallery) as folder:
-        target_name = service.check_gallery_name(f"{gallery[:59]}-clip")
-        if folder.parent == ctx.space.shared_folder("galleries"):
-            return asdict(service.reindex(ctx.manager, folder, folder.parent / target_name, progress))
+        shared_copy = ctx.space.shared_folder("galleries") / target_name
+        own_copy = ctx.space.folder(owner, "galleries") / target_name
+        if own_copy != shared_copy and (shared_copy / "manifest.json").is_file() and not own_copy.exists():
+            raise InputError(t("search.clip_copy_shared", target=target_name, gallery=gallery))
         with gallery_for(ctx, owner, target_name, "add") as target:
-            return asdict(service.reindex(ctx.manager, folder, target, progress))
+            return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
 
 
 def parse_id(value: Any) -> int:
@@ -302,30 +308,54 @@ def pick(event: gr.SelectData) -> tuple[str, str]:
 # -- JSON endpoints (docs/design.md contract) -------------------------------------------------------
 # Each acts for the caller (visitor.for_caller): a gradio_client Client is a session of its own.
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="gallery")
 def index_images_api(ctx: StudioContext, files: list[FileData], gallery: str = DEFAULT_GALLERY, *,
                      owner: Owner) -> dict:
-    """Add images (or zips of images) to a named gallery. Returns added, skipped, total, rejected, engine."""
-    return index_images(ctx, files, gallery, owner=owner)
+    """Add images to a searchable gallery (made on first use): each is embedded, and the text written in it read,
+    so the search tool can find it later by a description or by a similar image. Use it before searching your
+    own pictures. An agent's gallery is private: keep the returned handle and pass it as `gallery` to search.
+    Args:
+        files: the images, each an http(s) URL or a data URI (data:image/jpeg;base64,..., or data:image/jpeg;name=cat.jpg;base64,... to keep its name); jpg, png, webp, gif or bmp, or a zip of them; duplicates are skipped.
+        gallery: the gallery's name (letters, digits, '-', '_' or '.', up to 64; default "default"), or a handle (name@key) from an earlier call to add to that gallery.
+    Returns:
+        added, skipped (already there), total (images in the gallery now), gallery, handle (name@key: what search needs to find this gallery again; null for a browser or gradio_client session, whose own session reaches it), ids of the added images, rejected [{name, reason}], engine (clip or labels)
+    """
+    result = index_images(ctx, files, gallery, owner=owner)
+    result["handle"] = visitor.handle(owner, result["gallery"])
+    return result
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="gallery")
 def search_api(ctx: StudioContext, query: str = "", image: FileData | None = None, k: int = 8,
                gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, *, owner: Owner) -> dict:
-    """Top-k gallery images for a text query, a query image, or both. Returns results [{id, name, score,
-    caption, text, seen}], model, engine (clip or labels); in label-bridge galleries `seen` is what the
-    classifier is sure of in each image {described, certainty, objects [{name, certainty, probability,
-    candidates, where}]} (null for images indexed before it was kept)."""
+    """Find the images in a gallery that best match a text description, a query image ("more like this"), or
+    both (the image moved toward the text, e.g. a photo plus "at night"). Use it after index_images, with the
+    handle it returned, or on a shared gallery such as "sample".
+    Args:
+        query: what to look for, in words (e.g. "a cat on a sofa", or text written in the picture); "" (the default) to search by the image alone.
+        image: optional query image: an http(s) URL or a data URI (data:image/jpeg;base64,...); omit or null to search by text alone. Give a query, an image or both.
+        k: how many results, 1 to 100; default 8.
+        gallery: the handle index_images returned (name@key), or the name of a shared gallery ("sample" where the operator loaded it); default "default".
+        text_weight: with both an image and a query, how far the text moves the query, 0 to 3; default 1.0. Ignored otherwise.
+    Returns:
+        results [{id, name, score (higher is closer), caption, text (written in the image), seen}] best first, mode, model, engine (clip or labels), gallery, timing
+    """
     return search_gallery(ctx, query, image, k, gallery, text_weight, owner=owner)
 
 
 @user_facing
 def classify_image_api(ctx: StudioContext, image: FileData, labels: str, templates: str = "") -> dict:
-    """Zero-shot classification against comma-separated labels. Returns scores {label: p}, engine;
-    with the label bridge also seen [{label, p}] (top ImageNet classes), described (in words),
-    certainty (sure | kind | guess | unclear) and objects [{name, certainty, probability, kind,
-    candidates, where, phrase}]. A label naming a WordNet kind ("lizard") covers its classes."""
+    """Zero-shot image classification: how well each label you give fits an image, as probabilities over
+    your labels (no training). Use it to sort or tag a picture into categories you choose; for a
+    free-form description use caption instead.
+    Args:
+        image: the picture: an http(s) URL or a data URI (data:image/jpeg;base64,...).
+        labels: the candidate labels, comma-separated, 1 to 64 (e.g. "cat, dog, car"); a label naming a kind ("lizard", "vehicle") covers every class of that kind.
+        templates: optional prompt templates, one per line, each with {} where the label goes (e.g. "a photo of a {}"); "" (the default) uses the engine's own.
+    Returns:
+        scores {label: probability} summing to 1, engine (clip or labels); with the label bridge also seen [{label, p}] (top ImageNet classes), described (what it sees, in words), certainty (sure, kind, guess or unclear) and objects
+    """
     return classify_image(ctx, image, labels, templates)
 
 
@@ -337,7 +367,7 @@ def galleries_api(ctx: StudioContext, *, owner: Owner) -> dict:
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="gallery")
 def remove_images_api(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLERY, *, owner: Owner) -> dict:
     """Remove images by id (comma-separated) from one of the caller's galleries. Returns gallery, images, items."""
     return remove_from_gallery(ctx, ids, gallery, owner=owner)
@@ -386,9 +416,9 @@ def build(ctx: StudioContext) -> None:
     zero_shot.run.click(bind(ctx, ui_classify), [zero_shot.image, zero_shot.labels, zero_shot.templates],
                         [zero_shot.scores, zero_shot.seen], **private)
 
-    gr.api(bind(ctx, index_images_api), api_name="index_images", **ctx.queue_slot("vision"))
-    gr.api(bind(ctx, search_api), api_name="search", **ctx.queue_slot("vision"))
-    gr.api(bind(ctx, classify_image_api), api_name="classify_image", **ctx.queue_slot("vision"))
+    gr.api(mcp_tool(bind(ctx, index_images_api)), api_name="index_images", **ctx.queue_slot("vision"))
+    gr.api(mcp_tool(bind(ctx, search_api)), api_name="search", **ctx.queue_slot("vision"))
+    gr.api(mcp_tool(bind(ctx, classify_image_api)), api_name="classify_image", **ctx.queue_slot("vision"))
     gr.api(bind(ctx, galleries_api), api_name="galleries")
     gr.api(bind(ctx, remove_images_api), api_name="remove_images")
 

@@ -12,10 +12,11 @@ from gradio import FileData
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.fusion.datasets import read_table
 from model_zoo.sentiment.service import DEFAULT_HEAD, FAST_HEAD, SentimentResult, image_reader, unavailable_modalities
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, mcp_tool, upload_path, user_facing
 from .common.i18n import i18n, language_of, t, text_or
 from .common.layout import how_it_works, intro, notice
 from .context import StudioContext
@@ -38,8 +39,9 @@ EXAMPLES = [
 
 def predict(ctx: StudioContext, text: str, image, audio, head: str, owner: Owner = OPERATOR) -> SentimentResult:
     with owned_heads(ctx, owner, head) as svc:
-        return svc.predict(text, file_path(image, "upload.image", required=False),
-                           file_path(audio, "upload.voice", required=False), head or DEFAULT_HEAD, attribute=True)
+        return svc.predict(text, upload_path(ctx, image, "upload.image", required=False),
+                           upload_path(ctx, audio, "upload.voice", required=False), head or DEFAULT_HEAD,
+                           attribute=True)
 
 
 def modality_name(modality: str, lang: str | None = None) -> str:
@@ -62,7 +64,8 @@ def highlighted(result: SentimentResult) -> list[tuple[str, float]]:
     """The text's words for gr.HighlightedText, each with its weight for the label scaled
     to -1..1 (red: toward the label, purple: against it)."""
     scale = max((abs(w.weight) for w in result.attributions), default=0.0) or 1.0
-    return [(f"{w.token} ", round(w.weight / scale, 3)) for w in result.attributions]
+    gap = "" if result.language == "zh" else " "  # Chinese words are written without spaces
+    return [(f"{w.token}{gap}", round(w.weight / scale, 3)) for w in result.attributions]
 
 
 INTENSITY_WORDS = ((0.5, "barely"), (1.5, "mildly"), (2.5, "clearly"), (float("inf"), "strongly"))
@@ -78,6 +81,8 @@ def intensity_bar(result: SentimentResult, lang: str | None = None) -> str:
     """A signed bar from -4 to +4 for the head's intensity (HTML), or a line saying the head
     has no intensity output (heads trained without a score column)."""
     value = result.intensity
+    if value is None and result.language == "zh":
+        return f"<p class='mms-intensity-none'>{t('sentiment.zh_no_intensity', lang)}</p>"
     if value is None:
         return f"<p class='mms-intensity-none'>{t('sentiment.no_intensity', lang)}</p>"
     word = next(w for limit, w in INTENSITY_WORDS if abs(value) < limit)
@@ -99,9 +104,15 @@ def intensity_bar(result: SentimentResult, lang: str | None = None) -> str:
 
 def explanation(result: SentimentResult, lang: str | None = None) -> str:
     top = max(result.contributions, key=result.contributions.get) if result.contributions else "-"
-    lines = [t("sentiment.explanation", lang, label=label_name(result.label, lang), head=result.head,
-               modalities=t("studio.list_separator", lang).join(modality_name(m, lang) for m in result.modalities),
-               top=modality_name(top, lang))]
+    language = text_or(f"sentiment.language.{result.language}", result.language, lang)
+    read_as = t("sentiment.read_as", lang, language=language)
+    if result.declined:  # the studio does not vouch for it: say so before anything else
+        lines = [t("sentiment.declined", lang, read_as=read_as, label=label_name(result.label, lang),
+                   head=result.head)]
+    else:
+        lines = [t("sentiment.explanation", lang, label=label_name(result.label, lang), head=result.head,
+                   modalities=t("studio.list_separator", lang).join(modality_name(m, lang) for m in result.modalities),
+                   top=modality_name(top, lang), read_as=read_as)]
     lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines)
 
@@ -110,14 +121,13 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
                   owner: Owner = OPERATOR) -> tuple[str, list[str], "object"]:
     """(CSV path with predictions, the notes, a preview frame) for an uploaded CSV; the CSV
     goes to the owner's results folder (which expires: it is there to be downloaded)."""
-    import pandas as pd
-
-    path = Path(file_path(upload, "upload.csv"))
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(t("sentiment.csv_unreadable", name=path.name, error=exc)) from None
+    path = Path(upload_path(ctx, upload, "upload.csv"))
+    if path.suffix.lower() != ".csv":
+        raise InputError(t("sentiment.csv_not_csv", name=path.name))
+    frame = read_table(path)
     column = (column or "text").strip()
+    if list(frame.columns).count(column) > 1:
+        raise InputError(t("sentiment.csv_duplicate_column", name=path.name, column=column))
     if column not in frame.columns:
         raise InputError(t("sentiment.csv_no_column", name=path.name, column=column,
                            columns=", ".join(map(str, frame.columns))))
@@ -128,16 +138,17 @@ def batch_predict(ctx: StudioContext, upload, column: str, head: str, progress=N
     with owned_heads(ctx, owner, head) as svc:
         results = svc.predict_texts(frame[column].tolist(), head or DEFAULT_HEAD, progress)
     frame["predicted_label"] = [r.label for r in results]
+    frame["language"] = [r.language for r in results]
+    frame["declined"] = [r.declined for r in results]  # the label is only a leaning there
     for label in results[0].scores:
         frame[f"p_{label}"] = [r.scores[label] for r in results]
     if results[0].intensity is not None:
         frame["intensity"] = [r.intensity for r in results]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", path.stem)[:40].strip("-_") or "batch"  # a safe file name
     name = f"{stem}-predictions-{time.strftime('%Y%m%d-%H%M%S')}.csv"
-    csv = frame.to_csv(index=False)
-    ctx.space.check_quota(owner, len(csv.encode()))
-    with ctx.space.using(owner, "batches", name) as out:
-        storage.atomic_write_text(out, csv)
+    csv = frame.to_csv(index=False).encode("utf-8")
+    with ctx.space.using(owner, "batches", name) as out, ctx.space.quota(owner).reserve(len(csv)):
+        storage.atomic_write_bytes(out, csv)
     notes = sorted({n for r in results for n in r.notes})
     return str(out), notes, frame.head(50)
 
@@ -177,7 +188,8 @@ def notice_key(ctx: StudioContext) -> str | None:
 def on_run(ctx: StudioContext, text_value: str, image_value, audio_value, head_value: str, *, owner: Owner):
     result = predict(ctx, text_value, image_value, audio_value, head_value, owner=owner)
     lang = language_of()
-    scores = {label_name(label, lang): p for label, p in result.scores.items()}
+    # no confident-looking label for a declined text
+    scores = None if result.declined else {label_name(label, lang): p for label, p in result.scores.items()}
     return (scores, intensity_bar(result, lang), highlighted(result), explanation(result, lang),
             contributions_frame(result, lang))
 
@@ -197,14 +209,20 @@ def refresh_heads(ctx: StudioContext, current: str, *, owner: Owner) -> gr.Dropd
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="head")
 def sentiment(ctx: StudioContext, text: str, image: FileData | None = None, audio: FileData | None = None,
               head: str = DEFAULT_HEAD, *, owner: Owner) -> dict:
-    """Sentiment of a text (plus optional image / voice clip): label, scores {label: p},
-    modalities used, contributions {modality: share}, head, notes, attributions
-    [{token, weight}]: each word of the text, in order, with how much the label's
-    probability falls without it, and intensity: how strong the feeling is on the
-    -4..+4 scale of mean human ratings (null for a head trained without ratings)."""
+    """Read the sentiment of a text (positive or negative), optionally with an image or a voice clip beside it,
+    and explain it: which words pushed the label and how strong the feeling is. Use it for reviews, comments,
+    messages, posts; English reads best.
+    Args:
+        text: the text to read, up to 20,000 characters (the rest is cut off, and a note says so); may be "" when an image or voice clip is given.
+        image: optional picture that goes with the text: an http(s) URL or a data URI (data:image/jpeg;base64,...); omit or null for none.
+        audio: optional voice clip, transcribed and read with the text: an http(s) URL or a data URI (data:audio/ogg;base64,...); omit or null for none.
+        head: the classifier: "default" (accurate, the default), "fast" (about ten times quicker), or a head you trained, by name or by its handle (name@key).
+    Returns:
+        label, scores {label: probability}, attributions [{token, weight}]: each word in order with how much the label's probability falls without it (positive: it pushed toward the label), intensity (how strong the feeling is, -4..+4 like mean human ratings; null for heads trained without ratings), modalities used, contributions {modality: share}, head, notes
+    """
     return predict(ctx, text, image, audio, head, owner=owner).to_dict()
 
 
@@ -267,7 +285,7 @@ def build(ctx: StudioContext) -> None:
     visitor.on_page_load(ctx, bind(ctx, refresh_heads), [head, *me], [head])
     visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [how, examples.dataset])
 
-    gr.api(bind(ctx, sentiment), api_name="sentiment", **ctx.queue_slot("text-encoder"))
+    gr.api(mcp_tool(bind(ctx, sentiment)), api_name="sentiment", **ctx.queue_slot("text-encoder"))
     gr.api(bind(ctx, heads_api), api_name="heads")
 
 

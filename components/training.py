@@ -19,7 +19,7 @@ from model_zoo.sentiment.service import TrainReport, TrainUpdate, image_reader
 from model_zoo.fusion.training import FUSIONS
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, upload_path, user_facing
 from .common.i18n import i18n, language_of, t
 from .common.layout import how_it_works, intro
 from .context import StudioContext
@@ -42,7 +42,7 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
                  labels: str = "", owner: Owner = OPERATOR) -> Iterator[TrainUpdate]:
     """Validate, encode, train and save into `owner`'s heads; yields TrainUpdate (the last
     one has the report)."""
-    path = file_path(dataset, "upload.dataset")
+    path = upload_path(ctx, dataset, "upload.dataset")
     expected = [part.strip() for part in (labels or "").split(",") if part.strip()] or None
     svc = service(ctx)
     folder = ctx.space.folder(owner, "heads")
@@ -50,10 +50,10 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
         name = svc.store.check_new_name(name.strip() if name and name.strip() else default_name(path))
     ctx.space.check_quota(owner)
     with ctx.space.using(owner, "heads", name):  # pinned from the first step to the saved head
-        data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected)
+        data = load_dataset(path, workdir=ctx.data_path("uploads"), expected_labels=expected, limits=ctx.upload_limits)
         try:
             steps = svc.train(data, name=name, fusion=fusion, epochs=int(epochs), lr=float(lr), hidden=int(hidden),
-                              batch_size=int(batch_size), seed=int(seed))
+                              batch_size=int(batch_size), seed=int(seed), quota=ctx.space.quota(owner))
             yield from svc.store.iterate(folder, steps)  # each step sees (and saves into) the owner's heads
         finally:
             data.cleanup()  # unpacked media are only needed while encoding
@@ -125,6 +125,8 @@ def metrics_markdown(report: TrainReport, lang: str | None = None) -> str:
                      f"{int(row['support'])} |")
     if m.get("intensity"):
         lines += ["", intensity_line(m["intensity"], lang)]
+    if report.note:  # files of the dataset zip the upload reader refused (model_zoo: in English)
+        lines += ["", f"> {report.note} " + " ".join(r["reason"] for r in report.rejected[:5])]
     return "\n".join(lines)
 
 

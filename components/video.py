@@ -21,7 +21,7 @@ from model_zoo.video import service, store
 from model_zoo.vision import search as gallery_service
 
 from . import visitor
-from .common import bind, file_path, user_facing
+from .common import bind, file_data, mcp_tool, upload_path, user_facing
 from .common.galleries import gallery_for
 from .common.i18n import i18n, language_of, t, text_or
 from .common.layout import how_it_works, intro
@@ -66,11 +66,12 @@ def visible_videos(ctx: StudioContext, owner: Owner | None) -> list[str]:
 
 def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, owner: Owner = OPERATOR) -> dict:
     """Index an uploaded video under `name` (default: from its file name): the /index_video payload."""
-    path = file_path(video, "upload.video")
+    path = upload_path(ctx, video, "upload.video")
     original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:
-        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original)
+        report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original,
+                                     quota=ctx.space.quota(owner))
     return asdict(report)
 
 
@@ -100,7 +101,8 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
             captions[str(target)] = scene.caption
         if not files:
             raise InputError(t("videos.no_keyframes", name=index.name))
-        return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions))
+        return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions,
+                                                quota=ctx.space.quota(owner)))
 
 
 # -- formatting for the UI -------------------------------------------------------------
@@ -199,18 +201,36 @@ def example_clip() -> tuple[str, str]:
 # -- JSON endpoints (docs/design.md contract): each acts for the caller (a gradio_client Client is a
 # session of its own) ---------------------------------------------------------------------------
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="name")
 def index_video_api(ctx: StudioContext, video: FileData, name: str = "", *, owner: Owner) -> dict:
-    """Index a video by what is seen and said. Returns video, duration_s, scenes [{start, end, caption}],
-    transcript, language, segments [{start, end, text}], timing, translation, engine, notes."""
-    return index_video(ctx, video, name, owner=owner)
+    """Index a video clip by what is seen (keyframes at scene changes, each captioned) and what is said (a timed
+    Whisper transcript), so search_video can find moments in it. Use it once per clip, then search_video with
+    the returned handle. Also returns the scenes, the transcript and subtitles.
+    Args:
+        video: the clip: an http(s) URL or a data URI (data:video/mp4;base64,...); mp4, webm, mov or mkv, up to 10 minutes.
+        name: a name for the index (letters, digits, '-', '_' or '.', up to 64); "" (the default) takes it from the file name.
+    Returns:
+        video (the index name), handle (name@key: what search_video needs; null for a browser or gradio_client session), duration_s, scenes [{start, end, caption}] in seconds, transcript, translation (English, when not spoken in English), language, segments [{start, end, text}], subtitles {srt, vtt} (file URLs, null without speech), engine, timing, notes
+    """
+    result = index_video(ctx, video, name, owner=owner)
+    result["handle"] = visitor.handle(owner, result["video"])
+    files = subtitle_files(result["segments"], result["video"])  # [srt, vtt], or [] when nothing was said
+    result["subtitles"] = {"srt": file_data(files[0]), "vtt": file_data(files[1])} if files else None
+    return result
 
 
 @user_facing
-@visitor.for_caller(api=True)
+@visitor.for_caller(api=True, item="name")
 def search_video_api(ctx: StudioContext, query: str, name: str, k: int = 5, *, owner: Owner) -> dict:
-    """The best moments in an indexed video for a query, by what is seen and said (z-score fusion).
-    Returns results [{start, end, score, caption, transcript, seen, said, found_by, scene}]."""
+    """Find the moments in an indexed video that match a description, by what is seen and what is said (e.g.
+    "a cat", "where they talk about the budget"). Use it after index_video, with the handle it returned.
+    Args:
+        query: what to look for, in words.
+        name: the handle index_video returned (name@key), or the name of a shared video index.
+        k: how many moments, 1 to 50; default 5.
+    Returns:
+        results [{start, end (seconds into the video), score, caption, transcript, found_by (seen or said), scene}] best first
+    """
     return search_video(ctx, query, name, k, owner=owner)
 
 
@@ -270,5 +290,5 @@ def build(ctx: StudioContext) -> None:
         return [];
     }}""", **light)
 
-    gr.api(bind(ctx, index_video_api), api_name="index_video", **ctx.queue_slot("video"))
-    gr.api(bind(ctx, search_video_api), api_name="search_video", **ctx.queue_slot("video"))
+    gr.api(mcp_tool(bind(ctx, index_video_api)), api_name="index_video", **ctx.queue_slot("video"))
+    gr.api(mcp_tool(bind(ctx, search_video_api)), api_name="search_video", **ctx.queue_slot("video"))

@@ -1,29 +1,41 @@
 """Who is asking: a Gradio request -> the owner whose galleries and heads it may see.
 
-In order: the Hugging Face user signed in through the Space's OAuth (`gr.LoginButton`,
-`gr.OAuthProfile`), a user of `--auth` (request.username), the anonymous browser (an id
-this server issued, kept in the browser with gr.BrowserState so a reload keeps your
-gallery), else the gradio session (request.session_hash: every gradio_client Client is a
-session of its own). The owner id is always derived here (model_zoo.core.ownership hashes it
-under a server secret); nothing a visitor types names a folder."""
+In order: an owner key the caller presents (the X-Studio-Key header, or `Authorization: Bearer
+mms_...`), then, for a call through the MCP server (which has no browser session: the session
+Gradio shows is its own, shared by every agent), a fresh key of its own, so what it makes is
+reachable only through the handle it gets back (`name@key`); otherwise the Hugging Face user
+signed in through the Space's OAuth (`gr.LoginButton`; the profile comes the documented way, as
+a `gr.OAuthProfile` parameter Gradio fills from the session), a user of `--auth`
+(request.username), the anonymous browser (an id this server issued, kept in the browser with
+gr.BrowserState so a reload keeps your gallery), else the gradio session (request.session_hash:
+every gradio_client Client is a session of its own). A handle in an item's name ('holiday@mms_...')
+names its owner too (for_caller(item=...)). A signed-in profile that cannot be read is logged and
+refused with a message, never taken for an anonymous visitor (whose items would silently be
+someone else's). The owner id is always derived here (model_zoo.core.ownership hashes it under a
+server secret); nothing a visitor types names a folder."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import inspect
-from typing import Any, Callable, TypeVar
+import logging
+from typing import Any, Callable, Optional, TypeVar
 
 import gradio as gr
 
 from model_zoo.core.errors import InputError
-from model_zoo.core.ownership import OPERATOR, Owner
+from model_zoo.core.ownership import KEY_PREFIX, OPERATOR, Owner
 
-from .common import reshaped
+from .common import error_code, reshaped
 from .context import StudioContext
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("studio.visitor")
 
 STORAGE_KEY = "mms-visitor"
+KEY_HEADER = "x-studio-key"  # an owner key, for callers without a browser session (MCP clients)
+HANDLE_MARK = "@"  # 'holiday@mms_...': an item's name and the owner key that reaches it
+MCP_USER = "mcp"  # the x-gradio-user header of the calls Gradio's MCP server makes for an agent
 
 
 def oauth_enabled(ctx: StudioContext) -> bool:
@@ -73,14 +85,17 @@ def inputs(ctx: StudioContext) -> list:
 
 def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None,
           profile: gr.OAuthProfile | None = None) -> Owner:
-    """The owner a request acts for (the operator in the shared data mode)."""
+    """The owner a request acts for (the operator in the shared data mode). `profile` is the
+    signed-in Hugging Face user Gradio hands a handler (None: nobody is signed in)."""
     space = ctx.space
     if not space.private:
         return OPERATOR
-    profile = profile or (signed_in_profile(request) if oauth_enabled(ctx) else None)
-    username = getattr(profile, "username", None) or getattr(profile, "preferred_username", None)
-    if username:
-        return space.user("hf", str(username))
+    if (key := presented_key(request)) is not None:
+        return space.keyed(key)
+    if from_agent(request):  # never the session: under MCP it is the server's own, every agent's
+        return space.keyed(space.new_key())
+    if profile is not None and oauth_enabled(ctx):
+        return space.user("hf", signed_in_username(profile))
     if request is not None and getattr(request, "username", None):
         return space.user("auth", str(request.username))
     if browser_id is not None and (found := space.anonymous("browser", browser_id)) is not None:
@@ -90,6 +105,52 @@ def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None
         return found
     raise InputError("This server keeps each visitor's galleries and heads apart and could not tell who is "
                      "asking: reload the page (from gradio_client, call through a Client, which opens a session).")
+
+
+def _headers(request: gr.Request | None) -> Any:
+    try:
+        return getattr(request, "headers", None) or {}
+    except Exception:  # a gr.Request made without a request (tests, scripts)
+        return {}
+
+
+def presented_key(request: gr.Request | None) -> str | None:
+    """The owner key a caller sends: the X-Studio-Key header, else `Authorization: Bearer mms_...`
+    (a bearer token without the prefix is someone else's: e.g. a Hub token for a private Space)."""
+    headers = _headers(request)
+    value = headers.get(KEY_HEADER)
+    if value is None:
+        scheme, _, token = str(headers.get("authorization") or "").partition(" ")
+        value = token if scheme.lower() == "bearer" and token.strip().startswith(KEY_PREFIX) else None
+    return None if value is None else value.strip()
+
+
+def from_agent(request: gr.Request | None) -> bool:
+    """Whether Gradio's MCP server made this call for an agent: its loopback client marks each
+    call x-gradio-user: mcp (and drops that header from what the agent sent); an unqueued tool
+    runs on the MCP request itself."""
+    if request is None:
+        return False
+    if _headers(request).get("x-gradio-user") == MCP_USER:
+        return True
+    try:
+        return "/gradio_api/mcp" in str(request.url.path)
+    except Exception:
+        return False
+
+
+def split_handle(value: Any) -> tuple[Any, str | None]:
+    """'holiday@mms_...' -> ('holiday', 'mms_...'); anything else -> (value, None)."""
+    if not isinstance(value, str) or HANDLE_MARK not in value:
+        return value, None
+    name, _, key = value.partition(HANDLE_MARK)
+    return name.strip(), key.strip()
+
+
+def handle(who: Owner, name: str) -> str | None:
+    """The handle that reaches `name` of a keyed owner ('name@key'), None for everyone else
+    (a browser, a gradio_client session, a signed-in user: their own session reaches it)."""
+    return f"{name}{HANDLE_MARK}{who.key}" if who.key and name else None
 
 
 def page_of(request: gr.Request | None) -> str:
@@ -103,7 +164,7 @@ def page_of(request: gr.Request | None) -> str:
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
-def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
+def for_caller(fn: F | None = None, *, api: bool = False, item: str | None = None) -> Any:
     """Decorator for a handler `fn(ctx, *inputs, ..., owner)` (and/or `page`): the one place a
     handler learns who is asking. The decorated handler takes (ctx, *inputs, browser_id,
     request) instead, the way Gradio calls it, and passes `owner` (visitor.owner: whose
@@ -113,9 +174,11 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
     `browser_id`. api=True: a gr.api endpoint's (no browser_id, whose signature the API
     shows; a gradio_client Client is identified by its session). Parameters Gradio fills by
     default value (progress=gr.Progress()) stay last. Called with owner=... / page=..., the
-    handler acts for them without a request (tests, scripts)."""
+    handler acts for them without a request (tests, scripts). `item`: the parameter naming the
+    item the handler acts on (a gallery, a video, a head); a handle there ('name@key') is that
+    item of the key's owner, whoever calls."""
     if fn is None:
-        return lambda f: for_caller(f, api=api)
+        return lambda f: for_caller(f, api=api, item=item)
     signature = inspect.signature(fn)
     wants = [name for name in ("owner", "page") if name in signature.parameters]
     if not wants:
@@ -123,6 +186,9 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
     kept = [p for name, p in signature.parameters.items() if name not in wants]
     added = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
                                annotation=gr.Request)]
+    if "owner" in wants:  # Gradio fills it from the session by its hint (None when nobody is signed in)
+        added.append(inspect.Parameter("profile", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                       annotation=Optional[gr.OAuthProfile]))
     if "owner" in wants and not api:
         added.insert(0, inspect.Parameter("browser_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None))
     at = next((i for i, p in enumerate(kept) if p.kind not in _POSITIONAL or isinstance(p.default, gr.Progress)),
@@ -134,8 +200,13 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
         given = {name: kwargs.pop(name) for name in wants if name in kwargs}  # tests, scripts
         arguments = shown.bind(*args, **kwargs).arguments
         request, browser_id = arguments.pop("request", None), arguments.pop("browser_id", None)
+        profile = arguments.pop("profile", None)
+        if item in arguments and "owner" in wants:
+            name, key = split_handle(arguments[item])
+            if key is not None:  # the handle names its owner
+                arguments[item], given["owner"] = name, arguments[first].space.keyed(key)
         if "owner" in wants and "owner" not in given:
-            given["owner"] = owner(arguments[first], request, browser_id)
+            given["owner"] = owner(arguments[first], request, browser_id, profile)
         if "page" in wants and "page" not in given:
             given["page"] = page_of(request)
         return fn(**arguments, **given)
@@ -143,17 +214,20 @@ def for_caller(fn: F | None = None, *, api: bool = False) -> Any:
     return reshaped(fn, call, shown)
 
 
-def signed_in_profile(request: gr.Request | None) -> gr.OAuthProfile | None:
-    """The Hugging Face user signed in on this request's session, read the way Gradio reads
-    it for a handler's `gr.OAuthProfile` parameter (so every handler needn't declare one)."""
-    try:
-        from gradio.helpers import _session_from_request
-        from gradio.oauth import _get_valid_oauth_info_from_session
-
-        info = _get_valid_oauth_info_from_session(_session_from_request(request))
-    except Exception:  # no session middleware, or Gradio moved these: treat as signed out
-        return None
-    return gr.OAuthProfile(info["userinfo"]) if info and info.get("userinfo") else None
+def signed_in_username(profile: Any) -> str:
+    """The username of a signed-in profile as Gradio hands it over (gr.OAuthProfile). A
+    profile without one is a sign-in this server cannot read: it is logged and the request
+    refused with a message (an error code the log line quotes), never served as anonymous."""
+    username = getattr(profile, "username", None)
+    if username is None and isinstance(profile, dict):
+        username = profile.get("preferred_username")
+    if isinstance(username, str) and username.strip():
+        return username.strip()
+    code = error_code()
+    fields = sorted(profile) if isinstance(profile, dict) else type(profile).__name__
+    log.error("sign-in: a signed-in profile without a username (error %s); its fields: %s", code, fields)
+    raise InputError(f"Your Hugging Face sign-in could not be read (error {code}), so nothing was done: sign out "
+                     "and sign in again. What you saved while signed in is kept.")
 
 
 def page_owner(ctx: StudioContext) -> Owner | None:

@@ -131,7 +131,7 @@ def space_readme(readme: str, hardware: str, requirements: str) -> tuple[str, st
 
     card = SpaceCard(readme)
     data = card.data
-    pinned = {line.split("==")[0].strip().lower(): line.split("==")[1].split()[0]
+    pinned = {line.split("==")[0].split("[")[0].strip().lower(): line.split("==")[1].split()[0]  # gradio[mcp]: gradio
               for line in requirements.splitlines() if "==" in line and not line.startswith("#")}
     if data.sdk != "gradio" or data.sdk_version != pinned.get("gradio"):
         raise SystemExit(f"README front matter says sdk {data.sdk} {data.sdk_version}, requirements.txt pins "

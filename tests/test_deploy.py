@@ -118,7 +118,7 @@ def test_front_matter_matches_what_the_app_needs(dry_run):
 
     staging, out = dry_run
     data = SpaceCard((staging / "README.md").read_text()).data
-    gradio_pin = re.search(r"^gradio==(\S+)", (REPO / "requirements.txt").read_text(), re.M).group(1)
+    gradio_pin = re.search(r"^gradio(?:\[[^\]]*\])?==(\S+)", (REPO / "requirements.txt").read_text(), re.M).group(1)
     assert (data.sdk, data.sdk_version, data.app_file) == ("gradio", gradio_pin, "app.py")
     assert data.python_version == "3.11" and data.suggested_hardware == "zero-a10g"
     assert any(entry.startswith("sentence-transformers/all-mpnet-base-v2 ") for entry in data.preload_from_hub)

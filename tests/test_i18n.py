@@ -32,8 +32,9 @@ GRADIO_NAMESPACES = {"_name", "annotated_image", "audio", "blocks", "chat_interf
 OPTIONAL_FIELDS = {"article"}
 # Texts that read the same in both languages: names, units, symbols.
 SAME_IN_BOTH = {"system.col.mb", "captioning.ranked.clip", "captioning.engine.clip", "training.auc"}
-# Strings that look like keys and are not: a name under which tabs share a component (context.py).
-NOT_KEYS = {"captioning.image"}
+# Strings that look like keys and are not: a name under which tabs share a component (context.py),
+# the loggers of the MCP server and of who is asking (app/mcp_server.py, components/visitor.py).
+NOT_KEYS = {"captioning.image", "studio.mcp", "studio.visitor"}
 # Keys the code builds from a prefix (an f-string) and a value it gets at run time.
 NAMESPACES = sorted({key.split(".", 1)[0] for key in en.STRINGS})
 KEY = re.compile(rf"^({'|'.join(NAMESPACES)})\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
@@ -184,5 +185,34 @@ def test_generic_errors_reach_the_visitor_in_their_language(chinese_request):
     def broken():
         raise RuntimeError("boom")
 
-    with pytest.raises(gr.Error, match="服务器出了点问题（RuntimeError: boom）"):
+    with pytest.raises(gr.Error, match=r"服务器出了点问题（错误代码 [0-9a-f]+，") as raised:
         broken()
+    assert "boom" not in str(raised.value) and "RuntimeError" not in str(raised.value)  # the log has those
+
+
+def test_the_operator_and_the_declined_sentiment_speak_chinese_too(chinese_request, tmp_path):
+    """What main's operator controls and Chinese sentiment say, in the request's language."""
+    from types import SimpleNamespace as Visit
+
+    from components import sentiment, system
+    from model_zoo.sentiment.results import SentimentResult
+
+    stranger = Visit(username=None, headers={"accept-language": "zh-CN"}, client=Visit(host="203.0.113.9"))
+    ctx = SimpleNamespace(settings=SimpleNamespace(operator_names=frozenset(), auth_pairs=(), oauth=False))
+    with pytest.raises(gr.Error, match="只有本服务器的管理员才能卸载模型"):
+        system.unload_model(ctx, "minilm", stranger)
+    declined = SentimentResult(label="negative", scores={"negative": 0.55, "positive": 0.45}, modalities=["text"],
+                               contributions={"text": 1.0}, head="zh-sentiment", language="zh", declined=True)
+    assert sentiment.explanation(declined).startswith("**无法判断这段文字的情感**。识别为中文")
+    assert "中文模型不给出强度" in sentiment.intensity_bar(declined)
+    english = sentiment.explanation(declined, "en")
+    assert english.startswith("**Cannot judge this text's sentiment.** Read as Chinese; the model only leans "
+                              "*negative*")
+
+
+def test_the_mcp_footer_names_the_path_agents_connect_to():
+    from app import mcp_server
+
+    for table in TABLES.values():  # a page's text takes no fields: the path is written out, and must stay right
+        assert f"`{mcp_server.PATH}sse`" in table["studio.footer_mcp"]
+        assert f"{mcp_server.PATH}`" in table["studio.footer_mcp"]

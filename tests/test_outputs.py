@@ -7,7 +7,8 @@ import os
 import tempfile
 import time
 
-from components import imagine, video
+from components import imagine
+from components.common.subtitles import subtitle_files
 from components.common.outputs import OUTPUT_MAX_AGE_S, output_folder
 
 
@@ -32,10 +33,10 @@ def test_imagine_and_subtitles_write_into_pruned_folders(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert imagine.output_dir().parent == tmp_path / "multimodal-studio-imagine"
     report = {"video": "clip", "segments": [{"start": 0.0, "end": 1.5, "text": "hello"}]}
-    srt, vtt = video.subtitle_files(report)
+    srt, vtt = subtitle_files(report["segments"], report["video"])
     first = os.path.dirname(srt)
     assert os.path.dirname(first) == str(tmp_path / "multimodal-studio-subtitles")
     assert "hello" in open(srt, encoding="utf-8").read() and vtt.endswith("clip.vtt")
     _age(first, OUTPUT_MAX_AGE_S + 1)
-    video.subtitle_files(report)
+    subtitle_files(report["segments"], report["video"])
     assert not os.path.exists(first)

@@ -110,6 +110,54 @@ def test_two_sessions_never_see_each_others_galleries_or_heads(private_app, revi
     assert not (data / "galleries" / "trip").exists() and not (data / "heads" / "ann-head").exists()
 
 
+def mcp_call(url: str, tool: str, arguments: dict, headers: dict | None = None):
+    """One tool call through the real MCP client (streamable HTTP)."""
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def call():
+        async with streamablehttp_client(url + "gradio_api/mcp/", headers=headers) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await session.call_tool(tool, arguments)
+
+    return asyncio.run(call())
+
+
+def test_agents_are_owners_by_key_or_handle_and_a_script_with_the_key_shares_their_items(private_app, reviews):
+    """An MCP call has no session of its own: the key it sends (X-Studio-Key), or the key in a handle,
+    is its owner. A gradio_client script sending the same key is the same owner (it trains a head the
+    agent then uses); no one without the key reaches it."""
+    import base64
+    import json
+
+    from model_zoo.core.ownership import OwnerSpace
+
+    url, _ = private_app
+    key = OwnerSpace.new_key()
+    script = Client(url, verbose=False, headers={"X-Studio-Key": key})
+    assert train_tiny_head(script, reviews, "key-head")["head"] == "key-head"
+    with_key = mcp_call(url, "sentiment", {"text": "fine film", "head": "key-head"}, {"X-Studio-Key": key})
+    assert not with_key.isError and json.loads(with_key.content[0].text)["head"] == "key-head"
+    by_handle = mcp_call(url, "sentiment", {"text": "fine film", "head": f"key-head@{key}"})
+    assert json.loads(by_handle.content[0].text)["head"] == "key-head"
+    for headers in (None, {"X-Studio-Key": OwnerSpace.new_key()}):
+        refused = mcp_call(url, "sentiment", {"text": "fine film", "head": "key-head"}, headers)
+        assert refused.isError and "no head called 'key-head'" in refused.content[0].text.lower()
+    assert "no head called" in error_of(Client(url, verbose=False), "fine film", None, None, "key-head",
+                                        api_name="/sentiment").lower()
+    photo = "data:image/jpeg;base64," + base64.b64encode(ANN_PHOTOS[0].read_bytes()).decode()
+    made = json.loads(mcp_call(url, "index_images", {"files": [photo], "gallery": "agent-trip"}).content[0].text)
+    handle = made["handle"]
+    assert handle.startswith("agent-trip@mms_") and made["added"] == 1
+    assert len(Client(url, verbose=False).predict("a cat", None, 5, handle, api_name="/search")["results"]) == 1
+    assert "no such gallery" in error_of(script, "a cat", None, 5, "agent-trip", api_name="/search").lower()
+    refused = mcp_call(url, "search", {"query": "a cat", "gallery": "agent-trip"})
+    assert refused.isError and "No such gallery 'agent-trip'" in refused.content[0].text
+
+
 def test_in_the_shared_mode_everyone_sees_everything(manager, reviews, tmp_path):
     with serve_in_process(tmp_path, manager, environ={"MMS_DATA_MODE": "shared"}) as url:
         ann, bob = Client(url, verbose=False), Client(url, verbose=False)

@@ -4,6 +4,12 @@ STRINGS: dict[str, str] = {
     # -- the page and what every tab shares ---------------------------------------------------
     "studio.header": "**Multimodal Studio** · transcribe and translate speech, read sentiment, search and caption "
                      "images, search inside videos and imagine new pictures, all on this machine.",
+    # below the tabs where MCP is on; the path is app/mcp_server.PATH (a page's text takes no fields)
+    "studio.footer_mcp": "**For agents:** this studio is also an MCP server: add `<this address>/gradio_api/mcp/` "
+                         "(streamable HTTP; SSE at `/gradio_api/mcp/sse`) to Claude Desktop, Cursor or VS Code, and "
+                         "its tools transcribe, read sentiment, caption, read text, label, index and search galleries "
+                         "and videos, draw and list the models. An agent's galleries and videos are its own: keep "
+                         "the handle a tool returns (see the README).",
     "studio.how_it_works": "How it works",
     "studio.yes": "yes",
     "studio.no": "no",
@@ -21,12 +27,16 @@ STRINGS: dict[str, str] = {
     "studio.images_read_by": "Images are read here by {reader}.",
     "error.disk_full": "The server's disk is full, so nothing was saved (what was saved before is intact). "
                        "Remove images or heads you no longer need, or ask the operator to free space.",
-    "error.unexpected": "Something went wrong on the server ({kind}: {detail}). The details are in the server log.",
+    "error.disk_full_code": "{message} (error {code})",
+    "error.unexpected": "Something went wrong on the server (error {code}; the operator's log has the details). "
+                        "Please try again; if it happens again, tell the operator this error code.",
     "error.provide": "Please provide {article} {what}.",
     "error.file_gone": "The {what} could not be found on the server ({name}); please upload it again.",
     "error.shared_gallery": "'{name}' is a shared gallery and read-only here: type another name to start a "
                             "gallery of your own.",
-    "error.no_gallery": "No such gallery '{name}': add images to it first (or pick the sample gallery).",
+    "error.no_gallery": "No such gallery '{name}': add images to it first (or pick the sample gallery). An agent "
+                        "or script without a session of its own passes the handle (name@key) that index_images "
+                        "returned.",
     # what file_path asks for (error.provide / error.file_gone)
     "upload.audio": "recording or audio file",
     "upload.image": "image",
@@ -134,8 +144,17 @@ STRINGS: dict[str, str] = {
     "sentiment.predictions": "Predictions (CSV)",
     "sentiment.first_rows": "First rows",
     "sentiment.predicting": "Predicting",
-    "sentiment.explanation": "**{label}** from {modalities} (head `{head}`); the decision leaned most on **{top}**.",
+    "sentiment.explanation": "**{label}** from {modalities} (head `{head}`); the decision leaned most on **{top}**. "
+                             "{read_as}.",
+    # a text the studio does not vouch for (a Chinese answer too unsure, or a language no head reads)
+    "sentiment.declined": "**Cannot judge this text's sentiment.** {read_as}; the model only leans *{label}* "
+                          "(head `{head}`).",
+    "sentiment.read_as": "Read as {language}",
+    "sentiment.language.en": "English",
+    "sentiment.language.zh": "Chinese",
+    "sentiment.language.other": "a language the heads do not read",
     "sentiment.no_intensity": "This head was trained without ratings, so it has no intensity.",
+    "sentiment.zh_no_intensity": "The Chinese model gives no intensity, only which way the text leans.",
     "sentiment.scale_hint": "mean human rating scale, -4..+4",
     "sentiment.very_negative": "-4 very negative",
     "sentiment.very_positive": "very positive +4",
@@ -155,7 +174,8 @@ STRINGS: dict[str, str] = {
     "sentiment.modality.image": "image",
     "sentiment.modality.audio": "voice",
     "sentiment.modality.lexicon": "lexicon",
-    "sentiment.csv_unreadable": "'{name}' could not be read as CSV: {error}",
+    "sentiment.csv_not_csv": "'{name}' is not a CSV file: batch mode reads a .csv with a text column.",
+    "sentiment.csv_duplicate_column": "'{name}' has more than one column named '{column}'.",
     "sentiment.csv_no_column": "'{name}' has no column '{column}' (columns: {columns}).",
     "sentiment.csv_no_rows": "'{name}' has no rows.",
     "sentiment.csv_too_long": "'{name}' has {rows} rows; batch mode takes up to {most}.",
@@ -264,6 +284,8 @@ STRINGS: dict[str, str] = {
     "search.looked_for": "Where the classifier looked for **{label}** ({p}).",
     "search.pick_first": "Pick an image first: click a result (its id shows as #N).",
     "search.bad_ids": "Image ids are whole numbers, comma-separated (click a result to pick its id).",
+    "search.clip_copy_shared": "'{target}', a CLIP copy of '{gallery}', is already shared: pick it in the gallery "
+                               "list instead of re-indexing.",
     "search.report": "**{added}** added, **{skipped}** already there (same file), gallery **{gallery}** now holds "
                      "**{total}** images ({seconds} s).",
     "search.rejected": "- skipped `{name}`: {reason}",
@@ -499,6 +521,7 @@ STRINGS: dict[str, str] = {
     "system.intro": "Every model the studio knows: what is loaded, on which device, at what cost.",
     "system.refresh": "Refresh",
     "system.unload": "Unload",
+    "system.refresh_disk": "Refresh disk use",
     "system.col.key": "key",
     "system.col.role": "role",
     "system.col.state": "state",
@@ -512,21 +535,25 @@ STRINGS: dict[str, str] = {
     "system.col.weights": "weights",
     "system.col.source": "source",
     "system.budget": "**Device policy:** `{device}` · **Memory budget:** {budgets} · **Resident now:** {used} MB · "
-                     "**Offline:** {offline} · **Data dir:** `{data_dir}` · **Warm start:** `{warm}`",
+                     "**Offline:** {offline} · {data_dir}**Warm start:** `{warm}`",
+    "system.data_dir": "**Data dir:** `{data_dir}` · ",  # the operator's alone
     "system.warming": ", warming {keys} now",
     "system.disk": "**Data mode:** `{mode}` · **Visitors' items:** {kinds} · **Shared:** {shared} · **Owners:** "
                    "{anonymous} anonymous, {signed_in} signed in · **In use now:** {in_use} · **Trash:** {trash}",
     "system.disk_private": " · anonymous items expire {hours} h after their last use; quota {mb} MB per owner",
-    "system.disk_pending": "**Data mode:** `{mode}` · disk use by kind and owners: press *Refresh*.",
+    "system.disk_pending": "**Data mode:** `{mode}` · disk use by kind and owners: press *Refresh disk use*.",
     "system.kind.galleries": "galleries",
     "system.kind.heads": "heads",
     "system.kind.batches": "batches",
     "system.kind.videos": "videos",
     "system.choose": "Choose a model to unload.",
     "system.not_loaded": "{key} is not loaded, or is in use right now.",
+    "system.only_operator_unload": "Only the operator of this server can unload models.",
+    "system.only_operator_disk": "Only the operator of this server sees its disk use.",
     "system.how": "Models load lazily on first use and stay under a memory budget: the least recently used are "
-                  "unloaded first, and a model in use never is. *Unload* frees one now; the table refreshes every "
-                  "10 s. JSON endpoint: `/models`.",
+                  "unloaded first, and a model in use never is; the table refreshes every 10 s. Only the "
+                  "server's operator (a browser on the server's own machine, or a user `--operators` names) sees "
+                  "*Unload*, which frees a model now, the data dir and the disk use. JSON endpoint: `/models`.",
 }
 
 # The languages Whisper knows (Speech's dropdowns and summary), by code: STRINGS["lang.<code>"].

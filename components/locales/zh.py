@@ -5,6 +5,10 @@ STRINGS: dict[str, str] = {
     # -- 页面与各页共用 -------------------------------------------------------------------------------
     "studio.header": "**多模态工作室** · 语音转写与翻译、情感分析、以文搜图与图片描述、视频内搜索、文生图，"
                      "全部在本机运行。",
+    "studio.footer_mcp": "**给智能体**：本工作室同时是一个 MCP 服务器。把 `<本站地址>/gradio_api/mcp/`"
+                         "（可流式 HTTP；SSE 在 `/gradio_api/mcp/sse`）添加到 Claude Desktop、Cursor 或 VS Code，"
+                         "它的工具可以转写语音、分析情感、描述图片、读出图中文字、给图片打标签、建立并搜索图库和视频、"
+                         "生成图片，以及列出模型。智能体的图库和视频只属于它自己：请保存工具返回的句柄（见 README）。",
     "studio.how_it_works": "工作原理",
     "studio.yes": "是",
     "studio.no": "否",
@@ -22,11 +26,13 @@ STRINGS: dict[str, str] = {
     "studio.images_read_by": "本机由 {reader} 读取图片。",
     "error.disk_full": "服务器磁盘已满，本次内容没有保存（之前保存的内容完好无损）。"
                        "请删除不再需要的图片或分类头，或请管理员腾出空间。",
-    "error.unexpected": "服务器出了点问题（{kind}: {detail}），详情见服务器日志。",
+    "error.disk_full_code": "{message}（错误代码 {code}）",
+    "error.unexpected": "服务器出了点问题（错误代码 {code}，详情见管理员的日志）。请再试一次；如果再次出现，请把这个错误代码告诉管理员。",
     "error.provide": "请提供{what}。",
     "error.file_gone": "服务器上找不到该{what}（{name}），请重新上传。",
     "error.shared_gallery": "“{name}”是共享图库，在这里只读：输入其他名称即可新建你自己的图库。",
-    "error.no_gallery": "没有名为“{name}”的图库：请先往里添加图片（或选择示例图库）。",
+    "error.no_gallery": "没有名为“{name}”的图库：请先往里添加图片（或选择示例图库）。没有自己会话的智能体或脚本，"
+                        "请传入 index_images 返回的句柄（name@key）。",
     "upload.audio": "录音或音频文件",
     "upload.image": "图片",
     "upload.query_image": "查询图片",
@@ -124,8 +130,14 @@ STRINGS: dict[str, str] = {
     "sentiment.predictions": "预测结果（CSV）",
     "sentiment.first_rows": "前几行",
     "sentiment.predicting": "预测中",
-    "sentiment.explanation": "根据{modalities}判断为 **{label}**（分类头 `{head}`）；主要依据是**{top}**。",
+    "sentiment.explanation": "根据{modalities}判断为 **{label}**（分类头 `{head}`）；主要依据是**{top}**。{read_as}。",
+    "sentiment.declined": "**无法判断这段文字的情感**。{read_as}；模型只是略微偏向“{label}”（分类头 `{head}`）。",
+    "sentiment.read_as": "识别为{language}",
+    "sentiment.language.en": "英文",
+    "sentiment.language.zh": "中文",
+    "sentiment.language.other": "分类头读不懂的语言",
     "sentiment.no_intensity": "这个分类头训练时没有评分数据，因此没有强度输出。",
+    "sentiment.zh_no_intensity": "中文模型不给出强度，只判断文字偏向哪一边。",
     "sentiment.scale_hint": "人工平均评分，范围 -4 到 +4",
     "sentiment.very_negative": "-4 非常负面",
     "sentiment.very_positive": "非常正面 +4",
@@ -145,7 +157,8 @@ STRINGS: dict[str, str] = {
     "sentiment.modality.image": "图片",
     "sentiment.modality.audio": "语音",
     "sentiment.modality.lexicon": "情感词典",
-    "sentiment.csv_unreadable": "无法把“{name}”当作 CSV 读取：{error}",
+    "sentiment.csv_not_csv": "“{name}”不是 CSV 文件：批量模式读取带文本列的 .csv 文件。",
+    "sentiment.csv_duplicate_column": "“{name}”中有不止一列名为“{column}”。",
     "sentiment.csv_no_column": "“{name}”中没有“{column}”列（现有列：{columns}）。",
     "sentiment.csv_no_rows": "“{name}”里没有数据行。",
     "sentiment.csv_too_long": "“{name}”有 {rows} 行；批量模式最多处理 {most} 行。",
@@ -252,6 +265,7 @@ STRINGS: dict[str, str] = {
     "search.looked_for": "分类器在寻找 **{label}**（{p}）时关注的区域。",
     "search.pick_first": "请先选一张图：点击一个结果（编号显示为 #N）。",
     "search.bad_ids": "图片编号须为整数，用逗号分隔（点击结果即可得到编号）。",
+    "search.clip_copy_shared": "“{target}”是“{gallery}”的 CLIP 副本，已经共享：请直接在图库列表里选择它，不必重新索引。",
     "search.report": "新增 **{added}** 张，**{skipped}** 张已存在（同一文件），图库 **{gallery}** 现有 "
                      "**{total}** 张图片（用时 {seconds} 秒）。",
     "search.rejected": "- 已跳过 `{name}`：{reason}",
@@ -475,6 +489,7 @@ STRINGS: dict[str, str] = {
     "system.intro": "工作室里的全部模型：哪些已加载、在哪个设备上、占用多少资源。",
     "system.refresh": "刷新",
     "system.unload": "卸载",
+    "system.refresh_disk": "刷新磁盘用量",
     "system.col.key": "模型",
     "system.col.role": "用途",
     "system.col.state": "状态",
@@ -488,20 +503,24 @@ STRINGS: dict[str, str] = {
     "system.col.weights": "权重",
     "system.col.source": "来源",
     "system.budget": "**设备策略**：`{device}` · **内存预算**：{budgets} · **当前常驻**：{used} MB · "
-                     "**离线**：{offline} · **数据目录**：`{data_dir}` · **预热**：`{warm}`",
+                     "**离线**：{offline} · {data_dir}**预热**：`{warm}`",
+    "system.data_dir": "**数据目录**：`{data_dir}` · ",
     "system.warming": "，正在预热 {keys}",
     "system.disk": "**数据模式**：`{mode}` · **访客内容**：{kinds} · **共享内容**：{shared} · **所有者**："
                    "{anonymous} 位匿名、{signed_in} 位已登录 · **正在使用**：{in_use} · **回收站**：{trash}",
     "system.disk_private": " · 匿名内容在最后一次使用 {hours} 小时后过期；每位所有者限额 {mb} MB",
-    "system.disk_pending": "**数据模式**：`{mode}` · 按类型和所有者统计的磁盘用量：请点“刷新”。",
+    "system.disk_pending": "**数据模式**：`{mode}` · 按类型和所有者统计的磁盘用量：请点“刷新磁盘用量”。",
     "system.kind.galleries": "图库",
     "system.kind.heads": "分类头",
     "system.kind.batches": "批量结果",
     "system.kind.videos": "视频",
     "system.choose": "请选择要卸载的模型。",
     "system.not_loaded": "{key} 没有加载，或正在使用中。",
-    "system.how": "模型在首次使用时才加载，并控制在内存预算之内：最久未用的模型最先卸载，正在使用的模型绝不会被卸载。"
-                  "点“卸载”可立即释放一个模型；表格每 10 秒刷新一次。JSON 接口：`/models`。",
+    "system.only_operator_unload": "只有本服务器的管理员才能卸载模型。",
+    "system.only_operator_disk": "只有本服务器的管理员才能查看它的磁盘用量。",
+    "system.how": "模型在首次使用时才加载，并控制在内存预算之内：最久未用的模型最先卸载，正在使用的模型绝不会被卸载；"
+                  "表格每 10 秒刷新一次。只有服务器的管理员（服务器本机上的浏览器，或 `--operators` 指定的用户）"
+                  "能看到“卸载”（立即释放一个模型）、数据目录和磁盘用量。JSON 接口：`/models`。",
 }
 
 # Whisper 支持的语言（“语音”页的下拉菜单和结果摘要），按代码：STRINGS["lang.<code>"]。

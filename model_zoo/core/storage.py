@@ -14,9 +14,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 try:
     import fcntl
@@ -92,13 +92,16 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextmanager
-def atomic_directory(path: Path | str) -> Iterator[Path]:
+def atomic_directory(path: Path | str,
+                     admit: Callable[[Path, Path], ContextManager[object]] | None = None) -> Iterator[Path]:
     """Build a folder aside (a locked temp sibling) and put it in place on clean exit. An
     existing folder is swapped with the new one in one step (renameat2 RENAME_EXCHANGE, on
     Linux) and removed after; where that is not available it is first renamed to a locked
     `.<name>.old-<id>` (a kill between the two renames leaves it there, and `clean_debris`
     puts it back). A kill leaves the old folder or the new one, plus at worst a temp
-    folder that clean_debris removes."""
+    folder that clean_debris removes. `admit(staging, path)`, if given, is entered once the
+    folder is whole and held while it is put in place (an owner's quota: it may refuse, and
+    then nothing changes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_debris(path.parent, path.name)  # what a killed write of this folder left (it can be big)
@@ -106,31 +109,36 @@ def atomic_directory(path: Path | str) -> Iterator[Path]:
     lock = _open_locked(staging)
     try:
         yield staging
-        if path.exists() and _exchange(staging, path):
-            fsync_dir(path.parent)
-            shutil.rmtree(staging, ignore_errors=True)  # the old folder, now under the temp name
-            return
-        old, old_lock = None, None
-        if path.exists():
-            old = path.with_name(f".{path.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
-            old_lock = _open_locked(path)
-            os.replace(path, old)
-        try:
-            os.replace(staging, path)
-            fsync_dir(path.parent)
-        except BaseException:
-            if old is not None and not path.exists():
-                os.replace(old, path)
-            raise
-        finally:
-            if old is not None and path.exists():
-                shutil.rmtree(old, ignore_errors=True)
-            _close(old_lock)
+        with admit(staging, path) if admit is not None else nullcontext():
+            _put_in_place(staging, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         _close(lock)
+
+
+def _put_in_place(staging: Path, path: Path) -> None:
+    if path.exists() and _exchange(staging, path):
+        fsync_dir(path.parent)
+        shutil.rmtree(staging, ignore_errors=True)  # the old folder, now under the temp name
+        return
+    old, old_lock = None, None
+    if path.exists():
+        old = path.with_name(f".{path.name}{OLD_MARK}{uuid.uuid4().hex[:12]}")
+        old_lock = _open_locked(path)
+        os.replace(path, old)
+    try:
+        os.replace(staging, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.replace(old, path)
+        raise
+    finally:
+        if old is not None and path.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        _close(old_lock)
 
 
 def _lock(fd: int) -> None:

@@ -5,22 +5,27 @@ names the column or the row (1-based, as a spreadsheet shows it)."""
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import tempfile
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from model_zoo.core import uploads
 from model_zoo.core.errors import InputError
+from model_zoo.core.uploads import UploadLimits
 from model_zoo.core.storage import sha256_file
 from model_zoo.fusion.training import INTENSITY_SCALE
 
 TABLE_SUFFIXES = (".csv", ".jsonl", ".json", ".parquet")
 MEDIA_COLUMNS = ("image", "audio")
 INPUT_COLUMNS = ("text", *MEDIA_COLUMNS)
-MAX_ZIP_BYTES = 2 << 30  # uncompressed; a zip bomb stops here
+# what a dataset zip's members may be (the rest is refused, each named): the table and its media
+DATASET_SUFFIXES = frozenset({*TABLE_SUFFIXES, ".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+                              ".wav", ".mp3", ".ogg", ".flac", ".m4a", ".opus", ".webm", ".aac", ".aif", ".aiff",
+                              ".wma", ".amr", ".mp4"})
 SCORE_COLUMN = "score"
 MIN_SCORES = 10  # rows with a score: fewer cannot fill train, validation and test
 
@@ -36,6 +41,8 @@ class Dataset:
     name: str
     sha256: str = ""  # of the uploaded file, recorded in the head's card
     scratch: Path | None = None  # where a zip was unpacked; removed by cleanup()
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}]: zip members the upload reader refused
+    note: str = ""  # those refusals in one sentence ("" when none)
     # the optional `score` column: a mean rating per row on -INTENSITY_SCALE..+INTENSITY_SCALE,
     # NaN where a cell is blank; None when the table has no such column
     scores: np.ndarray | None = None
@@ -54,62 +61,83 @@ class Dataset:
 
 
 def read_table(path: Path):
-    """A pandas DataFrame from a CSV/JSONL/Parquet file (all columns as given)."""
+    """A pandas DataFrame from a CSV/JSONL/Parquet file (all columns as given). Whatever the
+    file holds (bad encodings, ragged rows, nested JSON, a Parquet file that is not one), the
+    answer is the frame or an InputError naming the file."""
     import pandas as pd
 
     suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(
+            f"'{path.name}' is not a dataset this app reads: upload a CSV, JSONL, Parquet or a zip of one."
+        )
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False)
-        if suffix in (".jsonl", ".json"):
-            return pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"'{path.name}' could not be read as a {suffix[1:].upper()} table: {exc}") from None
-    raise InputError(f"'{path.name}' is not a dataset this app reads: upload a CSV, JSONL, Parquet or a zip of one.")
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        elif suffix in (".jsonl", ".json"):
+            frame = pd.read_json(path, lines=suffix == ".jsonl", dtype=False)
+        else:
+            frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"'{path.name}' could not be read as a {suffix[1:].upper()} table ({_reason(exc)}).") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"'{path.name}' is not a table (one record per row).")
+    return frame
 
 
-def unpack_zip(path: Path, into: Path) -> Path:
-    """Extract a zip safely (no paths outside `into`, size capped); return its one table."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise InputError(f"'{path.name}' is not a valid zip file.") from None
-    with archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_ZIP_BYTES:
-            raise InputError(f"'{path.name}' unpacks to more than {MAX_ZIP_BYTES >> 30} GB.")
-        root = into.resolve()
-        for info in archive.infolist():
-            if not (root / info.filename).resolve().is_relative_to(root):
-                raise InputError(f"'{path.name}' contains an unsafe path: {info.filename}")
-        archive.extractall(into)
-    tables = [p for p in into.rglob("*") if p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith(".")
-              and "__MACOSX" not in p.parts]
+def _reason(exc: BaseException) -> str:
+    """A reader's complaint fit for a visitor: its first line, no path, kept short."""
+    text = (str(exc).strip().splitlines() or ["unreadable"])[0]
+    text = re.sub(r"(?<![\w.:/])~?/\S+", "", text).strip(" :'\"") or "unreadable"
+    return text[:160]
+
+
+def unpack_zip(path: Path, into: Path, limits: UploadLimits | None = None) -> tuple[Path, uploads.Uploads]:
+    """Open a dataset zip with the reader every upload path shares (model_zoo.core.uploads:
+    sizes, counts, names that cannot escape `into`; members keep their relative paths, which
+    the table names); return its one table and what was read (the refused members with why)."""
+    read = uploads.read_uploads([path], into, limits or UploadLimits(), members=DATASET_SUFFIXES,
+                                keep_folders=True, what="file")
+    if not read.files and read.rejected and len(read.rejected) == 1 and read.rejected[0]["name"] == path.name:
+        raise InputError(read.rejected[0]["reason"])  # the zip itself was refused
+    tables = [f for f in read.files if f.file.suffix.lower() in TABLE_SUFFIXES]
     if len(tables) != 1:
-        found = ", ".join(p.name for p in tables) or "none"
-        raise InputError(f"The zip must hold exactly one table (CSV/JSONL/Parquet); found: {found}.")
-    return tables[0]
+        found = ", ".join(t.name for t in tables) or "none"
+        why = (" " + read.summary(listed=False) + " " + " ".join(r["reason"] for r in read.rejected[:3])
+               if read.rejected else "")
+        raise InputError(f"The zip must hold exactly one table (CSV/JSONL/Parquet); found: {found}.{why}")
+    return tables[0].file, read
 
 
-def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels: list[str] | None = None) -> Dataset:
+def load_dataset(path: Path | str, workdir: Path | None = None, expected_labels: list[str] | None = None,
+                 limits: UploadLimits | None = None) -> Dataset:
     """Read and validate a dataset. Media paths are resolved relative to the table;
     with `expected_labels`, any other label is an error naming its row (catches typos).
     A zip is unpacked into a scratch folder under `workdir` (removed on error, or by
-    Dataset.cleanup() once the media have been encoded)."""
+    Dataset.cleanup() once the media have been encoded), under `limits` (the upload rules)."""
     path = Path(path)
     scratch = Path(tempfile.mkdtemp(prefix="dataset-", dir=workdir)) if path.suffix.lower() == ".zip" else None
     try:
-        table_path = unpack_zip(path, scratch) if scratch else path
+        read = uploads.Uploads()
+        if scratch:
+            table_path, read = unpack_zip(path, scratch, limits)
+        else:
+            table_path = uploads.check_file(path, limits or UploadLimits(), "dataset")
+        refused = {r["name"]: r["reason"] for r in read.rejected}
         frame = read_table(table_path)
         frame.columns = [str(c).strip().lower() for c in frame.columns]
-        data = validate(frame, table_path.parent, path.name, expected_labels)
+        twice = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+        if twice:
+            raise InputError(f"'{path.name}' has more than one column named {', '.join(map(repr, twice))} "
+                             "(column names are read without case or spaces).")
+        data = validate(frame, table_path.parent, path.name, expected_labels, refused)
     except BaseException:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
     data.sha256 = sha256_file(path)
     data.scratch = scratch
+    data.rejected, data.note = read.rejected, read.summary()
     return data
 
 
@@ -120,7 +148,8 @@ def _cell(value) -> str | None:
     return None if text == "" or text.lower() in ("nan", "none", "null") else text
 
 
-def validate(frame, media_root: Path, name: str, expected_labels: list[str] | None = None) -> Dataset:
+def validate(frame, media_root: Path, name: str, expected_labels: list[str] | None = None,
+             refused: dict[str, str] | None = None) -> Dataset:
     columns = set(frame.columns)
     if "label" not in columns:
         raise InputError(f"'{name}' has no 'label' column (columns found: {', '.join(frame.columns)}).")
@@ -146,7 +175,7 @@ def validate(frame, media_root: Path, name: str, expected_labels: list[str] | No
         raise InputError(f"Label(s) {', '.join(map(repr, rare))} occur only once: each class needs at least "
                          "2 rows (better 20+) so that it can appear in training and validation.")
     cells = {c: [_cell(v) for v in frame[c].tolist()] if c in columns else [None] * len(frame) for c in INPUT_COLUMNS}
-    media = {c: [_media_path(media_root, v, c, row) for row, v in enumerate(cells[c], start=1)]
+    media = {c: [_media_path(media_root, v, c, row, refused or {}) for row, v in enumerate(cells[c], start=1)]
              for c in MEDIA_COLUMNS}
     for row in range(len(frame)):
         if all(cells[c][row] is None for c in INPUT_COLUMNS):
@@ -184,12 +213,20 @@ def _scores(values: list, name: str) -> np.ndarray:
     return scores
 
 
-def _media_path(root: Path, value: str | None, column: str, row: int) -> Path | None:
+def _media_path(root: Path, value: str | None, column: str, row: int, refused: dict[str, str]) -> Path | None:
     if value is None:
         return None
-    candidate = (root / value).resolve()
+    try:
+        candidate = (root / value).resolve()
+    except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+        raise InputError(f"Row {row}, column '{column}': '{value[:80]}' is not a usable file name.") from None
     if not candidate.is_relative_to(root.resolve()):
         raise InputError(f"Row {row}, column '{column}': '{value}' points outside the dataset.")
+    inside = candidate.relative_to(root.resolve()).as_posix()
+    why = next((reason for member, reason in refused.items() if member == inside or member.endswith("/" + inside)),
+               None)
+    if why is not None:
+        raise InputError(f"Row {row}, column '{column}': the file '{value}' was refused: {why}")
     if not candidate.is_file():
         raise InputError(f"Row {row}, column '{column}': the file '{value}' is not in the dataset "
                          "(media paths are relative to the table inside the zip).")

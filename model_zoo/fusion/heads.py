@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from model_zoo.core import imports
 from model_zoo.fusion.modules import Explanation, FusionHead, HeadConfig
 from model_zoo.fusion.training import PARTS_DIR, load_head_files, save_head
 
@@ -39,7 +40,8 @@ class SentimentModel(nn.Module):
     def __init__(self, cfg: HeadConfig, text_top: nn.ModuleList | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.fusion = FusionHead(cfg)
+        with imports.building():  # never beside a library's model load (its torch patches)
+            self.fusion = FusionHead(cfg)
         self.text_top = text_top if text_top is not None else nn.ModuleList()
 
     def tensors(self) -> dict[str, torch.Tensor]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import Unlimited
 
 FUSIONS = ("early", "late", "gated", "attention")  # see model_zoo.fusion.modules
 HEAD_WEIGHTS = "head.safetensors"
@@ -331,13 +332,14 @@ def fit(
 
 # -- checkpoints -----------------------------------------------------------------------
 def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int = 64,
-              parts: dict[str, Path] | None = None) -> Path:
+              parts: dict[str, Path] | None = None, quota: Unlimited | None = None) -> Path:
     """Write the weights + card.json as one unit: a folder built aside and renamed into
     place, so a kill leaves the old head or the new one, never a mix. Weights over
     `shard_mb` are split into head-00001-of-0000N.safetensors files (each listed with its
     sha256 in the card), so no file nears the 100 MB that git hosts refuse. `parts`: saved
     heads copied into `parts/<name>/` within the same unit (a blend's parts; see
-    HeadStore.parts)."""
+    HeadStore.parts). `quota`: the owner's (model_zoo.core.ownership), which admits the
+    whole unit, measured, before it is put in place."""
     from safetensors.torch import save
 
     card = {k: v for k, v in card.items() if k not in ("weights_sha256", "weights_files")}  # stale on a re-save
@@ -351,7 +353,7 @@ def save_head(folder: Path, tensors: dict[str, Any], card: dict, shard_mb: int =
         shas = {name: storage.sha256_bytes(blob) for name, blob in files.items()}
         card = {**card, "weights_files": shas,
                 "weights_sha256": storage.sha256_bytes(json.dumps(shas, sort_keys=True).encode())}
-    with storage.atomic_directory(folder) as staging:
+    with storage.atomic_directory(folder, admit=quota.admit if quota is not None else None) as staging:
         for name, blob in files.items():
             storage.atomic_write_bytes(staging / name, blob)
         storage.atomic_write_text(staging / HEAD_CARD, json.dumps(card, indent=2, default=_jsonable))

@@ -28,6 +28,15 @@ from model_zoo.imagine.service import KNOWN_DEFAULTS, Defaults
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
+# Imported first, under the import lock (model_zoo.core.backends): diffusers' pipelines (lazy attributes)
+# and the transformers text encoders they load. Two first imports of these at once handed one thread a
+# half-initialised transformers ("cannot import name 'PreTrainedModel'"); the download stays outside.
+FIRST_IMPORTS = (
+    "transformers.modeling_utils", "transformers.models.clip.modeling_clip",
+    "transformers.models.clip.tokenization_clip", "diffusers", "diffusers.pipelines.auto_pipeline",
+    "diffusers:AutoPipelineForText2Image", "diffusers:StableDiffusionPipeline", "diffusers:StableDiffusionXLPipeline",
+)
+
 GiB = 1 << 30
 # Activations, VAE decode and the CUDA context on top of the weights (fp16, 512 px, batch 1-4).
 WORKING_MEMORY = int(1.5 * GiB)

@@ -31,6 +31,13 @@ class SentimentResult:
     # How strong the feeling is, on the -4..+4 scale of the human ratings the head learned
     # (its intensity output); None for a head trained without ratings.
     intensity: float | None = None
+    # The language the text was read as (model_zoo.sentiment.language): "en" (Latin script: the
+    # English heads), "zh" (the Chinese model, model_zoo.sentiment.chinese) or "other".
+    language: str = "en"
+    # True when the studio does not vouch for the answer: the Chinese model was unsure, or the text
+    # is in a language no head here reads. `label` and `scores` then only say which way the
+    # model leaned; a note says why in words.
+    declined: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,6 +85,8 @@ class TrainReport:
     history: list[dict]
     sizes: dict[str, int]
     seconds: float
+    rejected: list[dict] = field(default_factory=list)  # [{name, reason}]: files of the dataset zip refused
+    note: str = ""  # those refusals in one sentence ("" when none)
 
 
 @dataclass

@@ -11,6 +11,13 @@ Modalities a head may use:
 A head without an audio modality reads a clip's transcript as (more) text. Whatever a
 head uses but an input lacks is masked, so text alone works on any head.
 
+Language: each text is read as English, Chinese or other by its script
+(model_zoo.sentiment.language). Chinese text goes to the Chinese model (registry
+`zh-sentiment`, model_zoo.sentiment.chinese) whatever head was asked for, since every head
+reads English only; the answer may be declined (`declined`, with a note) where that model is
+unsure. Text in another script is still answered by the head but declined, with a note: no
+head here reads it. Every result says the language it was read as (`language`).
+
 The rest lives by role: sentiment_heads (the catalogue of saved heads), sentiment_inputs
 (embedding text, images and voice clips), sentiment_attributions (which words mattered),
 sentiment_training (training a head on a dataset), sentiment_results (what is answered).
@@ -22,6 +29,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from model_zoo.sentiment import attributions
+from model_zoo.sentiment import language as languages
 from model_zoo.sentiment import training as sentiment_training
 from model_zoo.speech.audio import decode_audio
 from model_zoo.fusion.datasets import Dataset
@@ -38,6 +46,8 @@ __all__ = ["DEFAULT_HEAD", "FAST_HEAD", "SHIPPED_HEADS", "EmbeddingCache", "Head
            "text_encoder_of", "unavailable_modalities"]  # what the tabs, scripts and tests import from here
 
 _CHUNK = 256  # sentences per pass through a head in batch work
+ZH_MODEL = "zh-sentiment"  # registry key of the Chinese model; also the `head` a Chinese result names
+ZH_LABELS = ["negative", "positive"]
 
 
 class SentimentService:
@@ -106,6 +116,13 @@ class SentimentService:
             decode_audio(audio)
         if not text and picture is None and not audio:
             raise InputError("Please enter some text (or add an image or a voice clip).")
+        language = languages.detect_language(text) if text else languages.ENGLISH
+        if language == languages.CHINESE and self._chinese_reads(head):
+            if picture is not None or audio:
+                notes.append("Chinese text is read by the Chinese model, which reads text only: the "
+                             f"{'image' if picture is not None else 'voice clip'}"
+                             f"{' and the voice clip' if picture is not None and audio else ''} was left out.")
+            return self._predict_chinese(head, [text], [notes], attribute)[0]
         self.check_head(head)  # the input is fine: can this head's text encoder load here?
         features: dict[str, np.ndarray] = {}
         if audio:
@@ -115,7 +132,7 @@ class SentimentService:
         if not text and not features:
             raise InputError("Nothing this head can read was given: " + " ".join(notes))
         [result] = self._predict_rows(head, [text or None], features, [notes], attribute)
-        return result
+        return self._mark_language(result, head, language, text)
 
     def predict_texts(self, texts: Sequence[str], head: str = DEFAULT_HEAD,
                       progress: Callable[[float], None] | None = None,
@@ -127,8 +144,26 @@ class SentimentService:
         for row, text in enumerate(cleaned, start=1):
             if not text:
                 raise InputError(f"Row {row}: the text is empty.")
-        self.check_head(head)
-        return self._predict_rows(head, cleaned, {}, notes, attribute, progress)
+        found = [languages.detect_language(t) for t in cleaned]
+        chinese = [i for i, lang in enumerate(found) if lang == languages.CHINESE] if self._chinese_reads(head) else []
+        routed = set(chinese)
+        rest = [i for i in range(len(cleaned)) if i not in routed]
+        results: list[SentimentResult | None] = [None] * len(cleaned)
+        if rest:
+            self.check_head(head)
+            share = len(rest) / len(cleaned)
+            answered = self._predict_rows(head, [cleaned[i] for i in rest], {}, [notes[i] for i in rest], attribute,
+                                          (lambda f: progress(f * share)) if progress else None)
+            for i, result in zip(rest, answered):
+                results[i] = self._mark_language(result, head, found[i], cleaned[i])
+        if chinese:
+            answered = self._predict_chinese(head, [cleaned[i] for i in chinese], [notes[i] for i in chinese],
+                                             attribute)
+            for i, result in zip(chinese, answered):
+                results[i] = result
+        if progress:
+            progress(1.0)
+        return results
 
     def _predict_rows(self, head: str, texts: list[str | None], features: dict[str, np.ndarray],
                       notes: list[list[str]], attribute: bool,
@@ -160,6 +195,77 @@ class SentimentService:
             if text_units:
                 occluded = probs[row + 1 : row + 1 + len(text_units)]
                 result.attributions = attributions.weigh(text_units, labels.index(result.label), probs[row], occluded)
+            results.append(result)
+            row += 1 + len(text_units)
+        return results
+
+    # languages ---------------------------------------------------------------------------
+    def _chinese_reads(self, head: str) -> bool:
+        """Whether Chinese text goes to the Chinese model rather than `head`: it answers
+        negative/positive only, so a head trained with other labels keeps its text (declined)."""
+        return self._head_labels(head)[0] == ZH_LABELS
+
+    def _mark_language(self, result: SentimentResult, head: str, language: str, text: str | None) -> SentimentResult:
+        """Say which language the head's answer was read as; decline where no head here reads it."""
+        result.language = language
+        if language == languages.CHINESE:  # only a head with other labels gets here
+            result.declined = True
+            result.notes.append(f"The studio cannot judge this text's sentiment: it is Chinese, the head '{head}' "
+                                "reads English only, and the Chinese model answers negative/positive, not this "
+                                "head's labels. The label only says which way the head leaned.")
+        elif language == languages.OTHER and text and languages.has_letters(text):
+            result.declined = True
+            result.notes.append(f"The studio cannot judge this text's sentiment: it is not in English or Chinese "
+                                f"({languages.describe(text)}), and the head '{head}' reads English only. The label "
+                                "only says which way the head leaned.")
+        elif language == languages.OTHER and text:
+            result.notes.append("The text has no letters: the English head read its symbols (VADER's lexicon knows "
+                                "emoticons and emoji).")
+        return result
+
+    def _predict_chinese(self, head: str, texts: list[str], notes: list[list[str]],
+                         attribute: bool) -> list[SentimentResult]:
+        """Chinese texts through the Chinese model (registry zh-sentiment); where it cannot load
+        here, the head answers, declined, with a note saying what to install."""
+        problem = self.manager.weights_problem(ZH_MODEL)
+        if problem is not None:
+            self.check_head(head)
+            results = self._predict_rows(head, list(texts), {}, notes, attribute)
+            for result in results:
+                result.language, result.declined = languages.CHINESE, True
+                result.notes.append(f"The studio cannot judge this text's sentiment: it is Chinese, the head "
+                                    f"'{head}' reads English only, and the Chinese sentiment model cannot load here "
+                                    f"({problem.detail} {problem.how_to_fix}). The label is the English head's guess.")
+            return results
+        units = [languages.chinese_units(t) if attribute else [] for t in texts]
+        rows: list[str | None] = []
+        for text, text_units in zip(texts, units):
+            rows += [text, *(("".join(text_units[:k] + text_units[k + 1:]) or None) for k in range(len(text_units)))]
+        filled = [r for r in rows if r]
+        with self.manager.use(ZH_MODEL) as model:  # in chunks: a batch CSV may hold many thousand rows
+            predictions = iter([a for start in range(0, len(filled), _CHUNK)
+                                for a in model.predict(filled[start : start + _CHUNK])])
+        answers = [next(predictions) if r else None for r in rows]
+        results, row = [], 0
+        for text_units, text_notes in zip(units, notes):
+            answer = answers[row]
+            words = ", ".join(f"{name.replace('_', ' ')} {value:+.2f}" for name, value in answer.components.items())
+            text_notes = [*text_notes, f"Read as Chinese by the Chinese sentiment model ({ZH_MODEL}) instead of the "
+                          f"head '{head}', which reads English only; its readers' log-odds of positive: {words}."]
+            if answer.declined:
+                text_notes.append(
+                    f"The studio cannot judge this text's sentiment confidently: the Chinese model is only "
+                    f"{answer.confidence:.0%} sure, below the {model.rule.decline_below:.0%} it needs to answer. "
+                    "The label only says which way it leaned.")
+            result = SentimentResult(label=answer.label, scores=answer.scores, modalities=["text"],
+                                     contributions={"text": 1.0}, head=ZH_MODEL, notes=text_notes,
+                                     language=languages.CHINESE, declined=answer.declined)
+            if text_units:  # compared before the cap, which would flatten them
+                label = ZH_LABELS.index(answer.label)
+                full = np.array(_two(answer))
+                occluded = np.array([[0.5, 0.5] if a is None else _two(a)
+                                     for a in answers[row + 1 : row + 1 + len(text_units)]])
+                result.attributions = attributions.weigh(text_units, label, full, occluded)
             results.append(result)
             row += 1 + len(text_units)
         return results
@@ -231,11 +337,19 @@ class SentimentService:
         return sentiment_training.dataset_features(self.inputs, data)
 
     def train(self, data: Dataset, name: str, fusion: str = "gated", epochs: int = 30, lr: float = 2e-3,
-              hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5) -> Iterator[TrainUpdate]:
+              hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5,
+              quota=None) -> Iterator[TrainUpdate]:
         """Train a head on a dataset and save it; yields TrainUpdate as it goes (the
-        last one carries the report). Nothing is written unless training finishes."""
+        last one carries the report). Nothing is written unless training finishes, nor
+        beyond the owner's `quota` (model_zoo.core.ownership), if given."""
         return sentiment_training.train_head(self.inputs, self.store, data, name, fusion, epochs, lr, hidden,
-                                             batch_size, seed, patience)
+                                             batch_size, seed, patience, quota)
+
+
+def _two(answer) -> list[float]:
+    """[p(negative), p(positive)] of a Chinese answer before the cap."""
+    p = answer.positive if answer.raw_positive is None else answer.raw_positive
+    return [1.0 - p, p]
 
 
 def _result(head: str, labels: list[str], names: list[str], probs: np.ndarray, weights: np.ndarray,

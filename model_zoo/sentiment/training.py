@@ -148,11 +148,11 @@ def _epoch_updates(logs: Generator, history: list, epochs: int) -> Generator[Tra
 
 
 def train_head(inputs: SentimentInputs, store, data: Dataset, name: str, fusion: str = "gated", epochs: int = 30,
-               lr: float = 2e-3, hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5
-               ) -> Iterator[TrainUpdate]:
+               lr: float = 2e-3, hidden: int = 128, batch_size: int = 32, seed: int = 0, patience: int = 5,
+               quota=None) -> Iterator[TrainUpdate]:
     """Train a head on a dataset and save it into the store's trained heads; yields
     TrainUpdate as it goes (the last one carries the report). Nothing is written unless
-    training finishes."""
+    training finishes (and, with the owner's `quota`, unless the saved head fits in it)."""
     import torch
 
     from model_zoo.fusion.modules import HeadConfig
@@ -209,10 +209,11 @@ def train_head(inputs: SentimentInputs, store, data: Dataset, name: str, fusion:
                   "history": [asdict(h) for h in history], "seconds": time.perf_counter() - started},
         intensity=_intensity_card(scores, train_cfg.intensity_weight),
     )
-    training.save_head(store.trained_root / name, model.tensors(), card.to_dict())
+    training.save_head(store.trained_root / name, model.tensors(), card.to_dict(), quota=quota)
     report = TrainReport(head=name, metrics=metrics, best_epoch=fit_result.best_epoch,
                          epochs_run=len(history), history=[asdict(h) for h in history],
-                         sizes=sizes, seconds=round(time.perf_counter() - started, 2))
+                         sizes=sizes, seconds=round(time.perf_counter() - started, 2), rejected=list(data.rejected),
+                         note=data.note)
     yield TrainUpdate("Saved", 1.0, history=list(history), report=report)
 
 

@@ -28,6 +28,9 @@ from model_zoo.speech.whisper_common import (
     tasks_after_detection,
 )
 
+# Imported first, under the import lock (model_zoo.core.backends): what `load` imports inside.
+FIRST_IMPORTS = ("torch", "whisper", "whisper.model", "whisper.timing", "model_zoo.speech.ct2_whisper_convert")
+
 __all__ = ["OpenAIWhisperRecognizer", "checkpoint_dirs", "find_checkpoint", "load"]
 
 

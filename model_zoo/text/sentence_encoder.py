@@ -19,9 +19,19 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 from transformers.masking_utils import create_bidirectional_mask
 
-from model_zoo.core import devices
+from model_zoo.core import devices, imports
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
+
+# Imported first, under the import lock (model_zoo.core.backends): the shared parts of transformers and
+# the model classes this family's checkpoints name (MPNet, MiniLM/BERT), resolved lazily by AutoModel.
+FIRST_IMPORTS = (
+    "transformers.modeling_utils", "transformers.configuration_utils", "transformers.tokenization_utils_base",
+    "transformers.generation.utils", "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto", "transformers.models.auto.configuration_auto",
+    "transformers.models.mpnet.modeling_mpnet", "transformers.models.mpnet.tokenization_mpnet",
+    "transformers.models.bert.modeling_bert", "transformers.models.bert.tokenization_bert",
+)
 
 
 @dataclass
@@ -152,13 +162,14 @@ def at_precision(module: torch.nn.Module, precision: str) -> torch.nn.Module:
     """A copy of `module` at a CPU precision (bf16 or int8); fp32/native: the module itself."""
     if precision in ("native", "fp32"):
         return module
-    if precision == "bf16":
-        import copy
+    if precision not in ("bf16", "int8"):
+        raise ValueError(f"unknown precision '{precision}'")
+    with imports.building():  # builds modules: never beside a library's model load
+        if precision == "bf16":
+            import copy
 
-        return copy.deepcopy(module).to(torch.bfloat16).eval()
-    if precision == "int8":
+            return copy.deepcopy(module).to(torch.bfloat16).eval()
         return quantize_int8(module)
-    raise ValueError(f"unknown precision '{precision}'")
 
 
 def quantize_int8(module: torch.nn.Module) -> torch.nn.Module:

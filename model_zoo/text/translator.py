@@ -12,6 +12,14 @@ from model_zoo.core import devices
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
+# Imported first, under the import lock (model_zoo.core.backends): NLLB's classes, resolved lazily.
+FIRST_IMPORTS = (
+    "transformers.modeling_utils", "transformers.configuration_utils", "transformers.tokenization_utils_base",
+    "transformers.generation.utils", "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto", "transformers.models.auto.configuration_auto",
+    "transformers.models.m2m_100.modeling_m2m_100", "transformers.models.nllb.tokenization_nllb",
+)
+
 
 @dataclass
 class TextTranslator:

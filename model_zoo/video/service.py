@@ -87,12 +87,13 @@ def _report(progress: Progress | None, fraction: float, what: str) -> None:
 
 # -- indexing ------------------------------------------------------------------------
 def index_video(manager: ModelManager, path: str | Path, folder: Path, options: VideoOptions = VideoOptions(),
-                progress: Progress | None = None, source_name: str | None = None) -> VideoReport:
-    """Index the video at `path` into `folder` (replacing what was there), see the module docstring."""
+                progress: Progress | None = None, source_name: str | None = None, quota=None) -> VideoReport:
+    """Index the video at `path` into `folder` (replacing what was there), see the module
+    docstring; `quota`: the owner's (model_zoo.core.ownership), which admits the saved index."""
     built = build_index(manager, path, folder.name, options, progress, source_name)
     started = time.perf_counter()
     _report(progress, 0.97, "Saving the index")
-    store.save_index(folder, built)
+    store.save_index(folder, built, quota)
     built.timing["save_s"] = round(time.perf_counter() - started, 3)
     built.timing["total_s"] = round(built.timing["total_s"] + built.timing["save_s"], 3)
     return report_of(built)

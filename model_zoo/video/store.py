@@ -71,11 +71,13 @@ def list_videos(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / INDEX).is_file() and _NAME.match(p.name))
 
 
-def save_index(folder: Path, index: VideoIndex) -> None:
+def save_index(folder: Path, index: VideoIndex, quota=None) -> None:
+    """Write the index whole, aside, and swap it in; with the owner's `quota`
+    (model_zoo.core.ownership) only if it fits there, measured once whole."""
     meta = {key: value for key, value in asdict(index).items()
             if key not in ("frame_vectors", "segment_vectors", "keyframes")}
     meta["format"] = FORMAT_VERSION
-    with atomic_directory(folder) as staging:
+    with atomic_directory(folder, admit=quota.admit if quota is not None else None) as staging:
         (staging / "keyframes").mkdir()
         for n, jpeg in enumerate(index.keyframes):
             (staging / "keyframes" / f"{n:04d}.jpg").write_bytes(jpeg)

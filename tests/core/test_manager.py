@@ -155,3 +155,79 @@ def test_unknown_model_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown model 'nope'"):
         with make_manager(FakeLoader()).use("nope"):
             pass
+
+
+def test_a_first_load_never_holds_up_another_family_s_first_load(tmp_path):
+    """One visitor's first Imagine click downloads gigabytes where the hub answers: that
+    load must not hold the import lock, or every other family's first load waits for it.
+    Here family A's loader blocks on an event (the download) while family B's first load
+    finishes; A still loads once for every visitor waiting on it (single-flight)."""
+    families = [f"blocking-{time.time_ns()}", f"quick-{time.time_ns()}"]
+    registry = {"a": ModelSpec(key="a", family=families[0], role="test", source="a", description="a", size_mb=1),
+                "b": ModelSpec(key="b", family=families[1], role="test", source="b", description="b", size_mb=1)}
+    entered, release = threading.Event(), threading.Event()
+    calls = []
+
+    def blocking(request):
+        calls.append(request.spec.key)
+        entered.set()
+        assert release.wait(30), "the test never released the download"
+        return FakeModel("a", MB)
+
+    manager = ModelManager(ManagerConfig(device="cpu"), registry=registry,
+                           loaders={families[0]: blocking, families[1]: FakeLoader()})
+    with ThreadPoolExecutor(5) as pool:
+        waiting = [pool.submit(manager.preload, ["a"]) for _ in range(4)]
+        assert entered.wait(10)
+        quick = pool.submit(manager.preload, ["b"])
+        try:
+            assert quick.result(timeout=10) == ["b"]  # finished while A's first load is still under way
+            assert not any(w.done() for w in waiting)
+        finally:
+            release.set()
+        assert [w.result(timeout=10) for w in waiting] == [["a"]] * 4
+    assert calls == ["a"]  # single-flight: one load for the four who asked
+
+
+def test_a_backend_s_declared_first_imports_come_with_its_loader():
+    """What a backend declares in FIRST_IMPORTS is imported by loader_for (under the import
+    lock, by the manager), not inside load() where the lock no longer reaches."""
+    import sys
+
+    from model_zoo.core import backends
+
+    load = backends.loader_for("efficientnet_lite")
+    module = sys.modules[backends.LOADERS["efficientnet_lite"]]
+    assert load is module.load and module.FIRST_IMPORTS
+    assert all(name.partition(":")[0] in sys.modules for name in module.FIRST_IMPORTS)
+
+
+def test_a_module_built_beside_a_library_load_never_inherits_its_torch_patches():
+    """While a library builds a model it patches torch for the whole process (accelerate's
+    init_empty_weights puts every new parameter on the meta device). A sentiment head built
+    meanwhile in another thread waits for imports.building() and gets real parameters; without
+    the lock it finished inside the window with meta ones ("Cannot copy out of meta tensor")."""
+    import threading
+
+    import torch
+    from accelerate import init_empty_weights
+
+    from model_zoo.core import imports
+    from model_zoo.fusion.heads import SentimentModel
+    from model_zoo.fusion.modules import HeadConfig
+
+    built: dict[str, SentimentModel] = {}
+    started = threading.Event()
+
+    def build_head() -> None:
+        started.set()
+        built["head"] = SentimentModel(HeadConfig(modalities={"text": 8}, labels=["negative", "positive"]))
+
+    with imports.building(), init_empty_weights():  # a load, as the manager runs one
+        worker = threading.Thread(target=build_head)
+        worker.start()
+        assert started.wait(30)
+        worker.join(timeout=1.0)  # a window in which an unguarded build would finish on meta
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert all(p.device == torch.device("cpu") for p in built["head"].parameters())

@@ -141,6 +141,85 @@ def test_quota_refuses_with_a_clear_message_and_removing_frees_it(space):
     space.check_quota(a)
 
 
+def test_concurrent_reservations_of_one_owner_never_pass_the_quota(space):
+    """The check and the write are one step under the owner's lock: writes that start
+    together see each other's reservations (checking first and writing later let six
+    writes of one visitor all pass a check that saw an empty folder)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = space.anonymous("session", "session-race-0001")
+    size = space.quota_bytes // 3 + 1  # two fit, the third does not
+    barrier = threading.Barrier(8)
+
+    def write(n: int) -> bool:
+        barrier.wait()
+        try:
+            with space.reserve(a, size):
+                folder = space.folder(a, "batches")
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"result-{n}.csv").write_bytes(b"x" * size)
+            return True
+        except QuotaExceeded:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        admitted = list(pool.map(write, range(8)))
+    assert sum(admitted) == 2 and space.used_bytes(a) <= space.quota_bytes
+    assert space.reserved_bytes(a) == 0  # every reservation was released
+    with pytest.raises(QuotaExceeded, match="would add"):  # what does not fit is refused before any work
+        space.quota(a).check(size)
+
+
+def test_a_failed_write_releases_its_reservation_and_a_reservation_counts_as_used(space):
+    a = space.anonymous("session", "session-race-0002")
+    with pytest.raises(OSError):
+        with space.reserve(a, space.quota_bytes):
+            raise OSError("disk trouble")
+    assert space.reserved_bytes(a) == 0
+    with space.reserve(a, space.quota_bytes - 10):
+        with pytest.raises(QuotaExceeded):  # nothing is on disk yet, but the bytes are promised
+            space.check_quota(a, incoming=11)
+    space.check_quota(a, incoming=11)
+
+
+def test_items_built_aside_are_admitted_one_at_a_time(space):
+    """Heads and video indexes are built whole aside (storage.atomic_directory) and admitted,
+    measured, under the owner's lock: of eight built at once, only what fits goes in place,
+    and the refused ones leave nothing behind."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model_zoo.core import storage
+
+    a = space.anonymous("session", "session-race-0003")
+    size = space.quota_bytes // 3 + 1
+    barrier = threading.Barrier(8)
+
+    def build(n: int) -> bool:
+        try:
+            with storage.atomic_directory(
+                space.folder(a, "heads") / f"head-{n}", admit=space.quota(a).admit
+            ) as staging:
+                (staging / "weights.bin").write_bytes(b"x" * size)
+                barrier.wait()  # all eight are whole (and counted) before any is admitted
+            return True
+        except QuotaExceeded:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        admitted = list(pool.map(build, range(8)))
+    heads = space.folder(a, "heads")
+    assert sum(admitted) == 2 and space.used_bytes(a) <= space.quota_bytes
+    assert sorted(p.name for p in heads.iterdir()) == sorted(f"head-{n}" for n, ok in enumerate(admitted) if ok)
+    # re-saving an item replaces it: only the difference counts
+    first = heads / next(f"head-{n}" for n, ok in enumerate(admitted) if ok)
+    with storage.atomic_directory(first, admit=space.quota(a).admit) as staging:
+        (staging / "weights.bin").write_bytes(b"y" * size)
+    assert (first / "weights.bin").read_bytes()[:1] == b"y" and space.used_bytes(a) <= space.quota_bytes
+    assert space.quota(OPERATOR).check(10**12) is None  # the operator has none
+
+
 def test_the_operator_and_the_shared_mode_never_expire(tmp_path, clock):
     space = OwnerSpace(tmp_path / "data", "private", clock=clock)
     sample = make_item(space, OPERATOR, "galleries", "sample")

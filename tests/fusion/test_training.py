@@ -106,10 +106,14 @@ def test_zip_with_media_and_a_broken_path(tmp_path):
 
         validate(pd.concat([frame] * 2, ignore_index=True).iloc[[0, 1, 0, 1]].reset_index(drop=True),
                  tmp_path / "ok" / "media", "x.csv")
+    with zipfile.ZipFile(tmp_path / "ok" / "photos.zip", "a") as z:  # a file of another kind beside the table
+        z.writestr("notes.txt", "not part of the data")
+    data = load_dataset(tmp_path / "ok" / "photos.zip", workdir=tmp_path)
+    assert [r["name"] for r in data.rejected] == ["notes.txt"] and data.note.startswith("1 file was refused")
     escape = tmp_path / "evil.zip"
     with zipfile.ZipFile(escape, "w") as z:
         z.writestr("../../etc/data.csv", "text,label\na,b\n")
-    with pytest.raises(InputError, match="unsafe path"):
+    with pytest.raises(InputError, match="leads outside the archive"):
         load_dataset(escape, workdir=tmp_path)
 
 

@@ -210,3 +210,37 @@ def test_generate_image_endpoint_through_gradio_client(manager, tmp_path):
                 client.predict(*args, api_name="/generate_image")
             assert message in str(info.value) and "Traceback" not in str(info.value)
         assert client.predict("a cat", "", 1, -1, 2, 64, 64, api_name="/generate_image")["seed"] == 2  # still up
+
+
+def test_generate_image_as_an_mcp_tool_answers_with_the_image(manager, tmp_path):
+    """Through the real MCP client: the picture comes back as image content (and as a URL in the JSON
+    answer, with the settings that make it again); a bad request is a tool error."""
+    import asyncio
+    import base64
+    import io
+    import json
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    async def call(url: str, **arguments):
+        async with streamablehttp_client(url + "gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await session.call_tool("generate_image", arguments)
+
+    with serve_in_process(tmp_path / "data", manager=manager) as url:
+        result = asyncio.run(call(url, prompt="a blue rocket in the sky", steps=2, seed=11, width=64, height=64))
+        assert not result.isError, result.content[0].text
+        text, image = result.content
+        answer = json.loads(text.text)
+        assert (answer["seed"], answer["steps"], answer["width"], answer["height"]) == (11, 2, 64, 64)
+        assert answer["image"].startswith(url) and "/gradio_api/file=" in answer["image"]
+        assert image.type == "image" and image.mimeType == "image/png"
+        with Image.open(io.BytesIO(base64.b64decode(image.data))) as drawn:
+            assert drawn.size == (64, 64)
+            from urllib.request import urlopen
+            with Image.open(io.BytesIO(urlopen(answer["image"], timeout=10).read())) as served:
+                assert np.array_equal(np.asarray(drawn.convert("RGB")), np.asarray(served.convert("RGB")))
+        failed = asyncio.run(call(url, prompt="a cat", width=100, height=64))
+        assert failed.isError and "multiple of 8" in failed.content[0].text

@@ -448,7 +448,9 @@ def test_batch_mode_writes_the_csv_with_predictions(ctx, tmp_path):
     pd.DataFrame({"id": [1, 2, 3], "review": ["good fun", "a dull plot", "lovely"]}).to_csv(source, index=False)
     out, notes, preview = batch_predict(ctx, {"path": str(source)}, "review", "default")
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["id", "review", "predicted_label", "p_negative", "p_positive"]
+    columns = ["id", "review", "predicted_label", "language", "declined", "p_negative", "p_positive"]
+    assert list(frame.columns) == columns
+    assert set(frame.language) == {"en"} and not frame.declined.any()  # English reviews: read, not declined
     assert len(frame) == 3 and set(frame.predicted_label) <= {"negative", "positive"}
     with pytest.raises(InputError, match="no column 'text'.*id, review"):
         batch_predict(ctx, {"path": str(source)}, "text", "default")

@@ -315,6 +315,8 @@ def test_ui_formatting_and_subtitle_files(tone, tmp_path):
     srt, vtt = subtitle_files(result.segments, "tone")
     assert srt.endswith("tone.srt") and vtt.endswith("tone.vtt")
     assert "transcribe two" in open(srt).read() and open(vtt).read().startswith("WEBVTT")
+    answer = tab.speech_translate(ctx, {"path": str(tone), "orig_name": "tone.wav"}, "both")  # the endpoint
+    assert set(answer["subtitles"]) == {"srt", "vtt"} and answer["transcript"] == "transcribe one transcribe two"
 
 
 def test_missing_translator_is_reported_before_any_model_runs(tone, tmp_path):

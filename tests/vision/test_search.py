@@ -86,10 +86,17 @@ def test_zip_members_are_extracted_under_safe_names(tiny_clip_manager, tmp_path)
         zf.write(FIVE[1], "nested/rocket.jpg")
         zf.writestr("readme.txt", "not an image")
     report = search.add_files(tiny_clip_manager, tmp_path / "g", [archive])
-    assert report.added == 2 and not (tmp_path / "escape").exists()
-    assert {i["name"] for i in search.gallery_info(tmp_path / "g").items} == {"cat.jpg", "rocket.jpg"}
+    assert report.added == 1 and not (tmp_path / "escape").exists() and not (tmp_path.parent / "escape").exists()
+    assert {i["name"] for i in search.gallery_info(tmp_path / "g").items} == {"rocket.jpg"}
+    # nothing is refused silently: the escaping name and the text file are named, with why
+    reasons = {r["name"]: r["reason"] for r in report.rejected}
+    assert (
+        set(reasons) == {"../../escape/cat.jpg", "readme.txt"}
+        and "outside the archive" in reasons["../../escape/cat.jpg"]
+    )
+    assert "2 files were refused" in report.note
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 nope")
-    with pytest.raises(InputError, match="not a valid zip"):
+    with pytest.raises(InputError, match="not a readable zip"):
         search.add_files(tiny_clip_manager, tmp_path / "g", [tmp_path / "broken.zip"])
 
 

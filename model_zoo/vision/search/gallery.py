@@ -37,6 +37,7 @@ import numpy as np
 
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
+from model_zoo.core.ownership import NO_QUOTA, Unlimited
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -151,6 +152,7 @@ class Gallery:
         self.next_id = 0
         self.generation = 0
         self._hashes: dict[str, int] = {}
+        self._thumbs: dict[int, bytes] = {}  # previews of items added since the last save (written by save)
         for folder in (self.folder, self.folder / "thumbs"):  # what a killed save left
             storage.clean_debris(folder)
         if (self.folder / MANIFEST).is_file():
@@ -180,7 +182,7 @@ class Gallery:
             raise GalleryMismatch(
                 f"Gallery '{self.name}' was built with the model {self.model} ({self.dim}-d) but the current "
                 f"model is {model} ({dim}-d); vectors from two models cannot be compared. Use another "
-                f"gallery name, or remove this gallery's folder ({self.folder}) and index the images again."
+                f"gallery name, or remove this gallery's images and index them again."
             )
 
     # -- changes (callers hold self.lock, then save()) ------------------------------
@@ -210,8 +212,7 @@ class Gallery:
             self.items[item_id] = GalleryItem(item_id, new.name, new.sha256, new.caption, text=new.text, seen=new.seen)
             self._hashes[new.sha256] = item_id
             if new.thumbnail_jpeg:
-                # a preview, re-creatable: skip the per-file fsync (the manifest commit is durable)
-                storage.atomic_write_bytes(self.thumbnail_path(item_id), new.thumbnail_jpeg, durable=False)
+                self._thumbs[item_id] = new.thumbnail_jpeg
         self.next_id += len(new_items)
         if self.kind == "exact" and self.index.ntotal > self.exact_limit:
             ids_held, vectors_held = all_vectors(self.index)
@@ -278,16 +279,16 @@ class Gallery:
         return index.reconstruct(int(item_id))
 
     # -- persistence ----------------------------------------------------------------
-    def save(self) -> None:
-        """Write the index, then the manifest naming it (the commit), then drop old files."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def save(self, quota: Unlimited | None = None) -> None:
+        """Write the new previews and the index, then the manifest naming it (the commit),
+        then drop old files. With an owner's `quota`, the bytes the save adds (what it
+        writes less what it replaces) are reserved first, exactly: a save that does not fit
+        writes nothing and raises QuotaExceeded."""
         generation = self.generation + 1
         index_file = f"index-{generation:06d}.faiss"
         visual_file = f"visual-{generation:06d}.faiss" if self.visual is not None else None
-        if self.index is not None:
-            storage.atomic_write_bytes(self.folder / index_file, faiss.serialize_index(self.index).tobytes())
-        if visual_file:
-            storage.atomic_write_bytes(self.folder / visual_file, faiss.serialize_index(self.visual).tobytes())
+        index_bytes = faiss.serialize_index(self.index).tobytes() if self.index is not None else b""
+        visual_bytes = faiss.serialize_index(self.visual).tobytes() if visual_file else b""
         manifest = {
             "version": FORMAT_VERSION,
             "model": self.model,
@@ -298,9 +299,37 @@ class Gallery:
             "next_id": self.next_id,
             "items": [asdict(item) for item in self.items.values()],
         }
-        storage.atomic_write_text(self.folder / MANIFEST, json.dumps(manifest, indent=1))
-        self.generation = generation
-        self._drop_stale_files(keep={index_file, visual_file})
+        manifest_bytes = json.dumps(manifest, indent=1).encode("utf-8")
+        thumbs = {item_id: jpeg for item_id, jpeg in self._thumbs.items() if item_id in self.items}
+        written = len(index_bytes) + len(visual_bytes) + len(manifest_bytes) + sum(map(len, thumbs.values()))
+        with (quota or NO_QUOTA).reserve(written - self._replaced_bytes()):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for item_id, jpeg in thumbs.items():
+                # a preview, re-creatable: skip the per-file fsync (the manifest commit is durable)
+                storage.atomic_write_bytes(self.thumbnail_path(item_id), jpeg, durable=False)
+            if self.index is not None:
+                storage.atomic_write_bytes(self.folder / index_file, index_bytes)
+            if visual_file:
+                storage.atomic_write_bytes(self.folder / visual_file, visual_bytes)
+            storage.atomic_write_bytes(self.folder / MANIFEST, manifest_bytes)
+            self.generation = generation
+            self._thumbs.clear()
+            self._drop_stale_files(keep={index_file, visual_file})
+
+    def _replaced_bytes(self) -> int:
+        """Bytes on disk that the next save replaces or drops: the manifest, the index
+        files and the previews of removed items."""
+        stale = [self.folder / MANIFEST, *self.folder.glob("index-*.faiss"), *self.folder.glob("visual-*.faiss")]
+        stale += [
+            p for p in (self.folder / "thumbs").glob("*.jpg") if p.stem.isdigit() and int(p.stem) not in self.items
+        ]
+        total = 0
+        for path in stale:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                pass
+        return total
 
     def _read(self) -> None:
         manifest = json.loads((self.folder / MANIFEST).read_text("utf-8"))

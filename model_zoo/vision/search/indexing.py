@@ -12,7 +12,6 @@ import io
 import logging
 import tempfile
 import time
-import zipfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,8 +23,11 @@ from PIL import Image
 from model_zoo.vision import engine as vision
 from model_zoo.vision.ocr import service as ocr
 from model_zoo.core.errors import InputError
-from model_zoo.vision.images import MAX_BYTES, load_image
+from model_zoo.vision.images import load_image
 from model_zoo.core.manager import ModelManager
+from model_zoo.core import uploads
+from model_zoo.core.ownership import Unlimited
+from model_zoo.core.uploads import UploadLimits
 from model_zoo.core.storage import sha256_file
 
 from model_zoo.vision.search.galleries import commit_change, gallery_info, open_gallery, thumbnail_file
@@ -36,8 +38,6 @@ if TYPE_CHECKING:
 
 CLIP_KEY = vision.CLIP_KEY
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-MAX_ZIP_MEMBERS = 5000
-MAX_ZIP_TOTAL_BYTES = 2 << 30
 THUMBNAIL_SIZE = (192, 192)
 BATCH_SIZE = 32
 
@@ -57,6 +57,7 @@ class IndexReport:
     seconds: float = 0.0
     engine: str | None = None  # clip | labels: which engine embedded them
     with_text: int = 0  # added images (or images already there, read now) in which text was found
+    note: str = ""  # the uploads refused before decoding, summed up in one sentence ("" when none)
 
 
 @dataclass
@@ -76,24 +77,28 @@ def add_files(
     captions: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     read_text: bool = True,
+    quota: Unlimited | None = None,
+    limits: UploadLimits | None = None,
 ) -> IndexReport:
     """Add image files (or zips of images) to the gallery in `folder`. Stable entry point
     for other tabs: `captions` maps a file path as given to a caption stored with it.
     Duplicates (same bytes) are skipped; unreadable files are listed in `rejected`; if no
-    file is usable the call fails with their reasons and the gallery is untouched."""
+    file is usable the call fails with their reasons and the gallery is untouched. `quota`:
+    the gallery owner's (model_zoo.core.ownership), admitting the save's bytes; `limits`: what
+    the files may be (model_zoo.core.uploads, the reader every upload path shares)."""
     captions = {str(k): v for k, v in (captions or {}).items()}
     with tempfile.TemporaryDirectory(prefix="mms-index-") as scratch:
-        sources, rejected = _expand(files, Path(scratch), captions)
-        return _index(manager, folder, sources, rejected, progress, read_text)
+        sources, read = _expand(files, Path(scratch), captions, limits or UploadLimits())
+        return _index(manager, folder, sources, read.rejected, progress, read_text, quota, read.summary("file"))
 
 
 def add_folder(
     manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None,
-    read_text: bool = True,
+    read_text: bool = True, quota: Unlimited | None = None,
 ) -> IndexReport:
     """Add every image under `server_folder`, which must lie inside the allowlisted `root`."""
     files = folder_images(root, server_folder)
-    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text)
+    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text, quota)
 
 
 def resolve_in_root(root: Path, requested: str) -> Path:
@@ -124,52 +129,16 @@ def folder_images(root: Path, requested: str) -> list[Path]:
     return files
 
 
-def _expand(
-    files: Sequence[str | Path], scratch: Path, captions: Mapping[str, str]
-) -> tuple[list[_Source], list[dict]]:
+def _expand(files: Sequence[str | Path], scratch: Path, captions: Mapping[str, str],
+            limits: UploadLimits) -> tuple[list[_Source], uploads.Uploads]:
+    """The images among the uploads (zips opened by model_zoo.core.uploads: its limits, its
+    safe names, each refusal named), and what was read."""
     if not files:
         raise InputError("Choose one or more images (or a .zip of images) to add.")
-    sources: list[_Source] = []
-    rejected: list[dict] = []
-    for given in files:
-        path = Path(given)
-        if path.suffix.lower() == ".zip":
-            try:
-                sources += _unzip(path, scratch / f"zip{len(sources)}")
-            except InputError as exc:
-                rejected.append({"name": path.name, "reason": str(exc)})
-        else:
-            sources.append(_Source(path.name, path, captions.get(str(given))))
-    return sources, rejected
-
-
-def _unzip(archive: Path, into: Path) -> list[_Source]:
-    """Image members of a zip, extracted under flat safe names (no path from the archive
-    is used as a path), within member-count and size limits checked before extraction."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()
-                       and PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES
-                       and not PurePosixPath(m.filename).name.startswith(".")]
-            if not members:
-                raise InputError(f"'{archive.name}' holds no images.")
-            if len(members) > MAX_ZIP_MEMBERS:
-                raise InputError(f"'{archive.name}' holds {len(members)} images; up to {MAX_ZIP_MEMBERS} per zip.")
-            if sum(m.file_size for m in members) > MAX_ZIP_TOTAL_BYTES:
-                raise InputError(f"'{archive.name}' unpacks to more than {MAX_ZIP_TOTAL_BYTES >> 30} GB; refused.")
-            into.mkdir(parents=True)
-            sources = []
-            for number, member in enumerate(members):
-                name = PurePosixPath(member.filename).name
-                if member.file_size > MAX_BYTES:
-                    continue  # load_image would refuse it anyway; don't unpack it
-                target = into / f"{number:05d}{PurePosixPath(name).suffix.lower()}"
-                with zf.open(member) as src, open(target, "wb") as dst:
-                    dst.write(src.read(MAX_BYTES + 1))
-                sources.append(_Source(name, target))
-            return sources
-    except zipfile.BadZipFile:
-        raise InputError(f"'{archive.name}' is not a valid zip file.") from None
+    read = uploads.read_uploads(files, scratch, limits, members=IMAGE_SUFFIXES, what="image")
+    # a zip member is shown by its own file name (its folders inside the zip are no part of it)
+    return [_Source(PurePosixPath(f.name).name if f.archive else f.name, f.file, captions.get(f.given))
+            for f in read.files], read
 
 
 def _thumbnail_jpeg(image: Image.Image) -> bytes:
@@ -304,14 +273,14 @@ def embed_sources(manager: ModelManager, sources: Sequence[_Source], space: str 
                     np.concatenate(visuals) if visuals else None, model_name, kind, skipped, rejected, known_texts)
 
 
-def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], int]:
+def commit_embedded(gallery: "Gallery", embedded: Embedded, quota: Unlimited | None = None) -> tuple[list[int], int]:
     """Add embedded items to the gallery and save it (atomically). Items whose bytes the
     gallery holds by now (another request, another process) or that `embedded` holds twice
     are left out. Text read for images already there is stored with them. Returns (ids
-    added, in order; items left out)."""
+    added, in order; items left out). `quota`: the owner's, admitting each save's bytes."""
     if embedded.known_texts:
         with gallery.lock:
-            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts))
+            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts), quota)
     if not embedded.items:
         return [], 0
     with gallery.lock:
@@ -325,29 +294,40 @@ def commit_embedded(gallery: "Gallery", embedded: Embedded) -> tuple[list[int], 
             matrix = embedded.vectors[fresh]
             visual = embedded.visual[fresh] if embedded.visual is not None else None
             ids = commit_change(gallery, lambda: gallery.add(matrix, [embedded.items[n] for n in fresh],
-                                                       embedded.model, visual))
+                                                       embedded.model, visual), quota)
     return ids, len(embedded.items) - len(fresh)
 
 
 def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
-           progress: Progress | None, read_text: bool = True) -> IndexReport:
+           progress: Progress | None, read_text: bool = True, quota: Unlimited | None = None,
+           refused: str = "") -> IndexReport:
     started = time.perf_counter()
     progress = progress or (lambda fraction, desc: None)
     gallery = open_gallery(folder)
     embedded = embed_sources(manager, sources, gallery.model, gallery.has_hash, gallery.check_model, progress,
                              read_text=read_text, needs_text=gallery.needs_text)
     rejected.extend(embedded.rejected)
-    if not embedded.items and rejected and not embedded.skipped:
-        raise InputError("No image was added: " + " ".join(r["reason"] for r in rejected))
+    if not embedded.items and not embedded.skipped and (rejected or not sources):
+        raise InputError(_nothing_added(rejected, refused))
     if embedded.items:
         progress(1.0, "Saving the index")
-    ids, raced = commit_embedded(gallery, embedded)  # raced: duplicates added meanwhile
+    ids, raced = commit_embedded(gallery, embedded, quota)  # raced: duplicates added meanwhile
     return IndexReport(added=len(ids), skipped=embedded.skipped + raced, total=len(gallery), gallery=gallery.name,
                        model=gallery.model or embedded.model, rejected=rejected, ids=ids,
                        seconds=round(time.perf_counter() - started, 3),
                        engine=vision.space_engine(gallery.model) or embedded.kind,
                        with_text=sum(1 for item in embedded.items if item.text)
-                       + sum(1 for text in embedded.known_texts.values() if text))
+                       + sum(1 for text in embedded.known_texts.values() if text),
+                       note=refused)
+
+
+def _nothing_added(rejected: list[dict], refused: str) -> str:
+    """Why not one image was added, in a few sentences: the summary, then the first reasons."""
+    if not rejected:
+        return "No image was added: the upload held no files."
+    shown = " ".join(r["reason"] for r in rejected[:5])
+    more = f" ... and {len(rejected) - 5} more (see 'rejected')." if len(rejected) > 5 else ""
+    return f"No image was added. {refused + ' ' if refused else ''}{shown}{more}"
 
 
 def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
@@ -356,7 +336,8 @@ def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
     return info.engine == "labels" and info.images > 0 and manager.weights_problem(CLIP_KEY) is None
 
 
-def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None) -> IndexReport:
+def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None,
+            quota: Unlimited | None = None) -> IndexReport:
     """Build gallery `target` from `folder`'s images (their stored previews) in the engine
     answering now, captions and text kept (text never read is read from the previews). The
     source gallery is left as it is."""
@@ -372,4 +353,4 @@ def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progres
             sources.append(_Source(item["name"], thumb, item.get("caption"), item.get("text")))
     if not sources:
         raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
-    return _index(manager, target, sources, [], progress)
+    return _index(manager, target, sources, [], progress, quota=quota)
