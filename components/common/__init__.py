@@ -35,7 +35,7 @@ _SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+([^\s
 def for_visitors(message: str) -> str:
     """`message` without server paths (each becomes '…/' and its last part: '…/cat.jpg', not
     where the server keeps it)."""
-    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else "a folder on the server",
+    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else t("error.server_folder"),
                             message)
 
 

@@ -30,6 +30,7 @@ STRINGS: dict[str, str] = {
     "error.disk_full_code": "{message} (error {code})",
     "error.unexpected": "Something went wrong on the server (error {code}; the operator's log has the details). "
                         "Please try again; if it happens again, tell the operator this error code.",
+    "error.server_folder": "a folder on the server",  # in place of a server path a message would show
     "error.provide": "Please provide {article} {what}.",
     "error.file_gone": "The {what} could not be found on the server ({name}); please upload it again.",
     "error.shared_gallery": "'{name}' is a shared gallery and read-only here: type another name to start a "
@@ -37,6 +38,11 @@ STRINGS: dict[str, str] = {
     "error.no_gallery": "No such gallery '{name}': add images to it first (or pick the sample gallery). An agent "
                         "or script without a session of its own passes the handle (name@key) that index_images "
                         "returned.",
+    # who is asking (components/visitor.py)
+    "visitor.unknown": "This server keeps each visitor's galleries and heads apart and could not tell who is "
+                       "asking: reload the page (from gradio_client, call through a Client, which opens a session).",
+    "visitor.sign_in_unreadable": "Your Hugging Face sign-in could not be read (error {code}), so nothing was done: "
+                                  "sign out and sign in again. What you saved while signed in is kept.",
     # what file_path asks for (error.provide / error.file_gone)
     "upload.audio": "recording or audio file",
     "upload.image": "image",

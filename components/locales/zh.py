@@ -28,11 +28,16 @@ STRINGS: dict[str, str] = {
                        "请删除不再需要的图片或分类头，或请管理员腾出空间。",
     "error.disk_full_code": "{message}（错误代码 {code}）",
     "error.unexpected": "服务器出了点问题（错误代码 {code}，详情见管理员的日志）。请再试一次；如果再次出现，请把这个错误代码告诉管理员。",
+    "error.server_folder": "服务器上的某个文件夹",
     "error.provide": "请提供{what}。",
     "error.file_gone": "服务器上找不到该{what}（{name}），请重新上传。",
     "error.shared_gallery": "“{name}”是共享图库，在这里只读：输入其他名称即可新建你自己的图库。",
     "error.no_gallery": "没有名为“{name}”的图库：请先往里添加图片（或选择示例图库）。没有自己会话的智能体或脚本，"
                         "请传入 index_images 返回的句柄（name@key）。",
+    "visitor.unknown": "本服务器把每位访客的图库和分类头分开保存，但这次无法确认是谁在访问：请刷新页面"
+                       "（如果用 gradio_client 调用，请通过 Client 调用，它会建立会话）。",
+    "visitor.sign_in_unreadable": "无法读取你的 Hugging Face 登录信息（错误代码 {code}），因此没有执行任何操作：请退出后重新登录。"
+                                  "你登录时保存的内容都还在。",
     "upload.audio": "录音或音频文件",
     "upload.image": "图片",
     "upload.query_image": "查询图片",
