@@ -51,8 +51,12 @@ def expect(locator):
 
 
 def open_tab(page, title: str) -> None:
-    page.get_by_role("tab", name=title, exact=True).click()
-    page.wait_for_timeout(400)
+    """Select the tab and wait until it is selected and its panel shows a control (no sleep)."""
+    tab = page.get_by_role("tab", name=title, exact=True).first  # the page's tab, before a tab's own tabs
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    panel = page.get_by_role("tabpanel").filter(visible=True).first
+    panel.locator("button:visible, input:visible, textarea:visible").first.wait_for(timeout=30_000)
 
 
 def test_every_tab_opens(page):

@@ -10,7 +10,10 @@ How words are counted (words_before_first_control): the visible text of the tab'
 document order, up to its first visible control (an input, a textarea, a select, a button:
 Gradio's upload areas are buttons). A run of Latin letters or digits is one word. Chinese is
 written without spaces: two characters count as one word (a Chinese word is 1.5 to 2
-characters on average), so "录一段音或上传音频" (9 characters) is 4.5 words."""
+characters on average), so "录一段音或上传音频" (9 characters) is 4.5 words.
+
+Nothing here sleeps: each step waits for what it needs (the tab selected and drawn down to its
+How it works, the page-load events' words in the page's language, the bars drawn)."""
 from __future__ import annotations
 
 import re
@@ -48,6 +51,14 @@ VISIBLE_TEXT = """(panel, [skip, stopAtControl]) => {
   }
   return text.join(' ');
 }"""
+# english_left in the browser, for waiting until the page-load events have written a panel's
+# server-made text (How it works, tables' headers) in Chinese.
+ENGLISH_LEFT = f"""([panel, skip, allowed]) => {{
+  let text = ({VISIBLE_TEXT})(panel, [skip, false]);
+  text = text.replace(/\\/[a-z_]+/g, ' ').replace(/\\S+\\.(ogg|jpg|png|csv|mp4|wav)\\b/g, ' ');
+  const found = text.match(/[A-Za-z][A-Za-z]+(?:[-'][A-Za-z]+)*/g) || [];
+  return found.filter((word) => !allowed.includes(word) && word !== word.toUpperCase());
+}}"""
 
 
 def words(text: str) -> float:
@@ -84,7 +95,6 @@ def pages(live_app):
                 opened[lang] = context.new_page()
                 opened[lang].goto(live_app, wait_until="load")
                 opened[lang].locator("#studio-header").wait_for(timeout=60_000)
-                opened[lang].wait_for_timeout(1_500)  # the page-load events fill in what the server writes
             return opened[lang]
 
         yield page
@@ -92,11 +102,27 @@ def pages(live_app):
 
 
 def open_tab(page, lang: str, tab) -> object:
-    """The tab by its name in `lang`; returns its (visible) panel."""
-    title = en.STRINGS[tab.TITLE_KEY] if lang == "en" else zh.STRINGS[tab.TITLE_KEY]
-    page.get_by_role("tab", name=title, exact=True).first.click()
-    page.wait_for_timeout(400)
-    return page.get_by_role("tabpanel").filter(visible=True).first
+    """The tab by its name in `lang`; returns its (visible) panel once it is drawn down to its
+    How it works (the last thing in every tab)."""
+    table = en.STRINGS if lang == "en" else zh.STRINGS
+    button = page.get_by_role("tab", name=table[tab.TITLE_KEY], exact=True).first
+    button.click()
+    expect(button).to_have_attribute("aria-selected", "true")
+    panel = page.get_by_role("tabpanel").filter(visible=True).first
+    expect(panel.get_by_text(table["studio.how_it_works"], exact=True).first).to_be_visible(timeout=30_000)
+    return panel
+
+
+def wait_for_chinese(page, panel, timeout: float = 60_000) -> None:
+    """Until the panel shows no English but ALLOWED (the page-load events write their part in
+    the visitor's language a moment after the page is up); the caller's assert says what is left."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"(args) => ({ENGLISH_LEFT})(args).length === 0",
+                               arg=[panel.element_handle(), DATA, sorted(ALLOWED)], timeout=timeout)
+    except PlaywrightTimeout:
+        pass
 
 
 def name_of(tab) -> str:
@@ -123,6 +149,7 @@ def test_each_tab_opens_on_its_controls(pages, lang, tab):
     assert words(text) <= WORD_BUDGET, text
     assert panel.get_by_text(en.STRINGS["studio.how_it_works"] if lang == "en" else "工作原理", exact=True).count()
     if lang == "zh" and name_of(tab) in ("speech", "search"):
+        wait_for_chinese(page, panel)  # the pictures show the page as a Chinese visitor reads it
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"zh-{name_of(tab)}.png"), full_page=True)
 
@@ -136,7 +163,8 @@ def test_the_chinese_page_has_no_english_label_left(pages, tab):
     for n in range(max(inner.count(), 1)):
         if inner.count():
             inner.nth(n).click()
-            page.wait_for_timeout(300)
+            expect(inner.nth(n)).to_have_attribute("aria-selected", "true")
+        wait_for_chinese(page, panel)
         left.update({word: n for word in english_left(panel.evaluate(VISIBLE_TEXT, [DATA, False]))})
     if inner.count():
         inner.first.click()
@@ -173,6 +201,6 @@ def test_what_the_server_writes_comes_in_the_visitor_s_language(pages):
     expect(panel.get_by_text("主要依据是").first).to_be_visible(timeout=180_000)  # the explanation, in Chinese
     expect(page.locator("#sentiment-intensity").get_by_text(re.compile("正面")).first).to_be_visible(timeout=10_000)
     assert panel.get_by_text("正面").count() >= 1
-    page.wait_for_timeout(2_000)  # the bars draw
+    expect(panel.locator("g.mark-rect path").first).to_be_visible(timeout=30_000)  # the bars are drawn
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "zh-sentiment.png"), full_page=True)
