@@ -182,14 +182,23 @@ def visitor_client(url: str):
     return Client(url, verbose=False, httpx_kwargs=dict(PATIENT))
 
 
-def stop_app(server) -> None:
+def stop_app(server, graceful: bool = False) -> None:
+    """Stop an app the test started. SIGKILL by default: what the app writes survives a kill
+    (tests/test_faults.py), and a graceful close waits 5 s for the clients' open connections.
+    `graceful`: SIGTERM, as `docker stop` sends, and the app must close and exit 0."""
     import subprocess
 
+    if not graceful:
+        server.kill()
+        server.wait(timeout=30)
+        return
     server.terminate()
     try:
-        server.wait(timeout=20)
+        server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
+        raise AssertionError("the app did not close within 30 s of SIGTERM") from None
+    assert server.returncode == 0, f"the app exited {server.returncode} on SIGTERM"
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def shipped_app(tmp_path_factory) -> RunningApp:
     data = tmp_path_factory.mktemp("live-data")
     server, url = start_app(data)
     yield RunningApp(url, data)
-    stop_app(server)
+    stop_app(server, graceful=True)  # after the whole run's visitors: closes like `docker stop`
 
 
 @pytest.fixture(scope="session")

@@ -107,15 +107,6 @@ class App:
         if self.process is not None:
             self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if not self.alive:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
 
 @pytest.fixture
 def apps():
@@ -278,8 +269,8 @@ def test_kill_during_the_warm_start_then_first_calls_answer(tmp_path, apps, mode
     app = apps(data, tmp_path / "scratch", warm="default")
     whisper = cache / "whisper-base-ct2"
 
-    seed = random.randrange(1 << 16)
-    rng = random.Random(seed)  # where each kill lands after its event: varied, and printed to replay
+    seed = int(os.environ.get("STUDIO_FAULT_SEED", "4242"))  # another seed moves the kills: printed to replay
+    rng = random.Random(seed)  # where each kill lands after its event
     print("kill delays seeded with", seed)
     app.start()  # kill while Whisper's model.bin is being joined
     seen = wait_for(lambda: any(whisper.glob(".model.bin.*.tmp")), 60, 0.002)
@@ -316,7 +307,7 @@ def test_kill_while_indexing_leaves_the_gallery_before_or_after(tmp_path, apps, 
     app = apps(data, tmp_path / "scratch")
     first = make_photos(tmp_path / "photos", 8, seed=1)
     batch = make_photos(tmp_path / "photos", 40, seed=2)
-    second_batch = make_photos(tmp_path / "photos", 40, seed=3)
+    second_batch = make_photos(tmp_path / "photos", 8, seed=3)  # (b) needs one commit, not a big batch
     names = lambda paths: {p.name for p in paths}
 
     ann = visitor(app.start())
@@ -350,17 +341,17 @@ def test_kill_while_indexing_leaves_the_gallery_before_or_after(tmp_path, apps, 
     assert wait_for(lambda: len(os.listdir(thumbs)) > held, 120, 0.0005), "no commit seen"
     app.kill()
     on_disk = gallery_names_on_disk(folder)
-    print("commit kill left the", "after" if len(on_disk) == 88 else "before", "state")
+    print("commit kill left the", "after" if len(on_disk) == 56 else "before", "state")
     assert on_disk in (names(first + batch), names(first + batch + second_batch))
 
     ann = visitor(app.start(), session)
     assert gallery_names(ann, "trip", first[1]) == on_disk
     again = ann.predict(uploads(second_batch), "trip", api_name="/index_images")
-    assert again["added"] == 88 - len(on_disk) and again["added"] + again["skipped"] == 40
-    assert again["total"] == 88
+    assert again["added"] == 56 - len(on_disk) and again["added"] + again["skipped"] == 8
+    assert again["total"] == 56
     assert gallery_names(ann, "trip", second_batch[-1]) == names(first + batch + second_batch)
     assert gallery_names_on_disk(folder) == names(first + batch + second_batch)
-    leftovers = {p.name for p in thumbs.iterdir()} - {f"{i}.jpg" for i in range(88)}
+    leftovers = {p.name for p in thumbs.iterdir()} - {f"{i}.jpg" for i in range(56)}
     assert not leftovers and not debris(folder), (leftovers, debris(folder))
 
 
@@ -599,5 +590,5 @@ def test_full_disk_is_refused_clearly_and_loses_nothing(tmp_path, apps, model_ca
         assert not debris(data), debris(data)
     finally:
         if app is not None:
-            app.stop()
+            app.kill()  # its files are closed once it is gone; no graceful 5 s wait before the unmount
         unmount(data)

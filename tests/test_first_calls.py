@@ -145,10 +145,11 @@ def test_a_handler_never_deletes_an_upload():
         assert not names & {"unlink", "remove", "rmtree", "forget_uploads"} or module.name == "outputs.py", module
 
 
-def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path):
-    """The manager holds the import lock around each family's first imports only: two
-    families never import side by side the first time, and their loads (downloads, weight
-    reads) always may."""
+def test_first_imports_of_two_families_never_overlap_but_their_fetches_do(tmp_path):
+    """The manager holds the import lock around each family's first imports only, and the
+    build lock around each build only: two families never import side by side the first time,
+    never build side by side (libraries patch torch process-wide while they build), and their
+    fetches (downloads, packs unpacked) always may run together."""
     from model_zoo.core import imports
     from model_zoo.core.manager import ManagerConfig, ModelManager
     from model_zoo.core.registry import ModelSpec
@@ -170,11 +171,14 @@ def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path
             inside(importing, import_overlaps, family, 0.3)
             return super()._loader_for(family)
 
-    both_loading = threading.Barrier(2, timeout=120)  # passes only while both loads are under way
-    loaded = []
+    both_fetching = threading.Barrier(2, timeout=120)  # passes only while both fetches are under way
+    building, build_overlaps, loaded = [], [], []
+
+    def fetch(request):
+        both_fetching.wait()  # a fetch that had to wait for the other's end would break the barrier
 
     def slow_loader(request):
-        both_loading.wait()  # a load that had to wait for the other's end would break the barrier
+        inside(building, build_overlaps, request.spec.key, 0.3)
         loaded.append(request.spec.key)
         return object()
 
@@ -184,9 +188,11 @@ def test_first_imports_of_two_families_never_overlap_but_their_loads_do(tmp_path
         for i in range(2)
     }
     manager = Recording(ManagerConfig(device="cpu", cache_dir=tmp_path), registry=registry,
-                        loaders={family: slow_loader for family in families})
+                        loaders={family: slow_loader for family in families},
+                        fetchers={family: fetch for family in families})
     threads = [threading.Thread(target=manager.preload, args=([key],)) for key in ("m0", "m1")]
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert not import_overlaps and all(imports.family_ready(f) for f in families)
-    assert sorted(loaded) == ["m0", "m1"] and not both_loading.broken  # the loads ran side by side
+    assert sorted(loaded) == ["m0", "m1"] and not both_fetching.broken  # the fetches ran side by side
+    assert not build_overlaps

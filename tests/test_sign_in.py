@@ -67,17 +67,19 @@ def test_a_profile_without_a_username_is_refused_not_served_as_anonymous(ctx, ca
     assert any(code in record.getMessage() for record in caplog.records)  # logged, under the code shown
 
 
-@pytest.mark.parametrize("session", [
-    {"oauth_info": "a cookie of another format"},  # Gradio's reading of it fails
-    signed_in({"name": "Ann"}),  # a profile with no username field at all
+@pytest.mark.parametrize("make_session", [
+    lambda: {"oauth_info": "a cookie of another format"},  # Gradio's reading of it fails
+    lambda: signed_in({"name": "Ann"}),  # a profile with no username field at all
 ], ids=["unreadable-session", "profile-without-username-field"])
-def test_a_session_whose_profile_cannot_be_read_never_runs_as_anonymous(ctx, session):
+def test_a_session_whose_profile_cannot_be_read_never_runs_as_anonymous(ctx, make_session):
     """The old code read the session with private Gradio helpers inside `except Exception:
     return None`: a session it could not read made the signed-in visitor anonymous, with an
-    empty folder that was not theirs (and their work saved where they would never find it)."""
+    empty folder that was not theirs (and their work saved where they would never find it).
+    The session is made when the test runs: one made at collection expired (and Gradio dropped
+    it) when the suite took over ten minutes to reach this test."""
     anonymous = ctx.space.anonymous("session", "anon-session-1").id
     try:
-        acted_for = whose(ctx, request_with_session(session))
+        acted_for = whose(ctx, request_with_session(make_session()))  # made now: its token expires in 10 min
     except Exception:  # refused, with a message: never served as someone else
         acted_for = None
     assert acted_for != anonymous

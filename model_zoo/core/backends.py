@@ -6,6 +6,10 @@ for the first time inside `load` (lazy classes of transformers or diffusers, a l
 imported inside a function). `loader_for` imports them with the module, which the manager
 does under the import lock (model_zoo.core.imports), so that `load` itself (downloads, weight
 reads) runs outside it.
+
+A backend module may also declare `fetch(request)`: bring the weights onto the disk (a hub
+download, a pack joined) without building a model. The manager runs it outside the build
+lock (model_zoo.core.imports.building), so a download never holds up another model's build.
 """
 from __future__ import annotations
 
@@ -36,3 +40,8 @@ def loader_for(family: str) -> Callable[[Any], Any]:
         raise KeyError(f"no backend for model family '{family}'") from None
     import_all(getattr(module, "FIRST_IMPORTS", ()))
     return module.load
+
+
+def fetcher_for(family: str) -> Callable[[Any], None] | None:
+    """The family's `fetch`, or None where its load has nothing to bring first."""
+    return getattr(importlib.import_module(LOADERS[family]), "fetch", None) if family in LOADERS else None

@@ -25,7 +25,8 @@ thread: the default dtype, the `nn.init` functions, `nn.Module.register_paramete
 parameters land on the meta device). A module built meanwhile in another thread inherits
 those patches: seen as "Cannot copy out of meta tensor" when MPNet loaded beside the tiny
 diffusion pipeline on a fresh start. The manager holds it around every load, after the
-pack is assembled; code that builds its own modules (a sentiment head) holds it too.
+backend's `fetch` has brought the weights (a download, a pack unpacked) outside it; code that
+builds its own modules (a sentiment head, a bf16 or int8 copy) holds it too.
 """
 from __future__ import annotations
 

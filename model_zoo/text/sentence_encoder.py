@@ -21,6 +21,7 @@ from transformers.masking_utils import create_bidirectional_mask
 
 from model_zoo.core import devices, imports
 from model_zoo.core.loading import LoadRequest
+from model_zoo.core.weights import fetch_weights as fetch  # noqa: F401 (the manager calls it)
 from model_zoo.core.weights import locate
 
 # Imported first, under the import lock (model_zoo.core.backends): the shared parts of transformers and

@@ -10,6 +10,7 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from model_zoo.core import devices
 from model_zoo.core.loading import LoadRequest
+from model_zoo.core.weights import fetch_weights as fetch  # noqa: F401 (the manager calls it)
 from model_zoo.core.weights import locate
 
 # Imported first, under the import lock (model_zoo.core.backends): NLLB's classes, resolved lazily.

@@ -159,23 +159,24 @@ def test_unknown_model_is_a_clear_error():
 
 def test_a_first_load_never_holds_up_another_family_s_first_load(tmp_path):
     """One visitor's first Imagine click downloads gigabytes where the hub answers: that
-    load must not hold the import lock, or every other family's first load waits for it.
-    Here family A's loader blocks on an event (the download) while family B's first load
-    finishes; A still loads once for every visitor waiting on it (single-flight)."""
+    download (the backend's fetch) must hold neither the import lock nor the build lock, or
+    every other family's first load waits for it. Here family A's fetch blocks on an event
+    while family B's first load finishes; A still loads once for every visitor waiting on it
+    (single-flight)."""
     families = [f"blocking-{time.time_ns()}", f"quick-{time.time_ns()}"]
     registry = {"a": ModelSpec(key="a", family=families[0], role="test", source="a", description="a", size_mb=1),
                 "b": ModelSpec(key="b", family=families[1], role="test", source="b", description="b", size_mb=1)}
     entered, release = threading.Event(), threading.Event()
     calls = []
 
-    def blocking(request):
+    def download(request):
         calls.append(request.spec.key)
         entered.set()
         assert release.wait(30), "the test never released the download"
-        return FakeModel("a", MB)
 
     manager = ModelManager(ManagerConfig(device="cpu"), registry=registry,
-                           loaders={families[0]: blocking, families[1]: FakeLoader()})
+                           loaders={families[0]: lambda request: FakeModel("a", MB), families[1]: FakeLoader()},
+                           fetchers={families[0]: download})
     with ThreadPoolExecutor(5) as pool:
         waiting = [pool.submit(manager.preload, ["a"]) for _ in range(4)]
         assert entered.wait(10)

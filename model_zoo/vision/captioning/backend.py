@@ -19,6 +19,7 @@ from model_zoo.core import devices
 from model_zoo.vision.captioning.options import STRATEGIES
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
+from model_zoo.core.weights import fetch_weights as fetch  # noqa: F401 (the manager calls it)
 from model_zoo.core.weights import locate
 
 # Imported first, under the import lock (model_zoo.core.backends): what the Auto classes resolve lazily
