@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from components import captioning, imagine, search, sentiment, speech, system, training, video, visitor
+from components.common.i18n import I18N, i18n
 from components.context import SHARED_TABS, StudioContext
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import Cleaner
@@ -30,15 +31,11 @@ TABS = [
     system,
 ]
 
-HEADER = """# Multimodal Studio
-Pretrained multimodal models in your browser: captions, image search, speech translation
-and sentiment, all running on this machine. Each tab's main action is also a JSON API
-endpoint (see *Use via API* at the bottom of the page)."""
-FOOTER_MCP = (f"**For agents:** this studio is also an MCP server: add `<this address>{mcp_server.PATH}` "
-              f"(streamable HTTP; SSE at `{mcp_server.PATH}sse`) to Claude Desktop, Cursor or VS Code, and "
-              "its tools transcribe, read sentiment, caption, read text, label, index and search galleries and "
-              "videos, draw and list the models. An agent's galleries and videos are its own: keep the handle "
-              "a tool returns (see the README).")
+# One line: what the studio does, in the browser's language (components/locales: studio.header).
+HEADER = "studio.header"
+# Below the tabs where MCP is on: how an agent connects (studio.footer_mcp names mcp_server.PATH,
+# which tests/test_i18n.py checks, since a page's text cannot take fields).
+FOOTER_MCP = "studio.footer_mcp"
 
 
 @dataclass
@@ -60,15 +57,15 @@ def build_demo(settings: Settings, manager: ModelManager | None = None) -> Studi
     manager = manager or ModelManager(settings.manager_config())
     ctx = StudioContext(manager=manager, settings=settings)
     with gr.Blocks(title="Multimodal Studio", delete_cache=settings.delete_cache) as demo:
-        gr.Markdown(HEADER, elem_id="studio-header")
+        gr.Markdown(i18n(HEADER), elem_id="studio-header")
         visitor.setup(ctx)  # who is asking: the browser's visitor id, sign-in where the Space has OAuth
         with gr.Tabs() as tabs:
             ctx.share(SHARED_TABS, tabs)  # a tab may select another (Imagine's "Caption it")
             for tab in TABS:
-                with gr.Tab(tab.TITLE, id=tab.__name__.rsplit(".", 1)[-1]):
+                with gr.Tab(i18n(tab.TITLE_KEY), id=tab.__name__.rsplit(".", 1)[-1]):
                     tab.build(ctx)
         if mcp_server.enabled(settings):
-            gr.Markdown(FOOTER_MCP, elem_id="studio-footer-mcp")
+            gr.Markdown(i18n(FOOTER_MCP), elem_id="studio-footer-mcp")
         visitor.wire(demo, ctx)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     zerogpu.wrap_heavy_events(demo, settings.zerogpu_durations)  # a no-op off ZeroGPU Spaces
@@ -90,5 +87,6 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         theme=gr.themes.Soft(primary_hue="indigo"),
         css_paths=[REPO_ROOT / "assets" / "style.css"],
         footer_links=["api", "gradio", "settings"],  # "Use via API or MCP" where MCP is on
+        i18n=I18N,  # English and Chinese (components/locales); the browser's language picks
         **mcp_server.launch_options(settings),
     )

@@ -29,11 +29,14 @@ from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
 from .common import bind, file_path, log, mcp_tool, upload_path, user_facing
+from .common.i18n import i18n, language_of, t
+from .common.layout import how_it_works, intro, notice, notice_update
 from .context import SHARED_CAPTION_IMAGE, StudioContext
 from .common.seen import seen_markdown
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_choices, gallery_for, visible_galleries  # noqa: F401 (tests use it)
 
-TITLE = "Captioning"
+TITLE = "Captioning"  # the English tab name (tests and Imagine select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "captioning.title"
 # Examples reuse the sample gallery's photos (one copy of each in the repo).
 GALLERY_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 EXAMPLE_PHOTOS = ("coffee.jpg", "cat.jpg", "motorcycle.jpg", "astronaut.jpg", "rocket.jpg")
@@ -44,10 +47,12 @@ SEEN_EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "vision" / "exa
 def example_photos() -> list[Path]:
     sample = [GALLERY_DIR / name for name in EXAMPLE_PHOTOS]
     return [sample[0], SEEN_EXAMPLES / "lizard.jpg", SEEN_EXAMPLES / "fruits.jpg", *sample[1:]]
-BATCH_HEADERS = ["file", "caption", "score", "other candidates", "error"]
-DECODING_HELP = ("beam: the most likely captions; nucleus: sampled, more varied; "
-                 "greedy: one caption, fastest (a captioner's options: label-based captions ignore them)")
-WHY_LABEL = "Why: where the model looked"
+BATCH_HEADERS = ["captioning.col.file", "captioning.col.caption", "captioning.col.score", "captioning.col.others",
+                 "captioning.col.error"]
+DECODING_KEYS = {"beam": "captioning.decoding.beam", "nucleus": "captioning.decoding.nucleus",
+                 "greedy": "captioning.decoding.greedy"}
+RANKED_KEYS = {"clip": "captioning.ranked.clip", "labels": "captioning.ranked.bridge",
+               "captioner": "captioning.ranked.captioner"}
 
 
 # -- plain handlers (no browser needed) --------------------------------------------------
@@ -56,14 +61,14 @@ def captioner_key(ctx: StudioContext, requested: str = "") -> str:
     keys = captioning.captioner_keys(ctx.manager)
     key = requested or ctx.settings.captioner
     if key not in keys:
-        raise InputError(f"Unknown captioner '{key}'; choose one of {', '.join(keys)}.")
+        raise InputError(t("captioning.unknown", key=key, keys=", ".join(keys)))
     return key
 
 
 def caption_one(ctx: StudioContext, image: object, options: CaptionOptions, model: str = "") -> CaptionResult:
     if not image:
-        raise InputError("Please upload an image (or click an example) to caption.")
-    image_file = upload_path(ctx, image, "image")
+        raise InputError(t("captioning.need_image"))
+    image_file = upload_path(ctx, image, "upload.image")
     return captioning.caption_image(ctx.manager, image_file, options, captioner_key(ctx, model))
 
 
@@ -73,8 +78,8 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
     """Caption uploads (images or zips); with `gallery`, also add them, captioned, to that
     search gallery of `owner`'s (its name is checked before anything is captioned)."""
     if not files:
-        raise InputError("Please upload images (or a zip of images) to caption.")
-    paths = [file_path(f, "file") for f in files]
+        raise InputError(t("captioning.need_images"))
+    paths = [file_path(f, "upload.file") for f in files]
     key = captioner_key(ctx, model)
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="captions-") as workdir:  # zip members meanwhile
         gallery_folder = stack.enter_context(gallery_for(ctx, owner, gallery, "add")) if gallery.strip() else None
@@ -95,37 +100,41 @@ def candidate_bars(result: CaptionResult) -> dict[str, float]:
     return {c.text: c.probability if c.probability is not None else c.confidence for c in result.candidates}
 
 
-def ranked_by(result: CaptionResult | BatchResult) -> str:
+def ranked_by(result: CaptionResult | BatchResult, lang: str | None = None) -> str:
     """How the candidates were ordered, in words."""
     if result.captions_from == "labels":
-        return "class probability (label-based captions)"
-    return {"clip": "CLIP", "labels": "the label bridge", "captioner": "the captioner's confidence"}.get(
-        result.scored_by, result.scored_by)
+        return t("captioning.ranked.labels", lang)
+    key = RANKED_KEYS.get(result.scored_by)
+    return t(key, lang) if key else result.scored_by
 
 
-def caption_details(result: CaptionResult) -> str:
+def caption_details(result: CaptionResult, lang: str | None = None) -> str:
     if result.captions_from == "labels":
         rows = "\n".join(f"| {c.text} | {c.label or ''} | {c.confidence:.3f} |" for c in result.candidates)
-        table = "| caption | ImageNet label | probability |\n|---|---|---|\n" + rows
+        table = t("captioning.table.labels", lang) + "\n|---|---|---|\n" + rows
     elif result.scored_by in ("clip", "labels"):
-        engine = "CLIP" if result.scored_by == "clip" else "label-bridge"
+        engine = t("captioning.engine.clip" if result.scored_by == "clip" else "captioning.engine.bridge", lang)
         rows = "\n".join(f"| {c.text} | {c.similarity or 0:.3f} | {c.probability or 0:.2f} | {c.confidence:.3f} |"
                          for c in result.candidates)
-        table = (f"| candidate | {engine} similarity | {engine} probability | captioner confidence |\n"
-                 "|---|---|---|---|\n" + rows)
+        table = t("captioning.table.engine", lang, engine=engine) + "\n|---|---|---|---|\n" + rows
     else:
         rows = "\n".join(f"| {c.text} | {c.confidence:.3f} |" for c in result.candidates)
-        table = "| candidate | captioner confidence |\n|---|---|\n" + rows
+        table = t("captioning.table.captioner", lang) + "\n|---|---|\n" + rows
     timing = result.timing
-    lines = [seen_markdown(result.objects), "", table, ""] if result.objects else [table, ""]
-    lines += [
-        f"**Model:** `{result.model}` · **Decoding:** {result.decoding} · **Ranked by:** {ranked_by(result)} · "
-        f"caption {timing.get('caption_s', 0):.2f} s, rerank {timing.get('rerank_s', 0):.2f} s"]
+    lines = [seen_markdown(result.objects, lang=lang), "", table, ""] if result.objects else [table, ""]
+    lines += [t("captioning.details", lang, model=result.model, decoding=decoding_name(result.decoding, lang),
+                ranked=ranked_by(result, lang), caption_s=f"{timing.get('caption_s', 0):.2f}",
+                rerank_s=f"{timing.get('rerank_s', 0):.2f}")]
     if result.text_in_image:
-        lines.append(f"\n**Text in the image:** {' / '.join(result.text_in_image.splitlines())}")
+        lines.append("\n" + t("captioning.text_in_image", lang, text=" / ".join(result.text_in_image.splitlines())))
     if result.note:
         lines.append(f"\n> {result.note}")
     return "\n".join(lines)
+
+
+def decoding_name(decoding: str, lang: str | None = None) -> str:
+    """A decoding strategy in words ('beam'; model_zoo's other names, such as 'labels', as they are)."""
+    return t(DECODING_KEYS[decoding], lang) if decoding in DECODING_KEYS else decoding
 
 
 def batch_rows(result: BatchResult) -> list[list]:
@@ -133,13 +142,21 @@ def batch_rows(result: BatchResult) -> list[list]:
             for row in result.rows]
 
 
-def batch_summary(result: BatchResult) -> str:
-    lines = [f"**{result.captioned}** captioned, **{result.failed}** failed · {result.images_per_s:.2f} images/s "
-             f"({result.seconds:.1f} s) · `{result.model}` · {result.decoding} · ranked by {ranked_by(result)}"]
+def table(rows: list[list], lang: str | None = None):
+    """The batch rows with their headers in the visitor's language (the page cannot translate them)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[t(key, lang) for key in BATCH_HEADERS])
+
+
+def batch_summary(result: BatchResult, lang: str | None = None) -> str:
+    lines = [t("captioning.batch_summary", lang, captioned=result.captioned, failed=result.failed,
+               rate=f"{result.images_per_s:.2f}", seconds=f"{result.seconds:.1f}", model=result.model,
+               decoding=decoding_name(result.decoding, lang), ranked=ranked_by(result, lang))]
     added = result.gallery
     if added is not None and not added.note:
-        lines.append(f"Added **{added.added}** to the search gallery **{added.gallery}** ({added.skipped} were "
-                     f"already there; it now holds {added.total}): find them in the Search tab.")
+        lines.append(t("captioning.batch_added", lang, added=added.added, gallery=added.gallery,
+                       skipped=added.skipped, total=added.total))
     lines += [f"> {note}" for note in (result.note, added.note if added else "") if note]
     return "\n\n".join(lines)
 
@@ -148,26 +165,20 @@ def _short(ctx: StudioContext, key: str) -> str:
     return ctx.manager.spec(key).description.split(" (")[0]
 
 
-def weights_banner(ctx: StudioContext, key: str) -> str:
+def weights_banner(ctx: StudioContext, key: str, lang: str | None = None) -> str:
     """Cheap, at build time (no model loads): what answers here, what is missing, what it
-    would add and how to get it, before anyone clicks. Empty when everything is there."""
+    would add and how to get it (How it works). Empty when everything is there."""
     manager = ctx.manager
     missing = captioning.missing_weights(manager, key)
     if missing is not None:
         classifier_missing = manager.weights_problem(vision.CLASSIFIER_KEY)
         if classifier_missing is not None:
-            return (f"⚠️ **The captioner `{key}` has no weights on this machine**, nor has the image classifier "
-                    f"behind label-based captions: {missing.detail}\n\n**How to fix:** {missing.how_to_fix} "
-                    f"Or, for label-based captions: {classifier_missing.how_to_fix}")
+            return t("captioning.how.nothing", lang, key=key, detail=missing.detail, fix=missing.how_to_fix,
+                     classifier_fix=classifier_missing.how_to_fix)
         engine_ok = vision.problem(manager) is None
-        galleries = ", batches and search galleries included" if engine_ok else ", batches included"
-        return (f"ℹ️ **Captions are label-based on this machine.** The captioner `{key}` ({_short(ctx, key)}) has "
-                f"no weights here, so each caption names what the {_short(ctx, vision.CLASSIFIER_KEY)} recognises "
-                "among the 1,000 ImageNet classes (\"a photo of an espresso\"), with the next most likely classes as "
-                "the alternatives, each with its probability; decoding options do not apply. Everything on this "
-                f"tab works as is{galleries}.\n\n"
-                "**What a captioner would add:** a sentence of its own about the whole scene (what is happening, "
-                f"where, how many) and the things ImageNet has no class for. **How to get it:** {missing.how_to_fix}")
+        return t("captioning.how.labels", lang, key=key, captioner=_short(ctx, key),
+                 classifier=_short(ctx, vision.CLASSIFIER_KEY), fix=missing.how_to_fix,
+                 galleries=t("captioning.how.galleries" if engine_ok else "captioning.how.batches", lang))
     try:
         engine = vision.mode(manager)
     except ValueError:
@@ -175,51 +186,63 @@ def weights_banner(ctx: StudioContext, key: str) -> str:
     if engine != "labels":
         return ""
     clip_missing = manager.weights_problem(captioning.CLIP_KEY)
-    how = (f" How to get CLIP: {clip_missing.how_to_fix}" if clip_missing is not None
-           else " (The app runs with --vision labels.)")
+    how = (t("captioning.how.get_clip", lang, fix=clip_missing.how_to_fix) if clip_missing is not None
+           else t("captioning.how.labels_mode", lang))
     if vision.problem(manager) is None:
-        return ("ℹ️ **No CLIP here: the label bridge reranks the candidates** by the ImageNet objects it "
-                "recognises in the image; CLIP would judge each whole sentence against the image." + how)
-    return ("ℹ️ **No image engine here**: candidates keep the captioner's own order (no reranking)." + how)
+        return t("captioning.how.no_clip", lang) + " " + how
+    return t("captioning.how.no_engine", lang) + " " + how
 
 
-def intro(ctx: StudioContext, key: str) -> str:
+def notice_key(ctx: StudioContext, key: str) -> str | None:
+    """The one line above the controls (weights_banner's first sentence, linking to the rest)."""
+    manager = ctx.manager
+    if captioning.missing_weights(manager, key) is not None:
+        return ("captioning.notice.nothing" if manager.weights_problem(vision.CLASSIFIER_KEY) is not None
+                else "captioning.notice.labels")
+    try:
+        if vision.mode(manager) != "labels":
+            return None
+    except ValueError:
+        return None
+    return "captioning.notice.no_clip" if vision.problem(manager) is None else "captioning.notice.no_engine"
+
+
+def how_markdown(ctx: StudioContext, key: str, lang: str | None = None) -> str:
+    """How it works: the tab, then what is missing here and how to get it."""
     spec = ctx.manager.spec(key)
-    return (f"Describe an image in words. **{spec.description}** (`{spec.source}`) proposes several captions; "
-            f"the image engine (**CLIP** `{ctx.manager.spec(captioning.CLIP_KEY).source}` where its weights are, "
-            "else the label bridge) scores each against the image and the best match wins. Without captioner "
-            f"weights, captions are label-based: the {_short(ctx, vision.CLASSIFIER_KEY)}'s top ImageNet labels. "
-            "Beside the caption, Grad-CAM shows where that classifier looked. Caption a batch of images (or a zip) "
-            "under *Batch*, download the CSV, and add them with their captions to a search gallery.")
+    text = t("captioning.how", lang, captioner=spec.description, source=spec.source,
+             clip=ctx.manager.spec(captioning.CLIP_KEY).source, classifier=_short(ctx, vision.CLASSIFIER_KEY))
+    return "\n\n".join(part for part in (text, weights_banner(ctx, key, lang)) if part)
 
 
-def why_image(ctx: StudioContext, image: object):
+def why_image(ctx: StudioContext, image: object, lang: str | None = None):
     """(Grad-CAM overlay, heading) for the tab: where the classifier looked for its top
     label. (None, why not) when it cannot run: the caption stands either way."""
     try:
-        found = explain.gradcam(ctx.manager, file_path(image, "image"))
+        found = explain.gradcam(ctx.manager, file_path(image, "upload.image"))
     except StudioError as exc:
-        return None, f"{WHY_LABEL}: not available ({exc})"
+        return None, t("captioning.why_unavailable", lang, reason=exc)
     except Exception:  # an explanation must never cost the caption
         log.exception("Grad-CAM failed")
-        return None, f"{WHY_LABEL}: not available (the details are in the server log)"
-    return found.overlay, found.caption
+        return None, t("captioning.why_failed", lang)
+    return found.overlay, t("captioning.why_for", lang, label=found.label, p=f"{found.probability:.0%}")
 
 
 def read_one(ctx: StudioContext, image: object) -> ocr.ReadTextResult:
     if not image:
-        raise InputError("Please upload an image (or click an example) to read its text.")
-    return ocr.read_text(ctx.manager, upload_path(ctx, image, "image"))
+        raise InputError(t("captioning.need_text_image"))
+    return ocr.read_text(ctx.manager, upload_path(ctx, image, "upload.image"))
 
 
 def read_view(ctx: StudioContext, image: object):
     """(the image with each line's box drawn, the text, a summary, the /read_text dict) for the tab."""
-    image_file = upload_path(ctx, image, "image")
+    image_file = upload_path(ctx, image, "upload.image")
     result = read_one(ctx, image_file)
     boxed = ocr.draw_boxes(image_io.load_image(image_file), result.lines)
-    found = f"**{len(result.lines)}** line(s) read" if result.lines else "**No text found** in this image"
-    summary = (f"{found} · `{result.engine}` · {result.timing.get('read_s', 0):.2f} s · lines kept at confidence "
-               f">= {ocr.LINE_MIN_CONFIDENCE}, quoted in captions at >= {ocr.QUOTE_MIN_CONFIDENCE}")
+    found = t("captioning.lines_read", count=len(result.lines)) if result.lines else t("captioning.no_text")
+    summary = t("captioning.read_summary", found=found, engine=result.engine,
+                seconds=f"{result.timing.get('read_s', 0):.2f}", keep=ocr.LINE_MIN_CONFIDENCE,
+                quote=ocr.QUOTE_MIN_CONFIDENCE)
     return boxed, result.text, summary, result.to_dict()
 
 
@@ -261,9 +284,10 @@ def on_caption(ctx: StudioContext, image_file, key, strategy, candidates, length
                rerank):
     options = _options(strategy, candidates, length, beams, top_p, temperature, prompt, rerank)
     result = caption_one(ctx, image_file, options, key)
-    overlay, heading = why_image(ctx, image_file)
+    lang = language_of()
+    overlay, heading = why_image(ctx, image_file, lang)
     return (result.caption, gr.update(value=overlay, label=heading), candidate_bars(result),
-            caption_details(result), result.to_dict())
+            caption_details(result, lang), result.to_dict())
 
 
 @user_facing
@@ -277,7 +301,8 @@ def on_batch(ctx: StudioContext, uploads, add, gallery, key, strategy, candidate
     result = caption_many(ctx, uploads, options, key, on_progress=report, gallery=gallery if add else "",
                           owner=owner)
     names = gr.update(choices=gallery_choices(ctx, owner))
-    return batch_summary(result), batch_rows(result), _csv_download(ctx, result, owner), names
+    lang = language_of()
+    return batch_summary(result, lang), table(batch_rows(result), lang), _csv_download(ctx, result, owner), names
 
 
 @user_facing
@@ -315,32 +340,30 @@ def caption_batch(ctx: StudioContext, files: list[FileData], num_candidates: int
 
 
 # -- layout and wiring -----------------------------------------------------------------------
+def on_model(ctx: StudioContext, key: str):
+    """Another captioner picked: its notice line and How it works."""
+    return notice_update(notice_key(ctx, key)), how_markdown(ctx, key)
+
+
+def on_page_load(ctx: StudioContext, key: str):
+    """What the page cannot translate itself: How it works, the batch table's headers."""
+    lang = language_of()
+    return how_markdown(ctx, key, lang), table([], lang)
+
+
 def build(ctx: StudioContext) -> None:
     keys = captioning.captioner_keys(ctx.manager)
     default_key = ctx.settings.captioner if ctx.settings.captioner in keys else "captioner"
-    gr.Markdown(intro(ctx, default_key))
-    banner = gr.Markdown(weights_banner(ctx, default_key))
-    with gr.Row():
-        model = gr.Dropdown(keys, value=default_key, label="Captioner", scale=1)
-        strategy = gr.Radio(["beam", "nucleus", "greedy"], value="beam", label="Decoding", info=DECODING_HELP, scale=2)
-        rerank = gr.Checkbox(True, label="Rerank candidates (CLIP, or the label bridge)", scale=1)
-    with gr.Accordion("More decoding options", open=False):
-        with gr.Row():
-            num_candidates = gr.Slider(1, captioning.MAX_CANDIDATES, value=3, step=1, label="Candidates",
-                                       info="how many captions to propose (greedy gives one)")
-            max_length = gr.Slider(5, captioning.MAX_NEW_TOKENS, value=30, step=1, label="Maximum length (tokens)")
-            beams = gr.Slider(1, 10, value=3, step=1, label="Beams", info="beam search only")
-        with gr.Row():
-            top_p = gr.Slider(0.05, 1.0, value=0.9, step=0.05, label="top-p", info="nucleus sampling only")
-            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature", info="nucleus sampling only")
-            prompt = gr.Textbox(label="Prompt (optional)", placeholder="a photography of",
-                                info="conditional captioning: the caption continues this text")
-    decoding = [strategy, num_candidates, max_length, beams, top_p, temperature, prompt, rerank]
-    model.change(bind(ctx, weights_banner), inputs=model, outputs=banner, api_visibility="private")
-
+    intro("captioning.intro")
+    banner = notice(notice_key(ctx, default_key))
+    model, decoding = _decoding_options(keys, default_key)
     image, run, one_outputs = _one_image_tab(ctx)
     files, to_gallery, gallery_name, run_batch, batch_outputs = _batch_tab(ctx)
     text_image, run_read, read_outputs = _read_text_tab()
+    with how_it_works("captioning"):
+        how = gr.Markdown(how_markdown(ctx, default_key, "en"))
+    model.change(bind(ctx, on_model), inputs=model, outputs=[banner, how], api_visibility="private")
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [model], [how, batch_outputs[1]])
 
     run_read.click(bind(ctx, on_read), inputs=[text_image], outputs=read_outputs, api_visibility="private",
                    **ctx.queue_slot(ocr.OCR_KEY))
@@ -354,65 +377,92 @@ def build(ctx: StudioContext) -> None:
     gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner"))
 
 
+def _decoding_options(keys: list[str], default_key: str) -> tuple[gr.Dropdown, list]:
+    """The captioner and how it decodes (strategy, more options, rerank), for One image and Batch alike."""
+    with gr.Row():
+        model = gr.Dropdown(keys, value=default_key, label=i18n("captioning.captioner"), scale=1)
+        strategy = gr.Radio([(i18n(DECODING_KEYS[name]), name) for name in DECODING_KEYS], value="beam",
+                            label=i18n("captioning.decoding"), info=i18n("captioning.decoding_info"), scale=2)
+        rerank = gr.Checkbox(True, label=i18n("captioning.rerank"), scale=1)
+    with gr.Accordion(i18n("captioning.more"), open=False):
+        with gr.Row():
+            num_candidates = gr.Slider(1, captioning.MAX_CANDIDATES, value=3, step=1,
+                                       label=i18n("captioning.candidates"), info=i18n("captioning.candidates_info"))
+            max_length = gr.Slider(5, captioning.MAX_NEW_TOKENS, value=30, step=1,
+                                   label=i18n("captioning.max_length"))
+            beams = gr.Slider(1, 10, value=3, step=1, label=i18n("captioning.beams"),
+                              info=i18n("captioning.beams_info"))
+        with gr.Row():
+            top_p = gr.Slider(0.05, 1.0, value=0.9, step=0.05, label="top-p", info=i18n("captioning.top_p_info"))
+            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label=i18n("captioning.temperature"),
+                                    info=i18n("captioning.top_p_info"))
+            prompt = gr.Textbox(label=i18n("captioning.prompt"), placeholder="a photography of",
+                                info=i18n("captioning.prompt_info"))
+    return model, [strategy, num_candidates, max_length, beams, top_p, temperature, prompt, rerank]
+
+
 def _one_image_tab(ctx: StudioContext) -> tuple[gr.Image, gr.Button, list]:
     """The image (shared: Imagine's "Caption it" sends its pictures here), its button, the answers."""
-    with gr.Tab("One image"):
+    with gr.Tab(i18n("captioning.tab_one")):
         with gr.Row():
             with gr.Column():
-                image = ctx.share(SHARED_CAPTION_IMAGE, gr.Image(type="filepath", label="Image", height=340,
-                                                                  elem_id="caption-image"))
-                run = gr.Button("Caption", variant="primary")
+                image = ctx.share(SHARED_CAPTION_IMAGE, gr.Image(type="filepath", label=i18n("studio.image"),
+                                                                  height=340, elem_id="caption-image"))
+                run = gr.Button(i18n("captioning.run"), variant="primary")
                 examples = [path for path in example_photos() if path.is_file()]
                 if examples:
-                    gr.Examples([[str(p)] for p in examples], inputs=[image], label="Try an example")
+                    gr.Examples([[str(p)] for p in examples], inputs=[image], label=i18n("studio.try_example"))
             with gr.Column():
-                caption_box = gr.Textbox(label="Caption", lines=2, interactive=False, buttons=["copy"],
-                                         elem_id="caption-text")
-                why = gr.Image(label=WHY_LABEL, type="pil", interactive=False, height=300, elem_id="caption-why")
-                bars = gr.Label(label="Candidates (probability, or captioner confidence)", num_top_classes=10)
+                caption_box = gr.Textbox(label=i18n("captioning.caption"), lines=2, interactive=False,
+                                         buttons=["copy"], elem_id="caption-text")
+                why = gr.Image(label=i18n("captioning.why"), type="pil", interactive=False, height=300,
+                               elem_id="caption-why")
+                bars = gr.Label(label=i18n("captioning.bars"), num_top_classes=10)
                 details = gr.Markdown(elem_id="caption-details")
-                with gr.Accordion("What /caption returns", open=False):
+                with gr.Accordion(i18n("captioning.raw"), open=False):
                     raw = gr.JSON()
     return image, run, [caption_box, why, bars, details, raw]
 
 
 def _batch_tab(ctx: StudioContext) -> tuple[gr.File, gr.Checkbox, gr.Dropdown, gr.Button, list]:
-    with gr.Tab("Batch"):
+    with gr.Tab(i18n("captioning.tab_batch")):
         with gr.Row():
-            files = gr.File(file_count="multiple", file_types=["image", ".zip"], label="Images, or a zip of images")
+            files = gr.File(file_count="multiple", file_types=["image", ".zip"], label=i18n("captioning.files"))
             with gr.Column():
                 with gr.Row():
-                    to_gallery = gr.Checkbox(False, label="Also add them, captioned, to a search gallery")
+                    to_gallery = gr.Checkbox(False, label=i18n("captioning.to_gallery"))
                     gallery_name = gr.Dropdown(
                         gallery_choices(ctx, visitor.page_owner(ctx)),
                         value=DEFAULT_GALLERY,
                         allow_custom_value=True,
-                        label="Gallery",
-                        info="an existing one, or type a new name",
+                        label=i18n("studio.gallery"),
+                        info=i18n("studio.gallery_info"),
                     )
-                run_batch = gr.Button("Caption all", variant="primary")
+                run_batch = gr.Button(i18n("captioning.run_batch"), variant="primary")
                 summary = gr.Markdown()
-                csv_file = gr.File(label="Download CSV", interactive=False)
-        table = gr.Dataframe(headers=BATCH_HEADERS, interactive=False, wrap=True, label="Results",
-                             column_widths=["16%", "40%", "8%", "24%", "12%"])
-    return files, to_gallery, gallery_name, run_batch, [summary, table, csv_file, gallery_name]
+                csv_file = gr.File(label=i18n("captioning.csv"), interactive=False)
+        results = gr.Dataframe(value=table([], "en"), interactive=False, wrap=True, label=i18n("studio.results"),
+                               column_widths=["16%", "40%", "8%", "24%", "12%"])
+    return files, to_gallery, gallery_name, run_batch, [summary, results, csv_file, gallery_name]
 
 
 def _read_text_tab() -> tuple[gr.Image, gr.Button, list]:
-    with gr.Tab("Read text"):
+    with gr.Tab(i18n("captioning.tab_read")):
         with gr.Row():
             with gr.Column():
-                text_image = gr.Image(type="filepath", label="Image with text (a sign, a label, a page)", height=340,
+                text_image = gr.Image(type="filepath", label=i18n("captioning.text_image"), height=340,
                                       elem_id="read-text-image")
-                run_read = gr.Button("Read text", variant="primary")
+                run_read = gr.Button(i18n("captioning.read"), variant="primary")
                 text_examples = [GALLERY_DIR / name for name in ("text_page.jpg",) if (GALLERY_DIR / name).is_file()]
                 if text_examples:
-                    gr.Examples([[str(p)] for p in text_examples], inputs=[text_image], label="Try an example")
+                    gr.Examples([[str(p)] for p in text_examples], inputs=[text_image],
+                                label=i18n("studio.try_example"))
             with gr.Column():
-                boxed = gr.Image(label="What was read, where", type="pil", interactive=False, height=340,
+                boxed = gr.Image(label=i18n("captioning.boxes"), type="pil", interactive=False, height=340,
                                  elem_id="read-text-boxes")
-                read_box = gr.Textbox(label="Text", lines=4, interactive=False, buttons=["copy"], elem_id="read-text")
+                read_box = gr.Textbox(label=i18n("captioning.text"), lines=4, interactive=False, buttons=["copy"],
+                                      elem_id="read-text")
                 read_summary = gr.Markdown()
-                with gr.Accordion("What /read_text returns", open=False):
+                with gr.Accordion(i18n("captioning.read_raw"), open=False):
                     read_raw = gr.JSON()
     return text_image, run_read, [boxed, read_box, read_summary, read_raw]

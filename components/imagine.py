@@ -20,11 +20,14 @@ from model_zoo.core.registry import is_overridden
 
 from . import visitor
 from .common import bind, mcp_tool, upload_path, user_facing
+from .common.i18n import i18n, language_of, t
+from .common.layout import how_it_works, intro, notice, notice_update
 from .context import SHARED_CAPTION_IMAGE, SHARED_TABS, StudioContext
 from .common.galleries import gallery_choices, gallery_for
 from .common.outputs import output_folder
 
-TITLE = "Imagine"
+TITLE = "Imagine"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "imagine.title"
 DEFAULT_GALLERY = "imagined"
 CAPTIONING_TAB = "captioning"  # the Captioning tab's id (its module name, see app/blocks.py)
 EXAMPLES = ["an astronaut riding a horse on the moon, digital art", "a red fox in a snowy forest at dawn, photo",
@@ -41,14 +44,14 @@ def model_key(ctx: StudioContext, requested: str = "") -> str:
     keys = imagine.model_keys(ctx.manager)
     key = requested or imagine.KEY
     if key not in keys:
-        raise InputError(f"Unknown text-to-image model '{key}'; choose one of {', '.join(keys)}.")
+        raise InputError(t("imagine.unknown", key=key, keys=", ".join(keys)))
     return key
 
 
 def generate(ctx: StudioContext, request: ImagineRequest, key: str = "", on_step=None,
              cancelled=None) -> ImagineResult:
     if request.init_image:
-        request.init_image = upload_path(ctx, request.init_image, "start image")
+        request.init_image = upload_path(ctx, request.init_image, "upload.start_image")
     return imagine.generate(ctx.manager, request, output_dir(), model_key(ctx, key), on_step, cancelled)
 
 
@@ -69,41 +72,44 @@ def api_result(result: ImagineResult) -> dict:
     return out
 
 
-def settings_markdown(result: ImagineResult) -> str:
-    seeds = (f"seed **{result.seed}**" if len(result.seeds) == 1
-             else f"seeds **{result.seeds[0]}–{result.seeds[-1]}** (one per image)")
-    start = f" · from your image at strength {result.strength:g}" if result.mode == "image" else ""
+def settings_markdown(result: ImagineResult, lang: str | None = None) -> str:
+    seeds = (t("imagine.one_seed", lang, seed=result.seed) if len(result.seeds) == 1
+             else t("imagine.seeds", lang, first=result.seeds[0], last=result.seeds[-1]))
+    steps = t("imagine.one_step" if result.steps == 1 else "imagine.many_steps", lang, steps=result.steps)
+    start = t("imagine.from_image", lang, strength=f"{result.strength:g}") if result.mode == "image" else ""
     timing = result.timing
     lines = [
-        f"{seeds} · **{result.steps}** step{'s' if result.steps != 1 else ''} · guidance **{result.guidance:g}** · "
-        f"{result.width} x {result.height}{start} · `{result.model}` on {result.device} · "
-        f"{timing['total_s']:.1f} s ({timing['per_step_s']:.2f} s/step)",
-        "Same settings and seed make the same image on the same device; each PNG carries its settings.",
+        t("imagine.settings", lang, seeds=seeds, steps=steps, guidance=f"{result.guidance:g}", width=result.width,
+          height=result.height, start=start, model=result.model, device=result.device,
+          total=f"{timing['total_s']:.1f}", per_step=f"{timing['per_step_s']:.2f}"),
+        t("imagine.same_settings", lang),
     ]
     if result.note:
         lines.append(f"> {result.note}")
     return "\n\n".join(lines)
 
 
-def weights_banner(ctx: StudioContext, key: str) -> str:
-    """Cheap, at build time (no model loads): what is missing and how to get it."""
+def weights_banner(ctx: StudioContext, key: str, lang: str | None = None) -> str:
+    """Cheap, at build time (no model loads): what is missing and how to get it (How it works)."""
     missing = imagine.missing_weights(ctx.manager, key)
     if missing is None:
         return ""
-    return (f"⚠️ **No text-to-image weights on this machine.** `{key}` "
-            f"({ctx.manager.spec(key).description}) is not here: {missing.detail}\n\n"
-            f"**How to fix:** {missing.how_to_fix}\n\nThe tab works as soon as they are there; nothing else "
-            "in the studio depends on them.")
+    return t("imagine.how.no_weights", lang, key=key, description=ctx.manager.spec(key).description,
+             detail=missing.detail, fix=missing.how_to_fix)
 
 
-def intro(ctx: StudioContext) -> str:
-    spec = ctx.manager.spec(imagine.KEY)
+def notice_key(ctx: StudioContext, key: str) -> str | None:
+    return "imagine.notice.no_weights" if imagine.missing_weights(ctx.manager, key) is not None else None
+
+
+def how_markdown(ctx: StudioContext, key: str = imagine.KEY, lang: str | None = None) -> str:
+    """How it works: who draws, the loop through the other tabs, and what is missing here."""
+    spec = ctx.manager.spec(key)
     default = spec.description.split(":")[0]
     who = (f"**{spec.description}** (`{spec.source}`)" if not is_overridden(spec)
-           else f"The diffusers pipeline at `{spec.source}` (in place of {default})")
-    return (f"Describe a scene and get an image. {who} draws it in a few "
-            "denoising steps; start from an image of yours to vary it. Then **Caption it** (the Captioning tab "
-            "describes it back), or **Add to gallery** with the prompt as its caption and find it in Search.")
+           else t("imagine.how.override", lang, source=spec.source, default=default))
+    text = t("imagine.how", lang, who=who)
+    return "\n\n".join(part for part in (text, weights_banner(ctx, key, lang)) if part)
 
 
 # -- UI handlers (private events; visitor.for_caller gives each its owner or page) ------------
@@ -112,10 +118,11 @@ def intro(ctx: StudioContext) -> str:
 def on_generate(ctx: StudioContext, key, text, neg, n_steps, scale, use_random, seed_value, w, h, n, start, how_far,
                 progress=gr.Progress(), *, page: str):
     flag = ctx.cancel_flags[page] = threading.Event()  # this page's Cancel sets it
-    progress(0, desc="Loading the model (first use)")
+    lang = language_of()
+    progress(0, desc=t("imagine.loading", lang))
 
     def report(done: int, total: int) -> None:
-        progress((done, max(total, 1)), desc="Denoising", unit="steps")
+        progress((done, max(total, 1)), desc=t("imagine.denoising", lang), unit=t("imagine.steps_unit", lang))
 
     req = ImagineRequest(text, neg or "", n_steps, scale, -1 if use_random else seed_value, w, h, n, start,
                          how_far)
@@ -124,8 +131,8 @@ def on_generate(ctx: StudioContext, key, text, neg, n_steps, scale, use_random, 
     finally:
         ctx.cancel_flags.pop(page, None)
     files = [str(f) for f in result.files]
-    captions = [f"seed {s}" for s in result.seeds]
-    return (list(zip(files, captions)), settings_markdown(result), result.seed, api_result(result),
+    captions = [t("imagine.seed_caption", lang, seed=s) for s in result.seeds]
+    return (list(zip(files, captions)), settings_markdown(result, lang), result.seed, api_result(result),
             {"files": files, "prompt": result.prompt}, 0, "")
 
 
@@ -134,7 +141,7 @@ def on_cancel(ctx: StudioContext, *, page: str) -> str:
     flag = ctx.cancel_flags.get(page)
     if flag is not None:
         flag.set()
-    return "Cancelled: the run stops after the current step."
+    return t("imagine.cancelled")
 
 
 def on_pick(evt: gr.SelectData) -> int:
@@ -152,10 +159,9 @@ def on_add(ctx: StudioContext, state: dict, index: int, gallery: str, *, owner: 
     chosen = _picked_file(state, index)
     report = add_to_gallery(ctx, [chosen], [state["prompt"]], gallery, owner)
     if report["added"]:
-        note = (f"Added to gallery **{report['gallery']}** with its prompt as the caption (it now holds "
-                f"{report['total']}): find it in the Search tab.")
+        note = t("imagine.added", gallery=report["gallery"], total=report["total"])
     else:
-        note = f"Already in gallery **{report['gallery']}** (same image)."
+        note = t("imagine.already", gallery=report["gallery"])
     return note, gr.update(choices=gallery_choices(ctx, owner, DEFAULT_GALLERY))
 
 
@@ -183,57 +189,58 @@ def generate_image(ctx: StudioContext, prompt: str, negative_prompt: str = "", s
 
 
 # -- layout and wiring -----------------------------------------------------------------------
+def on_model(ctx: StudioContext, key: str):
+    """Another model picked: its notice line and How it works."""
+    return notice_update(notice_key(ctx, key)), how_markdown(ctx, key)
+
+
+def on_page_load(ctx: StudioContext, key: str) -> str:
+    """How it works in the visitor's language (the page cannot translate its model names and commands)."""
+    return how_markdown(ctx, key, language_of())
+
+
 def build(ctx: StudioContext) -> None:
     keys = imagine.model_keys(ctx.manager)
-    gr.Markdown(intro(ctx))
-    banner = gr.Markdown(weights_banner(ctx, imagine.KEY), elem_id="imagine-banner")
+    intro("imagine.intro")
+    banner = notice(notice_key(ctx, imagine.KEY), elem_id="imagine-banner")
     with gr.Row():
         with gr.Column():
-            model = gr.Dropdown(keys, value=imagine.KEY, label="Model", visible=len(keys) > 1)
-            prompt = gr.Textbox(label="Prompt", lines=2, placeholder=EXAMPLES[0], elem_id="imagine-prompt")
-            negative = gr.Textbox(label="Negative prompt (optional)", placeholder="blurry, low quality",
-                                  info="what to keep out; needs guidance above 1 (LCM and turbo models ignore it)")
+            model = gr.Dropdown(keys, value=imagine.KEY, label=i18n("studio.model"), visible=len(keys) > 1)
+            prompt = gr.Textbox(label=i18n("imagine.prompt"), lines=2, placeholder=i18n("imagine.prompt_placeholder"),
+                                elem_id="imagine-prompt")
+            negative = gr.Textbox(label=i18n("imagine.negative"), placeholder=i18n("imagine.negative_placeholder"),
+                                  info=i18n("imagine.negative_info"))
+            steps, guidance, random_seed, seed, width, height, count = _settings()
+            with gr.Accordion(i18n("imagine.start"), open=False):
+                init_image = gr.Image(type="filepath", label=i18n("imagine.start_image"), height=220)
+                strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label=i18n("imagine.strength"),
+                                     info=i18n("imagine.strength_info"))
             with gr.Row():
-                steps = gr.Slider(0, 50, value=0, step=1, label="Steps", info="0: the model's default (LCM 4, turbo 1)")
-                guidance = gr.Slider(-1, 20, value=-1, step=0.5, label="Guidance",
-                                     info="-1: the model's default (LCM 8, turbo 0)")
-            with gr.Row():
-                random_seed = gr.Checkbox(True, label="Random seed")
-                seed = gr.Number(-1, precision=0, label="Seed", info="the seed used shows here after a run",
-                                 elem_id="imagine-seed")
-            with gr.Row():
-                width = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label="Width",
-                                  elem_id="imagine-width")
-                height = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label="Height",
-                                   elem_id="imagine-height")
-                count = gr.Slider(1, imagine.MAX_IMAGES, value=1, step=1, label="Images")
-            with gr.Accordion("Start from an image (optional)", open=False):
-                init_image = gr.Image(type="filepath", label="Start image", height=220)
-                strength = gr.Slider(0.05, 1.0, value=0.6, step=0.05, label="Strength",
-                                     info="how far to move away from it (1: ignore it)")
-            with gr.Row():
-                run = gr.Button("Generate", variant="primary", elem_id="imagine-generate")
-                stop = gr.Button("Cancel", variant="stop")
-            gr.Examples([[e] for e in EXAMPLES], inputs=[prompt], label="Try")
+                run = gr.Button(i18n("imagine.run"), variant="primary", elem_id="imagine-generate")
+                stop = gr.Button(i18n("imagine.cancel"), variant="stop")
+            gr.Examples([[e] for e in EXAMPLES], inputs=[prompt], label=i18n("studio.try"))
         with gr.Column():
-            images = gr.Gallery(label="Result", columns=2, height=420, object_fit="contain", interactive=False,
-                                elem_id="imagine-result")
+            images = gr.Gallery(label=i18n("imagine.result"), columns=2, height=420, object_fit="contain",
+                                interactive=False, elem_id="imagine-result")
             settings = gr.Markdown(elem_id="imagine-settings")
             with gr.Row():
-                caption_it = gr.Button("Caption it", visible=ctx.shared(SHARED_CAPTION_IMAGE) is not None,
+                caption_it = gr.Button(i18n("imagine.caption_it"), visible=ctx.shared(SHARED_CAPTION_IMAGE) is not None,
                                        elem_id="imagine-caption-it")
                 gallery_name = gr.Dropdown(
                     gallery_choices(ctx, visitor.page_owner(ctx), DEFAULT_GALLERY),
                     value=DEFAULT_GALLERY,
                     allow_custom_value=True,
-                    label="Gallery",
-                    info="an existing one, or type a new name",
+                    label=i18n("studio.gallery"),
+                    info=i18n("studio.gallery_info"),
                     scale=2,
                 )
-                to_gallery = gr.Button("Add to gallery")
+                to_gallery = gr.Button(i18n("studio.add_to_gallery"))
             status = gr.Markdown()
-            with gr.Accordion("What /generate_image returns", open=False):
+            with gr.Accordion(i18n("imagine.raw"), open=False):
                 raw = gr.JSON()
+    with how_it_works("imagine"):
+        how = gr.Markdown(how_markdown(ctx, imagine.KEY, "en"))
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [model], [how])
     last = gr.State({})  # {"files": [...], "prompt": str}
     picked = gr.State(0)  # index of the image the buttons act on
 
@@ -246,7 +253,7 @@ def build(ctx: StudioContext) -> None:
     stop.click(bind(ctx, on_cancel), outputs=status, cancels=[event, submitted], queue=False,
                api_visibility="private")
     images.select(on_pick, outputs=picked, api_visibility="private", queue=False)
-    model.change(bind(ctx, weights_banner), inputs=model, outputs=banner, api_visibility="private")
+    model.change(bind(ctx, on_model), inputs=model, outputs=[banner, how], api_visibility="private")
     to_gallery.click(bind(ctx, on_add), inputs=[last, picked, gallery_name, *visitor.inputs(ctx)],
                      outputs=[status, gallery_name], api_visibility="private")
     target, tabs = ctx.shared(SHARED_CAPTION_IMAGE), ctx.shared(SHARED_TABS)
@@ -255,8 +262,27 @@ def build(ctx: StudioContext) -> None:
     gr.api(mcp_tool(bind(ctx, generate_image)), api_name="generate_image", **ctx.queue_slot(imagine.KEY, limit=1))
 
 
+def _settings() -> tuple:
+    """Steps, guidance, the seed, the size and how many."""
+    with gr.Row():
+        steps = gr.Slider(0, 50, value=0, step=1, label=i18n("imagine.steps"), info=i18n("imagine.steps_info"))
+        guidance = gr.Slider(-1, 20, value=-1, step=0.5, label=i18n("imagine.guidance"),
+                             info=i18n("imagine.guidance_info"))
+    with gr.Row():
+        random_seed = gr.Checkbox(True, label=i18n("imagine.random_seed"))
+        seed = gr.Number(-1, precision=0, label=i18n("imagine.seed"), info=i18n("imagine.seed_info"),
+                         elem_id="imagine-seed")
+    with gr.Row():
+        width = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label=i18n("imagine.width"),
+                          elem_id="imagine-width")
+        height = gr.Slider(imagine.MIN_SIDE, imagine.MAX_SIDE, value=512, step=8, label=i18n("imagine.height"),
+                           elem_id="imagine-height")
+        count = gr.Slider(1, imagine.MAX_IMAGES, value=1, step=1, label=i18n("imagine.count"))
+    return steps, guidance, random_seed, seed, width, height, count
+
+
 def _picked_file(state: dict, index: int) -> str:
     files = (state or {}).get("files") or []
     if not files:
-        raise InputError("Generate an image first.")
+        raise InputError(t("imagine.generate_first"))
     return files[min(max(int(index or 0), 0), len(files) - 1)]

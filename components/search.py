@@ -14,6 +14,7 @@ import gradio as gr
 from gradio import FileData
 from PIL import Image
 
+from model_zoo.vision import engine as vision_engine
 from model_zoo.vision import explain
 from model_zoo.vision import search as service
 from model_zoo.core.errors import InputError
@@ -21,11 +22,16 @@ from model_zoo.core.ownership import OPERATOR, Owner
 
 from . import visitor
 from .common import bind, file_path, mcp_tool, upload_path, user_facing
+from .common.i18n import i18n, language_of, t, text_or
+from .common.layout import how_it_works, intro, notice
 from .context import StudioContext
 from .common.galleries import DEFAULT_GALLERY, galleries_root, gallery_for, peek_gallery, visible_galleries
 from .common.seen import seen_mark, seen_markdown
 
-TITLE = "Search"
+TITLE = "Search"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "search.title"
+MODE_KEYS = {"text": "search.mode.text", "image": "search.mode.image", "image+text": "search.mode.composed",
+             "similar": "search.mode.similar"}
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "gallery"
 SAMPLE_GALLERY = "sample"
 
@@ -36,7 +42,7 @@ SAMPLE_GALLERY = "sample"
 def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GALLERY, progress=None,
                  owner: Owner = OPERATOR) -> dict:
     """Add uploaded images or zips of images to `gallery`: {added, skipped, total, rejected, ...}."""
-    paths = [file_path(f, "image") for f in (files or [])]
+    paths = [file_path(f, "upload.image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
         return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner),
                                         limits=ctx.upload_limits))
@@ -58,14 +64,14 @@ def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
                    gallery: str = DEFAULT_GALLERY, text_weight: float = 1.0, owner: Owner = OPERATOR) -> dict:
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
-    image_file = upload_path(ctx, image, "query image", required=False)
+    image_file = upload_path(ctx, image, "upload.query_image", required=False)
     with gallery_for(ctx, owner, gallery) as folder:
         return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
     """Zero-shot probabilities of comma-separated labels for an image: {scores, model, templates}."""
-    return asdict(service.classify(ctx.manager, upload_path(ctx, image, "image"), labels, templates or None))
+    return asdict(service.classify(ctx.manager, upload_path(ctx, image, "upload.image"), labels, templates or None))
 
 
 def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = DEFAULT_GALLERY,
@@ -81,9 +87,9 @@ def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY
     with gallery_for(ctx, owner, gallery) as folder:
         thumb = service.thumbnail_file(folder, parse_id(item_id))
         if thumb is None:
-            raise InputError(f"Gallery '{gallery}' has no image with id {item_id} (or its preview is gone).")
+            raise InputError(t("search.no_id", gallery=gallery, id=item_id))
         cam = explain.gradcam(ctx.manager, thumb)
-    return cam.overlay, f"Where the classifier looked for **{cam.label}** ({cam.probability:.0%})."
+    return cam.overlay, t("search.looked_for", label=cam.label, p=f"{cam.probability:.0%}")
 
 
 def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owner = OPERATOR) -> dict:
@@ -96,8 +102,7 @@ def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owne
         shared_copy = ctx.space.shared_folder("galleries") / target_name
         own_copy = ctx.space.folder(owner, "galleries") / target_name
         if own_copy != shared_copy and (shared_copy / "manifest.json").is_file() and not own_copy.exists():
-            raise InputError(f"'{target_name}', a CLIP copy of '{gallery}', is already shared: pick it in the "
-                             "gallery list instead of re-indexing.")
+            raise InputError(t("search.clip_copy_shared", target=target_name, gallery=gallery))
         with gallery_for(ctx, owner, target_name, "add") as target:
             return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
 
@@ -105,7 +110,7 @@ def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owne
 def parse_id(value: Any) -> int:
     text = str(value if value is not None else "").strip().lstrip("#")
     if not text.isdigit():
-        raise InputError("Pick an image first: click a result (its id shows as #N).")
+        raise InputError(t("search.pick_first"))
     return int(text)
 
 
@@ -114,34 +119,35 @@ def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GAL
     try:
         wanted = [int(part) for part in str(ids).replace(" ", ",").split(",") if part.strip()]
     except ValueError:
-        raise InputError("Image ids are whole numbers, comma-separated (click a result to pick its id).") from None
+        raise InputError(t("search.bad_ids")) from None
     with gallery_for(ctx, owner, gallery, "change") as folder:
         return asdict(service.remove_images(folder, wanted))
 
 
 # -- formatting for the UI -------------------------------------------------------------
-def report_markdown(report: dict) -> str:
-    lines = [f"**{report['added']}** added, **{report['skipped']}** already there (same file), "
-             f"gallery **{report['gallery']}** now holds **{report['total']}** images ({report['seconds']:.1f} s)."]
-    lines += [f"- skipped `{r['name']}`: {r['reason']}" for r in report["rejected"][:20]]
+def report_markdown(report: dict, lang: str | None = None) -> str:
+    lines = [t("search.report", lang, added=report["added"], skipped=report["skipped"], gallery=report["gallery"],
+               total=report["total"], seconds=f"{report['seconds']:.1f}")]
+    lines += [t("search.rejected", lang, name=r["name"], reason=r["reason"]) for r in report["rejected"][:20]]
     if len(report["rejected"]) > 20:
-        lines.append(f"- ... and {len(report['rejected']) - 20} more unreadable files")
+        lines.append(t("search.more_rejected", lang, count=len(report["rejected"]) - 20))
     return "\n".join(lines)
 
 
-def gallery_summary(ctx: StudioContext, gallery: str, owner: Owner | None = OPERATOR) -> str:
+def gallery_summary(ctx: StudioContext, gallery: str, owner: Owner | None = OPERATOR, lang: str | None = None) -> str:
     try:
         folder = peek_gallery(ctx, owner, gallery)
         info = service.gallery_info(folder)
     except InputError as exc:
         return str(exc)
     if not info.images:
-        return f"Gallery **{info.gallery}** is empty: add images below, or load the sample gallery."
-    index = "exact inner-product" if info.index == "exact" else "approximate (IVF)"
-    engine = "the label bridge" if info.engine == "labels" else "CLIP"
-    text = f"Gallery **{info.gallery}**: {info.images} images, {index} index, embedded by {engine} (`{info.model}`)."
+        return t("search.empty", lang, gallery=info.gallery)
+    index = t("search.index_exact" if info.index == "exact" else "search.index_ivf", lang)
+    engine = t("search.engine_labels", lang) if info.engine == "labels" else "CLIP"
+    text = t("search.summary", lang, gallery=info.gallery, images=info.images, index=index, engine=engine,
+             model=info.model)
     if service.can_reindex_into_clip(ctx.manager, folder):
-        text += " CLIP is available now: *Re-index with CLIP* builds a copy in its space."
+        text += t("search.can_reindex", lang)
     return text
 
 
@@ -172,11 +178,25 @@ def tile_id(selected: Any) -> str:
     return found.group(1) if found else ""
 
 
-def privacy_note(ctx: StudioContext) -> str:
+def how_markdown(ctx: StudioContext, lang: str | None = None) -> str:
+    """How it works: the tab, whose galleries are whose, and which engine answers here (model_zoo's words)."""
     space = ctx.space
-    return (f" Galleries you make are yours alone (the sample gallery is everyone's, read-only); unless you are "
-            f"signed in, they are deleted {space.ttl_s / 3600:g} h after you last use them; up to "
-            f"{space.quota_bytes / 2**20:,.0f} MB per visitor.")
+    parts = [t("search.how", lang)]
+    if space.private:
+        parts.append(t("search.how.private", lang, hours=f"{space.ttl_s / 3600:g}",
+                       mb=f"{space.quota_bytes / 2**20:,.0f}"))
+    parts.append(service.engine_banner(ctx.manager)[0])
+    return "\n\n".join(parts)
+
+
+def notice_key(ctx: StudioContext) -> str | None:
+    """The line above the controls: no engine at all, or the label bridge answering for CLIP."""
+    if service.engine_banner(ctx.manager)[1]:
+        return "search.notice.no_engine"
+    try:
+        return "search.notice.labels" if vision_engine.mode(ctx.manager) == "labels" else None
+    except ValueError:
+        return None
 
 
 # -- UI handlers (private events; visitor.for_caller gives each the owner it acts for) -------
@@ -196,14 +216,19 @@ def gallery_changed(ctx: StudioContext, name: str, *, owner: Owner):
 
 @visitor.for_caller
 def on_page_load(ctx: StudioContext, name: str, *, owner: Owner):
-    """The visitor's own galleries join the list once the page knows who they are."""
-    return refreshed_choices(ctx, name, owner), gallery_summary(ctx, name, owner)
+    """The visitor's own galleries join the list once the page knows who they are; what the
+    page cannot translate itself (How it works, the examples' column names) comes in their language."""
+    lang = language_of()
+    headers = [t(key, lang) for key in ("search.query", "search.query_image")]
+    return (refreshed_choices(ctx, name, owner), gallery_summary(ctx, name, owner, lang), how_markdown(ctx, lang),
+            gr.Dataset(headers=headers), gr.Dataset(headers=[t(k, lang) for k in ("studio.image", "search.labels")]))
 
 
 def shown(ctx: StudioContext, result: dict, who: Owner) -> tuple[list, str]:
     ms = result["timing"]
-    note = (f"{len(result['results'])} results · {result['mode']} query · encode {ms['encode_ms']:.0f} ms · "
-            f"index search {ms['search_ms']:.1f} ms · `{result['model']}`")
+    mode = text_or(MODE_KEYS.get(result["mode"], ""), result["mode"])
+    note = t("search.timing", count=len(result["results"]), mode=mode, encode=f"{ms['encode_ms']:.0f}",
+             search=f"{ms['search_ms']:.1f}", model=result["model"])
     return result_tiles(ctx, result, who), note + (f"\n\n{result['note']}" if result.get("note") else "")
 
 
@@ -261,18 +286,17 @@ def ui_reindex(ctx: StudioContext, name: str, progress=gr.Progress(), *, owner: 
 @visitor.for_caller
 def ui_remove(ctx: StudioContext, ids: str, name: str, *, owner: Owner):
     info = remove_from_gallery(ctx, ids, name, owner=owner)
-    return (f"Removed; gallery **{info['gallery']}** now holds {info['images']} images.",
-            gallery_summary(ctx, name, owner))
+    return (t("search.removed", gallery=info["gallery"], images=info["images"]), gallery_summary(ctx, name, owner))
 
 
 @user_facing
 def ui_classify(ctx: StudioContext, image: str | None, label_text: str, template_text: str):
     result = classify_image(ctx, image, label_text, template_text)
     if not result["seen"]:
-        return result["scores"], f"CLIP answered (`{result['model']}`)."
+        return result["scores"], t("search.clip_answered", model=result["model"])
     saw = ", ".join(f"{s['label']} ({s['p']:.0%})" for s in result["seen"])
-    return result["scores"], (f"The label bridge answered. The classifier sees *{result['described']}*.\n\n"
-                              f"{seen_markdown(result['objects'])}\n\nIts top ImageNet labels: {saw}.")
+    return result["scores"], (f"{t('search.bridge_answered', described=result['described'])}\n\n"
+                              f"{seen_markdown(result['objects'])}\n\n{t('search.top_labels', labels=saw)}")
 
 
 def pick(event: gr.SelectData) -> tuple[str, str]:
@@ -351,32 +375,30 @@ def remove_images_api(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GALLE
 
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    gr.Markdown("Find images by describing them, by showing a similar one, or both (\"this photo, but at "
-                "night\"), and classify an image against labels you type, zero-shot. Models load on first use; "
-                "galleries are kept on disk under the data dir." + (privacy_note(ctx) if ctx.space.private else ""))
-    banner, is_problem = service.engine_banner(ctx.manager)
-    gr.Markdown(banner, elem_classes=["studio-warning" if is_problem else "studio-note"])
+    intro("search.intro")
+    notice(notice_key(ctx))
     names = sorted({DEFAULT_GALLERY, SAMPLE_GALLERY, *visible_galleries(ctx, visitor.page_owner(ctx))})
     with gr.Row():
-        gallery = gr.Dropdown(names, value=SAMPLE_GALLERY, label="Gallery", allow_custom_value=True, scale=1,
-                              info="Pick one, or type a new name to start a gallery.")
-        summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY))
+        gallery = gr.Dropdown(names, value=SAMPLE_GALLERY, label=i18n("studio.gallery"), allow_custom_value=True,
+                              scale=1, info=i18n("search.gallery_info"))
+        summary = gr.Markdown(gallery_summary(ctx, SAMPLE_GALLERY, lang="en"))
     with gr.Row():
-        sample = gr.Button(
-            "Load the sample gallery (16 photos from scikit-image and scikit-learn)", variant="secondary"
-        )
-        reindex = gr.Button("Re-index with CLIP", variant="secondary",
+        sample = gr.Button(i18n("search.sample"), variant="secondary")
+        reindex = gr.Button(i18n("search.reindex"), variant="secondary",
                             visible=service.can_reindex_into_clip(ctx.manager, peek_gallery(ctx, None, SAMPLE_GALLERY)))
     with gr.Tabs():
         find = _search_tab()
         edit = _add_or_remove_tab(ctx)
         zero_shot = _classify_tab(ctx)
+    with how_it_works("search"):
+        how = gr.Markdown(how_markdown(ctx, "en"))
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("vision"))
     me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
     gallery.change(bind(ctx, gallery_changed), [gallery, *me], [summary, reindex], **light)
-    visitor.on_page_load(ctx, bind(ctx, on_page_load), [gallery, *me], [gallery, summary])
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [gallery, *me],
+                         [gallery, summary, how, find.examples.dataset, zero_shot.examples.dataset])
     search_inputs = [find.query, find.query_image, find.k, find.text_weight, gallery, *me]
     find.run.click(bind(ctx, ui_search), search_inputs, [find.tiles, find.timing], **private)
     find.query.submit(bind(ctx, ui_search), search_inputs, [find.tiles, find.timing], **private)
@@ -402,70 +424,74 @@ def build(ctx: StudioContext) -> None:
 
 
 def _search_tab() -> SimpleNamespace:
-    with gr.Tab("Search"):
+    with gr.Tab(i18n("search.tab_search")):
         with gr.Row():
             with gr.Column():
-                query = gr.Textbox(label="Text query", placeholder="a cat lying on a sofa", lines=1)
-                query_image = gr.Image(label="Query image (optional)", type="filepath", height=220)
+                query = gr.Textbox(label=i18n("search.query"), placeholder=i18n("search.query_placeholder"), lines=1)
+                query_image = gr.Image(label=i18n("search.query_image"), type="filepath", height=220)
                 with gr.Row():
-                    k = gr.Slider(1, service.MAX_K, value=8, step=1, label="Results (k)")
-                    text_weight = gr.Slider(0, 3, value=1.0, step=0.1, label="Text weight",
-                                            info="With both an image and text: how far the text moves the query.")
-                run = gr.Button("Search", variant="primary")
+                    k = gr.Slider(1, service.MAX_K, value=8, step=1, label=i18n("search.k"))
+                    text_weight = gr.Slider(0, 3, value=1.0, step=0.1, label=i18n("search.text_weight"),
+                                            info=i18n("search.text_weight_info"))
+                run = gr.Button(i18n("studio.search"), variant="primary")
             with gr.Column(scale=2):
-                tiles = gr.Gallery(label="Best matches (click one to pick it)", columns=4, height=460,
-                                   object_fit="contain", interactive=False)
+                tiles = gr.Gallery(label=i18n("search.tiles"), columns=4, height=460, object_fit="contain",
+                                   interactive=False)
                 timing = gr.Markdown()
                 with gr.Row():
-                    picked = gr.Textbox(label="Picked image id", placeholder="click a result", scale=1)
-                    more_like = gr.Button("More like this", scale=1)
-                    why = gr.Button("Why? (Grad-CAM)", scale=1)
+                    picked = gr.Textbox(label=i18n("search.picked"), placeholder=i18n("search.picked_placeholder"),
+                                        scale=1)
+                    more_like = gr.Button(i18n("search.more_like"), scale=1)
+                    why = gr.Button(i18n("search.why"), scale=1)
                 with gr.Row():
-                    why_image = gr.Image(label="Where the classifier looked", interactive=False, height=260)
+                    why_image = gr.Image(label=i18n("search.why_image"), interactive=False, height=260)
                     why_text = gr.Markdown()
-        gr.Examples(
+        examples = gr.Examples(
             [["a cat", None], ["a rocket on the launch pad", None], ["", str(SAMPLE_DIR / "astronaut.jpg")],
              ["black and white", str(SAMPLE_DIR / "coffee.jpg")]],
-            inputs=[query, query_image], label="Try (on the sample gallery)",
+            inputs=[query, query_image], label=i18n("search.examples"),
         )
+        examples.dataset.headers = [t(key, "en") for key in ("search.query", "search.query_image")]
     return SimpleNamespace(query=query, query_image=query_image, k=k, text_weight=text_weight, run=run, tiles=tiles,
                            timing=timing, picked=picked, more_like=more_like, why=why, why_image=why_image,
-                           why_text=why_text)
+                           why_text=why_text, examples=examples)
 
 
 def _add_or_remove_tab(ctx: StudioContext) -> SimpleNamespace:
-    with gr.Tab("Add or remove images"):
-        uploads = gr.File(label="Images or .zip files", file_count="multiple",
+    with gr.Tab(i18n("search.tab_edit")):
+        uploads = gr.File(label=i18n("search.uploads"), file_count="multiple",
                           file_types=["image", ".zip"], type="filepath")
-        add_uploads = gr.Button("Add to gallery", variant="primary")
+        add_uploads = gr.Button(i18n("studio.add_to_gallery"), variant="primary")
         with gr.Row():
-            server_folder = gr.Textbox(label=f"Or a folder on the server, inside {ctx.settings.gallery_root}",
+            server_folder = gr.Textbox(label=i18n("search.server_folder"), info=str(ctx.settings.gallery_root),
                                        placeholder="gallery", scale=3)
-            add_folder = gr.Button("Add folder", scale=1)
+            add_folder = gr.Button(i18n("search.add_folder"), scale=1)
         with gr.Row():
-            remove_ids = gr.Textbox(label="Image ids to remove", placeholder="3, 7", scale=3)
-            remove = gr.Button("Remove", variant="stop", scale=1)
+            remove_ids = gr.Textbox(label=i18n("search.remove_ids"), placeholder="3, 7", scale=3)
+            remove = gr.Button(i18n("search.remove"), variant="stop", scale=1)
         report = gr.Markdown()
     return SimpleNamespace(uploads=uploads, add_uploads=add_uploads, server_folder=server_folder,
                            add_folder=add_folder, remove_ids=remove_ids, remove=remove, report=report)
 
 
 def _classify_tab(ctx: StudioContext) -> SimpleNamespace:
-    with gr.Tab("Classify"):
+    with gr.Tab(i18n("search.tab_classify")):
         with gr.Row():
             with gr.Column():
-                image = gr.Image(label="Image", type="filepath", height=260, elem_id="classify-image")
-                labels = gr.Textbox(label="Labels (comma-separated)", value="cat, dog, rocket, cup of coffee")
-                templates = gr.Textbox(label="Prompt templates (one per line, {} is the label)", lines=4,
+                image = gr.Image(label=i18n("studio.image"), type="filepath", height=260, elem_id="classify-image")
+                labels = gr.Textbox(label=i18n("search.labels"), value="cat, dog, rocket, cup of coffee")
+                templates = gr.Textbox(label=i18n("search.templates"), lines=4,
                                        value="\n".join(service.default_templates(ctx.manager)))
-                run = gr.Button("Classify", variant="primary")
+                run = gr.Button(i18n("search.classify"), variant="primary")
             with gr.Column():
-                scores = gr.Label(label="Zero-shot probabilities", num_top_classes=8)
+                scores = gr.Label(label=i18n("search.probabilities"), num_top_classes=8)
                 seen = gr.Markdown(elem_id="classify-seen")
-        gr.Examples(
+        examples = gr.Examples(
             [[str(SAMPLE_DIR / "cat.jpg"), "cat, dog, rocket, cup of coffee"],
              [str(SAMPLE_DIR / "rocket.jpg"), "rocket, airplane, lighthouse, tree"],
              [str(SAMPLE_DIR / "temple.jpg"), "temple, beach, city street, forest"]],
-            inputs=[image, labels], label="Try",
+            inputs=[image, labels], label=i18n("studio.try"),
         )
-    return SimpleNamespace(image=image, labels=labels, templates=templates, run=run, scores=scores, seen=seen)
+        examples.dataset.headers = [t(key, "en") for key in ("studio.image", "search.labels")]
+    return SimpleNamespace(image=image, labels=labels, templates=templates, run=run, scores=scores, seen=seen,
+                           examples=examples)

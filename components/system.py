@@ -11,10 +11,15 @@ import gradio as gr
 
 from . import visitor
 from .common import bind, mcp_tool, user_facing
+from .common.i18n import i18n, language_of, t, text_or
+from .common.layout import how_it_works, intro
 from .context import StudioContext
 
-TITLE = "System"
-_COLUMNS = ["key", "role", "state", "device", "dtype", "MB", "load_s", "loads", "hits", "in_use", "weights", "source"]
+TITLE = "System"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "system.title"
+_COLUMNS = ["system.col.key", "system.col.role", "system.col.state", "system.col.device", "system.col.dtype",
+            "system.col.mb", "system.col.load_s", "system.col.loads", "system.col.hits", "system.col.in_use",
+            "system.col.weights", "system.col.source"]
 
 
 def models_status(ctx: StudioContext) -> list[dict]:
@@ -31,17 +36,24 @@ def status_rows(ctx: StudioContext) -> list[list]:
     return rows
 
 
-def budget_text(ctx: StudioContext, operator: bool = False) -> str:
+def table(rows: list[list], lang: str | None = None):
+    """The models with their headers in the visitor's language (the page cannot translate a table's headers)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[t(key, lang) for key in _COLUMNS])
+
+
+def budget_text(ctx: StudioContext, operator: bool = False, lang: str | None = None) -> str:
     """The resident models against the budget; the data dir only for the operator."""
     config = ctx.manager.config
     budgets = ", ".join(f"{kind} {mb:,} MB" for kind, mb in config.budget_mb.items())
     used = ctx.manager.loaded_bytes() / 2**20
     warming = [s.key for s in ctx.manager.status() if s.state == "warming"]  # app/warm.py, after launch
-    return (f"**Device policy:** `{config.device}` · **Memory budget:** {budgets} · "
-            f"**Resident now:** {used:,.0f} MB · **Offline:** {config.offline} · "
-            + (f"**Data dir:** `{ctx.settings.data_dir}` · " if operator else "")
-            + f"**Warm start:** `{ctx.settings.warm}`"
-            + (f", warming {', '.join(warming)} now" if warming else ""))
+    data_dir = t("system.data_dir", lang, data_dir=ctx.settings.data_dir) if operator else ""
+    return (t("system.budget", lang, device=config.device, budgets=budgets, used=f"{used:,.0f}",
+              offline=t("studio.yes" if config.offline else "studio.no", lang), data_dir=data_dir,
+              warm=ctx.settings.warm)
+            + (t("system.warming", lang, keys=", ".join(f"`{key}`" for key in warming)) if warming else ""))
 
 
 # -- who operates this server ---------------------------------------------------------------
@@ -74,24 +86,25 @@ def operator_of(ctx: StudioContext, request: gr.Request | None, profile: gr.OAut
                        getattr(client, "host", None), "x-forwarded-for" in headers or "forwarded" in headers)
 
 
-def disk_text(ctx: StudioContext) -> str:
+def disk_text(ctx: StudioContext, lang: str | None = None) -> str:
     """For the operator: disk use by kind, visitors' and shared, and how many owners (no names)."""
     report = ctx.space.report()
     mb = lambda n: f"{n / 2**20:,.1f} MB"
-    kinds = " · ".join(f"{kind} {mb(report.owner_bytes[kind])}" for kind in report.owner_bytes)
-    shared = " · ".join(f"{kind} {mb(n)}" for kind, n in report.shared_bytes.items())
+    kind = lambda name: text_or(f"system.kind.{name}", name, lang)
+    kinds = " · ".join(f"{kind(name)} {mb(report.owner_bytes[name])}" for name in report.owner_bytes)
+    shared = " · ".join(f"{kind(name)} {mb(n)}" for name, n in report.shared_bytes.items())
     mode = ctx.space.mode
-    return (f"**Data mode:** `{mode}` · **Visitors' items:** {kinds} · **Shared:** {shared} · "
-            f"**Owners:** {report.owners_anonymous} anonymous, {report.owners_signed_in} signed in · "
-            f"**In use now:** {report.in_use} · **Trash:** {mb(report.trash_bytes)}"
-            + (f" · anonymous items expire {ctx.space.ttl_s / 3600:g} h after their last use; quota "
-               f"{ctx.space.quota_bytes / 2**20:,.0f} MB per owner" if mode == "private" else ""))
+    return (t("system.disk", lang, mode=mode, kinds=kinds, shared=shared, anonymous=report.owners_anonymous,
+              signed_in=report.owners_signed_in, in_use=report.in_use, trash=mb(report.trash_bytes))
+            + (t("system.disk_private", lang, hours=f"{ctx.space.ttl_s / 3600:g}",
+                 mb=f"{ctx.space.quota_bytes / 2**20:,.0f}") if mode == "private" else ""))
 
 
 # -- handlers: plain functions of the context (the events and the endpoint call these) -----
-def refresh_view(ctx: StudioContext, request: gr.Request = None,
-                 profile: gr.OAuthProfile | None = None) -> tuple[str, list[list]]:
-    return budget_text(ctx, operator_of(ctx, request, profile)), status_rows(ctx)
+def refresh_view(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None):
+    """The figures (the data dir for the operator only) and the table, headers in the visitor's language."""
+    lang = language_of(request)
+    return budget_text(ctx, operator_of(ctx, request, profile), lang), table(status_rows(ctx), lang)
 
 
 def operator_view(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None):
@@ -99,22 +112,28 @@ def operator_view(ctx: StudioContext, request: gr.Request = None, profile: gr.OA
     return gr.update(visible=operator_of(ctx, request, profile))
 
 
+def on_page_load(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None):
+    """The figures and the table's headers in the visitor's language, and the data mode line."""
+    return (*refresh_view(ctx, request, profile), t("system.disk_pending", language_of(request), mode=ctx.space.mode))
+
+
 @user_facing
 def disk_report(ctx: StudioContext, request: gr.Request = None, profile: gr.OAuthProfile | None = None) -> str:
+    lang = language_of(request)
     if not operator_of(ctx, request, profile):
-        raise gr.Error("Only the operator of this server sees its disk use.")
-    return disk_text(ctx)
+        raise gr.Error(t("system.only_operator_disk", lang))
+    return disk_text(ctx, lang)
 
 
 @user_facing
 def unload_model(ctx: StudioContext, model_key: str, request: gr.Request = None,
-                 profile: gr.OAuthProfile | None = None) -> tuple[str, list[list]]:
+                 profile: gr.OAuthProfile | None = None):
     if not operator_of(ctx, request, profile):  # the page hides the button; a crafted request meets this
-        raise gr.Error("Only the operator of this server can unload models.")
+        raise gr.Error(t("system.only_operator_unload", language_of(request)))
     if not model_key:
-        raise gr.Error("Choose a model to unload.")
+        raise gr.Error(t("system.choose", language_of(request)))
     if not ctx.manager.unload(model_key):
-        gr.Info(f"{model_key} is not loaded, or is in use right now.")
+        gr.Info(t("system.not_loaded", language_of(request), key=model_key))
     return refresh_view(ctx, request, profile)
 
 
@@ -130,21 +149,24 @@ def models(ctx: StudioContext) -> list[dict]:
 
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    gr.Markdown("Every model the studio knows, loaded lazily on first use and kept under a memory "
-                "budget (least recently used models are unloaded first; a model in use never is).")
-    summary = gr.Markdown(budget_text(ctx))
-    table = gr.Dataframe(value=status_rows(ctx), headers=_COLUMNS, interactive=False, wrap=True)
-    refresh = gr.Button("Refresh", variant="secondary")
-    with gr.Column(visible=False) as operator_only:  # shown on page load to the operator alone
-        disk = gr.Markdown(f"**Data mode:** `{ctx.space.mode}` · disk use by kind and owners: press *Refresh*.")
-        with gr.Row():
-            key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label="Model", scale=2)
-            unload = gr.Button("Unload", variant="stop")
-            show_disk = gr.Button("Refresh disk use", variant="secondary")
+    intro("system.intro")
+    with gr.Row():
+        refresh = gr.Button(i18n("system.refresh"), variant="secondary", scale=1)
+        with gr.Column(visible=False, scale=4) as operator_only:  # shown on page load to the operator alone
+            with gr.Row():
+                key = gr.Dropdown(choices=list(ctx.manager.status_keys()), label=i18n("studio.model"), scale=2)
+                unload = gr.Button(i18n("system.unload"), variant="stop")
+                show_disk = gr.Button(i18n("system.refresh_disk"), variant="secondary")
+            disk = gr.Markdown(t("system.disk_pending", "en", mode=ctx.space.mode))
+    table_view = gr.Dataframe(value=table(status_rows(ctx), "en"), interactive=False, wrap=True)
+    summary = gr.Markdown(budget_text(ctx, lang="en"))
+    with how_it_works("system"):
+        gr.Markdown(i18n("system.how"))
 
-    refresh.click(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private")
+    refresh.click(bind(ctx, refresh_view), outputs=[summary, table_view], api_visibility="private")
     show_disk.click(bind(ctx, disk_report), outputs=disk, api_visibility="private")  # walks the data dir: on demand
-    unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table], api_visibility="private")
-    gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table], api_visibility="private", queue=False)
+    unload.click(bind(ctx, unload_model), inputs=key, outputs=[summary, table_view], api_visibility="private")
+    gr.Timer(10).tick(bind(ctx, refresh_view), outputs=[summary, table_view], api_visibility="private", queue=False)
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [summary, table_view, disk])
     visitor.on_page_load(ctx, bind(ctx, operator_view), [], [operator_only])
     gr.api(mcp_tool(bind(ctx, models)), api_name="models")

@@ -20,10 +20,15 @@ from model_zoo.fusion.training import FUSIONS
 
 from . import visitor
 from .common import bind, upload_path, user_facing
+from .common.i18n import i18n, language_of, t
+from .common.layout import how_it_works, intro
 from .context import StudioContext
 from .common.heads import service
 
-TITLE = "Train a head"
+TITLE = "Train a head"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "training.title"
+FUSION_KEYS = {"early": "training.fusion.early", "late": "training.fusion.late", "gated": "training.fusion.gated",
+               "attention": "training.fusion.attention"}
 REPO_ASSETS = Path(__file__).resolve().parent.parent / "assets" / "datasets"
 
 
@@ -37,7 +42,7 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
                  labels: str = "", owner: Owner = OPERATOR) -> Iterator[TrainUpdate]:
     """Validate, encode, train and save into `owner`'s heads; yields TrainUpdate (the last
     one has the report)."""
-    path = upload_path(ctx, dataset, "dataset (CSV, JSONL, Parquet or zip)")
+    path = upload_path(ctx, dataset, "upload.dataset")
     expected = [part.strip() for part in (labels or "").split(",") if part.strip()] or None
     svc = service(ctx)
     folder = ctx.space.folder(owner, "heads")
@@ -54,14 +59,16 @@ def run_training(ctx: StudioContext, dataset, fusion: str = "gated", epochs: int
             data.cleanup()  # unpacked media are only needed while encoding
 
 
-def curves(history: list) -> tuple:
+def curves(history: list, lang: str | None = None) -> tuple:
     """Two long-format frames for the live plots: losses and validation F1/accuracy."""
     import pandas as pd
 
-    rows = [dict(epoch=h.epoch, value=v, curve=c) for h in history
-            for c, v in (("train loss", h.train_loss), ("val loss", h.val_loss))]
-    scores = [dict(epoch=h.epoch, value=v, curve=c) for h in history
-              for c, v in (("val macro-F1", h.val_f1), ("val accuracy", h.val_accuracy))]
+    names = {key: t(key, lang) for key in ("training.train_loss", "training.val_loss", "training.val_f1",
+                                           "training.val_accuracy")}
+    rows = [dict(epoch=h.epoch, value=v, curve=names[c]) for h in history
+            for c, v in (("training.train_loss", h.train_loss), ("training.val_loss", h.val_loss))]
+    scores = [dict(epoch=h.epoch, value=v, curve=names[c]) for h in history
+              for c, v in (("training.val_f1", h.val_f1), ("training.val_accuracy", h.val_accuracy))]
     # Typed even when empty: an untyped first frame makes the plot treat values as
     # categories for the rest of the run.
     types = {"epoch": "int64", "value": "float64", "curve": "str"}
@@ -69,13 +76,13 @@ def curves(history: list) -> tuple:
             pd.DataFrame(scores, columns=list(types)).astype(types))
 
 
-def intensity_curve(history: list):
+def intensity_curve(history: list, lang: str | None = None):
     """The intensity's validation MSE per epoch (a frame for its own plot: it is in rating
     units squared, not on the 0..1 scale of F1), or None for a head without intensity."""
     import pandas as pd
 
-    points = [dict(epoch=h.epoch, value=h.val_mse, curve="val intensity MSE") for h in history
-              if h.val_mse is not None]
+    name = t("training.val_mse", lang)
+    points = [dict(epoch=h.epoch, value=h.val_mse, curve=name) for h in history if h.val_mse is not None]
     if not points:
         return None
     return pd.DataFrame(points).astype({"epoch": "int64", "value": "float64", "curve": "str"})
@@ -93,45 +100,42 @@ def confusion_figure(metrics: dict):
     image = ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    # no words in the figure: the plot's label (training.confusion) says what the axes are, in the visitor's language
     peak = max(max(row) for row in matrix) or 1
     for i, row in enumerate(matrix):
         for j, count in enumerate(row):
             ax.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
-    ax.set_title("Confusion matrix (test split)")
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
-def metrics_markdown(report: TrainReport) -> str:
+def metrics_markdown(report: TrainReport, lang: str | None = None) -> str:
     m = report.metrics
-    auc = f" · ROC-AUC **{m['roc_auc']:.3f}**" if m.get("roc_auc") is not None else ""
-    lines = [f"Saved head **`{report.head}`** (best epoch {report.best_epoch} of {report.epochs_run}, "
-             f"{report.seconds:.0f} s; train/val/test = {report.sizes['train']}/{report.sizes['val']}/"
-             f"{report.sizes['test']} rows). It is now in the Sentiment tab's head list.",
-             f"Test split: accuracy **{m['accuracy']:.3f}** · macro precision **{m['precision']:.3f}** · "
-             f"macro recall **{m['recall']:.3f}** · macro-F1 **{m['f1']:.3f}**{auc}", "",
-             "| class | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    auc = t("training.auc", lang, auc=f"{m['roc_auc']:.3f}") if m.get("roc_auc") is not None else ""
+    lines = [t("training.saved", lang, head=report.head, best=report.best_epoch, epochs=report.epochs_run,
+               seconds=f"{report.seconds:.0f}", train=report.sizes["train"], val=report.sizes["val"],
+               test=report.sizes["test"]),
+             t("training.test_scores", lang, accuracy=f"{m['accuracy']:.3f}", precision=f"{m['precision']:.3f}",
+               recall=f"{m['recall']:.3f}", f1=f"{m['f1']:.3f}", auc=auc), "",
+             t("training.per_class", lang), "| --- | --- | --- | --- | --- |"]
     for label, row in m["per_class"].items():
         lines.append(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | "
                      f"{int(row['support'])} |")
     if m.get("intensity"):
-        lines += ["", intensity_line(m["intensity"])]
-    if report.note:  # files of the dataset zip the upload reader refused
+        lines += ["", intensity_line(m["intensity"], lang)]
+    if report.note:  # files of the dataset zip the upload reader refused (model_zoo: in English)
         lines += ["", f"> {report.note} " + " ".join(r["reason"] for r in report.rejected[:5])]
     return "\n".join(lines)
 
 
-def intensity_line(found: dict) -> str:
+def intensity_line(found: dict, lang: str | None = None) -> str:
     """The intensity output's test figures (ratings on -4..+4), as one Markdown line."""
     def shown(key: str) -> str:
-        return "n/a" if found.get(key) is None else f"{found[key]:.3f}"
+        return t("training.n_a", lang) if found.get(key) is None else f"{found[key]:.3f}"
 
-    return (f"Intensity (the `score` column, -4..+4), test split: MSE **{shown('mse')}** · MAE **{shown('mae')}** · "
-            f"Pearson r **{shown('pearson')}** over {found['n']} rows with a score.")
+    return t("training.intensity", lang, mse=shown("mse"), mae=shown("mae"), pearson=shown("pearson"), n=found["n"])
 
 
 def examples() -> list[list]:
@@ -144,19 +148,20 @@ def examples() -> list[list]:
 @visitor.for_caller
 def on_train(ctx: StudioContext, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v, name_v, labels_v,
              progress=gr.Progress(), *, owner: Owner):
+    lang = language_of()
     for update in run_training(ctx, dataset_v, fusion_v, epochs_v, lr_v, hidden_v, batch_v, seed_v,
                                name_v, labels_v, owner=owner):
         progress(update.fraction, desc=update.stage)
         # No empty frames: the plot fixes its colour legend from the first frame it gets.
-        losses, scores = curves(update.history) if update.history else (gr.skip(), gr.skip())
-        mse = intensity_curve(update.history)
+        losses, scores = curves(update.history, lang) if update.history else (gr.skip(), gr.skip())
+        mse = intensity_curve(update.history, lang)
         # Hidden until a run logs an MSE (a new run starts hidden: no stale curve from the last one).
         mse = gr.update(value=mse, visible=True) if mse is not None else (
             gr.skip() if update.history else gr.update(visible=False))
         if update.report is None:
             yield f"⏳ {update.stage}", losses, scores, mse, gr.skip(), gr.skip()
         else:
-            yield ("✅ Done.", losses, scores, mse, metrics_markdown(update.report),
+            yield (t("training.done", lang), losses, scores, mse, metrics_markdown(update.report, lang),
                    confusion_figure(update.report.metrics))
 
 
@@ -175,51 +180,57 @@ def train_head(ctx: StudioContext, dataset: FileData, fusion: str = "gated", epo
                                owner=owner):
         report = update.report or report
     if report is None:
-        raise InputError("Training ended without a result.")
+        raise InputError(t("training.no_result"))
     return asdict(report)
 
 
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    gr.Markdown("Train your own sentiment (or any classification) head on frozen encoders: upload a table "
-                "with a `label` column and any of `text`, `image`, `audio` (CSV, JSONL or Parquet; media go in a "
-                "zip with the table, paths relative to it). An optional numeric `score` column (how strong the "
-                "feeling is, a mean rating from -4 to +4; blank cells allowed) adds an intensity output, scored "
-                "by MSE, MAE and Pearson r. Text is read by MiniLM + VADER, images by CLIP where "
-                "its weights are, else offline by the label bridge (the head records which engine and reads images "
-                "only with it), voice by Whisper. 70/15/15 stratified split, AdamW, class weights, early stopping "
-                f"on validation macro-F1.\n\nImages are read here by {image_reader(ctx.manager)}.")
+    intro("training.intro")
     with gr.Row():
         with gr.Column(scale=2):
-            dataset = gr.File(label="Dataset", file_types=[".csv", ".jsonl", ".json", ".parquet", ".zip"])
-            gr.Examples(examples=examples(), inputs=[dataset], label="Example dataset")
-            name = gr.Textbox(label="Head name", placeholder="default: the file name and a time stamp")
-            labels = gr.Textbox(label="Expected labels (optional)", placeholder="e.g. negative, positive",
-                                info="rows with any other label are reported (catches typos)")
+            dataset = gr.File(label=i18n("training.dataset"),
+                              file_types=[".csv", ".jsonl", ".json", ".parquet", ".zip"])
+            gr.Examples(examples=examples(), inputs=[dataset], label=i18n("training.example"))
+            name = gr.Textbox(label=i18n("training.name"), placeholder=i18n("training.name_placeholder"))
+            labels = gr.Textbox(label=i18n("training.labels"), placeholder=i18n("training.labels_placeholder"),
+                                info=i18n("training.labels_info"))
         with gr.Column(scale=2):
-            fusion = gr.Dropdown(choices=list(FUSIONS), value="gated", label="Fusion",
-                                 info="early: concat+MLP · late: per-modality classifiers · gated: GMU · "
-                                      "attention: transformer over modality tokens")
-            epochs = gr.Slider(1, 200, value=30, step=1, label="Max epochs (early stopping may end sooner)")
+            fusion = gr.Dropdown(choices=[(i18n(FUSION_KEYS[f]), f) for f in FUSIONS], value="gated",
+                                 label=i18n("training.fusion"), info=i18n("training.fusion_info"))
+            epochs = gr.Slider(1, 200, value=30, step=1, label=i18n("training.epochs"))
             with gr.Row():
-                lr = gr.Number(value=2e-3, label="Learning rate", minimum=1e-6, maximum=1.0)
-                hidden = gr.Slider(16, 512, value=128, step=16, label="Hidden size")
+                lr = gr.Number(value=2e-3, label=i18n("training.lr"), minimum=1e-6, maximum=1.0)
+                hidden = gr.Slider(16, 512, value=128, step=16, label=i18n("training.hidden"))
             with gr.Row():
-                batch_size = gr.Slider(4, 256, value=32, step=4, label="Batch size")
-                seed = gr.Number(value=0, precision=0, label="Seed")
-    train = gr.Button("Train", variant="primary")
+                batch_size = gr.Slider(4, 256, value=32, step=4, label=i18n("training.batch_size"))
+                seed = gr.Number(value=0, precision=0, label=i18n("training.seed"))
+    train = gr.Button(i18n("training.run"), variant="primary")
     status = gr.Markdown()
+    plot = dict(x="epoch", y="value", color="curve", height=260, x_title=i18n("training.epoch"),
+                y_title=i18n("training.value"), color_title=i18n("training.curve"))
     with gr.Row():
-        loss_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Loss", height=260)
-        f1_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Validation", y_lim=[0, 1], height=260)
-        mse_plot = gr.LinePlot(x="epoch", y="value", color="curve", title="Intensity: validation MSE (ratings²)",
-                               height=260, visible=False)  # shown for datasets with a score column
+        loss_plot = gr.LinePlot(title=i18n("training.loss"), **plot)
+        f1_plot = gr.LinePlot(title=i18n("training.validation"), y_lim=[0, 1], **plot)
+        mse_plot = gr.LinePlot(title=i18n("training.mse_plot"), visible=False, **plot)  # datasets with a score column
     with gr.Row():
         metrics_view = gr.Markdown()
-        confusion = gr.Plot(label="Confusion matrix")
+        confusion = gr.Plot(label=i18n("training.confusion"))
+    with how_it_works("training"):
+        how = gr.Markdown(how_markdown(ctx, "en"))
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [how])
 
     inputs = [dataset, fusion, epochs, lr, hidden, batch_size, seed, name, labels]
     train.click(bind(ctx, on_train), [*inputs, *visitor.inputs(ctx)],
                 [status, loss_plot, f1_plot, mse_plot, metrics_view, confusion],
                 api_visibility="private", **ctx.queue_slot("training", limit=1))
     gr.api(bind(ctx, train_head), api_name="train_head", **ctx.queue_slot("training", limit=1))
+
+
+def how_markdown(ctx: StudioContext, lang: str | None = None) -> str:
+    return t("training.how", lang) + "\n\n" + t("studio.images_read_by", lang, reader=image_reader(ctx.manager))
+
+
+def on_page_load(ctx: StudioContext) -> str:
+    """How it works in the visitor's language (it names what reads images on this machine)."""
+    return how_markdown(ctx, language_of())

@@ -23,10 +23,15 @@ from model_zoo.vision import search as gallery_service
 from . import visitor
 from .common import bind, file_data, mcp_tool, upload_path, user_facing
 from .common.galleries import gallery_for
+from .common.i18n import i18n, language_of, t, text_or
+from .common.layout import how_it_works, intro
 from .common.subtitles import subtitle_files
 from .context import StudioContext
 
-TITLE = "Video"
+TITLE = "Video"  # the English tab name (tests select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "videos.title"
+HIT_COLUMNS = ["videos.col.start", "videos.col.end", "videos.col.score", "videos.col.found_by",
+               "videos.col.caption", "videos.col.said"]
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "video" / "example.mp4"
 PLAYER_ID = "studio-video-player"
 
@@ -61,7 +66,7 @@ def visible_videos(ctx: StudioContext, owner: Owner | None) -> list[str]:
 
 def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, owner: Owner = OPERATOR) -> dict:
     """Index an uploaded video under `name` (default: from its file name): the /index_video payload."""
-    path = upload_path(ctx, video, "video")
+    path = upload_path(ctx, video, "upload.video")
     original = Path(video.get("orig_name") or path).name if isinstance(video, dict) else Path(path).name
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:
@@ -73,7 +78,7 @@ def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, o
 def search_video(ctx: StudioContext, query: str, name: str, k: int = 5, owner: Owner = OPERATOR) -> dict:
     """The best moments for `query` in video `name`: the /search_video payload."""
     if not (name or "").strip():
-        raise InputError("Index a video first (or type the name of one you indexed).")
+        raise InputError(t("videos.need_index"))
     with video_folder(ctx, owner, name) as folder:
         return asdict(service.search_video(ctx.manager, folder, query, k))
 
@@ -95,7 +100,7 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
             files.append(target)
             captions[str(target)] = scene.caption
         if not files:
-            raise InputError(f"Video '{index.name}' has no keyframes to add.")
+            raise InputError(t("videos.no_keyframes", name=index.name))
         return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions,
                                                 quota=ctx.space.quota(owner)))
 
@@ -118,21 +123,34 @@ def scene_tiles(ctx: StudioContext, name: str, owner: Owner) -> list[tuple[Image
     return tiles
 
 
-def report_markdown(report: dict) -> str:
-    t = report["timing"]
-    lines = [f"**{report['video']}**: {report['duration_s']:.1f} s, {len(report['scenes'])} scenes, "
-             f"{len(report['segments'])} transcript segments" + (f" (language `{report['language']}`)"
-                                                                  if report["language"] else "") + ".",
-             f"Indexed in {t['total_s']:.1f} s ({t['s_per_minute']:.1f} s per minute of video): decode "
-             f"{t['decode_s']:.1f} s · keyframes {t['frames_s']:.1f} s · speech {t['speech_s']:.1f} s · "
-             f"transcript vectors {t['text_s']:.1f} s. Image engine: {report['engine']}."]
+def report_markdown(report: dict, lang: str | None = None) -> str:
+    t_ = report["timing"]
+    language = t("videos.report_language", lang, code=report["language"]) if report["language"] else ""
+    lines = [t("videos.report", lang, video=report["video"], duration=f"{report['duration_s']:.1f}",
+               scenes=len(report["scenes"]), segments=len(report["segments"]), language=language),
+             t("videos.timing", lang, total=f"{t_['total_s']:.1f}", per_minute=f"{t_['s_per_minute']:.1f}",
+               decode=f"{t_['decode_s']:.1f}", frames=f"{t_['frames_s']:.1f}", speech=f"{t_['speech_s']:.1f}",
+               text=f"{t_['text_s']:.1f}", engine=report["engine"])]
     lines += [f"- {note}" for note in report["notes"]]
     return "\n\n".join(lines[:2]) + ("\n" + "\n".join(lines[2:]) if len(lines) > 2 else "")
 
 
-def hit_rows(result: dict) -> list[list]:
-    return [[stamp(h["start"]), stamp(h["end"]), round(h["score"], 2), h["found_by"], h["caption"], h["transcript"]]
+def hit_rows(result: dict, lang: str | None = None) -> list[list]:
+    return [[stamp(h["start"]), stamp(h["end"]), round(h["score"], 2),
+             text_or(f"videos.found.{h['found_by']}", h["found_by"], lang), h["caption"], h["transcript"]]
             for h in result["results"]]
+
+
+def table(rows: list[list], lang: str | None = None):
+    """Hits with their headers in the visitor's language (the page cannot translate a table's headers)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[t(key, lang) for key in HIT_COLUMNS])
+
+
+def how_markdown(ctx: StudioContext, lang: str | None = None) -> str:
+    s = ctx.settings
+    return t("videos.how", lang, minutes=f"{s.max_video_minutes:g}", mb=s.max_file_size_mb)
 
 
 # -- UI handlers (private events; visitor.for_caller gives each the owner it acts for) -------
@@ -140,28 +158,31 @@ def hit_rows(result: dict) -> list[list]:
 @visitor.for_caller
 def ui_index(ctx: StudioContext, video: str | None, index_name: str, progress=gr.Progress(), *, owner: Owner):
     if not video:
-        raise InputError("Upload a video first (or use the example clip).")
+        raise InputError(t("videos.need_video"))
     report = index_video(ctx, {"path": video, "orig_name": Path(video).name}, index_name,
                          progress=lambda f, d: progress(f, desc=d), owner=owner)
     srt_file, vtt_file = subtitle_files(report["segments"], report["video"]) or (None, None)
-    text = report["transcript"] + (f"\n\n[English] {report['translation']}" if report["translation"] else "")
+    lang = language_of()
+    text = report["transcript"] + (f"\n\n{t('videos.english_tag', lang)} {report['translation']}"
+                                   if report["translation"] else "")
     shown = gr.Video(value=video, subtitles=vtt_file) if vtt_file else gr.skip()  # subtitles on the player
-    return (report_markdown(report), report["video"], scene_tiles(ctx, report["video"], owner), text,
+    return (report_markdown(report, lang), report["video"], scene_tiles(ctx, report["video"], owner), text,
             srt_file, vtt_file, shown)
 
 
 @user_facing
 @visitor.for_caller
 def ui_search(ctx: StudioContext, text: str, top_k: float, index_name: str, *, owner: Owner):
-    return hit_rows(search_video(ctx, text, index_name, int(top_k), owner=owner))
+    lang = language_of()
+    return table(hit_rows(search_video(ctx, text, index_name, int(top_k), owner=owner), lang), lang)
 
 
 @user_facing
 @visitor.for_caller
 def ui_add(ctx: StudioContext, index_name: str, gallery_name: str, *, owner: Owner):
     report = add_keyframes_to_gallery(ctx, index_name, gallery_name, owner=owner)
-    return (f"{report['added']} keyframes added ({report['skipped']} already there); gallery "
-            f"**{report['gallery']}** now holds {report['total']} images: search it in the Search tab.")
+    return t("videos.added", added=report["added"], skipped=report["skipped"], gallery=report["gallery"],
+             total=report["total"])
 
 
 def picked(event: gr.SelectData, rows) -> float:
@@ -214,39 +235,44 @@ def search_video_api(ctx: StudioContext, query: str, name: str, k: int = 5, *, o
 
 
 # -- layout and wiring -----------------------------------------------------------------------
+def on_page_load(ctx: StudioContext):
+    """What the page cannot translate itself: How it works (with this app's limits), the hits' headers."""
+    lang = language_of()
+    return how_markdown(ctx, lang), table([], lang)
+
+
 def build(ctx: StudioContext) -> None:
-    s = ctx.settings
-    gr.Markdown(f"Drop a clip (up to {s.max_video_minutes:g} min, {s.max_file_size_mb} MB) and search inside it by "
-                "what is **seen** (keyframes at scene changes, read by the image engine) and what is **said** "
-                "(Whisper's transcript, translated to English where needed). Click a hit to jump to its moment.")
+    intro("videos.intro")
     with gr.Row():
         with gr.Column():
-            player = gr.Video(label="Video", sources=["upload"], elem_id=PLAYER_ID, height=300)
+            player = gr.Video(label=i18n("videos.video"), sources=["upload"], elem_id=PLAYER_ID, height=300)
             with gr.Row():
-                name = gr.Textbox(label="Index name", placeholder="from the file name", scale=2)
-                example = gr.Button("Use the example clip", scale=1)
-            run = gr.Button("Index the video", variant="primary")
+                name = gr.Textbox(label=i18n("videos.name"), placeholder=i18n("videos.name_placeholder"), scale=2)
+                example = gr.Button(i18n("videos.example"), scale=1)
+            run = gr.Button(i18n("videos.run"), variant="primary")
             summary = gr.Markdown()
         with gr.Column():
-            query = gr.Textbox(label="Search inside the video", placeholder="a cat · where the budget is mentioned")
+            query = gr.Textbox(label=i18n("videos.query"), placeholder=i18n("videos.query_placeholder"))
             with gr.Row():
-                k = gr.Slider(1, 10, value=5, step=1, label="Results", scale=2)
-                find = gr.Button("Search", variant="primary", scale=1)
-            hits = gr.Dataframe(headers=["start", "end", "score", "found by", "caption", "said"],
-                                label="Moments (click a row to jump there)", interactive=False, wrap=True,
+                k = gr.Slider(1, 10, value=5, step=1, label=i18n("studio.results"), scale=2)
+                find = gr.Button(i18n("studio.search"), variant="primary", scale=1)
+            hits = gr.Dataframe(value=table([], "en"), label=i18n("videos.hits"), interactive=False, wrap=True,
                                 elem_id="studio-video-hits")
-            jump = gr.Number(visible=False, label="jump to (s)")
-    scenes = gr.Gallery(label="Scenes (keyframe, time, caption)", columns=6, height=220, object_fit="contain",
+            jump = gr.Number(visible=False)  # the second a picked hit starts at (the player jumps there)
+    scenes = gr.Gallery(label=i18n("videos.scenes"), columns=6, height=220, object_fit="contain",
                         interactive=False)
     with gr.Row():
-        transcript = gr.Textbox(label="Transcript", lines=5, interactive=False, scale=3)
+        transcript = gr.Textbox(label=i18n("videos.transcript"), lines=5, interactive=False, scale=3)
         with gr.Column(scale=1):
-            srt = gr.File(label="Subtitles (SRT)", interactive=False)
-            vtt = gr.File(label="Subtitles (VTT)", interactive=False)
+            srt = gr.File(label=i18n("videos.srt"), interactive=False)
+            vtt = gr.File(label=i18n("videos.vtt"), interactive=False)
     with gr.Row():
-        gallery = gr.Textbox(label="Add the keyframes to a gallery (Search tab)", value="video-keyframes", scale=3)
-        add = gr.Button("Add keyframes to gallery", scale=1)
+        gallery = gr.Textbox(label=i18n("videos.gallery"), value="video-keyframes", scale=3)
+        add = gr.Button(i18n("videos.add"), scale=1)
     added = gr.Markdown()
+    with how_it_works("videos"):
+        how = gr.Markdown(how_markdown(ctx, "en"))
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [how, hits])
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("video"))

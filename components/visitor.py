@@ -27,6 +27,7 @@ from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import KEY_PREFIX, OPERATOR, Owner
 
 from .common import error_code, reshaped
+from .common.i18n import language_of, t
 from .context import StudioContext
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,8 +104,7 @@ def owner(ctx: StudioContext, request: gr.Request | None, browser_id: Any = None
     session = getattr(request, "session_hash", None) if request is not None else None
     if session and (found := space.anonymous("session", session)) is not None:
         return found
-    raise InputError("This server keeps each visitor's galleries and heads apart and could not tell who is "
-                     "asking: reload the page (from gradio_client, call through a Client, which opens a session).")
+    raise InputError(t("visitor.unknown", language_of(request)))
 
 
 def _headers(request: gr.Request | None) -> Any:
@@ -226,8 +226,7 @@ def signed_in_username(profile: Any) -> str:
     code = error_code()
     fields = sorted(profile) if isinstance(profile, dict) else type(profile).__name__
     log.error("sign-in: a signed-in profile without a username (error %s); its fields: %s", code, fields)
-    raise InputError(f"Your Hugging Face sign-in could not be read (error {code}), so nothing was done: sign out "
-                     "and sign in again. What you saved while signed in is kept.")
+    raise InputError(t("visitor.sign_in_unreadable", code=code))
 
 
 def page_owner(ctx: StudioContext) -> Owner | None:

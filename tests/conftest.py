@@ -262,3 +262,40 @@ def pytest_collection_modifyitems(config, items):
     if unmarked:
         raise pytest.UsageError("these tests start the app or load real weights but are not marked slow:\n"
                                 + "\n".join(unmarked))
+
+
+# The docs' pictures (`MMS_SCREENSHOT_DIR=docs/screenshots python -m pytest -m browser`) leave as
+# 256-colour PNGs: Chromium writes them three times larger, and a page's flat colours and text
+# read the same in a palette.
+_session_started: list[float] = []
+
+
+def pytest_sessionstart(session):
+    import time
+
+    _session_started[:] = [time.time()]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    folder = os.environ.get("MMS_SCREENSHOT_DIR")
+    if not folder or not _session_started:
+        return
+    for picture in sorted(Path(folder).glob("*.png")):
+        if picture.stat().st_mtime >= _session_started[0]:  # written by this run
+            shrink_screenshot(picture)
+
+
+def shrink_screenshot(picture: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    from model_zoo.core import storage
+
+    with Image.open(picture) as image:
+        if image.mode == "P":  # shrunk already
+            return
+        palette = image.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    data = io.BytesIO()
+    palette.save(data, "PNG", optimize=True)
+    storage.atomic_write_bytes(picture, data.getvalue(), durable=False)

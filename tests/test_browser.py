@@ -51,8 +51,12 @@ def expect(locator):
 
 
 def open_tab(page, title: str) -> None:
-    page.get_by_role("tab", name=title, exact=True).click()
-    page.wait_for_timeout(400)
+    """Select the tab and wait until it is selected and its panel shows a control (no sleep)."""
+    tab = page.get_by_role("tab", name=title, exact=True).first  # the page's tab, before a tab's own tabs
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+    panel = page.get_by_role("tabpanel").filter(visible=True).first
+    panel.locator("button:visible, input:visible, textarea:visible").first.wait_for(timeout=30_000)
 
 
 def test_every_tab_opens(page):
@@ -91,7 +95,7 @@ def test_speech_tab_translates_an_example_clip(page):
 
 def test_training_tab_trains_the_example_dataset(page):
     open_tab(page, "Train a head")
-    panel = page.get_by_role("tabpanel").filter(has_text="Train your own sentiment")
+    panel = page.get_by_role("tabpanel").filter(has_text="labelled examples")  # the tab's one-line intro
     panel.get_by_text("amazon_reviews_300.csv").first.click()  # the clickable example dataset
     # Train only once the file has landed in the upload box (which then shows its size).
     expect(panel.get_by_text(re.compile(r"\d\s*KB")).first).to_be_visible(timeout=60_000)

@@ -1,7 +1,8 @@
 """Shared by the tabs: turning errors into messages (never a traceback, an exception's class
 name or a server path: the log keeps the detail under an error code the message quotes),
-reading uploaded files. Its modules
-`galleries` and `heads` hold the gallery and head helpers several tabs use."""
+reading uploaded files. Its modules `galleries` and `heads` hold the gallery and head helpers
+several tabs use, `i18n` the two languages every message comes in, `layout` the shape every
+tab shares."""
 from __future__ import annotations
 
 import errno
@@ -18,12 +19,13 @@ import gradio as gr
 from model_zoo.core import imports, uploads
 from model_zoo.core.errors import InputError, StudioError
 
+from .i18n import t, text_or
+
 log = logging.getLogger("studio")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-DISK_FULL = ("The server's disk is full, so nothing was saved (what was saved before is intact). "
-             "Remove images or heads you no longer need, or ask the operator to free space.")
+DISK_FULL = t("error.disk_full", "en")  # in the visitor's language when it happens (_translate)
 
 # An absolute path of two parts or more (not part of a URL, a word or a relative path):
 # what a visitor's message never shows. Its last part (the file's own name) stays.
@@ -33,7 +35,7 @@ _SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+([^\s
 def for_visitors(message: str) -> str:
     """`message` without server paths (each becomes '…/' and its last part: '…/cat.jpg', not
     where the server keeps it)."""
-    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else "a folder on the server",
+    return _SERVER_PATH.sub(lambda found: f"…/{found.group(1)}" if found.group(1) else t("error.server_folder"),
                             message)
 
 
@@ -54,10 +56,9 @@ def _translate(exc: BaseException, name: str) -> gr.Error:
     code = error_code()
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         log.error("handler %s: disk full (error %s): %s", name, code, exc)
-        return gr.Error(f"{DISK_FULL} (error {code})")
+        return gr.Error(t("error.disk_full_code", message=t("error.disk_full"), code=code))
     log.error("handler %s failed (error %s)", name, code, exc_info=(type(exc), exc, exc.__traceback__))
-    return gr.Error(f"Something went wrong on the server (error {code}; the operator's log has the details). "
-                    "Please try again; if it happens again, tell the operator this error code.")
+    return gr.Error(t("error.unexpected", code=code))
 
 
 def guarded(fn: Callable, name: str) -> Callable:
@@ -157,29 +158,33 @@ def file_data(path: str | Path) -> dict:
     return FileData(path=str(path), orig_name=Path(path).name).model_dump()
 
 
-def file_path(value: Any, what: str = "file", required: bool = True) -> str | None:
+def file_path(value: Any, what: str = "upload.file", required: bool = True) -> str | None:
     """A local path from whatever Gradio hands over: a FileData dict, an object with
-    .path, or a plain string. None/empty -> InputError if required."""
+    .path, or a plain string. None/empty -> InputError if required, naming `what` (a
+    "upload.*" key of the tables, or a plain English noun) in the visitor's language."""
     if isinstance(value, dict):
         value = value.get("path") or value.get("name")
     elif value is not None and not isinstance(value, (str, Path)):
         value = getattr(value, "path", None) or getattr(value, "name", None)
     if not value:
         if required:
-            article = "an" if what[:1].lower() in "aeiou" else "a"
-            raise InputError(f"Please provide {article} {what}.")
+            noun = text_or(what, what)
+            article = "an" if noun[:1].lower() in "aeiou" else "a"  # English only; the Chinese text has none
+            raise InputError(t("error.provide", article=article, what=noun))
         return None
     path = Path(str(value))
     if not path.is_file():
-        raise InputError(f"The {what} could not be found on the server ({path.name}); please upload it again.")
+        raise InputError(t("error.file_gone", what=text_or(what, what), name=path.name))
     return str(path)
 
 
-def upload_path(ctx: Any, value: Any, what: str = "file", required: bool = True) -> str | None:
+def upload_path(ctx: Any, value: Any, what: str = "upload.file", required: bool = True) -> str | None:
     """file_path, then the rules every upload path shares (model_zoo.core.uploads, with the
     context's limits from the settings; the defaults for a bare context): the file is there, not
-    empty, within the size limit."""
+    empty, within the size limit. `what` as file_path takes it; model_zoo's refusals name it in
+    English, as every message from model_zoo is."""
     path = file_path(value, what, required)
     if path is not None:
-        uploads.check_file(path, getattr(ctx, "upload_limits", None) or uploads.UploadLimits(), what)
+        limits = getattr(ctx, "upload_limits", None) or uploads.UploadLimits()
+        uploads.check_file(path, limits, text_or(what, what, "en"))
     return path

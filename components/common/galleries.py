@@ -15,6 +15,7 @@ from model_zoo.core.ownership import OPERATOR, Owner
 from model_zoo.vision import search as service
 
 from ..context import StudioContext
+from .i18n import t
 
 DEFAULT_GALLERY = "default"
 
@@ -49,14 +50,11 @@ def gallery_for(ctx: StudioContext, owner: Owner, name: str, use: str = "read") 
     with ctx.space.using(owner, "galleries", name) as own:  # pinned: the cleaner waits
         if own_dir != shared_dir and not _exists(own) and _exists(shared_dir / name):
             if use != "read":
-                raise InputError(f"'{name}' is a shared gallery and read-only here: type another name to start "
-                                 "a gallery of your own.")
+                raise InputError(t("error.shared_gallery", name=name))
             yield shared_dir / name
             return
         if use != "add" and not _exists(own):
-            raise InputError(f"No such gallery '{name}': add images to it first (or pick the sample gallery). An "
-                             "agent or script without a session of its own passes the handle (name@key) that "
-                             "index_images returned.")
+            raise InputError(t("error.no_gallery", name=name))
         if use == "add":
             ctx.space.check_quota(owner)
         yield own

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from typing import Sequence
 
-# Plain marks: emoji need a font a kiosk browser may lack.
-MARKS = {"sure": "✓ sure", "kind": "~ sure of the kind", "guess": "? a guess", "unclear": "– unclear"}
+from .i18n import t
+
+# Plain marks: emoji need a font a kiosk browser may lack. The words after each mark are the tables'.
+MARKS = {"sure": "seen.sure", "kind": "seen.kind", "guess": "seen.guess", "unclear": "seen.unclear"}
 
 
 def seen_mark(certainty: str) -> str:
     """The mark alone (✓ ~ ? –), for a gallery tile's caption."""
-    return MARKS.get(certainty, "").split(" ")[0]
+    return t(MARKS[certainty], "en").split(" ")[0] if certainty in MARKS else ""
 
 
-def seen_markdown(objects: Sequence[dict], heading: str = "What the classifier is sure of") -> str:
+def seen_markdown(objects: Sequence[dict], heading: str | None = None, lang: str | None = None) -> str:
     """A small table: object | how sure | probability | may be | where. "" without objects."""
     if not objects:
         return ""
     rows = []
     for number, seen in enumerate(objects):
         candidates = ", ".join(f"{c['label']} {c['probability']:.0%}" for c in seen.get("candidates", []))
-        name = seen["name"] if seen["certainty"] != "unclear" else "nothing namable"
+        name = seen["name"] if seen["certainty"] != "unclear" else t("seen.nothing", lang)
+        sure = t(MARKS[seen["certainty"]], lang) if seen["certainty"] in MARKS else seen["certainty"]
         rows.append(
-            f"| {'main' if number == 0 else 'also'}: **{name}** | {MARKS.get(seen['certainty'], seen['certainty'])} "
+            f"| {t('seen.main' if number == 0 else 'seen.also', lang)}: **{name}** | {sure} "
             f"| {seen['probability']:.0%} | {candidates} | {seen.get('where', '')} |"
         )
-    return (f"**{heading}**\n\n| object | how sure | probability | may be | where |\n|---|---|---|---|---|\n"
+    return (f"**{heading or t('seen.heading', lang)}**\n\n{t('seen.columns', lang)}\n|---|---|---|---|---|\n"
             + "\n".join(rows))

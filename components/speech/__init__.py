@@ -16,20 +16,23 @@ from gradio import FileData
 from model_zoo.speech import service as speech
 from model_zoo.speech.whisper_common import DecodeOptions
 
+from .. import visitor
 from ..common import bind, file_data, mcp_tool, upload_path, user_facing
+from ..common.i18n import i18n, language_of, t
+from ..common.layout import how_it_works, intro, notice
 from ..context import StudioContext
 from . import live
 from ..common.subtitles import subtitle_files
 
-TITLE = "Speech"
+TITLE = "Speech"  # the English tab name (tests and scripts select the tab by it); the page shows TITLE_KEY's
+TITLE_KEY = "speech.title"
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "audio"
-EXAMPLES = [
-    ["german_water_bread.ogg", "both", "auto"],
-    ["librivox_sense_and_sensibility.ogg", "translate", "auto"],
-    ["english_quick_fox.ogg", "transcribe", "en"],
-]
-SEGMENT_COLUMNS = ["#", "start (s)", "end (s)", "text"]
+# Clips only: each runs with the task and language the visitor has picked (the default
+# translates, which also reads the English clip back as English).
+EXAMPLES = ["german_water_bread.ogg", "librivox_sense_and_sensibility.ogg", "english_quick_fox.ogg"]
+SEGMENT_COLUMNS = ["#", "speech.col.start", "speech.col.end", "speech.col.text"]  # "#" is no key: it reads the same
 NO_TARGET = "none"
+TASK_KEYS = {"translate": "speech.task.translate", "transcribe": "speech.task.transcribe", "both": "speech.task.both"}
 
 
 def model_key(ctx: StudioContext) -> str:
@@ -50,7 +53,7 @@ def run_speech(
     progress: Callable[[float, str], None] | None = None,
 ) -> speech.SpeechResult:
     """The tab's action as a plain function (the endpoint and the UI both call it)."""
-    path = upload_path(ctx, audio, "recording or audio file")
+    path = upload_path(ctx, audio, "upload.audio")
     return speech.speech_translate(
         ctx.manager,
         path,
@@ -65,20 +68,30 @@ def run_speech(
     )
 
 
-def summary_markdown(result: speech.SpeechResult) -> str:
-    name = speech.LANGUAGES.get(result.language, result.language).replace("_", " ").title()
+def language_name(code: str, lang: str | None = None) -> str:
+    """A Whisper language code in words, in the visitor's language."""
+    return t(f"lang.{code}", lang) if code in speech.LANGUAGES else code
+
+
+def summary_markdown(result: speech.SpeechResult, lang: str | None = None) -> str:
     timing = result.timing
-    lines = [
-        f"**Language:** {name} (`{result.language}`, p = {result.language_probability:.2f}) · "
-        f"**Duration:** {result.duration_s:.1f} s · **Processing:** {timing['total_s']:.2f} s · "
-        f"**Real-time factor:** {timing['rtf']:.3f} · **Model:** {result.model}"
-    ]
+    lines = [t("speech.summary", lang, language=language_name(result.language, lang), code=result.language,
+               p=f"{result.language_probability:.2f}", duration=f"{result.duration_s:.1f}",
+               total=f"{timing['total_s']:.2f}", rtf=f"{timing['rtf']:.3f}", model=result.model)]
     lines += [f"*{note}*" for note in result.notes]
     return "\n\n".join(lines)
 
 
 def segment_rows(result: speech.SpeechResult) -> list[list]:
     return [[i, s["start"], s["end"], s["text"]] for i, s in enumerate(result.segments, start=1)]
+
+
+def table(rows: list[list], columns: list[str], lang: str | None = None):
+    """Rows for a gr.Dataframe with its headers in the visitor's language (the page cannot
+    translate a table's headers itself)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=[t(c, lang) if "." in c else c for c in columns])
 
 
 def timeline_figure(audio_path: str, result: speech.SpeechResult):
@@ -107,21 +120,34 @@ def timeline_figure(audio_path: str, result: speech.SpeechResult):
     ax.set_xlim(0, max(result.duration_s, float(times[-1]) if len(times) else 0.0) or 1.0)
     ax.set_ylim(-peak * 1.05, peak * 1.3)
     ax.set_yticks([])
-    ax.set_xlabel("seconds")
-    ax.set_title("Loudness over time; shaded: the recognised segments (numbers as in the table)", fontsize=9)
+    ax.set_xlabel("s")  # the words are the plot's label (speech.timeline), in the visitor's language
     fig.tight_layout()
     return fig
 
 
-def banner(ctx: StudioContext) -> str:
-    """Cheap (no model load): what is missing on this machine, if anything."""
+def banner(ctx: StudioContext, lang: str | None = None) -> str:
+    """Cheap (no model load): what is missing on this machine, if anything, and how to get it
+    (the end of How it works)."""
     problems = [speech.missing_weights(ctx.manager, model_key(ctx))]
     lines = [f"⚠️ {p}" for p in problems if p]
     if speech.missing_weights(ctx.manager, speech.TRANSLATOR_KEY):
-        lines.append("ℹ️ Translation to languages other than English needs the optional "
-                     f"`{speech.TRANSLATOR_KEY}` model (NLLB-200), which is not on this machine: "
-                     f"{ctx.manager.spec(speech.TRANSLATOR_KEY).how_to_get}")
+        lines.append("ℹ️ " + t("speech.how.no_translator", lang, key=speech.TRANSLATOR_KEY,
+                                how=ctx.manager.spec(speech.TRANSLATOR_KEY).how_to_get))
     return "\n\n".join(lines)
+
+
+def how_markdown(ctx: StudioContext, lang: str | None = None) -> str:
+    key = model_key(ctx)
+    text = t("speech.how", lang, model=ctx.manager.spec(key).description, key=key,
+             backend=ctx.settings.whisper_backend, minutes=f"{ctx.settings.max_audio_minutes:g}")
+    return "\n\n".join(part for part in (text, banner(ctx, lang)) if part)
+
+
+def on_page_load(ctx: StudioContext):
+    """What the page cannot translate itself, in the visitor's language: How it works and
+    the segments table's headers."""
+    lang = language_of()
+    return how_markdown(ctx, lang), table([], SEGMENT_COLUMNS, lang)
 
 
 # -- handlers: plain functions of the context (the event and the endpoint call these) ------
@@ -132,14 +158,15 @@ def on_run(ctx: StudioContext, audio_value, task_value, language_value, beam_val
         progress(fraction, desc=what)
 
     result = run_speech(ctx, audio_value, task_value, language_value, int(beam_value), target_value, report)
+    lang = language_of()
     return (
-        summary_markdown(result),
+        summary_markdown(result, lang),
         result.transcript,
         result.translation,
         gr.update(value=result.target_text, visible=bool(result.target_language),
-                  label=f"Translation to {speech.LANGUAGES.get(result.target_language, '').title()}"),
+                  label=t("speech.target_label", lang, language=language_name(result.target_language, lang))),
         timeline_figure(str(audio_value), result),
-        segment_rows(result),
+        table(segment_rows(result), SEGMENT_COLUMNS, lang),
         subtitle_files(result.segments, Path(str(audio_value)).stem),
     )
 
@@ -172,47 +199,49 @@ def subtitle_links(result: speech.SpeechResult, audio: Any) -> dict | None:
 
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext) -> None:
-    key = model_key(ctx)
-    spec = ctx.manager.spec(key)
-    gr.Markdown(
-        f"Speak or upload a clip (wav, mp3, flac, ogg, m4a, webm; up to {ctx.settings.max_audio_minutes:g} min): "
-        f"Whisper detects the language, writes what was said and translates it to English, with timed "
-        f"segments and subtitles. Model: **{spec.description}** (`{key}`, backend `{ctx.settings.whisper_backend}`)."
-    )
-    gr.Markdown(banner(ctx), elem_classes=["speech-banner"])
+    intro("speech.intro")
+    notice("speech.notice.no_whisper" if speech.missing_weights(ctx.manager, model_key(ctx)) else None)
     with gr.Row():
         with gr.Column(scale=3):
-            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Audio")
-            run = gr.Button("Transcribe and translate", variant="primary")
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label=i18n("speech.audio"))
+            run = gr.Button(i18n("speech.run"), variant="primary")
         with gr.Column(scale=2):
-            task = gr.Radio(list(speech.TASK_CHOICES), value="translate", label="Task",
-                            info="translate: English text · transcribe: the spoken language · both")
-            language = gr.Dropdown(
-                [("auto-detect", "auto")] + [(f"{name.replace('_', ' ').title()} ({code})", code)
-                                             for code, name in speech.LANGUAGES.items()],
-                value="auto", label="Spoken language",
-            )
-            beam = gr.Slider(1, speech.MAX_BEAM, value=5, step=1, label="Beam size",
-                             info="1 is fastest (greedy); 5 is Whisper's default")
-            target = gr.Dropdown(
-                [("no", NO_TARGET)] + [(speech.LANGUAGES[c].title(), c) for c in speech.TEXT_TARGETS],
-                value=NO_TARGET, label="Also translate the English text to",
-                info="optional NLLB-200 step after Whisper",
-            )
+            task, language, beam, target = _options(ctx)
     summary = gr.Markdown()
     with gr.Row():
-        transcript = gr.Textbox(label="Transcript (spoken language)", lines=4, buttons=["copy"])
-        translation = gr.Textbox(label="English translation", lines=4, buttons=["copy"], elem_id="speech-translation")
-        target_text = gr.Textbox(label="Text translation", lines=4, buttons=["copy"], visible=False)
-    timeline = gr.Plot(label="Timeline")
-    segments = gr.Dataframe(headers=SEGMENT_COLUMNS, label="Segments", interactive=False, wrap=True)
-    subtitles = gr.File(label="Subtitles (SRT, VTT)", file_count="multiple", interactive=False)
+        transcript = gr.Textbox(label=i18n("speech.transcript"), lines=4, buttons=["copy"])
+        translation = gr.Textbox(label=i18n("studio.english_translation"), lines=4, buttons=["copy"],
+                                 elem_id="speech-translation")
+        target_text = gr.Textbox(label=i18n("speech.target_text"), lines=4, buttons=["copy"], visible=False)
+    timeline = gr.Plot(label=i18n("speech.timeline"))
+    segments = gr.Dataframe(value=table([], SEGMENT_COLUMNS, "en"), label=i18n("speech.segments"),
+                            interactive=False, wrap=True)
+    subtitles = gr.File(label=i18n("speech.subtitles"), file_count="multiple", interactive=False)
 
     outputs = [summary, transcript, translation, target_text, timeline, segments, subtitles]
     run.click(bind(ctx, on_run), inputs=[audio, task, language, beam, target], outputs=outputs,
               api_visibility="private", **ctx.queue_slot("whisper"))
-    examples = [[str(ASSETS / name), t, lang] for name, t, lang in EXAMPLES if (ASSETS / name).is_file()]
+    examples = [[str(ASSETS / name)] for name in EXAMPLES if (ASSETS / name).is_file()]
     if examples:
-        gr.Examples(examples, inputs=[audio, task, language], label="Examples (click one, then run)")
+        gr.Examples(examples, inputs=[audio], label=i18n("speech.examples"))
     live.build(ctx, language)  # Live mode: captions while the person speaks
+    with how_it_works("speech"):
+        how = gr.Markdown(how_markdown(ctx, "en"))
+    visitor.on_page_load(ctx, bind(ctx, on_page_load), [], [how, segments])
     gr.api(mcp_tool(bind(ctx, speech_translate)), api_name="speech_translate", **ctx.queue_slot("whisper"))
+
+
+def _options(ctx: StudioContext) -> tuple:
+    """Task, spoken language, beam size and the optional text translation."""
+    task = gr.Radio([(i18n(TASK_KEYS[name]), name) for name in speech.TASK_CHOICES], value="translate",
+                    label=i18n("speech.task"))
+    spoken = [(i18n(f"lang.{code}"), code) for code in speech.LANGUAGES]
+    language = gr.Dropdown([(i18n("speech.auto"), "auto"), *spoken], value="auto", label=i18n("speech.language"))
+    beam = gr.Slider(1, speech.MAX_BEAM, value=5, step=1, label=i18n("speech.beam"), info=i18n("speech.beam_info"))
+    missing = speech.missing_weights(ctx.manager, speech.TRANSLATOR_KEY)
+    target = gr.Dropdown(
+        [(i18n("speech.target_none"), NO_TARGET)] + [(i18n(f"lang.{code}"), code) for code in speech.TEXT_TARGETS],
+        value=NO_TARGET, label=i18n("speech.target"),
+        info=i18n("speech.target_info_missing" if missing else "speech.target_info"),
+    )
+    return task, language, beam, target

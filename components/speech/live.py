@@ -28,6 +28,7 @@ from model_zoo.speech.live import (
 
 from .. import visitor
 from ..common import bind, file_path, user_facing
+from ..common.i18n import i18n, language_of, t
 from ..context import StudioContext
 from ..common.subtitles import subtitle_files
 
@@ -39,25 +40,30 @@ def sessions_for(ctx: StudioContext) -> LiveSessions:
     return ctx.live_sessions  # one set per app, made with its context
 
 
-def live_html(update: LiveUpdate | None, english_title: str = "English") -> str:
+IDLE_HTML = "<div class='live-captions live-idle'>{}</div>"
+
+
+def live_html(update: LiveUpdate | None, english_title: str | None = None, lang: str | None = None) -> str:
     """Committed text, then the pending words greyed (they may still change)."""
+    lang = lang or language_of()
     if update is None:
-        return ("<div class='live-captions live-idle'>Press <b>Record</b> and speak: the text appears here "
-                "while you talk.</div>")
+        return IDLE_HTML.format(t("live.idle", lang))
     pending = f" <span class='live-pending'>{html.escape(update.pending)}</span>" if update.pending else ""
     english = ""
     if update.language and update.language != "en":
-        english = (f"<div class='live-label'>{html.escape(english_title)}</div>"
+        title = english_title or t("live.english", lang)
+        english = (f"<div class='live-label'>{html.escape(title)}</div>"
                    f"<div class='live-translation'>{html.escape(update.translation) or '…'}</div>")
-    name = speech.LANGUAGES.get(update.language or "", "").replace("_", " ").title()
+    name = t(f"lang.{update.language}", lang) if update.language in speech.LANGUAGES else ""
     state = "final" if update.final else "listening"
-    facts = (f"{state} · {update.audio_s:.1f} s heard" + (f" · {name}" if name else "")
-             + (f" · last decode {update.decode_s:.1f} s" if update.decode_s else "")
-             + (f" · {update.skipped_silence_s:.1f} s of silence skipped" if update.skipped_silence_s else ""))
+    facts = [t("live.final" if update.final else "live.listening", lang),
+             t("live.heard", lang, seconds=f"{update.audio_s:.1f}"), name,
+             t("live.last_decode", lang, seconds=f"{update.decode_s:.1f}") if update.decode_s else "",
+             t("live.silence", lang, seconds=f"{update.skipped_silence_s:.1f}") if update.skipped_silence_s else ""]
     return (f"<div class='live-captions' data-state='{state}'>"
-            f"<div class='live-label'>Transcript</div>"
+            f"<div class='live-label'>{html.escape(t('live.transcript', lang))}</div>"
             f"<div class='live-transcript'>{html.escape(update.committed)}{pending}</div>{english}"
-            f"<div class='live-facts'>{facts}</div></div>")
+            f"<div class='live-facts'>{' · '.join(fact for fact in facts if fact)}</div></div>")
 
 
 def take_chunk(ctx: StudioContext, chunk: Any, language: str, page: str) -> LiveUpdate | None:
@@ -66,7 +72,7 @@ def take_chunk(ctx: StudioContext, chunk: Any, language: str, page: str) -> Live
     if chunk is None:
         return None
     # a file path, read past its header's size field (see read_stream_chunk); tuples for tests
-    rate, samples = chunk if isinstance(chunk, tuple) else read_stream_chunk(file_path(chunk, "microphone chunk"))
+    rate, samples = chunk if isinstance(chunk, tuple) else read_stream_chunk(file_path(chunk, "upload.mic_chunk"))
     key = speech.model_key_for(ctx.settings.whisper_backend)
     session = sessions_for(ctx).get(page, key)
     if session is None:
@@ -114,7 +120,7 @@ def on_chunk(ctx: StudioContext, chunk, language_value, *, page: str):
 @user_facing
 @visitor.for_caller
 def on_start(ctx: StudioContext, language_value, progress=gr.Progress(), *, page: str):
-    progress(0.1, desc="loading Whisper")
+    progress(0.1, desc=t("live.loading"))
     open_session(ctx, language_value, page)  # the model loads now, not on the first words
     return live_html(None), None
 
@@ -136,20 +142,17 @@ def on_unload(ctx: StudioContext, *, page: str) -> None:
 # -- layout and wiring -----------------------------------------------------------------------
 def build(ctx: StudioContext, language: gr.components.Component) -> None:
     """The Live mode's block; `language` is the tab's spoken-language dropdown."""
-    with gr.Accordion("Live captions from the microphone", open=True, elem_id="speech-live"):
-        gr.Markdown(
-            "Press **Record** and speak: the words appear while you talk. Grey words are Whisper's "
-            "current guess; they turn black once two decodes in a row agree on them. Other languages get "
-            "their English translation a sentence at a time. **Stop** (or the recorder's stop) saves "
-            "the session as subtitles. One live session runs at a time on this machine.")
+    with gr.Accordion(i18n("live.title"), open=True, elem_id="speech-live"):
+        gr.Markdown(i18n("live.intro"))
         with gr.Row():
             with gr.Column(scale=2):
-                mic = gr.Audio(sources=["microphone"], streaming=True, type="filepath", label="Live microphone",
+                mic = gr.Audio(sources=["microphone"], streaming=True, type="filepath", label=i18n("live.mic"),
                                elem_id="speech-live-mic")
-                stop = gr.Button("Stop and save subtitles", variant="stop", elem_id="speech-live-stop")
+                stop = gr.Button(i18n("live.stop"), variant="stop", elem_id="speech-live-stop")
             with gr.Column(scale=3):
-                view = gr.HTML(live_html(None), elem_id="speech-live-text")
-                files = gr.File(label="Live session subtitles (SRT, VTT)", file_count="multiple", interactive=False)
+                # the page translates the idle line (IDLE_HTML around the key); handlers write the rest
+                view = gr.HTML(IDLE_HTML.format(i18n("live.idle")), elem_id="speech-live-text")
+                files = gr.File(label=i18n("live.files"), file_count="multiple", interactive=False)
 
     mic.stream(bind(ctx, on_chunk), inputs=[mic, language], outputs=[view], stream_every=STREAM_EVERY_S,
                time_limit=TIME_LIMIT_S, show_progress="hidden", api_visibility="private",

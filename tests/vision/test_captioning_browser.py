@@ -1,7 +1,8 @@
 """The Captioning tab as a visitor meets it on a machine without captioner weights (the
-app as shipped, offline): the banner says captions are label-based and how to get a
-captioner before anyone clicks, an example photo can be picked, and Caption answers with
-a label-based caption and Grad-CAM beside it, while the server keeps serving."""
+app as shipped, offline): one line says captions are label-based, and its link opens How it
+works, which says how to get a captioner, before anyone clicks; an example photo can be
+picked, and Caption answers with a label-based caption and Grad-CAM beside it, while the
+server keeps serving."""
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ def test_offline_the_tab_captions_from_labels_and_shows_where_the_model_looked(l
         page = browser.new_page(viewport={"width": 1366, "height": 1100})
         page.goto(live_app, wait_until="load")
         open_tab(page, "Captioning")
-        page.get_by_text("Captions are label-based on this machine").wait_for()
-        assert page.get_by_text("What a captioner would add").first.is_visible()
+        page.get_by_text("Captions are label-based on this machine").wait_for()  # the one-line notice
+        page.get_by_role("link", name="what a captioner would add").click()  # opens How it works below
+        expect(page.locator("#captioning-how").get_by_text("What a captioner would add").first).to_be_visible()
         assert page.get_by_text("MMS_MODEL_CAPTIONER").first.is_visible()
         page.get_by_text("Try an example").scroll_into_view_if_needed()
         page.locator("button.gallery-item:visible").first.click()  # the coffee photo
