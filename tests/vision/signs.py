@@ -9,12 +9,16 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 GALLERY = Path(__file__).resolve().parents[2] / "assets" / "gallery"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+CHINESE_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # fonts-wqy-microhei (packages-test.txt)
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int, word: str = "") -> ImageFont.ImageFont:
+    chinese = any("\u4e00" <= c <= "\u9fff" for c in word)
     try:
-        return ImageFont.truetype(FONT, size)
+        return ImageFont.truetype(CHINESE_FONT if chinese else FONT, size)
     except OSError:
+        if chinese:
+            raise RuntimeError(f"no Chinese font at {CHINESE_FONT}: apt-get install fonts-wqy-microhei") from None
         return ImageFont.load_default(size=size)
 
 
@@ -23,7 +27,7 @@ def render_sign(word: str, photo: str, out: Path, board=(160, 30, 30), ink=(250,
     """`photo` (a name in assets/gallery) resized to 640 px wide, with `word` on a sign."""
     image = Image.open(GALLERY / f"{photo}.jpg").convert("RGB")
     image = image.resize((640, round(640 * image.height / image.width)))
-    font = _font(size)
+    font = _font(size, word)
     left, top, right, bottom = ImageDraw.Draw(image).textbbox((0, 0), word, font=font)
     sign = Image.new("RGBA", (right - left + 40, bottom - top + 30), board + (255,))
     draw = ImageDraw.Draw(sign)

@@ -12,6 +12,8 @@ from model_zoo.vision.search import text_match as tm
     ("a sign that says bakery", ["bakery"]), ('"bakery"', ["bakery"]), ("bakery", ["bakery"]),
     ('the "post office" sign', ["post", "office"]), ("a shop sign reading Fresh Fish", ["fresh", "fish"]),
     ("a photo with the word EXIT", ["exit"]), ("Café sign", ["cafe"]), ("a photo of a sign", []),
+    ("欢迎光临", ["欢迎光临"]), ("「欢迎光临」", ["欢迎光临"]), ("写着欢迎光临的招牌", ["欢迎光临"]),
+    ("一张写着营业中的照片", ["营业中"]), ("营业中 OPEN", ["营业中", "open"]),
 ])
 def test_the_words_a_query_wants_written(query, words):
     assert tm.wanted_words(query) == words
@@ -24,6 +26,15 @@ def test_matching_tolerates_ocr_slips_and_joined_words():
     assert tm.match(["fresh", "fish"], "FRESH MEAT") == 0.5
     assert tm.match(["cat"], "CAT CAFE") == 1.0 and tm.match(["cat"], "CART") == 0.0  # short words: exact only
     assert tm.match(["bakery"], "") == 0.0 and tm.match(["bakery"], None) == 0.0 and tm.match([], "BAKERY") == 0.0
+
+
+def test_chinese_is_matched_inside_the_text_it_was_written_in():
+    """Chinese has no spaces: a query's characters are looked for inside the text read (the
+    old ASCII-only words dropped every Chinese character, so no Chinese query ever matched)."""
+    assert tm.match(["光临"], "欢迎光临") == 1.0 and tm.match(["欢迎光临"], "欢迎 光临") == 1.0
+    assert tm.match(["营业中"], "今日营业中 OPEN") == 1.0 and tm.match(["open"], "今日营业中 OPEN") == 1.0
+    assert tm.match(["临"], "欢迎光临") == 0.0  # one character alone: too common to mean the sign
+    assert tm.match(["光临"], "BAKERY") == 0.0 and tm.normalise("ＯＰＥＮ") == ["open"]
 
 
 def test_items_without_text_keep_their_score():
@@ -109,3 +120,21 @@ def test_an_older_gallery_loads_works_and_gets_text_when_its_images_come_again(s
     items = {i["name"]: i for i in json.loads((folder / "manifest.json").read_text())["items"]}
     assert items["bakery.jpg"]["text"] == "BAKERY" and items["cat.jpg"]["text"] == ""
     assert items["astronaut.jpg"].get("text") is None
+
+
+@pytest.mark.slow
+def test_a_chinese_sign_is_found_by_a_chinese_query(tmp_path):
+    """PP-OCRv5 reads the painted 欢迎光临; the query 光临, or 写着欢迎光临的招牌, finds that photo
+    first, whatever the image engine makes of Chinese (it reads English: docs/search.md)."""
+    from model_zoo.core.manager import ManagerConfig, ModelManager
+    from model_zoo.vision import search
+    from tests.vision.signs import GALLERY, render_sign
+
+    manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path / "cache", offline=True, vision="labels"))
+    sign = render_sign("欢迎光临", "brick_wall", tmp_path / "welcome.jpg")
+    photos = [GALLERY / f"{name}.jpg" for name in ("cat", "coffee", "rocket", "temple")]
+    folder = tmp_path / "galleries" / "zh"
+    search.add_files(manager, folder, [*photos, sign])
+    for query in ("光临", "写着欢迎光临的招牌", "「欢迎光临」"):
+        hits = search.search(manager, folder, query, k=3).results
+        assert hits[0]["name"] == "welcome.jpg", (query, hits)
