@@ -313,7 +313,8 @@ STRINGS: dict[str, str] = {
     "search.top_labels": "Its top ImageNet labels: {labels}.",
     "search.how": "Describe what you look for, show a similar image, or both (\"this photo, but at night\"); "
                   "*Classify* scores an image against labels you type, zero-shot. Models load on first use; "
-                  "galleries are kept on disk under the data dir. JSON endpoints: `/index_images`, `/search`, "
+                  "galleries are kept on disk under the data dir. The image engines read English queries; words written "
+                  "in a picture are found in any language the text reader reads, Chinese included. JSON endpoints: `/index_images`, `/search`, "
                   "`/classify_image`, `/galleries`, `/remove_images`.",
     "search.how.private": "Galleries you make are yours alone (the sample gallery is everyone's, read-only); unless "
                           "you are signed in, they are deleted {hours} h after you last use them; up to {mb} MB "

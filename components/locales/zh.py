@@ -292,7 +292,7 @@ STRINGS: dict[str, str] = {
     "search.top_labels": "排名靠前的 ImageNet 标签：{labels}。",
     "search.how": "描述你要找的内容、给出一张相似的图，或两者结合（“这张照片，但换成夜晚”）；"
                   "“零样本分类”会按你输入的标签给图片打分，无需训练。模型在首次使用时加载；"
-                  "图库保存在数据目录下的磁盘上。JSON 接口：`/index_images`、`/search`、`/classify_image`、"
+                  "图库保存在数据目录下的磁盘上。图像引擎只读懂英文查询；图中写着的文字（包括中文）可以直接用中文搜索。JSON 接口：`/index_images`、`/search`、`/classify_image`、"
                   "`/galleries`、`/remove_images`。",
     "search.how.private": "你建的图库只属于你（示例图库对所有人开放，只读）；如果没有登录，"
                           "图库会在你最后一次使用 {hours} 小时后删除；每位访客最多 {mb} MB。",
