@@ -205,6 +205,7 @@ def stop_app(server, graceful: bool = False) -> None:
 class RunningApp:
     url: str
     data: Path
+    pid: int
 
     def log(self) -> str:
         return (self.data / "server.log").read_text()
@@ -217,7 +218,7 @@ def shipped_app(tmp_path_factory) -> RunningApp:
     mode, so each gradio_client visitor keeps its own galleries and videos) shares it."""
     data = tmp_path_factory.mktemp("live-data")
     server, url = start_app(data)
-    yield RunningApp(url, data)
+    yield RunningApp(url, data, server.pid)
     stop_app(server, graceful=True)  # after the whole run's visitors: closes like `docker stop`
 
 

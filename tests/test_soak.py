@@ -1,6 +1,6 @@
 """A short soak (benchmarks/soak.py): 3 visitors x 10 s on the app as shipped (`python
-app.py`, warm start on, private mode, packaged weights, offline), all starting at once,
-uploading photos from one shared pool. Every call must succeed."""
+app.py`, warm start on, private mode, packaged weights, offline: the run's shared shipped
+app), all starting at once, uploading photos from one shared pool. Every call must succeed."""
 from __future__ import annotations
 
 import json
@@ -16,9 +16,10 @@ LAST_LINE = re.compile(r"soak: 3 visitors x 10 s: \d+ ok, \d+ failed; "
 
 @pytest.mark.slow
 @pytest.mark.timeout(400)
-def test_three_visitors_for_ten_seconds_all_calls_succeed(tmp_path, capsys):
+def test_three_visitors_for_ten_seconds_all_calls_succeed(shipped_app, tmp_path, capsys):
     out = tmp_path / "soak.json"
-    code = soak.main(["--visitors", "3", "--seconds", "10", "--call-timeout", "60", "--out", str(out)])
+    code = soak.main(["--url", shipped_app.url, "--pid", str(shipped_app.pid), "--visitors", "3", "--seconds", "10",
+                      "--call-timeout", "60", "--out", str(out)])
     printed = capsys.readouterr().out
     last = printed.strip().splitlines()[-1]
     assert code == 0, printed
