@@ -241,8 +241,8 @@ class ModelManager:
             with self._cond:
                 self._make_room(device, spec.size_mb * MB, keep=spec.key)
             started = time.perf_counter()
-            # a family's first imports run alone (model_zoo.core.imports); the load itself (a
-            # download, the weights read) runs beside any other family's
+            # a family's first imports run alone (model_zoo.core.imports); its fetch (a download,
+            # a pack unpacked) beside any other family's; the build itself one at a time
             loader = imports.first_import(spec.family, lambda: self._loader_for(spec.family))
             request = LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
                                   Path(self.config.whisper_dir))
