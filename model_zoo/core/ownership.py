@@ -373,6 +373,14 @@ class OwnerSpace:
         with self._lock:
             return self._reserved.get(owner.id, 0)
 
+    def _charged_bytes(self, owner: Owner) -> int:
+        """What the owner's items count against the quota: reservations, then the disk.
+        In that order: a writer puts its bytes on disk before it releases its reservation,
+        so each write is seen in one reading or the other (read the disk first and a write
+        that lands and releases in between is seen in neither)."""
+        reserved = self.reserved_bytes(owner)
+        return reserved + self.used_bytes(owner)
+
     def _owner_lock(self, owner: Owner) -> threading.Lock:
         with self._lock:
             return self._owner_locks.setdefault(owner.id, threading.Lock())
@@ -391,7 +399,7 @@ class OwnerSpace:
         A check only: a write is admitted by reserve() or admit(), under the owner's lock."""
         if not self.limited(owner):
             return
-        used = self.used_bytes(owner) + self.reserved_bytes(owner)
+        used = self._charged_bytes(owner)
         if used >= self.quota_bytes or used + incoming > self.quota_bytes:
             raise self._full(owner, used, incoming)
 
@@ -405,7 +413,7 @@ class OwnerSpace:
             yield
             return
         with self._owner_lock(owner):
-            used = self.used_bytes(owner) + self.reserved_bytes(owner)
+            used = self._charged_bytes(owner)
             if used + nbytes > self.quota_bytes:
                 raise self._full(owner, used, nbytes)
             with self._lock:
@@ -428,7 +436,7 @@ class OwnerSpace:
             return
         size = tree_bytes(staged)
         with self._owner_lock(owner):
-            used = self.used_bytes(owner) + self.reserved_bytes(owner)
+            used = self._charged_bytes(owner)
             freed = tree_bytes(replacing, committed=True) if replacing is not None else 0
             if used - freed + size > self.quota_bytes:
                 raise self._full(owner, used, size)

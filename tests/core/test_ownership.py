@@ -171,6 +171,48 @@ def test_concurrent_reservations_of_one_owner_never_pass_the_quota(space):
         space.quota(a).check(size)
 
 
+def test_a_write_that_lands_while_a_check_reads_the_disk_is_still_counted(space, monkeypatch):
+    """The interleaving that let three of eight racing writes in (seen once in CI): a check
+    reads the disk, another write lands and releases its reservation, then the check reads
+    the reservations; that write was in neither. Forced here, not left to chance."""
+    import threading
+
+    a = space.anonymous("session", "session-race-0003")
+    size = space.quota_bytes // 2 + 1  # one fits, two do not
+    folder = space.folder(a, "batches")
+    reserved, landed = threading.Event(), threading.Event()
+    go = threading.Event()
+
+    def first_writer() -> None:
+        with space.reserve(a, size):
+            reserved.set()
+            go.wait(timeout=30)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "first.csv").write_bytes(b"x" * size)
+        landed.set()
+
+    real_used = space.used_bytes
+    checker = threading.get_ident()
+
+    def used_then_the_other_write_lands(owner):
+        value = real_used(owner)
+        if threading.get_ident() == checker and not landed.is_set():
+            go.set()
+            landed.wait(timeout=30)
+        return value
+
+    writer = threading.Thread(target=first_writer)
+    writer.start()
+    assert reserved.wait(timeout=30)
+    monkeypatch.setattr(space, "used_bytes", used_then_the_other_write_lands)
+    with pytest.raises(QuotaExceeded):
+        with space.reserve(a, size):
+            pass
+    go.set()
+    writer.join(timeout=30)
+    assert landed.is_set() and space.reserved_bytes(a) == 0
+
+
 def test_a_failed_write_releases_its_reservation_and_a_reservation_counts_as_used(space):
     a = space.anonymous("session", "session-race-0002")
     with pytest.raises(OSError):
