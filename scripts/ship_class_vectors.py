@@ -11,6 +11,7 @@ from pathlib import Path
 
 from model_zoo.vision import engine as vision
 from model_zoo.core.manager import ManagerConfig, ModelManager
+from model_zoo.core.memo import Memo
 
 
 def main() -> int:
@@ -18,9 +19,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as empty, manager.use(vision.CLASSIFIER_KEY) as classifier, \
             manager.use(vision.BRIDGE_TEXT_KEY) as encoder:
         source = manager.spec(vision.BRIDGE_TEXT_KEY).source
-        vision._CLASS_VECTORS.clear()  # computed afresh: nothing shipped or cached is reused
+        # computed afresh (a new memo, empty folders): nothing shipped or cached is reused
         vectors = vision.class_vectors(encoder, source, classifier.labels, vision.RECIPE.templates,
-                                       Path(empty), shipped_dir=Path(empty))
+                                       Path(empty), Memo(), shipped_dir=Path(empty))
         target = vision.SHIPPED_VECTORS / vision.class_vectors_file(source, classifier.labels, vision.RECIPE.templates)
         vision.write_npy(target, vectors)
     for stale in vision.SHIPPED_VECTORS.glob("classes-*.npy"):

@@ -315,7 +315,7 @@ def report_choice(state: dict) -> None:
         with state["manager"].use(chosen["encoder"]) as encoder:
             source = state["manager"].spec(chosen["encoder"]).source
             theirs = vision.class_vectors(encoder, source, state["labels"], CLASS_TEMPLATES[chosen["templates"]],
-                                          state["args"].cache_dir)
+                                          state["args"].cache_dir, state["manager"].memo)
         ours = state["class_vecs"][c[3], c[4], c[5]]
         print(f"check: vision.class_vectors == sweep's class vectors: max |diff| {np.abs(theirs - ours).max():.2e}")
     print("chosen:", chosen, "| zero-shot templates:", ZS_CHOSEN, "|", row(c), "| photos:", row(c, is_photo))

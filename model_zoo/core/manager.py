@@ -23,6 +23,7 @@ from model_zoo.core import devices, imports
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
+from model_zoo.core.memo import Memo
 from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class ModelManager:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # LRU order: oldest first
         self._device: str | None = None
         self._warming: set[str] = set()  # keys the warm start is loading (state 'warming')
+        self.memo = Memo()  # values derived from the models once per app (class vectors)
 
     # -- public surface -------------------------------------------------------------
     def spec(self, key: str) -> ModelSpec:

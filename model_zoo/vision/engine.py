@@ -19,7 +19,6 @@ present (or downloadable), the label bridge otherwise. Importing this module is 
 from __future__ import annotations
 
 import hashlib
-import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ModelManager
+from model_zoo.core.memo import Memo
 
 VISION_MODES = ("auto", "clip", "labels")
 CLIP_KEY = "clip"
@@ -188,24 +188,19 @@ def conse(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int, temp
 # them; a test recomputes rows and compares): on CPU, embedding 1,000 prompts with MPNet
 # takes tens of seconds that a first search should not pay.
 SHIPPED_VECTORS = Path(__file__).resolve().parents[2] / "assets" / "vision"
-_CLASS_VECTORS: dict[str, np.ndarray] = {}
-_CLASS_VECTORS_LOCK = threading.Lock()
-
-
 def class_vectors_file(encoder_name: str, names: Sequence[str], templates: Sequence[str]) -> str:
     digest = hashlib.sha256(repr((encoder_name, tuple(names), tuple(templates))).encode()).hexdigest()[:16]
     return f"classes-{digest}.npy"
 
 
 def class_vectors(encoder: Any, encoder_name: str, names: Sequence[str], templates: Sequence[str],
-                  cache_dir: Path, shipped_dir: Path = SHIPPED_VECTORS) -> np.ndarray:
+                  cache_dir: Path, memo: Memo, shipped_dir: Path = SHIPPED_VECTORS) -> np.ndarray:
     """(len(names), d) unit-norm: each name's mean embedding over the templates. Kept in
-    memory, shipped in assets/vision for the default recipe, else computed once into
-    `cache_dir/label-bridge/` (atomic .npy)."""
+    `memo` (the manager's: once per app), shipped in assets/vision for the default recipe,
+    else computed once into `cache_dir/label-bridge/` (atomic .npy)."""
     filename = class_vectors_file(encoder_name, names, templates)
-    with _CLASS_VECTORS_LOCK:
-        if filename in _CLASS_VECTORS:
-            return _CLASS_VECTORS[filename]
+
+    def build() -> np.ndarray:
         path = Path(cache_dir) / "label-bridge" / filename
         vectors = _read_npy(Path(shipped_dir) / filename, len(names))
         if vectors is None:
@@ -215,8 +210,9 @@ def class_vectors(encoder: Any, encoder_name: str, names: Sequence[str], templat
             embedded = encoder.embed_texts(prompts).reshape(len(names), len(templates), -1).mean(axis=1)
             vectors = unit_rows(embedded)
             write_npy(path, vectors)
-        _CLASS_VECTORS[filename] = vectors
         return vectors
+
+    return memo.get(f"class-vectors/{filename}", build)
 
 
 def _read_npy(path: Path, rows: int) -> np.ndarray | None:
@@ -266,7 +262,7 @@ def open_engine(manager: ModelManager, which: str | None = None) -> Iterator[Any
         classifier = stack.enter_context(manager.use(CLASSIFIER_KEY))
         encoder = stack.enter_context(manager.use(BRIDGE_TEXT_KEY))
         vectors = class_vectors(encoder, manager.spec(BRIDGE_TEXT_KEY).source, classifier.labels,
-                                RECIPE.templates, Path(manager.config.cache_dir))
+                                RECIPE.templates, Path(manager.config.cache_dir), manager.memo)
         yield LabelBridge(classifier, _Named(encoder, manager.spec(BRIDGE_TEXT_KEY).source), vectors)
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from model_zoo.vision import engine as vision
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
+from model_zoo.core.memo import Memo
 from model_zoo.vision.engine import conse, unit_rows
 
 GALLERY = Path(__file__).resolve().parents[2] / "assets" / "gallery"
@@ -124,9 +125,9 @@ TEMPLATES = ("a photo of a {}.", "a {}.")
 
 
 @pytest.fixture
-def fresh_memory(monkeypatch):
-    """As a new process would start: no class vectors in memory."""
-    monkeypatch.setattr(vision, "_CLASS_VECTORS", {})
+def fresh_memory() -> Memo:
+    """As a new app would start: no class vectors in memory."""
+    return Memo()
 
 
 def cache_files(cache: Path) -> list[Path]:
@@ -142,13 +143,13 @@ def test_class_vectors_are_computed_once_and_cached(tmp_path, fresh_memory, monk
     monkeypatch.setattr(storage, "atomic_write_bytes", lambda path, data, *a, **k: (writes.append(Path(path)),
                                                                                     real_write(path, data, *a, **k)))
     encoder = CountingEncoder()
-    vectors = vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path)
+    vectors = vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory)
     assert vectors.shape == (3, 6) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-6)
     assert encoder.calls == 1 and encoder.prompts[0] == [t.format(n) for n in NAMES for t in TEMPLATES]
     per_template = unit_rows(np.stack([encoder.vector(t.format("espresso")) for t in TEMPLATES]))
     assert np.allclose(vectors[1], unit_rows(per_template.mean(axis=0, keepdims=True))[0], atol=1e-6)
 
-    assert vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path) is vectors
+    assert vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory) is vectors
     assert encoder.calls == 1  # memory
     files = cache_files(tmp_path)
     assert len(files) == 1 and files[0].suffix == ".npy" and files[0].name.startswith("classes-")
@@ -156,17 +157,17 @@ def test_class_vectors_are_computed_once_and_cached(tmp_path, fresh_memory, monk
     on_disk = np.load(files[0], allow_pickle=False)
     assert on_disk.dtype == np.float32 and np.allclose(on_disk, vectors)
 
-    monkeypatch.setattr(vision, "_CLASS_VECTORS", {})  # a fresh process: read back, no encoder
-    again = vision.class_vectors(RefusingEncoder(), "fake-encoder", NAMES, TEMPLATES, tmp_path)
+    again = vision.class_vectors(RefusingEncoder(), "fake-encoder", NAMES, TEMPLATES, tmp_path,
+                                 Memo())  # a new app: read back, no encoder
     assert np.allclose(again, vectors)
 
 
 def test_another_encoder_names_or_templates_is_another_entry(tmp_path, fresh_memory):
     encoder = CountingEncoder()
-    vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path)
-    vision.class_vectors(encoder, "other-encoder", NAMES, TEMPLATES, tmp_path)
-    vision.class_vectors(encoder, "fake-encoder", NAMES[:2], TEMPLATES, tmp_path)
-    vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES[:1], tmp_path)
+    vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory)
+    vision.class_vectors(encoder, "other-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory)
+    vision.class_vectors(encoder, "fake-encoder", NAMES[:2], TEMPLATES, tmp_path, fresh_memory)
+    vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES[:1], tmp_path, fresh_memory)
     assert encoder.calls == 4 and len(cache_files(tmp_path)) == 4
 
 
@@ -191,13 +192,12 @@ def _corrupt(kind: str, path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["garbage", "empty", "truncated", "wrong-rows", "nan", "one-dimensional",
                                   "pickled-objects"])
-def test_a_corrupt_cache_file_is_ignored_and_rewritten(kind, tmp_path, fresh_memory, monkeypatch):
-    first = vision.class_vectors(CountingEncoder(), "fake-encoder", NAMES, TEMPLATES, tmp_path)
+def test_a_corrupt_cache_file_is_ignored_and_rewritten(kind, tmp_path, fresh_memory):
+    first = vision.class_vectors(CountingEncoder(), "fake-encoder", NAMES, TEMPLATES, tmp_path, Memo())
     (path,) = cache_files(tmp_path)
     _corrupt(kind, path)
-    monkeypatch.setattr(vision, "_CLASS_VECTORS", {})
     encoder = CountingEncoder()
-    vectors = vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path)
+    vectors = vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory)
     assert encoder.calls == 1 and np.allclose(vectors, first, atol=1e-6)
     assert np.allclose(np.load(path, allow_pickle=False), first, atol=1e-6)  # rewritten whole
 
@@ -206,7 +206,7 @@ def test_concurrent_first_uses_embed_once(tmp_path, fresh_memory):
     encoder = CountingEncoder(delay=0.2)
     results = []
     threads = [threading.Thread(target=lambda: results.append(
-        vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path))) for _ in range(4)]
+        vision.class_vectors(encoder, "fake-encoder", NAMES, TEMPLATES, tmp_path, fresh_memory))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
