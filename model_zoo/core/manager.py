@@ -227,7 +227,7 @@ class ModelManager:
                 if entry.state != "loading":
                     break
                 attempt = entry.attempt
-                # the predicate runs inside wait_for, in this iteration: it sees this `attempt`
+                # noqa B023: the predicate runs inside wait_for, in this iteration: it sees this `attempt`
                 self._cond.wait_for(lambda: entry.attempt is not attempt or entry.state != "loading")  # noqa: B023
                 if attempt.error is not None:
                     raise attempt.error
