@@ -11,7 +11,7 @@ from pathlib import Path
 
 from model_zoo.vision import engine as vision
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from model_zoo.core.memo import Memo
+from model_zoo.core.manager import Memo
 
 
 def main() -> int:

@@ -23,7 +23,6 @@ from model_zoo.core import devices, imports
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
-from model_zoo.core.memo import Memo
 from model_zoo.core.registry import REGISTRY, ModelSpec, is_overridden, resolve
 
 log = logging.getLogger(__name__)
@@ -85,6 +84,41 @@ class _Attempt:
 
     def __init__(self) -> None:
         self.error: BaseException | None = None
+
+
+# Values derived once from loaded models (class vectors, say), held by the manager: built once
+# per app and passed in, never a module-level dict.
+class Memo:
+    """Thread-safe build-once values by key. A build runs under the key's own lock, so two
+    requests that need the same value build it once and different keys build side by side."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: str, build: Callable[[], Any]) -> Any:
+        """The value for `key`, built by `build()` on first use (an exception is not kept)."""
+        with self._guard:
+            if key in self._values:
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._values:
+                    return self._values[key]
+            value = build()
+            with self._guard:
+                self._values[key] = value
+            return value
+
+    def __contains__(self, key: str) -> bool:
+        with self._guard:
+            return key in self._values
+
+    def clear(self) -> None:
+        with self._guard:
+            self._values.clear()
 
 
 @dataclass
@@ -227,7 +261,7 @@ class ModelManager:
                 if entry.state != "loading":
                     break
                 attempt = entry.attempt
-                # noqa B023: the predicate runs inside wait_for, in this iteration: it sees this `attempt`
+                # B023 is safe here: the predicate runs inside wait_for, in this iteration (this `attempt`)
                 self._cond.wait_for(lambda: entry.attempt is not attempt or entry.state != "loading")  # noqa: B023
                 if attempt.error is not None:
                     raise attempt.error

@@ -28,7 +28,7 @@ import numpy as np
 
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ModelManager
-from model_zoo.core.memo import Memo
+from model_zoo.core.manager import Memo
 
 VISION_MODES = ("auto", "clip", "labels")
 CLIP_KEY = "clip"

@@ -16,7 +16,7 @@ from PIL import Image
 from model_zoo.vision import engine as vision
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from model_zoo.core.memo import Memo
+from model_zoo.core.manager import Memo
 from model_zoo.vision.engine import conse, unit_rows
 
 GALLERY = Path(__file__).resolve().parents[2] / "assets" / "gallery"
