@@ -28,6 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
+from benchmarks.apps import cpu_name
 from model_zoo.speech.wer import word_error_rate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         clips = load_clips(args.clips, args.join, Path(tmp))
         recognizer.recognize(clips[0].samples[:16_000], ("transcribe",), "en", options)  # warm up
         load = os.getloadavg()[0]
-        print(f"CPU: {_cpu_name()}, {os.cpu_count()} cores, load average {load:.1f}; chunk {args.chunk_s} s, "
+        print(f"CPU: {cpu_name()}, {os.cpu_count()} cores, load average {load:.1f}; chunk {args.chunk_s} s, "
               f"encoder window >= {options.min_window_s:g} s, greedy")
         results = []
         for clip in clips:
@@ -181,16 +182,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"offline (whole clip) median WER vs reference {statistics.median(offline):.3f}; "
               f"load average now {os.getloadavg()[0]:.1f}")
     print(f"median lag {lag:.2f} s; first text {first:.2f} s; final WER {wer:.3f}")
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":

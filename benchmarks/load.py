@@ -10,7 +10,6 @@ budget. Bounded in count (--max-requests) and time; it only ever talks to loopba
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import subprocess
@@ -23,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from app.network import free_port
+
+from benchmarks.apps import start_app
 
 REPO = Path(__file__).resolve().parent.parent
 SENTENCES = [
@@ -91,27 +91,6 @@ def session(url: str, mix, tally: Tally, stop_at: float, max_requests: int) -> N
 
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port), "--data-dir", str(data_dir), "--offline",
-         "--preload", "whisper-base,mpnet"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    import urllib.request
-
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return server, url
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError("server did not start")
-
-
 def watch_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
     process = psutil.Process(pid)
     while not stop.is_set():
@@ -140,7 +119,10 @@ def main() -> None:
         sys.exit("load tests only target this machine (127.0.0.1 / localhost)")
 
     work = Path(tempfile.mkdtemp(prefix="mms-load-"))
-    server, url = (None, args.url) if args.url else start_server(work / "data")
+    server, url = None, args.url
+    if not args.url:
+        server, url = start_app(work / "data", "--offline", "--preload", "whisper-base,mpnet",
+                                env={"HF_HUB_OFFLINE": "1"})
     bad = work / "not-audio.wav"
     bad.write_bytes(b"this is not a wav file")
     mix = request_mix(make_clip(work), bad)

@@ -16,16 +16,13 @@ import asyncio
 import base64
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
-from app.network import free_port
+from benchmarks.apps import cpu_name, start_app
 
 REPO = Path(__file__).resolve().parent.parent
 GALLERY = REPO / "assets" / "gallery"
@@ -76,25 +73,6 @@ class McpSession:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def start_app(data: Path) -> tuple[subprocess.Popen, str]:
-    """`python app.py` as the README starts it, on a free port with its own data dir."""
-    port = free_port()
-    log = open(data / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--data-dir", str(data)], cwd=REPO,
-                              env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited: see {data / 'server.log'}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return server, url
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError("the app did not start")
-
-
 def cases(agent: McpSession, client: Any, gallery_handle: str) -> dict[str, tuple[Callable, Callable]]:
     """tool -> (the MCP call, the same gradio_client call)."""
     from gradio_client import handle_file
@@ -130,13 +108,6 @@ def paired(first: Callable[[], object], second: Callable[[], object], repeats: i
             if round_number:  # round 0 warms up
                 samples[which].append(time.perf_counter() - started)
     return statistics.median(samples[0]), statistics.median(samples[1])
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 def main() -> None:
