@@ -1,0 +1,105 @@
+"""Several app processes on one data dir (replicas behind a balancer), without starting the
+app: real OS processes (multiprocessing, spawn) run the stores' own code on one folder at
+the same time. Nothing is lost, and each process sees what the other wrote without a restart.
+No sleeping and no clocks: processes meet at barriers and report through queues."""
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+CTX = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing shared but the disk
+WAIT_S = 60  # a barrier that is never met fails the test instead of hanging it
+MODEL, DIM = "space-test", 16
+BROWSER = "0123456789abcdef" * 2  # one visitor's browser id: both replicas serve the same visitor
+GALLERY = "holiday"
+PHOTOS_EACH = 10
+
+
+def photo(seed: int) -> bytes:
+    """A small JPEG of its own (seeded noise over a gradient)."""
+    rng = np.random.default_rng(seed)
+    array = (np.linspace(0, 255, 48 * 48 * 3).reshape(48, 48, 3) * 0.5 + rng.integers(0, 128, (48, 48, 3)))
+    buffer = io.BytesIO()
+    Image.fromarray(array.astype(np.uint8)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def vector(sha256: str) -> np.ndarray:
+    """A unit vector fixed by the photo's bytes (what an engine would give, reproducibly)."""
+    v = np.random.default_rng(int(sha256[:8], 16)).standard_normal(DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def visitor(space):
+    from model_zoo.core.ownership import OPERATOR
+
+    return space.anonymous("browser", BROWSER) if space.private else OPERATOR
+
+
+def add_photos(data: str, mode: str, files: list[str], barrier, out) -> None:
+    """One replica: adds its photos one request at a time, then, once the other is done too,
+    reports what it sees (its cached gallery, opened before the other's last additions)."""
+    from model_zoo.core.ownership import OwnerSpace
+    from model_zoo.vision.search import Embedded, commit_embedded, open_gallery
+    from model_zoo.vision.search.gallery import NewItem
+
+    space = OwnerSpace(Path(data), mode, quota_mb=50)
+    owner = visitor(space)
+    barrier.wait(WAIT_S)
+    for file in files:
+        raw = Path(file).read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        item = NewItem(Path(file).name, sha, thumbnail_jpeg=raw)
+        with space.using(owner, "galleries", GALLERY) as folder:
+            commit_embedded(open_gallery(folder), Embedded([item], vector(sha)[None], None, MODEL, "clip"),
+                            space.quota(owner))
+    barrier.wait(WAIT_S)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        gallery = open_gallery(folder)
+        with gallery.reading():
+            names = sorted(item.name for item in gallery.items.values())
+            top = {name: gallery.search(vector(hashlib.sha256(Path(data, "photos", name).read_bytes()).hexdigest()),
+                                        1)[0].name for name in names}
+        out.put({"owner": owner.id, "names": names, "ids": sorted(gallery.items), "top": top,
+                 "thumbs": sorted(p.name for p in (folder / "thumbs").glob("*.jpg"))})
+
+
+def run_together(target, argument_lists: list[tuple]) -> list:
+    """Start one process per argument tuple (each gets the shared barrier and queue last),
+    collect one report from each, and check that all ended cleanly."""
+    barrier, out = CTX.Barrier(len(argument_lists)), CTX.Queue()
+    processes = [CTX.Process(target=target, args=(*args, barrier, out)) for args in argument_lists]
+    for process in processes:
+        process.start()
+    try:
+        reports = [out.get(timeout=WAIT_S * 2) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(WAIT_S)
+    assert [p.exitcode for p in processes] == [0] * len(processes)
+    return reports
+
+
+@pytest.mark.parametrize("mode", ["private", "shared"])
+def test_two_processes_adding_to_one_gallery_lose_nothing_and_see_everything(tmp_path, mode):
+    photos = tmp_path / "data" / "photos"
+    photos.mkdir(parents=True)
+    files = []
+    for n in range(2 * PHOTOS_EACH):
+        files.append(str(photos / f"photo-{n:02d}.jpg"))
+        Path(files[-1]).write_bytes(photo(n))
+    reports = run_together(add_photos, [(str(tmp_path / "data"), mode, files[0::2]),
+                                        (str(tmp_path / "data"), mode, files[1::2])])
+    everything = sorted(Path(f).name for f in files)
+    assert reports[0]["owner"] == reports[1]["owner"]  # one secret, made once, for both replicas
+    for report in reports:
+        assert report["names"] == everything  # nobody's addition overwritten, the other's seen
+        assert report["ids"] == list(range(len(files)))  # every id given once
+        assert all(name == top for name, top in report["top"].items())  # in the index, not only the list
+        assert report["thumbs"] == [f"{i}.jpg" for i in sorted(range(len(files)), key=str)]
