@@ -80,14 +80,21 @@ def file_lock(path: Path | str, shared: bool = False) -> Iterator[None]:
     and the kernel drops it when the holder dies. Where locks are missing it does nothing."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        except OSError as exc:  # a file system without locks: go on, unprotected
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+                os.close(fd)
+                raise
+            break
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # removed (remove_lock_file) while we waited: lock the file there now
     try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-            except OSError as exc:  # a file system without locks: go on, unprotected
-                if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
-                    raise
         yield
     finally:
         os.close(fd)  # drops the lock
@@ -106,7 +113,36 @@ def try_file_lock(path: Path | str) -> int | None:
     except OSError:
         os.close(fd)
         return None
+    if not _same_file(fd, path):  # removed meanwhile: someone else is cleaning up
+        os.close(fd)
+        return None
     return fd
+
+
+def release_lock_file(fd: int, path: Path | str, remove: bool = True) -> None:
+    """Release a lock taken by try_file_lock, removing its file first (`remove`): a process
+    waiting on the removed file notices (file_lock checks) and locks a new one."""
+    try:
+        if remove:
+            Path(path).unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def remove_lock_file(path: Path | str) -> bool:
+    """Remove a lock file nobody holds; False (and kept) when someone does."""
+    fd = try_file_lock(path)
+    if fd is None:
+        return False
+    release_lock_file(fd, path)
+    return True
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False
 
 
 def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
