@@ -189,6 +189,18 @@ class Gallery:
                     raise
                 finally:
                     self._writers = 0
+                    if not (self.folder / MANIFEST).is_file():  # nothing committed (a refused first save)
+                        self._remove_empty_folder()
+
+    def _remove_empty_folder(self) -> None:
+        """Leave no folder for a gallery never saved; called holding its lock, so a process
+        waiting on the lock file notices it went (storage.file_lock) and locks a new one."""
+        self.lock_file.unlink(missing_ok=True)
+        for folder in (self.folder / "thumbs", self.folder):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or not there
+                pass
 
     @contextmanager
     def reading(self) -> Iterator["Gallery"]:
