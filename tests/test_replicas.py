@@ -103,3 +103,77 @@ def test_two_processes_adding_to_one_gallery_lose_nothing_and_see_everything(tmp
         assert report["ids"] == list(range(len(files)))  # every id given once
         assert all(name == top for name, top in report["top"].items())  # in the index, not only the list
         assert report["thumbs"] == [f"{i}.jpg" for i in sorted(range(len(files)), key=str)]
+
+
+def hold_item(data: str, barrier, out) -> None:
+    """A request in one replica that uses a gallery for as long as the other replica sweeps."""
+    from model_zoo.core.ownership import OwnerSpace
+
+    space = OwnerSpace(Path(data), "private", ttl_hours=1)
+    with space.using(visitor(space), "galleries", "old"):
+        barrier.wait(WAIT_S)  # 1: pinned
+        barrier.wait(WAIT_S)  # 2: the other replica has swept
+    out.put("released")
+    barrier.wait(WAIT_S)  # 3: released
+
+
+def test_the_cleaner_in_one_process_never_removes_an_item_in_use_in_another(tmp_path):
+    from model_zoo.core.ownership import OwnerSpace
+
+    data = tmp_path / "data"
+    space = OwnerSpace(data, "private", ttl_hours=1)
+    owner = visitor(space)
+    with space.using(owner, "galleries", "old") as item:
+        item.mkdir(parents=True)
+        (item / "manifest.json").write_text("{}")
+    later = space.last_use(owner, "galleries", "old") + 48 * 3600  # long expired by then
+    barrier, out = CTX.Barrier(2), CTX.Queue()
+    holder = CTX.Process(target=hold_item, args=(str(data), barrier, out))
+    holder.start()
+    try:
+        barrier.wait(WAIT_S)
+        report = space.sweep(now=later)
+        assert report.deleted == [] and report.in_use == 1 and item.is_dir()
+        barrier.wait(WAIT_S)
+        assert out.get(timeout=WAIT_S) == "released"
+        barrier.wait(WAIT_S)
+        report = space.sweep(now=later)
+    finally:
+        holder.join(WAIT_S)
+    assert holder.exitcode == 0
+    assert report.deleted == [f"{owner.id}/galleries/old"] and not item.exists()
+    assert not (data / "owners" / owner.id).exists()  # its last item gone, so is its folder
+    assert [p.name for p in (data / "owners" / ".pins").iterdir() if p.name.startswith(owner.id)] == []
+
+
+class Dims:
+    dim = 8  # what a tiny head needs of its text encoder (no tuned layers)
+
+
+def head_weights(store, name: str) -> float:
+    _, model = store.load_part(store.parts(name)[0])
+    return round(sum(float(t.double().sum()) for t in model.tensors().values()), 6)
+
+
+def heads_replica(root: str, role: str, barrier, out) -> None:
+    """role "trainer" saves head "mine" twice; role "reader" lists and loads it after each save."""
+    from model_zoo.sentiment.heads import HeadStore
+    from model_zoo.testing.sentiment import save_tiny_head
+
+    store = HeadStore(Path(root) / "trained", Path(root) / "shipped")
+    seen = [store.names()]
+    for seed in (1, 2):
+        if role == "trainer":
+            save_tiny_head(Path(root) / "trained" / "mine", Dims(), {"text": Dims.dim}, seed=seed)
+        barrier.wait(WAIT_S)  # saved
+        seen.append((store.names(), head_weights(store, "mine")))
+        barrier.wait(WAIT_S)  # loaded, before the next save
+    out.put({"role": role, "seen": seen})
+
+
+def test_a_head_saved_by_one_process_is_listed_and_loaded_by_another(tmp_path):
+    reports = run_together(heads_replica, [(str(tmp_path), "trainer"), (str(tmp_path), "reader")])
+    by_role = {report["role"]: report["seen"] for report in reports}
+    assert by_role["reader"][0] == []  # nothing before the first save
+    assert by_role["reader"] == by_role["trainer"]  # the same heads, the same weights, after each save
+    assert by_role["reader"][1][1] != by_role["reader"][2][1]  # the second save replaced the loaded head
