@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     cluster = start(args.replicas, args.data_dir, args.port, app_args, args.host)
     print(f"Multimodal Studio: {cluster.url} ({args.replicas} replicas on ports "
           f"{', '.join(map(str, cluster.ports))}; logs in {cluster.run}). Ctrl-C stops them.", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill`, `docker stop`: stop as on Ctrl-C
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C even when started in the background;
+        signal.signal(signum, _interrupt)  # `kill`, `docker stop`: the same
     try:
         while all(p.poll() is None for p in (cluster.balancer, *cluster.replicas)):
             time.sleep(1)  # supervising: a replica or nginx that exits ends the whole
