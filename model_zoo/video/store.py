@@ -2,7 +2,8 @@
 and swapped in atomically (model_zoo.core.storage.atomic_directory), so a kill leaves the
 old index or the new one. index.json holds the scenes (times, captions), the transcript and
 its segments; frames.npy and speech.npy the scene and segment vectors; keyframes/NNNN.jpg a
-small JPEG per scene. Reads are cached by the index file's modification time."""
+small JPEG per scene. Reads are cached by the index file's stamp (inode, mtime, size), so an
+index another process saved (replicas sharing a data dir) is read again, never served stale."""
 from __future__ import annotations
 
 import io
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from model_zoo.core.errors import InputError
-from model_zoo.core.storage import atomic_directory
+from model_zoo.core.storage import atomic_directory, file_stamp
 
 INDEX = "index.json"
 FORMAT_VERSION = 1
@@ -89,29 +90,39 @@ def save_index(folder: Path, index: VideoIndex, quota=None) -> None:
 
 
 _LOCK = threading.Lock()
-_CACHE: dict[str, tuple[float, VideoIndex]] = {}
+_CACHE: dict[str, tuple[tuple, VideoIndex]] = {}
+_READ_TRIES = 3  # a save swapping the folder in mid-read makes a read start again
 
 
 def load_index(folder: Path) -> VideoIndex:
     """The index in `folder` (keyframe JPEGs are read on demand: keyframe_file)."""
     path = folder / INDEX
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        raise InputError(f"No video named '{folder.name}' has been indexed here: index it first.") from None
-    with _LOCK:
-        cached = _CACHE.get(str(folder))
-    if cached and cached[0] == stamp:
-        return cached[1]
-    meta = json.loads(path.read_text())
+    for _ in range(_READ_TRIES):
+        stamp = file_stamp(path)
+        if stamp is None:
+            raise InputError(f"No video named '{folder.name}' has been indexed here: index it first.")
+        with _LOCK:
+            cached = _CACHE.get(str(folder))
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            index = _read_index(folder)
+        except OSError:  # its files went with a folder swapped out meanwhile
+            continue
+        if file_stamp(path) == stamp:  # the meta and the vectors came from one save
+            with _LOCK:
+                _CACHE[str(folder)] = (stamp, index)
+            return index
+    raise InputError(f"Video '{folder.name}' is being indexed again right now: try again in a moment.")
+
+
+def _read_index(folder: Path) -> VideoIndex:
+    meta = json.loads((folder / INDEX).read_text())
     if meta.pop("format", None) != FORMAT_VERSION:
         raise InputError(f"Video '{folder.name}' was indexed by another version of this app: index it again.")
     meta["scenes"] = [Scene(**scene) for scene in meta["scenes"]]
-    index = VideoIndex(**meta, frame_vectors=np.load(folder / "frames.npy"),
-                       segment_vectors=np.load(folder / "speech.npy"))
-    with _LOCK:
-        _CACHE[str(folder)] = (stamp, index)
-    return index
+    return VideoIndex(**meta, frame_vectors=np.load(folder / "frames.npy"),
+                      segment_vectors=np.load(folder / "speech.npy"))
 
 
 def keyframe_file(folder: Path, scene: int) -> Path | None:

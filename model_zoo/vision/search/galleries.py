@@ -71,7 +71,7 @@ def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
     wanted = [int(i) for i in ids]
     if not wanted:
         raise InputError("Give the id(s) of the image(s) to remove.")
-    with gallery.lock:
+    with gallery.writing():  # the ids checked are those the change sees
         unknown = [i for i in wanted if i not in gallery.items]
         if unknown:
             raise InputError(f"Gallery '{gallery.name}' has no image with id {', '.join(map(str, unknown))}.")
@@ -85,15 +85,11 @@ def thumbnail_file(folder: Path, item_id: int) -> Path | None:
 
 
 def commit_change(gallery: "Gallery", change: Callable[[], object], quota: "Unlimited | None" = None) -> object:
-    """Apply a change and save (the bytes it adds reserved in the owner's `quota`, if given);
-    on failure (a quota refusal included) forget the in-memory state so the next use reads
-    the last good gallery from disk."""
-    from model_zoo.vision.search.gallery import forget_open_galleries
-
-    try:
+    """Apply a change and save (the bytes it adds reserved in the owner's `quota`, if given),
+    holding the gallery against other threads and processes (Gallery.writing: the change
+    applies to the latest committed gallery). On failure (a quota refusal included) the
+    in-memory state is marked stale, so the next use reads the last good gallery from disk."""
+    with gallery.writing():
         result = change()
         gallery.save(quota)
-        return result
-    except BaseException:
-        forget_open_galleries()
-        raise
+    return result

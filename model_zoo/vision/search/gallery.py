@@ -20,11 +20,18 @@ than HNSW, measured (benchmarks/search.py, clustered 512-d vectors, 1M): IVF2000
 nprobe 67 reached recall@10 1.000 at p95 7 ms, HNSW (M=32, efConstruction 40) 0.82 at
 efSearch 128 and 0.88 at 256, after a build 3-7x longer; and HNSW cannot remove vectors.
 
-The model name is stored and checked: vectors from two embedding spaces never mix."""
+The model name is stored and checked: vectors from two embedding spaces never mix.
+
+Several processes may share a gallery (replicas on one data dir). A change runs inside
+`Gallery.writing()`: this process's lock, then an flock on the folder's `.lock` file, then
+what another process committed meanwhile is read back (the manifest's stamp changed), so the
+change merges into the latest gallery and its save carries the next generation. A read runs
+inside `Gallery.reading()`: the manifest's stamp is checked (one stat) and a newer gallery is
+read under a shared flock (never half a commit). Only a writer deletes superseded files."""
 from __future__ import annotations
 
 import json
-import math
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -38,6 +45,7 @@ import numpy as np
 from model_zoo.core import storage
 from model_zoo.core.errors import InputError
 from model_zoo.core.ownership import NO_QUOTA, Unlimited
+from model_zoo.vision.search.faiss_index import all_vectors, default_nprobe, exact_index, ivf_index, single_threaded
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -81,64 +89,13 @@ class Hit:
     seen: dict | None = None  # label bridge: {described, certainty, objects} of the image
 
 
-def ivf_nlist(n: int) -> int:
-    """Number of IVF cells: about 2 sqrt(n), the usual trade-off of list length vs cells."""
-    return int(min(4096, max(16, 2 * math.sqrt(n))))
-
-
-def default_nprobe(nlist: int) -> int:
-    """Cells visited per query, ~1.5 sqrt(nlist): recall@10 >= 0.96 on clustered 512-d
-    embeddings at 100k and 1M vectors, p95 under 10 ms at 1M (see benchmarks/search.py)."""
-    return max(8, round(1.5 * math.sqrt(nlist)))
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """One query is a few ms of work: OpenMP fan-out across 2 busy cores costs more than it
-    saves (p50 at 100k: 12 ms on one thread, 33-64 ms on two, see benchmarks/search.py).
-    Concurrent requests already run in parallel threads. Restores the caller's setting."""
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
-
-
-def exact_index(dim: int) -> faiss.Index:
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-
-
-def ivf_index(
-    vectors: np.ndarray, ids: np.ndarray, nlist: int | None = None, train_size: int = 64
-) -> faiss.IndexIVFFlat:
-    """An inner-product IVF index trained on (a sample of) `vectors`, holding them all."""
-    dim = vectors.shape[1]
-    nlist = nlist or ivf_nlist(len(vectors))
-    quantizer = faiss.IndexFlatIP(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.cp.max_points_per_centroid = train_size  # k-means on a sample: minutes, not hours
-    index.cp.niter = 10
-    sample = vectors
-    if len(vectors) > nlist * train_size:
-        rows = np.random.default_rng(0).choice(len(vectors), nlist * train_size, replace=False)
-        sample = vectors[np.sort(rows)]
-    index.train(np.ascontiguousarray(sample, np.float32))
-    index.add_with_ids(np.ascontiguousarray(vectors, np.float32), ids.astype(np.int64))
-    index.nprobe = default_nprobe(nlist)
-    return index
-
-
-def all_vectors(index: faiss.Index) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, vectors) held by an exact IndexIDMap2."""
-    ids = faiss.vector_to_array(index.id_map).astype(np.int64)
-    vectors = index.index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), np.float32)
-    return ids, vectors
+_UNREAD = (-1, -1, -1)  # a stamp no file has: the next refresh reads the disk
 
 
 class Gallery:
     """One gallery, held in memory and persisted on save(). Use `open_gallery` to get one:
-    it caches instances so every request sees the same index and lock."""
+    it caches instances so every request sees the same index and lock. Change it inside
+    writing(), read it inside reading() (both check the disk: see the module's notes)."""
 
     def __init__(self, folder: Path, exact_limit: int = EXACT_LIMIT) -> None:
         self.folder = Path(folder)
@@ -153,10 +110,104 @@ class Gallery:
         self.generation = 0
         self._hashes: dict[str, int] = {}
         self._thumbs: dict[int, bytes] = {}  # previews of items added since the last save (written by save)
+        self._stamp: tuple | None = _UNREAD  # file_stamp of the manifest held in memory
+        self._writers = 0  # depth of writing() in the thread holding self.lock
         for folder in (self.folder, self.folder / "thumbs"):  # what a killed save left
             storage.clean_debris(folder)
-        if (self.folder / MANIFEST).is_file():
-            self._read()
+        self.refresh()
+        self._drop_debris()
+
+    def _drop_debris(self) -> None:
+        """Index files and previews a killed save left, removed only while no writer (in any
+        process) holds the folder: a save under way has files that its manifest will name."""
+        if not (self.folder / MANIFEST).is_file():
+            return
+        fd = storage.try_file_lock(self.lock_file)
+        if fd is None:
+            return
+        try:
+            with self.lock:
+                if self.stale():  # committed meanwhile: the next writer drops what is stale
+                    return
+                self._drop_stale_files(keep={self._index_file("index"), self._index_file("visual")})
+        finally:
+            os.close(fd)
+
+    def _index_file(self, kind: str) -> str | None:
+        held = self.index if kind == "index" else self.visual
+        return f"{kind}-{self.generation:06d}.faiss" if held is not None else None
+
+    # -- coherence with disk (other processes) -----------------------------------------
+    @property
+    def lock_file(self) -> Path:
+        return self.folder / storage.LOCK_FILE
+
+    def stale(self) -> bool:
+        """Whether the committed gallery on disk differs from the one in memory (one stat)."""
+        return storage.file_stamp(self.folder / MANIFEST) != self._stamp
+
+    def invalidate(self) -> None:
+        """Forget that memory matches disk (a change failed half-way): the next use rereads."""
+        self._stamp = _UNREAD
+
+    def refresh(self) -> bool:
+        """Read the gallery again if another process committed a newer one; True if it did.
+        Readers take the folder's lock shared (a writer's commit is never seen half-way)."""
+        with self.lock:
+            if not self.stale():
+                return False
+            if not (self.folder / MANIFEST).is_file():
+                self._reset()  # deleted (or never saved): empty, and no folder is made for a read
+            elif self._writers:
+                self._reset_and_read()  # the exclusive lock is held already
+            else:
+                with storage.file_lock(self.lock_file, shared=True):
+                    self._reset_and_read()
+            return True
+
+    @contextmanager
+    def writing(self) -> Iterator["Gallery"]:
+        """Hold the gallery for a change and its save(): other threads and other processes
+        wait; the latest committed gallery is read first. Re-entrant in one thread. On an
+        error memory is marked stale, so the next use reads the last good gallery."""
+        with self.lock:
+            if self._writers:
+                self._writers += 1
+                try:
+                    yield self
+                finally:
+                    self._writers -= 1
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with storage.file_lock(self.lock_file):
+                self._writers = 1
+                try:
+                    self.refresh()
+                    yield self
+                except BaseException:
+                    self.invalidate()
+                    raise
+                finally:
+                    self._writers = 0
+                    if not (self.folder / MANIFEST).is_file():  # nothing committed (a refused first save)
+                        self._remove_empty_folder()
+
+    def _remove_empty_folder(self) -> None:
+        """Leave no folder for a gallery never saved; called holding its lock, so a process
+        waiting on the lock file notices it went (storage.file_lock) and locks a new one."""
+        self.lock_file.unlink(missing_ok=True)
+        for folder in (self.folder / "thumbs", self.folder):
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or not there
+                pass
+
+    @contextmanager
+    def reading(self) -> Iterator["Gallery"]:
+        """Hold the gallery for a read, at the latest committed version."""
+        with self.lock:
+            self.refresh()
+            yield self
 
     # -- facts --------------------------------------------------------------------
     @property
@@ -283,7 +334,11 @@ class Gallery:
         """Write the new previews and the index, then the manifest naming it (the commit),
         then drop old files. With an owner's `quota`, the bytes the save adds (what it
         writes less what it replaces) are reserved first, exactly: a save that does not fit
-        writes nothing and raises QuotaExceeded."""
+        writes nothing and raises QuotaExceeded. Runs inside writing() (entered here if not)."""
+        with self.writing():
+            self._save(quota)
+
+    def _save(self, quota: Unlimited | None) -> None:
         generation = self.generation + 1
         index_file = f"index-{generation:06d}.faiss"
         visual_file = f"visual-{generation:06d}.faiss" if self.visual is not None else None
@@ -297,6 +352,7 @@ class Gallery:
             "index_file": index_file if self.index is not None else None,
             "visual_file": visual_file,
             "next_id": self.next_id,
+            "generation": generation,
             "items": [asdict(item) for item in self.items.values()],
         }
         manifest_bytes = json.dumps(manifest, indent=1).encode("utf-8")
@@ -313,6 +369,7 @@ class Gallery:
                 storage.atomic_write_bytes(self.folder / visual_file, visual_bytes)
             storage.atomic_write_bytes(self.folder / MANIFEST, manifest_bytes)
             self.generation = generation
+            self._stamp = storage.file_stamp(self.folder / MANIFEST)  # ours: the lock is held
             self._thumbs.clear()
             self._drop_stale_files(keep={index_file, visual_file})
 
@@ -331,7 +388,19 @@ class Gallery:
                 pass
         return total
 
+    def _reset(self) -> None:
+        self.model = self.dim = self.index = self.visual = None
+        self.items, self._hashes, self._thumbs = {}, {}, {}
+        self.next_id = self.generation = 0
+        self._stamp = None
+
+    def _reset_and_read(self) -> None:
+        self._reset()
+        self._read()
+
     def _read(self) -> None:
+        """Read the committed gallery (the caller holds the folder's lock, shared or not)."""
+        stamp = storage.file_stamp(self.folder / MANIFEST)
         manifest = json.loads((self.folder / MANIFEST).read_text("utf-8"))
         if manifest.get("version") != FORMAT_VERSION:
             raise InputError(f"Gallery '{self.name}' was written by an incompatible version of the app.")
@@ -342,14 +411,15 @@ class Gallery:
         if index_file:
             raw = np.fromfile(self.folder / index_file, dtype=np.uint8)
             self.index = faiss.deserialize_index(raw)
-            self.generation = int(index_file.split("-")[1].split(".")[0])
+        # older manifests name their generation in the index file's name only
+        self.generation = int(manifest.get("generation") or (index_file or "-0.").split("-")[1].split(".")[0])
         visual_file = manifest.get("visual_file")
         if visual_file:
             self.visual = faiss.deserialize_index(np.fromfile(self.folder / visual_file, dtype=np.uint8))
         for index in (self.index, self.visual):
             if isinstance(index, faiss.IndexIVF):
                 index.nprobe = default_nprobe(index.nlist)
-        self._drop_stale_files(keep={index_file, visual_file})
+        self._stamp = stamp  # superseded files are left to the next writer (it holds the lock)
 
     def _drop_stale_files(self, keep: set[str | None]) -> None:
         """Index files the manifest does not name (superseded, or left by a kill), and
@@ -362,27 +432,50 @@ class Gallery:
                 path.unlink(missing_ok=True)
 
 
-_OPEN: dict[Path, Gallery] = {}
-_OPEN_LOCK = threading.Lock()
+class GalleryRegistry:
+    """The open galleries of one process, one instance per folder (so every request shares
+    its index and lock), each checked against disk when opened: a gallery another process
+    changed or deleted is read again, never served stale."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, Gallery] = {}
+        self._lock = threading.Lock()
+
+    def open(self, folder: Path, exact_limit: int = EXACT_LIMIT) -> Gallery:
+        key = Path(folder).resolve()
+        with self._lock:
+            gallery = self._open.get(key)
+            if gallery is None:
+                gallery = self._open[key] = Gallery(key, exact_limit)
+                return gallery
+        gallery.refresh()
+        return gallery
+
+    def forget(self, folder: Path) -> None:
+        with self._lock:
+            self._open.pop(Path(folder).resolve(), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._open.clear()
+
+
+# The process's registry. A module-level instance rather than one passed down from the app's
+# context: a dozen service functions and scripts open galleries by folder, and since every
+# open is checked against disk, this cache is never the source of truth.
+REGISTRY = GalleryRegistry()
 
 
 def open_gallery(folder: Path, exact_limit: int = EXACT_LIMIT) -> Gallery:
-    """The process-wide instance for `folder` (read from disk on first use)."""
-    key = Path(folder).resolve()
-    with _OPEN_LOCK:
-        gallery = _OPEN.get(key)
-        if gallery is None:
-            gallery = _OPEN[key] = Gallery(key, exact_limit)
-        return gallery
+    """The process-wide instance for `folder`, at the latest committed version."""
+    return REGISTRY.open(folder, exact_limit)
 
 
 def forget_gallery(folder: Path) -> None:
     """Drop one in-memory instance (its folder was deleted: a new gallery there starts empty)."""
-    with _OPEN_LOCK:
-        _OPEN.pop(Path(folder).resolve(), None)
+    REGISTRY.forget(folder)
 
 
 def forget_open_galleries() -> None:
     """Drop the in-memory instances (the next open reads from disk), e.g. to prove persistence."""
-    with _OPEN_LOCK:
-        _OPEN.clear()
+    REGISTRY.clear()

@@ -279,11 +279,10 @@ def commit_embedded(gallery: "Gallery", embedded: Embedded, quota: Unlimited | N
     are left out. Text read for images already there is stored with them. Returns (ids
     added, in order; items left out). `quota`: the owner's, admitting each save's bytes."""
     if embedded.known_texts:
-        with gallery.lock:
-            commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts), quota)
+        commit_change(gallery, lambda: gallery.set_texts(embedded.known_texts), quota)
     if not embedded.items:
         return [], 0
-    with gallery.lock:
+    with gallery.writing():  # what other processes committed is read first: dedup sees it
         fresh, hashes = [], set()
         for n, item in enumerate(embedded.items):
             if not gallery.has_hash(item.sha256) and item.sha256 not in hashes:

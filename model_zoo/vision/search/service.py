@@ -104,7 +104,7 @@ def search(
             image_vector = engine.embed_images([image])[0]
         model_name, kind = engine.name, engine.kind
     encoded = time.perf_counter()
-    with gallery.lock:
+    with gallery.reading():
         if visual_vector is not None and gallery.has_visual:
             hits = _visual_hits(gallery, visual_vector, text_vector, text_weight, k)
         elif mode == "text":
@@ -143,7 +143,7 @@ def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8) -> Se
     k = check_k(k)
     gallery = _nonempty(folder)
     started = time.perf_counter()
-    with gallery.lock:
+    with gallery.reading():
         space = "visual" if gallery.has_visual else "main"
         hits = gallery.search(gallery.vector(int(item_id), space), k + 1, space)
     hits = [hit for hit in hits if hit.id != int(item_id)][:k]
