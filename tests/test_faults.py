@@ -4,7 +4,7 @@ Every case runs the real thing: `python app.py` (or the real save routine) in a 
 killed with a real `os.kill(pid, SIGKILL)` (no mock, no test hook in the app), then the app
 started again on the same data dir, as the same visitor: a gradio_client session is an
 anonymous visitor whose owner id is an HMAC of its session hash under the data dir's secret
-(components/visitor.py, model_zoo/core/ownership.py), so a client given the old session hash
+(components/visitor.py, model_zoo/core/ownership/), so a client given the old session hash
 after the restart is that visitor again.
 
 1. kill -9 while ~40 photos are being indexed (once mid-embedding, once the moment the commit
