@@ -2,6 +2,7 @@
 
     python -m benchmarks.soak [--visitors 8] [--seconds 90] [--out soak.json] [--fail-on-error]
     python -m benchmarks.soak --url http://127.0.0.1:7860/ [--pid 1234]
+    python -m benchmarks.soak --unique --visitors 12      # every input unique: what capacity is
 
 By default it starts the app the way the README does (`python app.py` with its shipped
 defaults: warm start on, private data mode; only a free port, a fresh data dir, a fresh
@@ -16,7 +17,10 @@ past it): index 3-4 photos into its "default" gallery, search
 it by text and by image, caption a photo, zero-shot label it, read the sentiment of a
 sentence and, every third loop, transcribe a short example clip. Every visitor draws its
 photos from one pool of 12, so two visitors often upload the same bytes at the same
-moment.
+moment. With `--unique` no input repeats: every photo is a fresh random crop of a pool photo
+(new bytes, new pixels), every sentence and query is put together from parts with a visit
+number, so no cache in the app (embeddings, results, duplicate uploads) can answer a call:
+the capacity figures come from that mode.
 
 Figures, per endpoint: ok and failed calls (a failure is an exception, a timeout, or an
 answer missing what the API contract promises, e.g. `attributions` from /sentiment or a
@@ -287,8 +291,50 @@ def indexed(count: int) -> Callable[[Any], str | None]:
     return check
 
 
+OPENINGS = ["Honestly,", "To be fair,", "All in all,", "For what it's worth,", "In short,", "Frankly,"]
+SUBJECTS = ["the film", "this phone", "the hotel", "our dinner", "the new album", "the update", "the tour"]
+VERDICTS = ["was a delight", "was a letdown", "worked perfectly", "broke within a week", "felt far too long",
+            "made my day", "was not worth the money", "surprised me in the best way"]
+QUERY_WORDS = ["small", "bright", "old", "close-up", "blurry", "colourful", "dark", "distant"]
+
+
+@dataclass
+class UniqueInputs:
+    """Inputs that never repeat (for --unique): a visit counter in every text, a fresh random
+    crop of a pool photo for every upload. None: the plain soak's fixed lists and pool."""
+
+    folder: Path
+    count: int = 0
+
+    def sentence(self, rng: random.Random) -> str:
+        self.count += 1
+        return f"{rng.choice(OPENINGS)} {rng.choice(SUBJECTS)} {rng.choice(VERDICTS)} (visit {self.count})."
+
+    def query(self, rng: random.Random) -> str:
+        self.count += 1
+        return f"a {rng.choice(QUERY_WORDS)} photo of {rng.choice(QUERIES).removeprefix('a ')} #{self.count}"
+
+    def photo(self, rng: random.Random, source: Path) -> Path:
+        """A random crop (60-95 % a side) of `source`, resized to a random width: new pixels."""
+        from PIL import Image
+
+        self.count += 1
+        with Image.open(source) as image:
+            image = image.convert("RGB")
+            width, height = image.size
+            w, h = int(width * rng.uniform(0.6, 0.95)), int(height * rng.uniform(0.6, 0.95))
+            left, top = rng.randint(0, width - w), rng.randint(0, height - h)
+            crop = image.crop((left, top, left + w, top + h))
+            size = rng.randint(256, 640)
+            crop = crop.resize((size, max(1, round(size * h / w))))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{source.stem}-{self.count}.jpg"
+        crop.save(path, quality=rng.randint(80, 95))
+        return path
+
+
 def visitor(index: int, url: str, photos: list[Path], tally: Tally, start: threading.Barrier,
-            deadline: float, timeout: float, seed: int) -> None:
+            deadline: float, timeout: float, seed: int, unique: UniqueInputs | None = None) -> None:
     """One visitor's session: visits (the loop below) until the deadline. A visit started
     before the deadline runs to its end, unless that is a call timeout past the deadline."""
     from gradio_client import Client, handle_file
@@ -306,14 +352,20 @@ def visitor(index: int, url: str, photos: list[Path], tally: Tally, start: threa
     loop = 0
     while time.time() < deadline:
         chosen = rng.sample(photos, rng.choice((3, 4)))
+        if unique:
+            chosen = [unique.photo(rng, path) for path in chosen]
         photo = rng.choice(chosen)
+        photo_again = unique.photo(rng, photo) if unique else photo  # each call its own bytes
+        query = unique.query(rng) if unique else rng.choice(QUERIES)
+        sentence = unique.sentence(rng) if unique else rng.choice(SENTENCES)
         steps = [
             ("index_images", ([handle_file(str(p)) for p in chosen], GALLERY), indexed(len(chosen))),
-            ("search", (rng.choice(QUERIES), None, 8, GALLERY), has("results")),
+            ("search", (query, None, 8, GALLERY), has("results")),
             ("search", ("", handle_file(str(photo)), 8, GALLERY), has("results")),
-            ("caption", (handle_file(str(photo)), 3), has("caption", "candidates")),
-            ("classify_image", (handle_file(str(photo)), LABELS), has("scores")),
-            ("sentiment", (rng.choice(SENTENCES), None, None, "default"), has("label", "scores", "attributions")),
+            ("caption", (handle_file(str(photo_again)), 3), has("caption", "candidates")),
+            ("classify_image", (handle_file(str(unique.photo(rng, photo) if unique else photo)), LABELS),
+             has("scores")),
+            ("sentiment", (sentence, None, None, "default"), has("label", "scores", "attributions")),
         ]
         if (loop + index) % 3 == 0:  # the slowest: every third loop, staggered across visitors
             steps.append(("speech_translate", (handle_file(str(rng.choice(AUDIO))), "transcribe", "auto", 5),
@@ -327,13 +379,14 @@ def visitor(index: int, url: str, photos: list[Path], tally: Tally, start: threa
 
 
 def run_visitors(url: str, photos: list[Path], tally: Tally, visitors: int, seconds: float,
-                 timeout: float, seed: int) -> float:
+                 timeout: float, seed: int, unique_dir: Path | None = None) -> float:
     """All visitors at once; returns the elapsed seconds."""
     barrier = threading.Barrier(visitors + 1)
     started = time.time()
     deadline = started + seconds
     threads = [threading.Thread(target=visitor, daemon=True, name=f"visitor-{i}",
-                                args=(i, url, photos, tally, barrier, deadline, timeout, seed))
+                                args=(i, url, photos, tally, barrier, deadline, timeout, seed,
+                                      UniqueInputs(unique_dir / f"visitor-{i}") if unique_dir else None))
                for i in range(visitors)]
     for thread in threads:
         thread.start()
@@ -367,12 +420,13 @@ def error_lines(tally: Tally) -> list[str]:
     return lines
 
 
-def last_line(visitors: int, seconds: float, tally: Tally, rss_delta_mb: float | None) -> str:
+def last_line(visitors: int, seconds: float, tally: Tally, rss_delta_mb: float | None, unique: bool = False) -> str:
     ok, failed = tally.totals()
     name, p95 = tally.worst()
     worst = f"p95 {p95:.2f} s ({name})" if name else "p95 - s (no ok call)"
     rss = f"RSS {rss_delta_mb:+.0f} MB" if rss_delta_mb is not None else "RSS n/a"
-    return f"soak: {visitors} visitors x {seconds:g} s: {ok} ok, {failed} failed; {worst}; {rss}"
+    inputs = " (unique inputs)" if unique else ""
+    return f"soak: {visitors} visitors x {seconds:g} s{inputs}: {ok} ok, {failed} failed; {worst}; {rss}"
 
 
 def mb(value: int | None) -> float | None:
@@ -390,6 +444,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--call-timeout", type=float, default=120, help="seconds one call may take")
     parser.add_argument("--start-timeout", type=float, default=240, help="seconds the app may take to answer")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--unique", action="store_true",
+                        help="no input repeats (fresh photo crops, numbered sentences): no cache answers")
     parser.add_argument("--out", type=Path, help="write every figure here as JSON")
     parser.add_argument("--fail-on-error", action="store_true", help="exit 1 when any call failed")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (server log, data)")
@@ -419,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         if pid:
             threading.Thread(target=watch_peak, args=(pid, stop, peak), daemon=True).start()
         tally = Tally()
-        elapsed = run_visitors(url, photos, tally, args.visitors, args.seconds, args.call_timeout, args.seed)
+        elapsed = run_visitors(url, photos, tally, args.visitors, args.seconds, args.call_timeout, args.seed,
+                               work / "unique" if args.unique else None)
         stop.set()
         rss_end = rss_bytes(pid) if pid else None
         if server:
@@ -440,7 +497,7 @@ def report(args: argparse.Namespace, tally: Tally, elapsed: float, url: str, log
     ok, failed = tally.totals()
     worst, worst_p95 = tally.worst()
     server_problems = log_problems(log_path)
-    summary = last_line(args.visitors, args.seconds, tally, rss_mb["delta"])
+    summary = last_line(args.visitors, args.seconds, tally, rss_mb["delta"], args.unique)
     print(f"{elapsed:.1f} s elapsed (deadline {args.seconds:g} s, then calls in flight finish)")
     print("\n".join(table(tally)))
     if failed:
