@@ -177,3 +177,103 @@ def test_a_head_saved_by_one_process_is_listed_and_loaded_by_another(tmp_path):
     assert by_role["reader"][0] == []  # nothing before the first save
     assert by_role["reader"] == by_role["trainer"]  # the same heads, the same weights, after each save
     assert by_role["reader"][1][1] != by_role["reader"][2][1]  # the second save replaced the loaded head
+
+
+def commit_photo(space, owner, file: str) -> None:
+    """One request of a replica: add one photo to the visitor's gallery."""
+    from model_zoo.vision.search import Embedded, commit_embedded, open_gallery
+    from model_zoo.vision.search.gallery import NewItem
+
+    raw = Path(file).read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    item = NewItem(Path(file).name, sha, thumbnail_jpeg=raw)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        commit_embedded(open_gallery(folder), Embedded([item], vector(sha)[None], None, MODEL, "clip"),
+                        space.quota(owner))
+
+
+def add_and_acknowledge(data: str, files: list[str], go, out) -> None:
+    """A replica answering one request after another: says "writing" before each commit and
+    "acked" once it returned (what its visitor was told), then waits to be killed or ends."""
+    from model_zoo.core.ownership import OwnerSpace
+
+    space = OwnerSpace(Path(data), "private", quota_mb=50)
+    owner = visitor(space)
+    out.put(("ready", None))
+    go.wait(WAIT_S)
+    for file in files:
+        out.put(("writing", Path(file).name))
+        commit_photo(space, owner, file)
+        out.put(("acked", Path(file).name))
+    out.put(("done", None))
+
+
+def test_a_replica_killed_mid_write_loses_nothing_the_other_acknowledged(tmp_path):
+    """Two replicas add photos to one visitor's gallery at once; one is killed with SIGKILL
+    the moment it starts a write (the n-th, n seeded). The other carries on (the kill left no
+    lock held: flocks die with their process) and every photo either replica acknowledged is
+    in the gallery, which is whole; the killed write is there or not, never half."""
+    import os
+    import random
+    import signal
+
+    from model_zoo.core.ownership import OwnerSpace
+    from model_zoo.vision.search import open_gallery
+
+    seed = int(os.environ.get("STUDIO_FAULT_SEED", "4242"))
+    kill_at = random.Random(seed).randint(3, 8)
+    print("replica killed as it starts write", kill_at, "(seed", seed, ")")
+    data, photos = tmp_path / "data", tmp_path / "data" / "photos"
+    photos.mkdir(parents=True)
+    files = []
+    for n in range(2 * PHOTOS_EACH + 4):
+        files.append(str(photos / f"photo-{n:02d}.jpg"))
+        Path(files[-1]).write_bytes(photo(100 + n))
+    go = CTX.Event()
+    queues = [CTX.Queue(), CTX.Queue()]  # one each: a kill may leave the doomed one's pipe half written
+    doomed, survivor = [CTX.Process(target=add_and_acknowledge, args=(str(data), part, go, queue))
+                        for part, queue in zip((files[0::2], files[1::2]), queues)]
+    for process in (doomed, survivor):
+        process.start()
+    acked: dict[str, list[str]] = {"doomed": [], "survivor": []}
+    try:
+        assert [queue.get(timeout=WAIT_S)[0] for queue in queues] == ["ready", "ready"]
+        go.set()
+        writes = 0
+        while True:  # the doomed replica's messages until its kill_at-th write starts
+            what, name = queues[0].get(timeout=WAIT_S)
+            if what == "acked":
+                acked["doomed"].append(name)
+            elif what == "writing":
+                writes += 1
+                if writes == kill_at:
+                    os.kill(doomed.pid, signal.SIGKILL)
+                    in_flight = name
+                    break
+        while (message := queues[1].get(timeout=WAIT_S))[0] != "done":
+            if message[0] == "acked":
+                acked["survivor"].append(message[1])
+    finally:
+        doomed.join(WAIT_S)
+        survivor.join(WAIT_S)
+    assert doomed.exitcode == -signal.SIGKILL and survivor.exitcode == 0
+    assert len(acked["survivor"]) == PHOTOS_EACH + 2 and len(acked["doomed"]) == kill_at - 1
+
+    space = OwnerSpace(data, "private", quota_mb=50)
+    owner = visitor(space)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        gallery = open_gallery(folder)
+        with gallery.reading():
+            names = {item.name for item in gallery.items.values()}
+            found = {item.name: gallery.search(vector(item.sha256), 1)[0].name for item in gallery.items.values()}
+    assert set(acked["survivor"]) | set(acked["doomed"]) <= names  # nothing acknowledged was lost
+    assert names - set(acked["survivor"]) - set(acked["doomed"]) <= {in_flight}  # the killed write: all or nothing
+    assert all(name == top for name, top in found.items())  # the index holds what the manifest lists
+    assert all((folder / "thumbs" / f"{i}.jpg").is_file() for i in gallery.items)
+    after = photos / "after-the-kill.jpg"
+    after.write_bytes(photo(999))
+    commit_photo(space, owner, str(after))  # and the gallery takes writes again (no lock left held)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        gallery = open_gallery(folder)
+        with gallery.reading():
+            assert {item.name for item in gallery.items.values()} == names | {after.name}
