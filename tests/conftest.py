@@ -258,11 +258,25 @@ def unmarked_slow_tests(items) -> list[str]:
             if SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("slow") is None]
 
 
+# The files that take longest (fresh-clone CI, 2 cores), run first: the two workers (pytest.ini:
+# -n 2, a file each) take files in collection order, and a long file begun last leaves the other
+# worker idle at the end. The rest keep their order; each file keeps its own.
+LONGEST_FIRST = ("test_faults.py", "test_first_calls.py", "test_openai_whisper_real.py", "test_sentiment.py",
+                 "test_replicas_balancer.py", "test_gpu_check.py", "test_folder_scripts.py", "test_fuzz.py",
+                 "test_imagine_browser.py", "test_privacy_browser.py", "test_malformed_sweep.py")
+
+
+def longest_first(items: list) -> list:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    return sorted(items, key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within
+
+
 def pytest_collection_modifyitems(config, items):
     unmarked = unmarked_slow_tests(items)
     if unmarked:
         raise pytest.UsageError("these tests start the app or load real weights but are not marked slow:\n"
                                 + "\n".join(unmarked))
+    items[:] = longest_first(items)
 
 
 # The docs' pictures (`MMS_SCREENSHOT_DIR=docs/screenshots python -m pytest -m browser`) leave as

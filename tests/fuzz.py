@@ -5,7 +5,8 @@ hostile text arguments. Each case is one call (api_name, arguments); tests/test_
 them at the running app and checks that each is answered or refused clearly, that the server
 stays up, writes nothing outside its data dir and keeps every owner within the quota.
 
-Every file a case writes carries the run's marker (`fz<seed>`) in its name, and so does each
+Every file a case writes carries the run's marker (`fz<seed><run>`, run: a token of this run,
+so files another run left behind are not taken for this one's) in its name, and so does each
 member name inside its zips, so whatever the app wrote of them anywhere can be found after.
 
 A longer run: STUDIO_FUZZ_CASES=2000 STUDIO_FUZZ_SEED=7 pytest -m slow tests/test_fuzz.py
@@ -46,10 +47,10 @@ class Case:
 class Maker:
     """Writes the files of one run under `folder`, every name marked with the run's marker."""
 
-    def __init__(self, seed: int, folder: Path) -> None:
+    def __init__(self, seed: int, folder: Path, run: str = "") -> None:
         self.rng = random.Random(seed)
         self.np = np.random.default_rng(seed)
-        self.marker = f"fz{seed}"
+        self.marker = f"fz{seed}{run}"
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
@@ -415,9 +416,10 @@ WEIGHTS = {"/caption": 3, "/read_text": 2, "/classify_image": 2, "/search": 2, "
            "/remove_images": 1, "/generate_image": 1}
 
 
-def cases(seed: int, count: int, folder: Path) -> list[Case]:
-    """`count` cases from `seed`, their files under `folder`: the same seed makes the same cases."""
-    maker = Maker(seed, folder)
+def cases(seed: int, count: int, folder: Path, run: str = "") -> list[Case]:
+    """`count` cases from `seed`, their files under `folder` (names marked with `run` too): the
+    same seed makes the same cases."""
+    maker = Maker(seed, folder, run)
     apis = list(WEIGHTS)
     made = []
     for n in range(count):

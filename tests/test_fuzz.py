@@ -11,6 +11,7 @@ The CI run (the default count) keeps to well under a minute on 2 cores, on the s
 from __future__ import annotations
 
 import os
+import secrets
 import re
 import subprocess
 import tempfile
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.slow
 CASES = int(os.environ.get("STUDIO_FUZZ_CASES", "150"))  # ~500 files: zips and batches hold several
 # a fixed seed in CI, so a run that lands is the run that was checked; any other by STUDIO_FUZZ_SEED
 SEED = int(os.environ.get("STUDIO_FUZZ_SEED", "4242"))
+RUN = secrets.token_hex(3)  # in every marked name: files an earlier run left in /tmp are not this run's
 VISITORS = 4
 CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception|Warning)\b")
 SERVER_PATH = re.compile(r"(?<![\w.:/~-])~?/(?:[^\s/'\"`<>|()\[\]{},;]+/)+")
@@ -80,7 +82,7 @@ def test_malformed_uploads_from_many_visitors_are_refused_clearly_and_break_noth
     print(f"\nfuzz: seed {SEED}, {CASES} cases (replay: STUDIO_FUZZ_SEED={SEED} STUDIO_FUZZ_CASES={CASES})")
     workdir = tmp_path_factory.mktemp("fuzz-inputs")
     started = time.perf_counter()
-    cases = fuzz.cases(SEED, CASES, workdir)
+    cases = fuzz.cases(SEED, CASES, workdir, RUN)
     made = time.perf_counter() - started
     local = threading.local()
 
@@ -143,7 +145,7 @@ def test_malformed_uploads_from_many_visitors_are_refused_clearly_and_break_noth
     # folders) and Gradio's copy of it to serve are outputs, not a visitor's file let out
     handed_back = [*Path(tempfile.gettempdir()).glob("multimodal-studio-*"), shipped_app.data / "gradio-cache",
                    Path(tempfile.gettempdir()) / "gradio"]
-    outside = marked_files(roots, f"fz{SEED}", skip=[shipped_app.data, workdir, *handed_back])
+    outside = marked_files(roots, f"fz{SEED}{RUN}", skip=[shipped_app.data, workdir, *handed_back])
     assert outside == [], f"seed {SEED}: files written outside the data dir: {outside[:10]}"
     assert subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO, capture_output=True,
                           text=True).stdout == _repo_status_before  # the repository is untouched
