@@ -32,10 +32,12 @@ def test_two_replicas_behind_the_balancer_keep_sessions_and_share_galleries(tmp_
     flags = ["--offline", "--vision", "labels", "--device", "cpu", "--warm", "none", *models]
     cluster = serve_replicas.start(2, tmp_path / "data", app_args=flags,
                                    env={"GRADIO_TEMP_DIR": str(tmp_path / "gradio-cache")})
+    clients = []  # closed before the cluster stops: a client's heartbeat thread must not outlive its server
     try:
         shared_key, own_key = OwnerSpace.new_key(), OwnerSpace.new_key()
         keys = [shared_key, shared_key, own_key]
         visitors = [visitor_client_with_key(cluster.url, key) for key in keys]  # one after another: round-robin
+        clients += visitors
         replicas = [client.cookies.get(serve_replicas.COOKIE) for client in visitors]
         assert set(replicas) == {f"127.0.0.1:{port}" for port in cluster.ports}, replicas
 
@@ -50,14 +52,18 @@ def test_two_replicas_behind_the_balancer_keep_sessions_and_share_galleries(tmp_
         landed = set()
         for _ in range(2):  # reconnecting: fresh clients, sent round-robin to each replica in turn
             again = visitor_client_with_key(cluster.url, shared_key)
+            clients.append(again)
             names = sorted(r["name"] for r in again.predict("a photo", None, 8, "trip", api_name="/search")["results"])
             assert names == ["cat.jpg", "coffee.jpg"], (again.cookies, names)  # both additions, on either replica
             landed.add(again.cookies.get(serve_replicas.COOKIE))
         assert len(landed) == 2, landed
         stranger = visitor_client_with_key(cluster.url, own_key)
+        clients.append(stranger)
         found = stranger.predict("a photo", None, 8, "trip", api_name="/search")["results"]
         assert [r["name"] for r in found] == ["rocket.jpg"]  # another owner's gallery of the same name
     finally:
+        for client in clients:
+            client.close()
         cluster.stop()
 
 
