@@ -258,43 +258,11 @@ def unmarked_slow_tests(items) -> list[str]:
             if SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("slow") is None]
 
 
-# The two workers (pytest.ini: -n 2 --dist loadgroup) take work in groups, in collection order.
-# A group is a test file (its module fixtures and its order kept), except that every file using
-# the shared shipped app is one group, and every file using the tiny-model app another: each
-# app then starts once a run, not once a worker (each start is ~35 s of CPU with its warm start).
-SHARED_APPS = {"shipped-app": {"shipped_app", "live_app"}, "tiny-app": {"live_app_tiny", "tiny_client"}}
-# The longest groups (fresh-clone CI, 2 cores) go first: a long one begun last leaves the other
-# worker idle at the end. The rest keep their order.
-LONGEST_FIRST = ("shipped-app", "tests/test_faults.py", "tests/test_first_calls.py",
-                 "tests/speech/test_openai_whisper_real.py", "tests/sentiment/test_sentiment.py",
-                 "tests/test_replicas_balancer.py", "tests/test_gpu_check.py", "tests/test_folder_scripts.py",
-                 "tiny-app", "tests/imagine/test_imagine_browser.py", "tests/test_privacy_browser.py")
-
-
-def worker_groups(items: list) -> dict[str, str]:
-    """Each test file's group: a shared app's name if any of its tests uses that app, else the file."""
-    groups: dict[str, str] = {}
-    for item in items:
-        file = item.path.relative_to(REPO).as_posix()
-        for app, fixtures in SHARED_APPS.items():
-            if fixtures & set(item.fixturenames) and groups.get(file) != "shipped-app":
-                groups[file] = app
-        groups.setdefault(file, file)
-    return groups
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     unmarked = unmarked_slow_tests(items)
     if unmarked:
         raise pytest.UsageError("these tests start the app or load real weights but are not marked slow:\n"
                                 + "\n".join(unmarked))
-    groups = worker_groups(items)
-    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
-    group_of = {item: groups[item.path.relative_to(REPO).as_posix()] for item in items}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group_of[item]))
-    items[:] = sorted(items, key=lambda item: rank.get(group_of[item], len(rank)))  # stable: order kept within
 
 
 # The docs' pictures (`MMS_SCREENSHOT_DIR=docs/screenshots python -m pytest -m browser`) leave as
