@@ -52,11 +52,11 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from app.network import free_port
+from benchmarks.apps import page_answers
 
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINTS = ("connect", "index_images", "search", "caption", "classify_image", "sentiment", "speech_translate")
@@ -78,7 +78,6 @@ ERROR_SAMPLES = 5  # distinct messages kept per endpoint
 FILE_NAME = re.compile(r"\([^()/\s]+\.\w{2,4}\)")  # '(cat.jpg)' in a message
 LOG_PROBLEM = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (WARNING|ERROR|CRITICAL) ")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 # -- figures -----------------------------------------------------------------------------
@@ -165,14 +164,6 @@ def write_photos(folder: Path) -> list[Path]:
 
 # -- the server ----------------------------------------------------------------------------
 
-
-
-def page_answers(url: str) -> bool:
-    try:
-        with NO_PROXY.open(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def start_app(work: Path, timeout: float) -> tuple[subprocess.Popen, str, Path]:
