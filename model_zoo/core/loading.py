@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from model_zoo.core.batching import BatchPolicy
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.registry import ModelSpec
 
@@ -19,3 +20,4 @@ class LoadRequest:
     cache_dir: Path
     offline: bool
     whisper_dir: Path = WHISPER_HOME  # openai-whisper's own checkpoint folder
+    batch: BatchPolicy | None = None  # how the built model micro-batches concurrent calls (None: it does not)

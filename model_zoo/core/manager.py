@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from model_zoo.core import devices, imports
+from model_zoo.core.batching import BatchPolicy
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
@@ -46,6 +47,9 @@ class ManagerConfig:
     overrides: Mapping[str, str] = field(default_factory=dict)
     vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision.engine)
     whisper_dir: Path = WHISPER_HOME  # openai-whisper's own folder, where a `<size>.pt` may already be
+    # model key -> how it micro-batches concurrent calls (model_zoo.core.batching); the app's settings
+    # give measured defaults, a script's bulk calls batch themselves and need none
+    batching: Mapping[str, BatchPolicy] = field(default_factory=dict)
 
     def budget_bytes(self, device: str) -> int:
         """The budget of the device's kind; a kind the budget leaves out keeps its default."""
@@ -281,7 +285,7 @@ class ModelManager:
             # a pack unpacked) beside any other family's; the build itself one at a time
             loader = imports.first_import(spec.family, lambda: self._loader_for(spec.family))
             request = LoadRequest(spec, device, dtype, Path(self.config.cache_dir), self.config.offline,
-                                  Path(self.config.whisper_dir))
+                                  Path(self.config.whisper_dir), self.config.batching.get(spec.key))
             self._fetch(spec.family, request)  # a download or a pack's unpacking: beside other loads
             with imports.building():  # libraries patch torch process-wide while they build
                 model = loader(request)
