@@ -83,46 +83,32 @@ class SentenceEncoder:
         """One (n, dim) array per branch of tuned top layers (an ensemble's members). The
         shared lower layers run once per batch and each branch continues from them, so a
         member costs only its own layers. branches None: the model as it is, one array.
-        A call of fewer texts than the batcher's max_batch shares a forward pass with other
-        callers' (model_zoo.core.batching), with the answer it would get alone."""
-        # int8 quantises activations over the whole batch: a row's answer depends on its neighbours
-        if self.batcher is None or precision == "int8" or not 0 < len(texts) < self.batcher.policy.max_batch:
+        In fp32 a call of fewer texts than the batcher's max_batch shares a forward pass with
+        other callers' (model_zoo.core.batching), with the answer it would get alone."""
+        if self.batcher is None or not 0 < len(texts) < self.batcher.policy.max_batch:
+            return self._embed(texts, branches, batch_size, max_length, precision)
+        if not self.pads_exactly(precision):
             return self._embed(texts, branches, batch_size, max_length, precision)
         key = (precision, max_length, None if branches is None else tuple(id(b) for b in branches))
-        pad_to = max(self.token_lengths(texts, max_length))  # the padding this call would get alone
-        rows = self.batcher.submit([(text, pad_to) for text in texts], key, branches)
+        rows = self.batcher.submit(list(texts), key, branches)
         return [np.stack([row[k] for row in rows]) for k in range(len(rows[0]))]
 
-    def token_lengths(self, texts: Sequence[str], max_length: int | None = None) -> list[int]:
-        ids = self.tokenizer(list(texts), truncation=True, max_length=max_length or self.max_length)["input_ids"]
-        return [len(row) for row in ids]
+    def pads_exactly(self, precision: str) -> bool:
+        """Whether a text padded beside longer ones embeds as it does alone: in fp32 (masked
+        padding moves a row by 1e-7). In bf16 padding moves it by about 1e-3, and passes of
+        texts of one token length only measured 0.6-0.9x of unbatched calls (benchmarks/
+        batching.py); int8 quantises activations over the whole batch. Those run alone."""
+        return precision in ("native", "fp32") and next(self.model.parameters()).dtype == torch.float32
 
-    def _run_batch(self, key: tuple, branches, items: list[tuple[str, int]]) -> list[tuple[np.ndarray, ...]]:
-        """The batcher's runner: every caller's texts in as few passes as exactness allows.
-        In fp32 padding changes nothing (masked: 1e-7), so all pad to the longest; below it a
-        padded row differs from the row alone (bf16: about 1e-3), so texts share a pass only
-        with texts their own call padded to the same length."""
+    def _run_batch(self, key: tuple, branches, texts: list[str]) -> list[tuple[np.ndarray, ...]]:
+        """The batcher's runner: every caller's texts in one padded pass."""
         precision, max_length, _ = key
-        texts = [text for text, _ in items]
-        exact = _pads_exactly(self.variant(precision))
-        if exact:
-            groups = [list(range(len(items)))]
-        else:
-            by_length: dict[int, list[int]] = {}
-            for i, (_, pad_to) in enumerate(items):
-                by_length.setdefault(pad_to, []).append(i)
-            groups = list(by_length.values())
-        rows: list[tuple[np.ndarray, ...]] = [()] * len(items)
-        for group in groups:
-            pad_to = None if exact else items[group[0]][1]
-            outs = self._embed([texts[i] for i in group], branches, len(group), max_length, precision, pad_to)
-            for j, i in enumerate(group):
-                rows[i] = tuple(out[j] for out in outs)
-        return rows
+        outs = self._embed(texts, branches, len(texts), max_length, precision)
+        return [tuple(out[i] for out in outs) for i in range(len(texts))]
 
     @torch.inference_mode()
-    def _embed(self, texts: Sequence[str], branches, batch_size: int, max_length: int | None, precision: str,
-               pad_to: int | None = None) -> list[np.ndarray]:
+    def _embed(self, texts: Sequence[str], branches, batch_size: int, max_length: int | None,
+               precision: str) -> list[np.ndarray]:
         outs = [np.empty((len(texts), self.dim), dtype=np.float32) for _ in (branches or [None])]
         if not len(texts):
             return outs
@@ -130,16 +116,16 @@ class SentenceEncoder:
         order = np.argsort([len(t) for t in texts])[::-1]  # length buckets: little padding
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
-            pooled = self._embed_batch(model, [texts[i] for i in idx], branches, max_length, pad_to)
+            pooled = self._embed_batch(model, [texts[i] for i in idx], branches, max_length)
             for out, rows in zip(outs, pooled):
                 out[idx] = rows.cpu().float().numpy()
         return outs
 
-    def tokenize(self, batch: Sequence[str], max_length: int | None = None, pad_to: int | None = None) -> dict:
-        """Token ids padded to the longest text, or to `pad_to` tokens where given (at least the longest)."""
-        limit = max_length or self.max_length
-        padding = {"padding": "max_length", "max_length": pad_to} if pad_to else {"padding": True, "max_length": limit}
-        return self.tokenizer(list(batch), truncation=True, return_tensors="pt", **padding).to(self.device)
+    def tokenize(self, batch: Sequence[str], max_length: int | None = None) -> dict:
+        return self.tokenizer(
+            list(batch), padding=True, truncation=True, max_length=max_length or self.max_length,
+            return_tensors="pt",
+        ).to(self.device)
 
     def variant(self, precision: str) -> torch.nn.Module:
         """The shared model at a CPU precision, built once and kept beside it: bf16 (a
@@ -166,9 +152,8 @@ class SentenceEncoder:
         model = model or self.model
         return run_layers(layers, hidden, attention_mask, model.config, position_bias_of(model, hidden))
 
-    def _embed_batch(self, model, batch: list[str], branches, max_length: int | None,
-                     pad_to: int | None = None) -> list[torch.Tensor]:
-        enc = self.tokenize(batch, max_length, pad_to)
+    def _embed_batch(self, model, batch: list[str], branches, max_length: int | None) -> list[torch.Tensor]:
+        enc = self.tokenize(batch, max_length)
         mask = enc["attention_mask"]
         if not branches:
             return [mean_pool(model(**enc).last_hidden_state.float(), mask)]
@@ -179,11 +164,6 @@ class SentenceEncoder:
             own = self.run_layers(model.encoder.layer[shared : self.num_layers - len(top)], hidden, mask, model)
             pooled.append(mean_pool(self.run_layers(top, own, mask, model).float(), mask))
         return pooled
-
-
-def _pads_exactly(model: torch.nn.Module) -> bool:
-    """Whether padding leaves a row's embedding as it is alone (within 1e-6): in fp32 only."""
-    return next(model.parameters()).dtype == torch.float32
 
 
 def run_layers(layers, hidden: torch.Tensor, attention_mask: torch.Tensor, config,
