@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from model_zoo.core import hub
+from model_zoo.core.batching import BatchPolicy
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
@@ -32,6 +33,10 @@ WARM_MODES = ("none", "default", "all")  # app/warm.py implements them
 _TRUE = {"1", "true", "yes", "on"}
 # Longest GPU hold per call on ZeroGPU: the default, then the slower models' queues.
 _ZEROGPU_DURATIONS = "60,training=300,whisper=120,captioner=120"
+# Micro-batching per model (docs/capacity.md): the text encoders' fp32 calls gained at 8-16 callers;
+# EfficientNet-Lite0 showed no gain on 2 cores, so it runs alone unless asked.
+_BATCH_SIZES = "mpnet=8,minilm=8"
+_BATCH_WAIT_MS = "2"
 
 
 def _default_home() -> Path:
@@ -136,6 +141,14 @@ class Settings:
                          help="image engine for search, labels, captions and sentiment images: CLIP where its weights "
                          "are, else the label bridge (auto) | clip | labels (EfficientNet-Lite labels in a sentence "
                          "encoder's space; offline)")
+    # Micro-batching (model_zoo.core.batching): measured by benchmarks/batching.py (docs/capacity.md).
+    batch_size: str = option(_BATCH_SIZES, env="MMS_BATCH_SIZE",
+                             help="micro-batching: most concurrent requests one forward pass of a model serves, as "
+                             "model=n (a model left out, or 1: each request runs alone); fp32 sentence encoder calls "
+                             "and the EfficientNet-Lite classifier batch, bf16 and int8 text never does")
+    batch_wait_ms: str = option(_BATCH_WAIT_MS, env="MMS_BATCH_WAIT_MS",
+                                help="micro-batching: longest a batch waits to fill, in ms, as model=ms or one value "
+                                "for all; only while other requests are already queued (a lone request never waits)")
     # -- tabs ------------------------------------------------------------------------------
     whisper_backend: str = option("faster-whisper", env="MMS_WHISPER_BACKEND",
                                   help="faster-whisper | openai-whisper")
@@ -228,6 +241,13 @@ class Settings:
                     durations[model.strip() or "*"] = int(seconds)
         return durations
 
+    @property
+    def batching(self) -> dict[str, BatchPolicy]:
+        """Model key -> its micro-batching policy, from --batch-size and --batch-wait-ms."""
+        waits = _pairs(self.batch_wait_ms)
+        return {key: BatchPolicy(int(size), float(waits.get(key, waits.get("*", 0.0))))
+                for key, size in _pairs(self.batch_size).items() if key != "*"}
+
     def manager_config(self) -> ManagerConfig:
         return ManagerConfig(
             device=self.device,
@@ -237,7 +257,14 @@ class Settings:
             overrides=self.model_overrides,
             vision=self.vision,
             whisper_dir=self.whisper_dir,
+            batching=self.batching,
         )
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """'a=1,b=2' (a bare value: "*", every key) as a dict."""
+    pairs = (item.rpartition("=") for item in text.split(","))
+    return {key.strip() or "*": value.strip() for key, _, value in pairs if value.strip()}
 
 
 # -- what a field says about itself ------------------------------------------------------

@@ -286,3 +286,13 @@ def test_the_environment_checker_sees_what_it_must(tmp_path):
     assert environ_breaches(tmp_path) == {"model_zoo.core.registry": [3], "model_zoo.core.checkpoints": [2],
                                           "components.visitor": [1]}
     assert mms_breaches(tmp_path) == {"model_zoo.core.registry": [4], "scripts.job": [2, 2]}  # `in`, then [...]
+
+
+def test_micro_batching_is_a_setting_handed_to_the_manager():
+    from model_zoo.core.batching import BatchPolicy
+
+    settings = load_settings(["--batch-size", "mpnet=16,efficientnet-lite0=4", "--batch-wait-ms", "3,mpnet=5"],
+                             environ={})
+    wanted = {"mpnet": BatchPolicy(16, 5.0), "efficientnet-lite0": BatchPolicy(4, 3.0)}
+    assert settings.manager_config().batching == wanted
+    assert load_settings([], environ={"MMS_BATCH_SIZE": "minilm=1"}).batching == {"minilm": BatchPolicy(1, 2.0)}
