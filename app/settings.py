@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Sequence
 
 from model_zoo.core import hub
-from model_zoo.core.batching import BatchPolicy
+from model_zoo.core.loading import BatchPolicy
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.devices import CPU_PRECISIONS
 from model_zoo.core.manager import DEFAULT_BUDGET_MB, DEFAULT_DATA_DIR, ManagerConfig, cache_dir_of
@@ -141,7 +141,7 @@ class Settings:
                          help="image engine for search, labels, captions and sentiment images: CLIP where its weights "
                          "are, else the label bridge (auto) | clip | labels (EfficientNet-Lite labels in a sentence "
                          "encoder's space; offline)")
-    # Micro-batching (model_zoo.core.batching): measured by benchmarks/batching.py (docs/capacity.md).
+    # Micro-batching (model_zoo.core.loading): measured by benchmarks/batching.py (docs/capacity.md).
     batch_size: str = option(_BATCH_SIZES, env="MMS_BATCH_SIZE",
                              help="micro-batching: most concurrent requests one forward pass of a model serves, as "
                              "model=n (a model left out, or 1: each request runs alone); fp32 sentence encoder calls "

@@ -1,7 +1,7 @@
 """Micro-batching, per model: requests served per second by C concurrent callers (closed
 loop, one input per request, every input unique so no cache answers) with each request run
 alone (batch 1: the app before batching) against the same callers through the model's
-MicroBatcher (model_zoo.core.batching), at C = 1, 4, 8, 16, in one run.
+MicroBatcher (model_zoo.core.loading), at C = 1, 4, 8, 16, in one run.
 
     python -m benchmarks.batching [--requests 48] [--callers 1,4,8,16] [--max-batch 16] [--wait-ms 2]
                                   [--rounds 2] [--models minilm:fp32,mpnet:fp32,efficientnet-lite0]
@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="turns of each measurement; the best counts")
     args = parser.parse_args()
 
-    from model_zoo.core.batching import BatchPolicy
+    from model_zoo.core.loading import BatchPolicy
     from model_zoo.core.manager import ManagerConfig, ModelManager
 
     wanted = [item.partition(":") for item in args.models.split(",")]

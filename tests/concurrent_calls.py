@@ -1,6 +1,6 @@
 """Run calls on threads so that a micro-batcher really batches them: the first call's batch
 is held until every other call's items are queued, so the next batch holds them all. No
-clocks decide anything (model_zoo.core.batching)."""
+clocks decide anything (model_zoo.core.loading)."""
 from __future__ import annotations
 
 import threading

@@ -289,7 +289,7 @@ def test_the_environment_checker_sees_what_it_must(tmp_path):
 
 
 def test_micro_batching_is_a_setting_handed_to_the_manager():
-    from model_zoo.core.batching import BatchPolicy
+    from model_zoo.core.loading import BatchPolicy
 
     settings = load_settings(["--batch-size", "mpnet=16,efficientnet-lite0=4", "--batch-wait-ms", "3,mpnet=5"],
                              environ={})

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping
 
 from model_zoo.core import devices, imports
-from model_zoo.core.batching import BatchPolicy
+from model_zoo.core.loading import BatchPolicy
 from model_zoo.core.checkpoints import WHISPER_HOME
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
@@ -47,7 +47,7 @@ class ManagerConfig:
     overrides: Mapping[str, str] = field(default_factory=dict)
     vision: str = "auto"  # image-text engine: auto | clip | labels (see model_zoo.vision.engine)
     whisper_dir: Path = WHISPER_HOME  # openai-whisper's own folder, where a `<size>.pt` may already be
-    # model key -> how it micro-batches concurrent calls (model_zoo.core.batching); the app's settings
+    # model key -> how it micro-batches concurrent calls (model_zoo.core.loading); the app's settings
     # give measured defaults, a script's bulk calls batch themselves and need none
     batching: Mapping[str, BatchPolicy] = field(default_factory=dict)
 

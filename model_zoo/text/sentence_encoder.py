@@ -20,7 +20,7 @@ from transformers import AutoModel, AutoTokenizer
 from transformers.masking_utils import create_bidirectional_mask
 
 from model_zoo.core import devices, imports
-from model_zoo.core.batching import MicroBatcher, batcher_for
+from model_zoo.core.loading import MicroBatcher, batcher_for
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import fetch_weights as fetch  # noqa: F401 (the manager calls it)
 from model_zoo.core.weights import locate
@@ -43,7 +43,7 @@ class SentenceEncoder:
     device: str
     max_length: int = 256
     _variants: dict[str, torch.nn.Module] = field(default_factory=dict, repr=False)  # bf16 / int8 copies
-    # concurrent short calls share a forward pass (model_zoo.core.batching); None: each runs alone
+    # concurrent short calls share a forward pass (model_zoo.core.loading); None: each runs alone
     batcher: MicroBatcher | None = field(default=None, repr=False)
 
     @property
@@ -84,7 +84,7 @@ class SentenceEncoder:
         shared lower layers run once per batch and each branch continues from them, so a
         member costs only its own layers. branches None: the model as it is, one array.
         In fp32 a call of fewer texts than the batcher's max_batch shares a forward pass with
-        other callers' (model_zoo.core.batching), with the answer it would get alone."""
+        other callers' (model_zoo.core.loading), with the answer it would get alone."""
         if self.batcher is None or not 0 < len(texts) < self.batcher.policy.max_batch:
             return self._embed(texts, branches, batch_size, max_length, precision)
         if not self.pads_exactly(precision):

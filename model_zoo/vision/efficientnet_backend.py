@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from model_zoo.core import devices
-from model_zoo.core.batching import MicroBatcher, batcher_for
+from model_zoo.core.loading import MicroBatcher, batcher_for
 from model_zoo.core.errors import WeightsUnavailable
 from model_zoo.core.loading import LoadRequest
 from model_zoo.core.weights import locate
@@ -60,7 +60,7 @@ class ImageClassifier:
     image_size: int
     labels: list[str]  # ImageNet-1k class names as people say them, by class index
     region_names: tuple[str, ...] = REGION_NAMES  # Prediction.regions' windows, in order
-    # concurrent calls of a few images share a forward pass (model_zoo.core.batching); None: each runs alone
+    # concurrent calls of a few images share a forward pass (model_zoo.core.loading); None: each runs alone
     batcher: MicroBatcher | None = field(default=None, repr=False)
 
     @property
@@ -80,7 +80,7 @@ class ImageClassifier:
     def predict(self, images: Sequence[Image.Image], batch_size: int = 32) -> Prediction:
         """Class probabilities, pooled features and corner windows of each image. A call of
         fewer images than the batcher's max_batch is preprocessed in the caller's thread and
-        shares a forward pass with other callers' (model_zoo.core.batching); per-image
+        shares a forward pass with other callers' (model_zoo.core.loading); per-image
         results do not depend on the batch (BatchNorm in eval mode: 2e-7 in fp32)."""
         if self.batcher is None or not 0 < len(images) < self.batcher.policy.max_batch:
             return self._predict(images, batch_size)

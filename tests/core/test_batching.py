@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from model_zoo.core.batching import BatchPolicy, MicroBatcher, batcher_for
+from model_zoo.core.loading import BatchPolicy, MicroBatcher, batcher_for
 
 WINDOW_MS = 60_000.0  # a window nobody may wait: a lone caller that waited it would hang the test
 

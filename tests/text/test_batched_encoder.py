@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model_zoo.core.batching import BatchPolicy
+from model_zoo.core.loading import BatchPolicy
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from tests.concurrent_calls import run_together
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model_zoo.core.batching import BatchPolicy
+from model_zoo.core.loading import BatchPolicy
 from model_zoo.core.manager import ManagerConfig, ModelManager
 from model_zoo.testing.efficientnet import save_random_efficientnet
 from tests.concurrent_calls import run_together
