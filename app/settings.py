@@ -141,7 +141,7 @@ class Settings:
                          help="image engine for search, labels, captions and sentiment images: CLIP where its weights "
                          "are, else the label bridge (auto) | clip | labels (EfficientNet-Lite labels in a sentence "
                          "encoder's space; offline)")
-    # Micro-batching (model_zoo.core.loading): measured by benchmarks/batching.py (docs/capacity.md).
+    # Micro-batching (model_zoo.core.loading): measured by benchmarks/serving/batching.py (docs/capacity.md).
     batch_size: str = option(_BATCH_SIZES, env="MMS_BATCH_SIZE",
                              help="micro-batching: most concurrent requests one forward pass of a model serves, as "
                              "model=n (a model left out, or 1: each request runs alone); fp32 sentence encoder calls "
@@ -176,7 +176,7 @@ class Settings:
     sentiment_max_chars: int = option(20_000, env="MMS_SENTIMENT_MAX_CHARS",
                                       help="longest text the Sentiment tab reads; the rest is cut off (and the user "
                                       "told)")
-    # int8 is fast on MiniLM but wrecks MPNet (benchmarks/sentiment.py).
+    # int8 is fast on MiniLM but wrecks MPNet (benchmarks/models/sentiment.py).
     sentiment_precision: str = option("auto", env="MMS_SENTIMENT_PRECISION", choices=CPU_PRECISIONS,
                                       help="sentiment text encoders on CPU: bf16 where the CPU computes it natively, "
                                       "else fp32 (auto) | fp32 | bf16 | int8 (fast on MiniLM, inaccurate on MPNet)")

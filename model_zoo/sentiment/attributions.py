@@ -11,7 +11,7 @@ with whatever image or voice clip came with the text held fixed. It is faithful 
 by construction (scripts/check_attributions.py measures that it is, on the movie test
 split). The variants ride in one batch with the text, which a CPU runs far more
 efficiently than one sentence at a time: about 3x a plain prediction for a sentence of
-average length (benchmarks/attributions.py). Longer texts are occluded in spans of
+average length (benchmarks/models/attributions.py). Longer texts are occluded in spans of
 consecutive words, at most MAX_UNITS of them, so a text never costs more than
 MAX_UNITS + 1 sentences."""
 from __future__ import annotations

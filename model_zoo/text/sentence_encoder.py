@@ -131,7 +131,7 @@ class SentenceEncoder:
         """The shared model at a CPU precision, built once and kept beside it: bf16 (a
         bfloat16 copy: fast where the CPU has native bf16, accuracy unchanged) or int8
         (dynamically quantised Linear layers: fast on MiniLM, but it wrecks MPNet's
-        accuracy; see benchmarks/sentiment.py). native/fp32: the model itself."""
+        accuracy; see benchmarks/models/sentiment.py). native/fp32: the model itself."""
         if precision in ("native", "fp32"):
             return self.model
         if precision not in self._variants:

@@ -171,7 +171,7 @@ def test_a_blend_with_a_missing_part_says_so(tiny_manager, tmp_path):
 
 
 def test_the_training_script_measures_what_the_service_answers(tiny_manager, tmp_path):
-    """scripts/train_default_head and benchmarks/sentiment score heads with
+    """scripts/train_default_head and benchmarks/models/sentiment score heads with
     heads.mean_text_outputs, part by part: they must agree with the service (fp32) on a
     blend whose own weights are a seed ensemble, intensity included."""
     from model_zoo.fusion.heads import blend_into

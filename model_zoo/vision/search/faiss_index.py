@@ -18,14 +18,14 @@ def ivf_nlist(n: int) -> int:
 
 def default_nprobe(nlist: int) -> int:
     """Cells visited per query, ~1.5 sqrt(nlist): recall@10 >= 0.96 on clustered 512-d
-    embeddings at 100k and 1M vectors, p95 under 10 ms at 1M (see benchmarks/search.py)."""
+    embeddings at 100k and 1M vectors, p95 under 10 ms at 1M (see benchmarks/models/search.py)."""
     return max(8, round(1.5 * math.sqrt(nlist)))
 
 
 @contextmanager
 def single_threaded() -> Iterator[None]:
     """One query is a few ms of work: OpenMP fan-out across 2 busy cores costs more than it
-    saves (p50 at 100k: 12 ms on one thread, 33-64 ms on two, see benchmarks/search.py).
+    saves (p50 at 100k: 12 ms on one thread, 33-64 ms on two, see benchmarks/models/search.py).
     Concurrent requests already run in parallel threads. Restores the caller's setting."""
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)

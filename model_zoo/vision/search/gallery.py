@@ -16,7 +16,7 @@ moment leaves the previous gallery or the new one, never a mix.
 The index is exact (IndexFlatIP behind an IndexIDMap2) up to `exact_limit` vectors and
 IVF beyond it, converted once when the gallery grows past the limit. Both take
 incremental add_with_ids and remove_ids, so adding or removing never rebuilds. IVF rather
-than HNSW, measured (benchmarks/search.py, clustered 512-d vectors, 1M): IVF2000 with
+than HNSW, measured (benchmarks/models/search.py, clustered 512-d vectors, 1M): IVF2000 with
 nprobe 67 reached recall@10 1.000 at p95 7 ms, HNSW (M=32, efConstruction 40) 0.82 at
 efSearch 128 and 0.88 at 256, after a build 3-7x longer; and HNSW cannot remove vectors.
 

@@ -1,8 +1,8 @@
 """Soak: N simulated visitors use the app at once for T seconds, as visitors do.
 
-    python -m benchmarks.soak [--visitors 8] [--seconds 90] [--out soak.json] [--fail-on-error]
-    python -m benchmarks.soak --url http://127.0.0.1:7860/ [--pid 1234]
-    python -m benchmarks.soak --unique --visitors 12      # every input unique: what capacity is
+    python -m benchmarks.serving.soak [--visitors 8] [--seconds 90] [--out soak.json] [--fail-on-error]
+    python -m benchmarks.serving.soak --url http://127.0.0.1:7860/ [--pid 1234]
+    python -m benchmarks.serving.soak --unique --visitors 12      # every input unique: what capacity is
 
 By default it starts the app the way the README does (`python app.py` with its shipped
 defaults: warm start on, private data mode; only a free port, a fresh data dir, a fresh
@@ -56,9 +56,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from app.network import free_port
-from benchmarks.apps import page_answers
+from benchmarks.serving.apps import page_answers
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ENDPOINTS = ("connect", "index_images", "search", "caption", "classify_image", "sentiment", "speech_translate")
 WORST_OF = ("sentiment", "caption", "search")
 GALLERY = "default"
@@ -427,7 +427,7 @@ def mb(value: int | None) -> float | None:
 # -- main ------------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serving.soak", description=__doc__.split("\n")[0])
     parser.add_argument("--visitors", type=int, default=8, help="simulated visitors, each its own session")
     parser.add_argument("--seconds", type=float, default=90, help="how long visits start")
     parser.add_argument("--url", help="an app already running on this machine (default: start one)")

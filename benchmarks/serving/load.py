@@ -1,6 +1,6 @@
 """Load test: N concurrent gradio_client sessions for T seconds against 127.0.0.1.
 
-    python -m benchmarks.load --clients 32 --seconds 60
+    python -m benchmarks.serving.load --clients 32 --seconds 60
 
 Starts the app itself (offline, on a free local port) unless --url is given, sends a
 mix of real requests (sentiment on text, speech on a short clip, the model list, and a
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.apps import start_app
+from benchmarks.serving.apps import start_app
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SENTENCES = [
     "An absolute delight from start to finish.",
     "The plot was dull and the acting worse.",

@@ -1,7 +1,7 @@
 """What word attributions cost: a prediction with attributions against a plain one, per
 sentence of the movie test split, through the service as the tab and /sentiment call it.
 
-    HF_HUB_OFFLINE=1 python -m benchmarks.attributions [--head fast|default] [--n 100] [--threads 2]
+    HF_HUB_OFFLINE=1 python -m benchmarks.models.attributions [--head fast|default] [--n 100] [--threads 2]
 
 Each sentence is timed both ways, back to back (plain, then with attributions, twice;
 the faster of each pair kept), with no embedding cache, as a sentence arrives for the

@@ -1,8 +1,8 @@
 """Indexing a video: the Video tab's pipeline (model_zoo.video.service.index_video) against
 the bare library calls it is made of, on the same clip and the same loaded models.
 
-    python -m benchmarks.video [--clip assets/video/example.mp4] [--repeats 3]
-    python -m benchmarks.video --long [--repeats 1]   # a 2 min clip: 24 photos, 24 different sentences
+    python -m benchmarks.models.video [--clip assets/video/example.mp4] [--repeats 3]
+    python -m benchmarks.models.video --long [--repeats 1]   # a 2 min clip: 24 photos, 24 different sentences
 
   bare decode   PyAV: decode every frame, convert one every 0.5 s to RGB (what sampling needs)
   bare engine   the image engine on the keyframes, one batch (engine.embed_images)
@@ -20,10 +20,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.timing import median_seconds as timed
+from benchmarks.models.timing import median_seconds as timed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def bare_decode(path: Path, every_s: float = 0.5) -> list:
@@ -65,7 +65,7 @@ def long_clip(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.video", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.models.video", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clip", type=Path, default=REPO / "assets" / "video" / "example.mp4")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--long", action="store_true", help="a 2 min clip made here instead of --clip")

@@ -1,7 +1,7 @@
-"""The soak (benchmarks/soak.py) through the balancer at 1 and at 2 replicas
+"""The soak (benchmarks/serving/soak.py) through the balancer at 1 and at 2 replicas
 (scripts/serve_replicas.py), on one data dir, the app's shipped defaults plus --offline:
 
-    python -m benchmarks.replicas [--visitors 4] [--seconds 20] [--counts 1 2] [--data-dir D]
+    python -m benchmarks.serving.replicas [--visitors 4] [--seconds 20] [--counts 1 2] [--data-dir D]
 
 Each count starts its replicas fresh (warm start on) and runs the soak once they answer;
 the model cache in the data dir is shared, so only the first start unpacks the packs. Prints
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import soak
+from benchmarks.serving import soak
 from scripts import serve_replicas
 
 
@@ -36,7 +36,7 @@ def run_count(count: int, data_dir: Path, visitors: int, seconds: float, out: Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.replicas", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.serving.replicas", description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 2], help="replica counts to compare [1 2]")

@@ -1,7 +1,7 @@
 """Batch captioning throughput against a bare one-at-a-time `generate` loop.
 
-    python -m benchmarks.captioning [--images 32] [--batch-size 8] [--hidden 32 --layers 1] [--threads 1]
-    python -m benchmarks.captioning --model /path/to/blip-image-captioning-base
+    python -m benchmarks.models.captioning [--images 32] [--batch-size 8] [--hidden 32 --layers 1] [--threads 1]
+    python -m benchmarks.models.captioning --model /path/to/blip-image-captioning-base
 
 Three ways over the same image files, same greedy decoding, same maximum length:
   bare, one at a time   open + processor + model.generate per image (what a script does)
@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks.timing import timed
+from benchmarks.models.timing import timed
 
 
 def make_images(folder: Path, count: int) -> list[Path]:

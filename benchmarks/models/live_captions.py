@@ -1,7 +1,7 @@
 """Latency of live captions: each clip is fed in real time (a chunk every --chunk-s seconds
 of wall clock) through the same LiveCaptioner the Speech tab's Live mode runs.
 
-    python -m benchmarks.live_captions [--clips FILES_OR_DIRS ...] [--chunk-s 0.5] [--join]
+    python -m benchmarks.models.live_captions [--clips FILES_OR_DIRS ...] [--chunk-s 0.5] [--join]
 
 Per clip and as medians over clips:
   lag         wall time at which a segment's text is committed minus the segment's end
@@ -28,10 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from benchmarks.apps import cpu_name
+from benchmarks.serving.apps import cpu_name
 from model_zoo.speech.wer import word_error_rate
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LIBRIVOX_TEXT = ("and mister john dashwood had then leisure to consider how much there might be "
                  "prudently in his power to do for them")
 ESPEAK_TEXT = ("The weather is nice today. I would like a glass of water and a piece of bread. "

@@ -1,6 +1,6 @@
 """What an MCP tool call costs next to the same call through gradio_client, in one run.
 
-    python -m benchmarks.mcp [--repeats 5] [--url http://127.0.0.1:7860/]
+    python -m benchmarks.serving.mcp [--repeats 5] [--url http://127.0.0.1:7860/]
 
 Starts `python app.py` as the README starts it (on a free local port, its own data dir) unless
 --url is given, then times each tool two ways, taking turns (one warm-up each, then the median of
@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.apps import cpu_name, start_app
+from benchmarks.serving.apps import cpu_name, start_app
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GALLERY = REPO / "assets" / "gallery"
 AUDIO = REPO / "assets" / "audio"
 PHOTOS = [GALLERY / f"{name}.jpg" for name in ("cat", "rocket", "coffee", "astronaut")]

@@ -1,7 +1,7 @@
 """Real-time factor of /speech_translate end to end (gradio_client over HTTP) against the
 bare faster-whisper call on the same clips and the same loaded model, greedy and beam 5.
 
-    python -m benchmarks.speech [--repeats 3] [--clips DIR_OR_FILES ...] [--task translate]
+    python -m benchmarks.models.speech [--repeats 3] [--clips DIR_OR_FILES ...] [--task translate]
 
 Four figures per clip and beam size (median of --repeats runs, RTF = seconds / audio s):
   bare stock    WhisperModel.transcribe(path, task, beam_size): the library's defaults,
@@ -27,12 +27,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from benchmarks.timing import median_seconds as timed
+from benchmarks.models.timing import median_seconds as timed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SENTENCES = [
     ("en", "Good evening. The train to the city leaves at seven o'clock, and the next one an hour later."),
     ("de", "Der Zug in die Stadt fährt um sieben Uhr ab, und der nächste eine Stunde später. Bitte steigen Sie ein."),

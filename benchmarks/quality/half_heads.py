@@ -1,7 +1,8 @@
 """Half-size copies of the shipped heads (what scripts/deploy_space.py uploads) against
 the files in the repo: movie test split accuracy, changed predictions and bytes.
 
-    HF_HUB_OFFLINE=1 python -m benchmarks.half_heads [--head default] [--dtypes float16,bfloat16,int8] [--limit N]
+    HF_HUB_OFFLINE=1 python -m benchmarks.quality.half_heads [--head default] [--dtypes float16,bfloat16,int8]
+                                                             [--limit N]
 
 Every copy is scored at fp32 the way scripts/train_default_head.py scored the card's
 figure (each part's members averaged, parts weighed by the blend); the copies' tuned
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def folder_mb(folder: Path) -> float:

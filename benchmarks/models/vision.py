@@ -2,7 +2,7 @@
 indexing throughput of the service against the bare model calls, and search latency through
 the JSON API against the service and the bare calls, all measured in one run.
 
-    python -m benchmarks.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100] [--text] [--seen]
+    python -m benchmarks.models.vision [--val /tmp/mms-vision-val] [--repeats 3] [--queries 100] [--text] [--seen]
 
 (a) Indexing. model_zoo.vision.search.add_files(manager, gallery_folder, files) (hash, decode,
     thumbnail, classify, ConSE, FAISS add, atomic save; a fresh gallery each run so nothing
@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import model_zoo  # noqa: F401  first: sets the OpenMP wait policy before faiss and torch load
-from benchmarks.timing import timed
+from benchmarks.models.timing import timed
 from app.network import free_port
 
 QUERY = "a photo of a cat"

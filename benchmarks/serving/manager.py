@@ -1,6 +1,6 @@
 """The ModelManager's overhead per use against a bare call on an already loaded model.
 
-    python -m benchmarks.manager [--n 20000]
+    python -m benchmarks.serving.manager [--n 20000]
 
 Both loops call the same function on the same object; the managed loop goes through
 `with manager.use(key) as model:` (lock, LRU touch, pin, unpin). Also times a real

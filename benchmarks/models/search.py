@@ -1,7 +1,7 @@
 """Search benchmark: kNN latency of the gallery's indexes, recall of the approximate one,
 and the indexing loop against the bare open_clip batch call.
 
-    python -m benchmarks.search [--sizes 10000,100000,1000000] [--queries 200]
+    python -m benchmarks.models.search [--sizes 10000,100000,1000000] [--queries 200]
 
 1. Index latency. Synthetic unit-norm 512-d vectors (the size of ViT-B-32 embeddings),
    clustered like real embeddings: 4096 random centres plus isotropic noise as large as
@@ -116,7 +116,7 @@ def bench_indexing(images: int) -> None:
     clip_dir = save_tiny_open_clip(work / "tiny-clip")
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=work / "cache", offline=True,
                                          overrides={"clip": str(clip_dir)}))
-    sources = sorted((Path(__file__).resolve().parent.parent / "assets" / "gallery").glob("*.jpg"))
+    sources = sorted((Path(__file__).resolve().parents[2] / "assets" / "gallery").glob("*.jpg"))
     files = []
     for number in range(images):  # distinct bytes (different crops), so dedup does not skip them
         with Image.open(sources[number % len(sources)]) as img:

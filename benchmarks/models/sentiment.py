@@ -1,6 +1,6 @@
 """Sentences per second for the shipped sentiment head, against the naive baseline.
 
-    HF_HUB_OFFLINE=1 python -m benchmarks.sentiment [--head default|fast] [--threads 2] [--n 1585]
+    HF_HUB_OFFLINE=1 python -m benchmarks.models.sentiment [--head default|fast] [--threads 2] [--n 1585]
 
 `default` is the accurate shipped head (an MPNet seed ensemble blended with a MiniLM head),
 `fast` the MiniLM one. All runs classify the same sentences (the held-out movie test

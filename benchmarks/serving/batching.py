@@ -3,7 +3,7 @@ loop, one input per request, every input unique so no cache answers) with each r
 alone (batch 1: the app before batching) against the same callers through the model's
 MicroBatcher (model_zoo.core.loading), at C = 1, 4, 8, 16, in one run.
 
-    python -m benchmarks.batching [--requests 48] [--callers 1,4,8,16] [--max-batch 16] [--wait-ms 2]
+    python -m benchmarks.serving.batching [--requests 48] [--callers 1,4,8,16] [--max-batch 16] [--wait-ms 2]
                                   [--rounds 2] [--models minilm:fp32,mpnet:fp32,efficientnet-lite0]
 
 Rows: model (fp32: what the search query and the classifier run at; bf16 calls, what the

@@ -1,7 +1,7 @@
 """What the offline image engine makes of Chinese text queries: the 16 sample photos indexed
 with the label bridge, eight everyday queries in English and in Chinese, the top hit of each.
 
-    python -m benchmarks.zh_search
+    python -m benchmarks.quality.zh_search
 
 Both engines embed queries with an English model (MPNet offline, CLIP's English text tower
 online), so the Chinese column shows what a Chinese visitor would get: the figures are in
@@ -12,7 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets" / "gallery"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "gallery"
 QUERIES = [("a cat", "一只猫", "cat.jpg"), ("a rocket", "火箭", "rocket.jpg"),
            ("a cup of coffee", "一杯咖啡", "coffee.jpg"), ("a horse", "马", "horse_silhouette.jpg"),
            ("the moon", "月亮", "moon.jpg"), ("a motorcycle", "摩托车", "motorcycle.jpg"),
