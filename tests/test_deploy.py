@@ -25,9 +25,9 @@ MB = 1 << 20
 # -- the Space dry run --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory):
-    """`python -m scripts.deploy_space --dry-run` staged once for the module, with any
+    """`python -m scripts.ops.deploy_space --dry-run` staged once for the module, with any
     network connection made an error."""
-    from scripts import deploy_space
+    from scripts.ops import deploy_space
 
     staging = tmp_path_factory.mktemp("space")
     real_connect = socket.socket.connect
@@ -77,7 +77,7 @@ def test_dry_run_lists_the_app_and_nothing_of_the_dev_tree(dry_run):
 
 
 def test_no_large_or_binary_file_travels_outside_lfs(dry_run):
-    from scripts.deploy_space import is_binary
+    from scripts.ops.deploy_space import is_binary
 
     staging, out = dry_run
     for path, (size, lfs) in _listed(out).items():
@@ -130,7 +130,7 @@ def test_upload_creates_the_space_sends_the_stage_and_asks_for_the_hardware(tmp_
     """The calls a real deploy makes, recorded by a stand-in HfApi (no network here)."""
     import huggingface_hub
 
-    from scripts.deploy_space import Staging, upload
+    from scripts.ops.deploy_space import Staging, upload
 
     calls = []
 
@@ -183,7 +183,7 @@ def test_without_its_pack_mpnet_comes_from_the_hub_where_the_hub_may_be_used(tmp
 
 
 def test_lfs_rules():
-    from scripts.deploy_space import lfs_reason
+    from scripts.ops.deploy_space import lfs_reason
 
     assert lfs_reason("a/head.safetensors", 10, True) == "pattern *.safetensors"
     assert lfs_reason("notes.md", 11 * MB, False) == "over 10 MB"
@@ -240,7 +240,7 @@ def test_the_deployed_default_head_predicts_what_the_repo_head_does(real_manager
     """The fp16 copy the deploy stages (assets/heads at half size, MPNet + MiniLM blend)
     against the fp32 files in the repo, on the same sentences and precision."""
     from model_zoo.sentiment.service import HeadStore, SentimentService
-    from scripts.deploy_space import stage_heads
+    from scripts.ops.deploy_space import stage_heads
 
     stage_heads(REPO, tmp_path / "space", "float16")
     sentences = ["A gorgeous, witty, seductive movie.", "The plot is paper-thin and the jokes fall flat.",

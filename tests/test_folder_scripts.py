@@ -1,4 +1,4 @@
-"""The headless folder jobs (scripts.index_folder, caption_folder, transcribe_folder): one
+"""The headless folder jobs (scripts.jobs.index_folder, caption_folder, transcribe_folder): one
 process in this process, and two under `accelerate launch --multi_gpu --num_processes 2`
 (a gloo group on CPU), which must give the same outputs as one. Images run on tiny random
 models loaded through the real loaders; speech on the packaged Whisper base (slow)."""
@@ -46,7 +46,7 @@ def bridge_flags(tiny_bridge_overrides) -> list[str]:
 @pytest.fixture(scope="module")
 def indexed(photos, bridge_flags, tmp_path_factory) -> tuple[Path, str, str]:
     """index_folder, one process, in rounds of 5: (data dir, stdout, stderr)."""
-    from scripts import index_folder
+    from scripts.jobs import index_folder
 
     data = tmp_path_factory.mktemp("index-data")
     code, out, err = run_main(index_folder, [str(photos), "--gallery", "one", "--data-dir", str(data),
@@ -90,7 +90,7 @@ def test_index_folder_one_process_resumes_and_is_searchable(indexed, photos, bri
                                                             tmp_path):
     from model_zoo.vision import search
     from model_zoo.core.manager import ManagerConfig, ModelManager
-    from scripts import index_folder
+    from scripts.jobs import index_folder
 
     data, out, err = indexed
     assert out.strip().splitlines()[-1] == "12 files indexed by 1 process"
@@ -131,7 +131,7 @@ def test_two_processes_build_the_same_gallery_as_one(indexed, photos, bridge_fla
     from model_zoo.vision.search.gallery import Gallery, all_vectors
 
     data = indexed[0]
-    out = launch_two("scripts.index_folder", [str(photos), "--gallery", "two", "--data-dir", str(data),
+    out = launch_two("scripts.jobs.index_folder", [str(photos), "--gallery", "two", "--data-dir", str(data),
                                               "--round-size", "5", "--batch-size", "2", *bridge_flags])
     assert out.strip().splitlines()[-1] == "12 files indexed by 2 processes"
     one, two = data / "galleries" / "one", data / "galleries" / "two"
@@ -151,7 +151,7 @@ def read_csv(path: Path) -> list[dict]:
 
 def test_caption_folder_writes_a_csv_and_resumes(photos, bridge_flags, tmp_path):
     """Tiny BLIP captions, reranked by the label bridge, through the tab's batch path."""
-    from scripts import caption_folder
+    from scripts.jobs import caption_folder
     from model_zoo.testing.captioner import save_tiny_blip
 
     blip = save_tiny_blip(tmp_path / "blip")
@@ -175,7 +175,7 @@ def test_caption_folder_writes_a_csv_and_resumes(photos, bridge_flags, tmp_path)
 def test_caption_folder_two_processes_match_one(photos, tmp_path, tiny_efficientnet_file):
     """Label-based captions (no captioner weights offline) are deterministic: the CSV of
     two processes is the CSV of one."""
-    from scripts import caption_folder
+    from scripts.jobs import caption_folder
 
     flags = [
         "--offline",
@@ -190,7 +190,7 @@ def test_caption_folder_two_processes_match_one(photos, tmp_path, tiny_efficient
     ]
     code, _, err = run_main(caption_folder, [str(photos), "--out", str(tmp_path / "one.csv"), *flags])
     assert code == 0, err
-    out = launch_two("scripts.caption_folder", [str(photos), "--out", str(tmp_path / "two.csv"), *flags])
+    out = launch_two("scripts.jobs.caption_folder", [str(photos), "--out", str(tmp_path / "two.csv"), *flags])
     assert out.strip().splitlines()[-1] == "13 files captioned by 2 processes"
     one, two = read_csv(tmp_path / "one.csv"), read_csv(tmp_path / "two.csv")
     assert [r["file"] for r in one] == [r["file"] for r in two] and len(one) == 14
@@ -206,7 +206,7 @@ def test_transcribe_folder_writes_subtitles_and_a_csv(tmp_path, shared_cache):
     """The packaged Whisper base (faster-whisper) over a tree of clips and one damaged file.
     (A tiny random Whisper never stops: it babbles through every temperature fallback.)"""
     from model_zoo.speech.wer import word_error_rate
-    from scripts import transcribe_folder
+    from scripts.jobs import transcribe_folder
     from tests.speech_clips import GERMAN
 
     clips = tmp_path / "clips"

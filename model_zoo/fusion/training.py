@@ -4,7 +4,7 @@ stopping on validation macro-F1), metrics (scikit-learn) and checkpoints
 
 The loop is model-agnostic: a model maps a batch of inputs to logits, and a `collate`
 callable turns a list of row indices into (inputs, labels). The Training tab uses it
-over cached frozen embeddings; scripts/train_default_head.py also tunes the text
+over cached frozen embeddings; scripts/sentiment/train_default_head.py also tunes the text
 encoder's top layers with it. Runs unchanged under `accelerate launch` (multi-GPU).
 """
 from __future__ import annotations

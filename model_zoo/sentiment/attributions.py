@@ -8,7 +8,7 @@ Occlusion rather than gradients because it reads the whole head as it answers: e
 of the text (the sentence encoder through the head's tuned top layers, and VADER's lexicon
 scores, which have no gradient), every member of a seed ensemble and every part of a blend,
 with whatever image or voice clip came with the text held fixed. It is faithful to deletion
-by construction (scripts/check_attributions.py measures that it is, on the movie test
+by construction (scripts/sentiment/check_attributions.py measures that it is, on the movie test
 split). The variants ride in one batch with the text, which a CPU runs far more
 efficiently than one sentence at a time: about 3x a plain prediction for a sentence of
 average length (benchmarks/models/attributions.py). Longer texts are occluded in spans of

@@ -19,7 +19,7 @@ Combined: z = sum(weight * log-odds) + bias; p(positive) = sigmoid(z / temperatu
 within [1 - cap, cap]: with ~95% accuracy on everyday sentences a higher confidence would not
 be earned. Where the confidence is below `decline_below`, the answer is declined: the studio
 says plainly that it cannot judge the text. The weights, temperature, cap and threshold live
-in assets/zh_sentiment/card.json (scripts/train_zh_sentiment.py writes it; the temperature
+in assets/zh_sentiment/card.json (scripts/sentiment/train_zh_sentiment.py writes it; the temperature
 and threshold are chosen on the dev split, never on the validation split the card reports).
 """
 from __future__ import annotations

@@ -10,5 +10,5 @@ track is transcribed, and translated to English where it is not English, by the 
 written atomically into one folder per video, in its owner's namespace (store). A query ranks
 scenes by the image engine's text side and segments by the sentence encoder; the two cosine
 scales differ, so each is standardised within the video and the two are fused on the timeline
-(fusion). The service (service) is what the Video tab, its endpoints and scripts/index_videos.py
+(fusion). The service (service) is what the Video tab, its endpoints and scripts/jobs/index_videos.py
 call. No gradio here."""

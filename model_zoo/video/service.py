@@ -101,7 +101,7 @@ def index_video(manager: ModelManager, path: str | Path, folder: Path, options: 
 
 def build_index(manager: ModelManager, path: str | Path, name: str, options: VideoOptions = VideoOptions(),
                 progress: Progress | None = None, source_name: str | None = None) -> store.VideoIndex:
-    """Everything index_video computes, not yet saved (scripts/index_videos.py builds on many processes)."""
+    """Everything index_video computes, not yet saved (scripts/jobs/index_videos.py builds on many processes)."""
     started = time.perf_counter()
     path = Path(path)
     info = decode.probe(path, options.max_minutes, options.max_mb)

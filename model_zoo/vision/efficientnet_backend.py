@@ -29,7 +29,7 @@ from model_zoo.core.weights import locate
 # Imported first, under the import lock (model_zoo.core.backends): what `load` imports inside.
 FIRST_IMPORTS = ("efficientnet_lite_pytorch", "safetensors.torch")
 
-# TF EfficientNet's eval crop. On our 50 validation items (scripts/tune_label_bridge.py) the
+# TF EfficientNet's eval crop. On our 50 validation items (scripts/vision/tune_label_bridge.py) the
 # whole short side (1.0) gave text search R@1 0.74 / R@5 0.94 but zero-shot top-1 0.60 and
 # label captions 0.62; 0.875 gives 0.70 / 0.92, 0.62 and 0.68: kept for the latter two.
 CROP_FRACTION = 0.875

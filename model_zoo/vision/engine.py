@@ -40,7 +40,7 @@ BRIDGE_VERSION = 2  # bump when the recipe below changes: galleries record the s
 @dataclass(frozen=True)
 class BridgeRecipe:
     """How the label bridge turns class probabilities into a vector. Chosen on our own
-    validation photos (scripts/tune_label_bridge.py), never on a test set."""
+    validation photos (scripts/vision/tune_label_bridge.py), never on a test set."""
 
     top_t: int = 20  # classes averaged per image
     temperature: float = 2.0  # probabilities ** (1 / temperature), renormalised over the top T
@@ -53,7 +53,7 @@ class BridgeRecipe:
 
 RECIPE = BridgeRecipe()
 # How sharply a typed zero-shot label maps onto the ImageNet classes (LabelBridge.label_probabilities).
-# Validation top-1 at 10/20/30/50/100: 0.62/0.66/0.70/0.68/0.66 (scripts/evaluate_vision.py's photos).
+# Validation top-1 at 10/20/30/50/100: 0.62/0.66/0.70/0.68/0.66 (scripts/vision/evaluate_vision.py's photos).
 LABEL_SHARPNESS = 30.0
 
 
@@ -184,7 +184,7 @@ def conse(probabilities: np.ndarray, class_vectors: np.ndarray, top_t: int, temp
 
 
 # -- class vectors: computed once per (encoder, names, templates), cached on disk -------------
-# The default recipe's vectors ship with the app (scripts/ship_class_vectors.py writes
+# The default recipe's vectors ship with the app (scripts/vision/ship_class_vectors.py writes
 # them; a test recomputes rows and compares): on CPU, embedding 1,000 prompts with MPNet
 # takes tens of seconds that a first search should not pay.
 SHIPPED_VECTORS = Path(__file__).resolve().parents[2] / "assets" / "vision"

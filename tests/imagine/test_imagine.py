@@ -130,7 +130,7 @@ def test_missing_weights_say_what_and_how(tmp_path):
     missing = imagine.missing_weights(bare)
     assert isinstance(missing, WeightsUnavailable)
     text = str(missing)
-    for needed in ("SimianLuo/LCM_Dreamshaper_v7", "scripts.prefetch diffusion", "MMS_MODEL_DIFFUSION",
+    for needed in ("SimianLuo/LCM_Dreamshaper_v7", "scripts.ops.prefetch diffusion", "MMS_MODEL_DIFFUSION",
                    "--models diffusion="):
         assert needed in text
     with pytest.raises(WeightsUnavailable, match="LCM_Dreamshaper_v7"):

@@ -171,11 +171,11 @@ def test_a_blend_with_a_missing_part_says_so(tiny_manager, tmp_path):
 
 
 def test_the_training_script_measures_what_the_service_answers(tiny_manager, tmp_path):
-    """scripts/train_default_head and benchmarks/models/sentiment score heads with
+    """scripts/sentiment/train_default_head and benchmarks/models/sentiment score heads with
     heads.mean_text_outputs, part by part: they must agree with the service (fp32) on a
     blend whose own weights are a seed ensemble, intensity included."""
     from model_zoo.fusion.heads import blend_into
-    from scripts.train_default_head import parts_outputs
+    from scripts.sentiment.train_default_head import parts_outputs
 
     with tiny_manager.use("minilm") as encoder:
         dims = {"text": encoder.dim, "lexicon": 4}
@@ -509,7 +509,7 @@ def test_the_default_heads_test_accuracy_is_what_its_card_says(real_manager, tmp
     """The headline figures in the shipped default's card (movie test accuracy, intensity
     MAE), measured again through the service as the app runs it (precision auto: bf16
     where native may flip a sentence or two)."""
-    from scripts.vader_data import fetch_icwsm, movie_split
+    from scripts.sentiment.vader_data import fetch_icwsm, movie_split
 
     svc = SentimentService(real_manager, HeadStore(tmp_path / "trained"))
     card = svc.store.card("default")

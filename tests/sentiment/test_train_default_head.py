@@ -3,7 +3,7 @@ domains and their splits, the domain mix."""
 import numpy as np
 import pytest
 
-from scripts.vader_data import DOMAIN_FILES, binarise, load_corpus, rater_shares, read_snippets
+from scripts.sentiment.vader_data import DOMAIN_FILES, binarise, load_corpus, rater_shares, read_snippets
 
 
 def write_ratings(folder, rows):
@@ -34,7 +34,7 @@ def test_ratings_files_that_do_not_line_up_are_refused(tmp_path):
 def test_blend_weight_rule_takes_the_lowest_loss_that_keeps_accuracy():
     """Blending in the confident second head lowers the log-loss all the way to 0.5, but
     from 1/3 on it flips the last row: the rule stops at 0.25."""
-    from scripts.train_default_head import blend_grid
+    from scripts.sentiment.train_default_head import blend_grid
 
     y = np.array([1, 1, 0, 0])
     own = np.array([[.4, .6], [.45, .55], [.6, .4], [.56, .44]])
@@ -91,7 +91,7 @@ def test_the_movie_split_does_not_depend_on_the_other_domains(tmp_path):
 
 @pytest.mark.parametrize("alpha, shares", [(1.0, [0.5, 0.25, 0.25]), (0.0, [1 / 3] * 3), (0.5, None)])
 def test_domain_weights_set_each_domains_share_of_the_loss(alpha, shares):
-    from scripts.vader_data import Corpus
+    from scripts.sentiment.vader_data import Corpus
 
     domain = np.array([0] * 50 + [1] * 25 + [2] * 25)
     corpus = Corpus([], np.zeros(100), np.zeros(100), np.zeros(100), domain, ("movie", "tweets", "nyt"))
@@ -111,7 +111,7 @@ def test_a_warm_start_takes_the_saved_members_weights_and_leaves_only_the_new_ou
     from model_zoo.fusion.heads import SentimentModel, top_layer_copies
     from model_zoo.core.manager import ManagerConfig, ModelManager
     from model_zoo.fusion.training import load_head_files
-    from scripts.train_default_head import warm_start
+    from scripts.sentiment.train_default_head import warm_start
     from model_zoo.testing.sentiment import save_tiny_head
 
     manager = ModelManager(ManagerConfig(device="cpu", cache_dir=tmp_path, offline=True,

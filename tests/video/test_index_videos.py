@@ -1,4 +1,4 @@
-"""scripts/index_videos.py: a folder of videos into the operator's index, resumable; the app's
+"""scripts/jobs/index_videos.py: a folder of videos into the operator's index, resumable; the app's
 visitors can search what it wrote (slow: real models)."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_folder_is_indexed_once_and_a_rerun_skips_it(tmp_path, shared_cache, capsys, real_manager):
-    from scripts import index_videos
+    from scripts.jobs import index_videos
 
     videos = tmp_path / "in"
     (videos / "2019").mkdir(parents=True)

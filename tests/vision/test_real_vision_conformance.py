@@ -1,6 +1,6 @@
 """Conformance of the REAL default image-text and captioning weights: CLIP (open_clip
 ViT-B-32 laion2b_s34b_b79k), BLIP base, GIT base COCO and ViT-GPT2, wherever they sit in
-the local Hugging Face hub cache (fetch them once online: `python -m scripts.prefetch clip
+the local Hugging Face hub cache (fetch them once online: `python -m scripts.ops.prefetch clip
 captioner captioner-git captioner-vit-gpt2`). Each test asks the manager whether its
 weights are here (model_zoo.core.weights.problem, through manager.weights_problem) and skips,
 saying what is missing, when they are not: on the build machines (offline, nothing

@@ -345,7 +345,7 @@ def test_text_finds_the_right_sample_photo(real_manager):
 
 @pytest.mark.slow
 def test_the_shipped_class_vectors_are_what_the_packaged_mpnet_computes(real_manager):
-    """assets/vision holds the default recipe's class vectors (scripts/ship_class_vectors.py):
+    """assets/vision holds the default recipe's class vectors (scripts/vision/ship_class_vectors.py):
     the file for today's names, templates and encoder exists, and its rows are MPNet's."""
     from model_zoo.vision.efficientnet_backend import imagenet_labels
 

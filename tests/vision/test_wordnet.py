@@ -1,7 +1,7 @@
 """The WordNet hierarchy above ImageNet's classes, as shipped in assets/vision: related
 classes share the kind people name (chameleon and agama are lizards), a typed plural finds
 that kind, probability mass sums up the DAG. And when WordNet (Debian wordnet-base) and
-nltk are here, scripts/ship_imagenet_hierarchy.py rebuilds exactly the shipped content."""
+nltk are here, scripts/vision/ship_imagenet_hierarchy.py rebuilds exactly the shipped content."""
 from __future__ import annotations
 
 import json
@@ -103,7 +103,7 @@ def test_the_script_rebuilds_the_shipped_content():
     if not Path("/usr/share/wordnet/data.noun").is_file():
         pytest.skip("WordNet is not installed: apt-get install wordnet-base")
     pytest.importorskip("nltk")
-    from scripts.ship_imagenet_hierarchy import build, encode, name_match_fraction
+    from scripts.vision.ship_imagenet_hierarchy import build, encode, name_match_fraction
 
     built = build()
     shipped = json.loads(DEFAULT_PATH.read_text())

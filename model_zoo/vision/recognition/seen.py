@@ -12,7 +12,7 @@ One forward pass gives the whole picture's class probabilities and four corner r
 - **unclear**: nothing is; the caption says so and names its best guess as a guess.
 A second or third object is named where one region sees it clearly (>= REGION_SURE) and the
 whole picture agrees it is there (>= REGION_AGREES): "a photo of a lemon and an orange".
-Thresholds were set on our validation photos (scripts/evaluate_vision.py), never a test set."""
+Thresholds were set on our validation photos (scripts/vision/evaluate_vision.py), never a test set."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

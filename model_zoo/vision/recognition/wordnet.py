@@ -1,5 +1,5 @@
 """The WordNet hierarchy above ImageNet-1k's classes, read from the shipped JSON
-(assets/vision/imagenet-hierarchy.json, written by scripts/ship_imagenet_hierarchy.py).
+(assets/vision/imagenet-hierarchy.json, written by scripts/vision/ship_imagenet_hierarchy.py).
 
 Why: the classifier often spreads its probability over related classes (agama 0.3,
 chameleon 0.25, ...); summed per kind it can say "a lizard, probably an agama or a

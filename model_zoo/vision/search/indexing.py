@@ -152,7 +152,7 @@ def _thumbnail_jpeg(image: Image.Image) -> bytes:
 @dataclass
 class Embedded:
     """Files embedded but not yet in a gallery: the half of indexing that can run anywhere
-    (another process or machine, see scripts/index_folder.py); commit_embedded adds it."""
+    (another process or machine, see scripts/jobs/index_folder.py); commit_embedded adds it."""
 
     items: list  # [gallery.NewItem] in input order, each with its thumbnail
     vectors: np.ndarray | None  # (len(items), d) in the engine's space

@@ -1,5 +1,5 @@
 """Fetch model weights into the local caches on a machine that reaches the hub, so the
-studio then runs offline: `python -m scripts.prefetch [key ...]` (default: all)."""
+studio then runs offline: `python -m scripts.ops.prefetch [key ...]` (default: all)."""
 from __future__ import annotations
 
 import sys

@@ -1,8 +1,8 @@
 """Index a folder tree of videos for the Video tab, headless: what its "Index the video"
 button does, for a whole archive, into the operator's (shared) index.
 
-    python -m scripts.index_videos DIR [--data-dir D] [--max-video-minutes 10]
-    accelerate launch --multi_gpu --num_processes 2 -m scripts.index_videos DIR
+    python -m scripts.jobs.index_videos DIR [--data-dir D] [--max-video-minutes 10]
+    accelerate launch --multi_gpu --num_processes 2 -m scripts.jobs.index_videos DIR
 
 Each video becomes <data dir>/videos/NAME, NAME from its path under DIR ('2019/Trip 1.mp4'
 -> '2019-Trip-1'), where the app finds it (every visitor can search it, read-only). Each
@@ -19,9 +19,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import sharding
+from scripts.jobs import sharding
 
-PROG = "python -m scripts.index_videos"
+PROG = "python -m scripts.jobs.index_videos"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """Choose the domain mix and the weight of the intensity loss for the shipped heads, on
 validation only (test splits are never read here):
 
-    HF_HUB_OFFLINE=1 python -m scripts.choose_mix            # prints the grid and the choice
+    HF_HUB_OFFLINE=1 python -m scripts.sentiment.choose_mix            # prints the grid and the choice
 
 A full head takes an hour or more of CPU per recipe, so the choice is made on a proxy that
 learns from the same rows with the same loss: the frozen MiniLM sentence embedding (the
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.vader_data import DOMAINS, fetch_icwsm, load_corpus
+from scripts.sentiment.vader_data import DOMAINS, fetch_icwsm, load_corpus
 
 ALPHAS = (0.0, 0.5, 1.0)
 INTENSITY_WEIGHTS = (0.25, 0.5, 1.0)

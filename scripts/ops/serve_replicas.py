@@ -1,7 +1,7 @@
 """Serve the studio from N app processes on one data dir, behind nginx on one port, with
 sticky sessions: more requests at once than one process serves, nothing lost on disk.
 
-    python -m scripts.serve_replicas --replicas 2 --port 7860 --data-dir D [-- APP FLAGS...]
+    python -m scripts.ops.serve_replicas --replicas 2 --port 7860 --data-dir D [-- APP FLAGS...]
 
 Each replica is `python app.py --port P_i --data-dir D APP FLAGS` on 127.0.0.1 and a free
 port. Gradio keeps a session and its queue in the memory of the process that opened it, so
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from app.network import free_port
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COOKIE = "mms_replica"
 NGINX_CONF = """\
 {user}worker_processes 1;
@@ -165,7 +165,7 @@ def _interrupt(*_: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     app_args = argv[argv.index("--") + 1:] if "--" in argv else []
-    parser = argparse.ArgumentParser(prog="python -m scripts.serve_replicas", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.ops.serve_replicas", description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, default=2, help="app processes [2]")
     parser.add_argument("--port", type=int, default=7860, help="the balancer's port [7860]")
     parser.add_argument("--host", default="127.0.0.1", help="the balancer's address [127.0.0.1]; 0.0.0.0 for all")

@@ -1,5 +1,5 @@
 """The held-out check's three figures, through the same services the JSON API calls, on a
-labelled folder of photos (labels.csv: file,name; scripts/validation_photos.py makes ours):
+labelled folder of photos (labels.csv: file,name; scripts/vision/validation_photos.py makes ours):
 
   search    every photo in one gallery; "a photo of a {name}" finds it (or another photo of
             that name): recall@1, recall@5
@@ -7,7 +7,7 @@ labelled folder of photos (labels.csv: file,name; scripts/validation_photos.py m
             --limit-names (default the API's 64), against its own name and that many minus
             one others drawn with a seed made from the file name (the same draw every run)
   caption   the caption names the object: a word of the name in it (strict), or a close
-            word from scripts.label_bridge_measures.CAPTION_SYNONYMS (lenient)
+            word from scripts.vision.label_bridge_measures.CAPTION_SYNONYMS (lenient)
   secondary over the photos whose `objects` column lists other visible objects: "a photo of a
             {object}" puts that photo in the top 5 (per object), and the caption names at least
             one of them (a word of it, as `names_it` strict)
@@ -17,7 +17,7 @@ the issue's own example (a garden lizard the classifier splits between agama and
 one of them, so the held-out photos may be too; choices are made without them, and their
 figures are only reported (--only-source gcompris).
 
-`HF_HUB_OFFLINE=1 python -m scripts.evaluate_vision --val /tmp/mms-vision-val`. Whatever the
+`HF_HUB_OFFLINE=1 python -m scripts.vision.evaluate_vision --val /tmp/mms-vision-val`. Whatever the
 engine answering here is (--vision, as the app would pick it). Never point it at a test set
 while choosing anything."""
 from __future__ import annotations
@@ -34,7 +34,7 @@ from model_zoo.vision import captioning
 from model_zoo.vision import search
 from model_zoo.vision.search.zero_shot import MAX_LABELS
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from scripts.label_bridge_measures import CAPTION_SYNONYMS
+from scripts.vision.label_bridge_measures import CAPTION_SYNONYMS
 
 _STOP = {"a", "an", "the", "of", "photo"}
 

@@ -1,7 +1,7 @@
 """Write the WordNet hierarchy above ImageNet-1k's classes into assets/vision, so the app
 can name a kind ("a lizard, probably an agama or a chameleon") when the classifier spreads
 its probability over related classes, and map a typed word ("lizard") to all its classes:
-`python -m scripts.ship_imagenet_hierarchy`. The runtime (model_zoo/vision/recognition/wordnet.py)
+`python -m scripts.vision.ship_imagenet_hierarchy`. The runtime (model_zoo/vision/recognition/wordnet.py)
 reads only the JSON, so nltk and WordNet are needed here and in the test that rebuilds it.
 
 WordNet 3.0 comes from Debian's `wordnet-base` (/usr/share/wordnet), read by nltk's
@@ -24,7 +24,7 @@ from pathlib import Path
 from model_zoo.core.storage import atomic_write_bytes
 
 WORDNET_DIR = Path("/usr/share/wordnet")
-TARGET = Path(__file__).resolve().parent.parent / "assets" / "vision" / "imagenet-hierarchy.json"
+TARGET = Path(__file__).resolve().parents[2] / "assets" / "vision" / "imagenet-hierarchy.json"
 MIN_NAME_MATCH = 0.9  # open_clip's cleaned names sharing a word with the synset's lemmas
 MAX_BYTES = 500_000
 _COPIED = ("cntlist.rev", "index.adj", "index.adv", "index.noun", "index.verb", "data.adj", "data.adv",

@@ -1,7 +1,7 @@
 """Train and calibrate the Chinese sentiment model (model_zoo/sentiment/chinese.py) and write
 assets/zh_sentiment/{card.json,use_head.npz}.
 
-    python -m scripts.train_zh_sentiment [--cache /tmp/zh-train] [--threads 2]
+    python -m scripts.sentiment.train_zh_sentiment [--cache /tmp/zh-train] [--threads 2]
 
 1. The USE head: a logistic regression (C=0.3, balanced classes) over multilingual USE v3
    embeddings of
@@ -9,7 +9,7 @@ assets/zh_sentiment/{card.json,use_head.npz}.
        and 18,575 negative product, book and hotel review sentences; MIT), each cut to 160
        characters;
      - the English sentences of VADER's rated data set (inside the vaderSentiment==3.3.2
-       sdist, as scripts/vader_data.py reads it) whose mean rating is at least 0.5 away from
+       sdist, as scripts/sentiment/vader_data.py reads it) whose mean rating is at least 0.5 away from
        neutral: reviews, tweets, editorials. USE places both languages in one space, so the
        English sentences teach the head everyday wording the reviews lack.
 2. The rule that combines the three readers (USE head, pysenti's lexicon, snownlp's Naive
@@ -33,7 +33,7 @@ import numpy as np
 
 from model_zoo.sentiment import chinese
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEV = REPO / "assets" / "datasets" / "zh_sentiment_dev.csv"
 VALIDATION = REPO / "assets" / "datasets" / "zh_sentiment_validation.csv"
 C_USE = 0.3
@@ -63,7 +63,7 @@ def snownlp_corpus() -> tuple[list[str], np.ndarray]:
 
 
 def vader_sentences(cache: Path) -> tuple[list[str], np.ndarray, str]:
-    from scripts.vader_data import fetch_icwsm, load_corpus
+    from scripts.sentiment.vader_data import fetch_icwsm, load_corpus
 
     folder, sha = fetch_icwsm(cache)
     corpus = load_corpus(folder)

@@ -1,12 +1,12 @@
 """Train the heads the project ships (assets/heads): one reproducible command each.
 
-    HF_HUB_OFFLINE=1 python -m scripts.train_default_head              # default (MPNet), full recipe
-    HF_HUB_OFFLINE=1 python -m scripts.train_default_head --members 1 --epochs 1 \
+    HF_HUB_OFFLINE=1 python -m scripts.sentiment.train_default_head              # default (MPNet), full recipe
+    HF_HUB_OFFLINE=1 python -m scripts.sentiment.train_default_head --members 1 --epochs 1 \
         --init-from <movie-only default>                                # default as shipped (README)
-    HF_HUB_OFFLINE=1 python -m scripts.train_default_head --encoder minilm --tune-layers 4 --epochs 4 \
+    HF_HUB_OFFLINE=1 python -m scripts.sentiment.train_default_head --encoder minilm --tune-layers 4 --epochs 4 \
         --encoder-lr 1e-4 --soft-labels 0 --members 1 --blend-minilm 0 --out assets/heads/fast
 
-Data (scripts/vader_data.py): the VADER ICWSM-2014 sentences, each with the mean rating
+Data (scripts/sentiment/vader_data.py): the VADER ICWSM-2014 sentences, each with the mean rating
 of ~20 people on -4..+4, inside the source distribution of vaderSentiment==3.3.2; fetched
 once with `pip download` and cached under the data dir (sha256 recorded). Four domains
 (--domains): movie-review snippets, tweets, Amazon review snippets, NYT editorial snippets;
@@ -17,7 +17,7 @@ Training targets may mix in the share of raters who read a movie snippet as posi
 (--soft-labels): how sure people were. Accuracy is reported per domain on its test split
 twice: over every non-zero row (plain sign threshold) and over the "clear" rows whose
 |mean rating| >= 1, beside VADER. --mix-alpha weighs the domains in the loss (chosen by
-scripts.choose_mix on validation). --intensity-weight adds a regression output for the mean
+scripts.sentiment.choose_mix on validation). --intensity-weight adds a regression output for the mean
 rating itself (Huber loss at that weight); its MSE, MAE and Pearson r on each test split are
 reported beside VADER's compound score rescaled by a line fit on the training split.
 
@@ -47,16 +47,16 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.vader_data import DOMAINS, INNER, SDIST, Corpus, fetch_icwsm, load_corpus
+from scripts.sentiment.vader_data import DOMAINS, INNER, SDIST, Corpus, fetch_icwsm, load_corpus
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LABELS = ["negative", "positive"]
 CLEAR_BAND = 1.0
 # Weight of the MiniLM head blended into the default: what blend_grid picks on validation
 # for the train-only heads (`--fit-on train` prints the grid and stores it in the card).
 BLEND_MINILM = 0.1
 BLEND_GRID = (0.0, 0.1, 0.2, 0.25, 1 / 3, 0.5)
-# The domain mix and the weight of the intensity loss: what scripts.choose_mix picks on
+# The domain mix and the weight of the intensity loss: what scripts.sentiment.choose_mix picks on
 # validation (its grid and rule are in its docstring and in the card's training notes).
 MIX_ALPHA = 0.0
 INTENSITY_WEIGHT = 1.0
@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
                              "way and its test split reported")
     parser.add_argument("--mix-alpha", type=float, default=MIX_ALPHA,
                         help="domain weighting: domain d's share of the training loss ~ n_d ** alpha (1: the "
-                             "natural mix, 0: every domain alike); chosen on validation by scripts.choose_mix")
+                             "natural mix, 0: every domain alike); chosen on validation by "
+                             "scripts.sentiment.choose_mix")
     parser.add_argument("--intensity-weight", type=float, default=INTENSITY_WEIGHT,
                         help="weight of the intensity (mean rating) regression loss; 0: no intensity output")
     parser.add_argument("--init-from", type=Path, default=None,
@@ -271,7 +272,7 @@ def save_shipped_head(args, encoder, manager, members: list[Member], data_sha: s
               "sizes": sizes,
               "fit_on": args.fit_on + (" (validation figures are not held out)" if args.fit_on == "train+val" else "")},
         training={"members": [{"seed": m.seed, **m.training} for m in members],
-                  "command": (f"python -m scripts.train_default_head --encoder {args.encoder} "
+                  "command": (f"python -m scripts.sentiment.train_default_head --encoder {args.encoder} "
                               f"--tune-layers {args.tune_layers} --epochs {args.epochs} --encoder-lr {args.encoder_lr} "
                               f"--max-length {args.max_length} --seed {args.seed} --members {args.members} "
                               f"--split-seed {args.split_seed} --soft-labels {args.soft_labels} "

@@ -1,8 +1,8 @@
 """Shared by the folder jobs (index_folder, caption_folder, transcribe_folder): the app's
 settings flags, the file list, and the work split between processes.
 
-One process:   python -m scripts.index_folder DIR --gallery NAME
-Many:          accelerate launch --multi_gpu --num_processes P -m scripts.index_folder DIR --gallery NAME
+One process:   python -m scripts.jobs.index_folder DIR --gallery NAME
+Many:          accelerate launch --multi_gpu --num_processes P -m scripts.jobs.index_folder DIR --gallery NAME
                (one process per GPU; on a machine without GPUs, P CPU processes joined in one
                gloo group; across machines add --num_machines, --machine_rank, --main_process_ip)
 

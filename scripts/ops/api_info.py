@@ -4,8 +4,8 @@ description; what gradio_client's view_api reads) and the wiring of every event 
 inputs, outputs, queue pool, visibility), in each data mode. Builds in-process and launches
 nothing; no model loads.
 
-    python -m scripts.api_info > before.json   # change the code, then
-    python -m scripts.api_info > after.json && diff before.json after.json
+    python -m scripts.ops.api_info > before.json   # change the code, then
+    python -m scripts.ops.api_info > after.json && diff before.json after.json
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modes", default="private,shared", help="data modes to build, comma-separated")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     out = {}
     with tempfile.TemporaryDirectory(prefix="api-info-") as scratch:
         for mode in args.modes.split(","):

@@ -1,9 +1,9 @@
 """Are the word attributions faithful? Delete each sentence's 3 top-attributed words and,
 separately, 3 words drawn at random; the top ones must move the probability of the
 predicted label more, on average over the movie test split (the VADER ICWSM-2014 movie
-snippets, split as scripts/train_default_head.py splits them for the shipped heads).
+snippets, split as scripts/sentiment/train_default_head.py splits them for the shipped heads).
 
-    HF_HUB_OFFLINE=1 python -m scripts.check_attributions [--head fast|default] [--n 0] [--draws 3]
+    HF_HUB_OFFLINE=1 python -m scripts.sentiment.check_attributions [--head fast|default] [--n 0] [--draws 3]
 
 Sentences of 4 to attributions.MAX_UNITS words take part (3 deletions leave a word, and
 every unit attributed is one word). For each: p = p(predicted label | sentence); the drop
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     from model_zoo.sentiment import attributions
     from model_zoo.core.manager import ModelManager
     from model_zoo.sentiment.service import HeadStore, SentimentService
-    from scripts.vader_data import fetch_icwsm, movie_split
+    from scripts.sentiment.vader_data import fetch_icwsm, movie_split
 
     settings = load_settings([], environ={**os.environ})
     folder, _ = fetch_icwsm(settings.data_dir / "datasets" / "vader_icwsm2014")

@@ -1,6 +1,6 @@
 """Write the label bridge's class vectors for the default recipe into assets/vision, so a
 fresh install's first image search does not embed 1,000 prompts with MPNet (tens of
-seconds on a CPU): `HF_HUB_OFFLINE=1 python -m scripts.ship_class_vectors`. Rerun it when
+seconds on a CPU): `HF_HUB_OFFLINE=1 python -m scripts.vision.ship_class_vectors`. Rerun it when
 the class names, the templates or the text encoder change (the file name is their hash;
 tests/vision/test_vision.py recomputes rows of the shipped file and compares)."""
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The label bridge's second step, measured as the first sweep was (scripts/tune_label_bridge.py,
+"""The label bridge's second step, measured as the first sweep was (scripts/vision/tune_label_bridge.py,
 whose machinery this reuses): test-time augmentation (flip, two crops), classifier ensembles
 (Lite0/1/2) and class prompts with the WordNet kind, each level scored in every setting of the
-other factors, on /tmp/mms-vision-val and -val2 (scripts/validation_photos.py); then the
+other factors, on /tmp/mms-vision-val and -val2 (scripts/vision/validation_photos.py); then the
 classifier cost per image of each level. None was adopted (README: "How the second step was
 chosen").
 
-    python -m scripts.tune_second_step [--val DIR] [--val2 DIR] [--cache-dir DIR] [--timing-repeats 5]"""
+    python -m scripts.vision.tune_second_step [--val DIR] [--val2 DIR] [--cache-dir DIR] [--timing-repeats 5]"""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import model_zoo  # noqa: F401  (sets the OpenMP wait policy first)
-from scripts.label_bridge_measures import (
+from scripts.vision.label_bridge_measures import (
     CROPS, QUERY, VARIANTS, PromptCache, caption_hit, evaluate, grouped_vectors)
 
 
@@ -55,7 +55,7 @@ def second_step(args) -> None:
     from model_zoo.vision import efficientnet_backend as backend
     from model_zoo.vision import engine as vision
     from model_zoo.vision.images import load_image
-    from scripts.validation_photos import read_labels
+    from scripts.vision.validation_photos import read_labels
 
     cpu = [
         ln for ln in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if "Model name" in ln

@@ -1,6 +1,6 @@
 """Put the app on a Hugging Face Space in one command.
 
-    python -m scripts.deploy_space --space OWNER/NAME [--hardware cpu-basic|zero-a10g|t4-small|...]
+    python -m scripts.ops.deploy_space --space OWNER/NAME [--hardware cpu-basic|zero-a10g|t4-small|...]
                                    [--private] [--dry-run] [--head-dtype float16|bfloat16|int8]
 
 What the Space needs is assembled in a staging folder (a temp dir): app.py, app/,
@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SPACE_FILES = ("app.py", "app", "components", "model_zoo", "assets", "README.md", "requirements.txt", "packages.txt")
 NOT_SHIPPED = ("__pycache__", "*.pyc", ".*", "*.tmp")  # caches, editor and temp files
 DEV_ONLY = ("tests", "benchmarks", "scripts")  # must not be imported by the staged code
@@ -181,7 +181,7 @@ def upload(staging: Staging, space: str, hardware: str, private: bool) -> str:
     api = HfApi()  # the token: HF_TOKEN or `hf auth login`, as huggingface_hub finds it
     url = api.create_repo(space, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
     api.upload_folder(repo_id=space, repo_type="space", folder_path=staging.folder,
-                      commit_message="Deploy Multimodal Studio (scripts/deploy_space.py)",
+                      commit_message="Deploy Multimodal Studio (scripts/ops/deploy_space.py)",
                       delete_patterns=["*"])  # what an earlier deploy left and this one no longer has
     try:
         api.request_space_hardware(space, hardware=SpaceHardware(hardware))
@@ -203,7 +203,7 @@ def describe(staging: Staging) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.deploy_space", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.ops.deploy_space", description=__doc__.split("\n\n")[0])
     parser.add_argument("--space", required=True, help="OWNER/NAME of the Space (created if missing)")
     parser.add_argument("--hardware", default="cpu-basic", choices=HARDWARE_CHOICES)
     parser.add_argument("--private", action="store_true")

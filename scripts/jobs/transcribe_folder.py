@@ -1,8 +1,8 @@
 """Transcribe (or translate) a folder tree of audio files, headless: the Speech tab for a
 whole archive. Writes an SRT and a VTT per file and one CSV for all of them.
 
-    python -m scripts.transcribe_folder DIR [--out transcripts] [--task transcribe] [--language auto]
-    accelerate launch --multi_gpu --num_processes 2 -m scripts.transcribe_folder DIR --out transcripts
+    python -m scripts.jobs.transcribe_folder DIR [--out transcripts] [--task transcribe] [--language auto]
+    accelerate launch --multi_gpu --num_processes 2 -m scripts.jobs.transcribe_folder DIR --out transcripts
 
 Each process runs its share of a round through model_zoo.speech.service.speech_translate (the
 tab's code, the app's --whisper-backend); the main process writes OUT/<path under DIR>.srt
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from model_zoo.speech import service as speech
 from model_zoo.core.storage import atomic_write_text
-from scripts import sharding
+from scripts.jobs import sharding
 
-PROG = "python -m scripts.transcribe_folder"
+PROG = "python -m scripts.jobs.transcribe_folder"
 AUDIO_SUFFIXES = {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv"}
 CSV_NAME = "transcripts.csv"
 COLUMNS = ["file", "language", "language_probability", "duration_s", "text", "srt", "vtt", "model", "seconds", "error"]

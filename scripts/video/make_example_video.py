@@ -2,7 +2,7 @@
 each, over speech synthesised by espeak-ng that says what is shown (and, over the rocket,
 a sentence about a budget that no picture shows, for the speech search).
 
-    python -m scripts.make_example_video [--out assets/video/example.mp4]
+    python -m scripts.video.make_example_video [--out assets/video/example.mp4]
 
 Needs ffmpeg and espeak-ng on PATH (Debian: apt-get install ffmpeg espeak-ng). The photos
 are public domain or CC0 (see assets/video/README.md); the speech is made here.
@@ -64,8 +64,9 @@ def build(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.make_example_video", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "assets/video/example.mp4")
+    parser = argparse.ArgumentParser(prog="python -m scripts.video.make_example_video",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "assets/video/example.mp4")
     out = build(parser.parse_args(argv).out)
     print(f"{out} ({out.stat().st_size / 1024:.0f} KB)")
     return 0

@@ -6,8 +6,8 @@ CPU's exact output: each configuration runs the same pytest selection and prints
 - one-thread: every library on one thread (OMP_NUM_THREADS=1 and friends);
 - loaded: a busy loop holds one core for the whole run, as another tenant would.
 
-    python -m scripts.check_configurations                      # all three, the default selection
-    python -m scripts.check_configurations --only avx2 -- tests/speech -m slow
+    python -m scripts.ops.check_configurations                      # all three, the default selection
+    python -m scripts.ops.check_configurations --only avx2 -- tests/speech -m slow
 
 Exit status 0 only when every configuration passed."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # The tests that load real packaged weights and assert on what they output (browser tests drive
 # the same models through the page and take longest: run them with an explicit selection).
 DEFAULT_SELECTION = ("tests/speech", "tests/video", "tests/vision", "tests/sentiment", "tests/text",

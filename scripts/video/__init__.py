@@ -1,0 +1,1 @@
+"""The example video the Video tab opens with (make_example_video -> assets/video/example.mp4)."""
