@@ -11,8 +11,11 @@ import statement counts, inside functions and under TYPE_CHECKING too, absolute 
   What two tabs share lives below them (components/common.py, galleries.py, heads.py, ...).
 - model_zoo never imports gradio; components never import torch, transformers, diffusers or
   open_clip.
-- No folder of app, components or model_zoo holds more than MAX_MODULES modules (.py files
-  directly in it): a crowded folder splits into subpackages by role.
+- No folder of app, components, model_zoo, scripts or benchmarks holds more than MAX_MODULES
+  modules (.py files directly in it): a crowded folder splits into subpackages by role.
+- Nothing of the project outside tests/ imports tests/ (nor its conftest): a benchmark or a
+  script that needs a helper of the tests takes it from where the tests take it (app, model_zoo)
+  or owns it.
 - No module of model_zoo is a pure re-export shim (a body of only imports, `__all__` and a
   docstring): callers import a name from where it lives, or from its package's
   `__init__.py`, the one place allowed to list a package's public names.
@@ -40,7 +43,8 @@ CAPABILITIES = {"speech", "vision", "text", "fusion", "sentiment", "imagine"}  #
 NO_GRADIO = {"gradio", "gradio_client"}
 NO_TORCH = {"torch", "torchvision", "torchaudio", "transformers", "diffusers", "open_clip"}
 MAX_MODULES = 15  # .py files directly in one folder of FOLDER_ROOTS
-FOLDER_ROOTS = ("app", "components", "model_zoo")
+FOLDER_ROOTS = ("app", "components", "model_zoo", "scripts", "benchmarks")
+NO_TESTS = {"tests", "conftest"}  # the test suite: no source module leans on it
 MAX_FUNCTION_LINES = 80
 ALONE = ("model_zoo.core.loading", "model_zoo.core.checkpoints", "model_zoo.core.weights", "model_zoo.core.manager",
          "model_zoo.speech.openai_whisper_backend", "model_zoo.speech.ct2_whisper_convert")
@@ -181,6 +185,11 @@ def imports_of(outside: dict[str, set[str]], prefix: str, banned: set[str]) -> s
             for b in names & banned}
 
 
+def imports_of_tests(outside: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """(module, 'tests' or 'conftest') for every source module that imports the test suite."""
+    return {(a, b) for a, names in outside.items() for b in names & NO_TESTS}
+
+
 def crowded_folders(root: Path, roots=FOLDER_ROOTS, limit: int = MAX_MODULES) -> dict[str, int]:
     """Folders (relative to root) with more than `limit` .py files directly in them -> how many."""
     folders = [root / name for name in roots if (root / name).is_dir()]
@@ -281,6 +290,10 @@ def test_components_never_import_torch(real):
     assert not imports_of(real.outside, "components", NO_TORCH)
 
 
+def test_nothing_outside_tests_imports_tests(real):
+    assert not imports_of_tests(real.outside)
+
+
 def test_no_folder_holds_more_than_max_modules():
     crowded = crowded_folders(REPO)
     assert not crowded, f"split these folders into subpackages by role (at most {MAX_MODULES} modules): {crowded}"
@@ -374,6 +387,15 @@ BROKEN = {
     "scripts/__init__.py": "",
     "scripts/job.py": "from scripts import other\n",
     "scripts/other.py": "import scripts.job\n",
+    "benchmarks/__init__.py": "",
+    "benchmarks/serving/__init__.py": "",
+    "benchmarks/serving/soak.py": """
+        def start():
+            from tests.conftest import start_app  # a benchmark leaning on the tests
+            return start_app
+        """,
+    "benchmarks/serving/load.py": "import conftest\nfrom app.network import free_port\n",
+    **{f"benchmarks/serving/part_{n:02}.py": "" for n in range(14)},  # 17 modules in benchmarks/serving
 }
 
 
@@ -429,10 +451,16 @@ def test_the_checker_sees_forbidden_libraries(broken):
 
 
 def test_the_checker_sees_a_crowded_folder(broken):
-    assert crowded_folders(broken) == {"model_zoo/text": 16}
-    assert crowded_folders(broken, limit=16) == {}
-    assert crowded_folders(broken, limit=14) == {"model_zoo/text": 16, "components/beta": 15}
+    assert crowded_folders(broken) == {"model_zoo/text": 16, "benchmarks/serving": 17}
+    assert crowded_folders(broken, limit=17) == {}
+    assert crowded_folders(broken, limit=14) == {"model_zoo/text": 16, "components/beta": 15,
+                                                 "benchmarks/serving": 17}
     assert crowded_folders(broken, roots=("scripts",), limit=2) == {"scripts": 3}
+
+
+def test_the_checker_sees_an_import_of_the_tests(broken):
+    assert imports_of_tests(scan(broken).outside) == {("benchmarks.serving.soak", "tests"),
+                                                      ("benchmarks.serving.load", "conftest")}
 
 
 def test_the_checker_sees_a_reexport_shim(broken):
