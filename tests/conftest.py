@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 import pytest
 
 from model_zoo.core.manager import ManagerConfig, ModelManager
-from app.network import free_port
+from app.network import free_port, wait_until_answers
 
 
 # Packs a first start joins or unpacks into its data dir's model cache (~560 MB, seconds of disk
@@ -139,8 +139,6 @@ def start_app(data: Path, *extra: str, env: dict | None = None, fresh_cache: boo
     with this run's assembled packs (seed_packs), or empty with `fresh_cache`, as on a first
     start after the install."""
     import subprocess
-    import time
-    import urllib.request
 
     port = free_port()
     data.mkdir(parents=True, exist_ok=True)
@@ -157,17 +155,12 @@ def start_app(data: Path, *extra: str, env: dict | None = None, fresh_cache: boo
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return server, url
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError(f"the app did not answer within 120 s:\n{log_path.read_text()[-3000:]}")
+    try:
+        wait_until_answers(url, [server], [log_path], timeout=120)
+    except RuntimeError:
+        server.kill()
+        raise
+    return server, url
 
 
 # httpx's default 5 s read timeout covers an upload's answer too: a first call racing the warm

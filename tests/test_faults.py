@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image, ImageDraw
 
-from app.network import free_port
+from app.network import answers, free_port, wait_until_answers
 
 REPO = Path(__file__).resolve().parent.parent
 ASSETS = REPO / "assets"
@@ -79,22 +78,15 @@ class App:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the app exited early:\n{self.log.read_text()[-3000:]}")
-            if self.answers():
-                return self.url
-            time.sleep(0.2)
-        self.kill()
-        raise RuntimeError(f"the app did not answer within {timeout} s:\n{self.log.read_text()[-3000:]}")
+        try:
+            wait_until_answers(self.url, [self.process], [self.log], timeout=timeout, poll_s=0.2)
+        except RuntimeError:
+            self.kill()
+            raise
+        return self.url
 
     def answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url, timeout=2):
-                return True
-        except OSError:
-            return False
+        return answers(self.url)
 
     @property
     def alive(self) -> bool:

@@ -8,49 +8,30 @@ the warm start off (`--warm none`) and on (`--warm default`).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from app.network import free_port
+from benchmarks.serving.apps import start_app, stop_app
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def start(warm: str) -> tuple[subprocess.Popen, str, float]:
     """`python app.py` on a free port, offline, with a fresh data dir: (process, url,
-    seconds to the first HTTP 200)."""
-    port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", MMS_WARM=warm)
+    seconds to the first HTTP 200, polled every 50 ms)."""
     started = time.perf_counter()
-    log = tempfile.NamedTemporaryFile("w+", prefix="mms-cold-start-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--data-dir", tempfile.mkdtemp()],
-                              cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with {server.returncode}; its log: {log.name}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return server, url, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.05)
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(timeout=30)
+    server, url = start_app(Path(tempfile.mkdtemp(prefix="mms-cold-start-")), timeout=600, poll_s=0.05,
+                            env={"HF_HUB_OFFLINE": "1", "MMS_WARM": warm})
+    return server, url, time.perf_counter() - started
 
 
 def seconds_to_200(warm: str = "none") -> float:
     server, _, seconds = start(warm)
-    stop(server)
+    stop_app(server)
     return seconds
 
 
@@ -74,7 +55,7 @@ def first_clicks(warm: str, click_after: float) -> dict[str, float]:
         speech = time.perf_counter() - t
         return {"to_200": to_200, "sentiment": sentiment, "speech": speech}
     finally:
-        stop(server)
+        stop_app(server)
 
 
 def seconds_to_import_gradio() -> float:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.serving.apps import start_app
+from benchmarks.serving.apps import start_app, stop_app
 
 REPO = Path(__file__).resolve().parents[2]
 SENTENCES = [
@@ -141,8 +141,7 @@ def main() -> None:
     elapsed = time.time() - started
     stop.set()
     if server:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_app(server)
 
     total = sum(len(v) for v in tally.latencies.values())
     failures = sum(len(v) for v in tally.failures.values())

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks.serving.apps import cpu_name, start_app
+from benchmarks.serving.apps import cpu_name, start_app, stop_app
 
 REPO = Path(__file__).resolve().parents[2]
 GALLERY = REPO / "assets" / "gallery"
@@ -138,8 +138,7 @@ def main() -> None:
         agent.close()
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=60)
+            stop_app(server, timeout=60)
     print(f"CPU: {cpu_name()} ({os.cpu_count()} cores); median of {args.repeats} after one warm-up, turns taken")
     print(f"first MCP call of the run (session + loopback client + models): {first:.2f} s")
     print(f"{'tool':<18}{'gradio_client s':>16}{'MCP s':>10}{'MCP / client':>14}")

@@ -41,12 +41,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -55,8 +53,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from app.network import free_port
-from benchmarks.serving.apps import page_answers
+
+from benchmarks.serving.apps import start_app, stop_app
 
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINTS = ("connect", "index_images", "search", "caption", "classify_image", "sentiment", "speech_translate")
@@ -163,39 +161,6 @@ def write_photos(folder: Path) -> list[Path]:
 
 
 # -- the server ----------------------------------------------------------------------------
-
-
-
-def start_app(work: Path, timeout: float) -> tuple[subprocess.Popen, str, Path]:
-    """`python app.py` as shipped (plus port, data dir, temp dir, offline); returns
-    (process, url, log) once the page answers. Raises RuntimeError if it does not."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MMS_")}
-    env.update(HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", GRADIO_TEMP_DIR=str(work / "gradio-tmp"))
-    log_path = work / "server.log"
-    command = [sys.executable, "app.py", "--port", str(port), "--data-dir", str(work / "data"), "--offline"]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        if page_answers(url):
-            return server, url, log_path
-        time.sleep(0.5)
-    stop_app(server)
-    raise RuntimeError(f"the app did not answer within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
-
-
-def stop_app(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=30)
-
 
 def rss_bytes(pid: int) -> int | None:
     """RSS of the process and all its children; None if it is gone."""
@@ -454,7 +419,9 @@ def main(argv: list[str] | None = None) -> int:
         photos = write_photos(work / "photos")
         if not url:
             try:
-                server, url, log_path = start_app(work, args.start_timeout)
+                server, url = start_app(work / "data", "--offline", shipped_defaults=True, timeout=args.start_timeout,
+                                        env={"HF_HUB_OFFLINE": "1", "GRADIO_TEMP_DIR": str(work / "gradio-tmp")})
+                log_path = work / "data" / "server.log"
             except RuntimeError as exc:
                 print(f"soak: {exc}", file=sys.stderr)
                 return 2

@@ -22,11 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.network import free_port
+from app.network import free_port, wait_until_answers
 
 REPO = Path(__file__).resolve().parents[2]
 COOKIE = "mms_replica"
@@ -109,20 +108,6 @@ class Cluster:
                 process.wait(timeout)
 
 
-def _wait_for(url: str, processes: list[subprocess.Popen], logs: list[Path], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for process, log in zip(processes, logs):
-            if process.poll() is not None:
-                raise RuntimeError(f"{log.name}: exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)  # polling a port that is not up yet
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
-
-
 def start(replicas: int, data_dir: Path, port: int = 0, app_args: list[str] | None = None,
           host: str = "127.0.0.1", env: dict | None = None, timeout_s: float = 180.0) -> Cluster:
     """Start `replicas` app processes on `data_dir` and nginx on host:port (0: a free port);
@@ -150,8 +135,8 @@ def start(replicas: int, data_dir: Path, port: int = 0, app_args: list[str] | No
                       run, logs)
     try:
         for replica_port in ports:
-            _wait_for(f"http://127.0.0.1:{replica_port}/", processes, logs, timeout_s)
-        _wait_for(cluster.url, [balancer], [run / "nginx-start.log"], 30)
+            wait_until_answers(f"http://127.0.0.1:{replica_port}/", processes, logs, timeout_s, poll_s=0.3)
+        wait_until_answers(cluster.url, [balancer], [run / "nginx-start.log"], 30, poll_s=0.3)
     except BaseException:
         cluster.stop()
         raise
