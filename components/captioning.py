@@ -90,7 +90,7 @@ def caption_many(ctx: StudioContext, files: list | None, options: CaptionOptions
         result.note = " ".join(part for part in (refused, result.note) if part)  # the refused rows, in one sentence
         if gallery_folder is not None:
             result.gallery = captioning.add_to_gallery(ctx.manager, gallery_folder, inputs, result, on_progress,
-                                                       quota=ctx.space.quota(owner))
+                                                       quota=ctx.space.quota(owner), galleries=ctx.galleries)
     return result
 
 

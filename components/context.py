@@ -1,7 +1,7 @@
 """What every tab gets: the shared model manager, the settings, and the state the app
 builds once and shares between requests (the sentiment service, the live captioning
-sessions, runs a page may cancel). Handlers are handed the context; nothing is cached in
-module globals."""
+sessions, the open galleries, the video indexes read, runs a page may cancel). Handlers are
+handed the context and pass on what a service needs; nothing is cached in module globals."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +15,8 @@ from model_zoo.core.uploads import UploadLimits
 from model_zoo.sentiment.head_scope import scoped_service
 from model_zoo.sentiment.service import SentimentService
 from model_zoo.speech.live import LiveSessions
+from model_zoo.video.store import VideoIndexCache
+from model_zoo.vision.search.galleries import GalleryRegistry
 
 if TYPE_CHECKING:  # type only: components never import the app layer at run time
     from app.settings import Settings
@@ -23,15 +25,6 @@ if TYPE_CHECKING:  # type only: components never import the app layer at run tim
 # Names under which tabs share components (StudioContext.share).
 SHARED_TABS = "tabs"  # the top-level gr.Tabs: select a tab by its module name
 SHARED_CAPTION_IMAGE = "captioning.image"  # the Captioning tab's image input (a filepath gr.Image)
-
-
-def forget_open_gallery(kind: str, path: Path) -> None:
-    """After the cleaner deletes a gallery: drop its in-memory instance, so a new gallery of
-    that name starts empty (OwnerSpace.on_delete; model_zoo.core knows no galleries)."""
-    if kind == "galleries":
-        from model_zoo.vision.search.gallery import forget_gallery
-
-        forget_gallery(path)
 
 
 @dataclass
@@ -57,13 +50,17 @@ class StudioContext:
     # what one request's files may be (model_zoo.core.uploads: every upload path reads them so);
     # made from the settings if not given
     upload_limits: UploadLimits | None = None
+    # the galleries this process holds open, one instance per folder, checked against disk on
+    # every open (model_zoo.vision.search: every call that opens a gallery is handed this)
+    galleries: GalleryRegistry = field(default_factory=GalleryRegistry, repr=False)
+    # the video indexes read, each checked against its file's stamp on every use (model_zoo.video)
+    videos: VideoIndexCache = field(default_factory=VideoIndexCache, repr=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         if self.space is None:
             self.space = OwnerSpace(Path(s.data_dir), s.data_mode, s.anonymous_ttl_hours, s.owner_quota_mb)
-        if forget_open_gallery not in self.space.on_delete:
-            self.space.on_delete.append(forget_open_gallery)
+        self.space.on_delete.append(self.forget_deleted)
         if self.sentiment is None:  # cheap: nothing loads before the first prediction
             self.sentiment = scoped_service(self.manager, self.data_path("heads"), s.sentiment_max_chars,
                                             precision=s.sentiment_precision)
@@ -72,10 +69,22 @@ class StudioContext:
         if self.upload_limits is None:
             self.upload_limits = UploadLimits.from_mb(s.max_file_size_mb, s.max_expanded_mb, s.max_upload_files)
 
+    def forget_deleted(self, kind: str, path: Path) -> None:
+        """After the cleaner deletes a gallery or a video index: drop what this process holds
+        of it, so a new one of that name starts empty (OwnerSpace.on_delete; model_zoo.core
+        knows no galleries)."""
+        if kind == "galleries":
+            self.galleries.forget(path)
+        elif kind == "videos":
+            self.videos.forget(path)
+
     def close(self) -> None:
-        """Stop what runs beside the app (the cleaner); the server is closed by its owner."""
+        """Stop what runs beside the app (the cleaner), and unhook this context from the space's
+        deletions; the server is closed by its owner."""
         if self.cleaner is not None:
             self.cleaner.stop()
+        if self.forget_deleted in self.space.on_delete:
+            self.space.on_delete.remove(self.forget_deleted)
 
     def queue_slot(self, model: str, limit: int | None = None) -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API

@@ -61,7 +61,7 @@ def add_to_gallery(ctx: StudioContext, files: list[str], prompts: list[str], gal
     place this tab touches galleries."""
     with gallery_for(ctx, owner, gallery, "add") as folder:
         return asdict(search_service.add_files(ctx.manager, folder, files, dict(zip(files, prompts)),
-                                               quota=ctx.space.quota(owner)))
+                                               quota=ctx.space.quota(owner), galleries=ctx.galleries))
 
 
 def api_result(result: ImagineResult) -> dict:

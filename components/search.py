@@ -45,20 +45,21 @@ def index_images(ctx: StudioContext, files: list[Any], gallery: str = DEFAULT_GA
     paths = [file_path(f, "upload.image") for f in (files or [])]
     with gallery_for(ctx, owner, gallery, "add") as folder:
         return asdict(service.add_files(ctx.manager, folder, paths, progress=progress, quota=ctx.space.quota(owner),
-                                        limits=ctx.upload_limits))
+                                        limits=ctx.upload_limits, galleries=ctx.galleries))
 
 
 def index_server_folder(ctx: StudioContext, server_folder: str, gallery: str = DEFAULT_GALLERY, progress=None,
                         owner: Owner = OPERATOR) -> dict:
     with gallery_for(ctx, owner, gallery, "add") as folder:
         return asdict(service.add_folder(ctx.manager, folder, ctx.settings.gallery_root, server_folder, progress,
-                                         quota=ctx.space.quota(owner)))
+                                         quota=ctx.space.quota(owner), galleries=ctx.galleries))
 
 
 def load_sample_gallery(ctx: StudioContext, progress=None) -> dict:
     """The sample photos into the shared `sample` gallery (the app's own photos: everyone's)."""
     folder = service.gallery_dir(galleries_root(ctx), SAMPLE_GALLERY)
-    return asdict(service.add_files(ctx.manager, folder, sorted(SAMPLE_DIR.glob("*.jpg")), progress=progress))
+    return asdict(service.add_files(ctx.manager, folder, sorted(SAMPLE_DIR.glob("*.jpg")), progress=progress,
+                                    galleries=ctx.galleries))
 
 
 def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: int = 8,
@@ -66,7 +67,7 @@ def search_gallery(ctx: StudioContext, query: str = "", image: Any = None, k: in
     """Top-k images for a text, an image, or an image + weighted text: {results, model, ...}."""
     image_file = upload_path(ctx, image, "upload.query_image", required=False)
     with gallery_for(ctx, owner, gallery) as folder:
-        return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight))
+        return asdict(service.search(ctx.manager, folder, query, image_file, k, text_weight, ctx.galleries))
 
 
 def classify_image(ctx: StudioContext, image: Any, labels: str, templates: str = "") -> dict:
@@ -78,7 +79,7 @@ def similar_images(ctx: StudioContext, item_id: Any, k: int = 8, gallery: str = 
                    owner: Owner = OPERATOR) -> dict:
     """"More like this": images like gallery image `item_id` (by its stored vector)."""
     with gallery_for(ctx, owner, gallery) as folder:
-        return asdict(service.similar(ctx.manager, folder, parse_id(item_id), k))
+        return asdict(service.similar(ctx.manager, folder, parse_id(item_id), k, ctx.galleries))
 
 
 def explain_hit(ctx: StudioContext, item_id: Any, gallery: str = DEFAULT_GALLERY,
@@ -104,7 +105,8 @@ def reindex_gallery(ctx: StudioContext, gallery: str, progress=None, owner: Owne
         if own_copy != shared_copy and (shared_copy / "manifest.json").is_file() and not own_copy.exists():
             raise InputError(t("search.clip_copy_shared", target=target_name, gallery=gallery))
         with gallery_for(ctx, owner, target_name, "add") as target:
-            return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner)))
+            return asdict(service.reindex(ctx.manager, folder, target, progress, quota=ctx.space.quota(owner),
+                                          galleries=ctx.galleries))
 
 
 def parse_id(value: Any) -> int:
@@ -121,7 +123,7 @@ def remove_from_gallery(ctx: StudioContext, ids: str, gallery: str = DEFAULT_GAL
     except ValueError:
         raise InputError(t("search.bad_ids")) from None
     with gallery_for(ctx, owner, gallery, "change") as folder:
-        return asdict(service.remove_images(folder, wanted))
+        return asdict(service.remove_images(folder, wanted, ctx.galleries))
 
 
 # -- formatting for the UI -------------------------------------------------------------

@@ -71,7 +71,7 @@ def index_video(ctx: StudioContext, video: Any, name: str = "", progress=None, o
     name = (name or "").strip() or store.name_from_file(original)
     with video_folder(ctx, owner, name, write=True) as folder:
         report = service.index_video(ctx.manager, path, folder, options(ctx), progress, source_name=original,
-                                     quota=ctx.space.quota(owner))
+                                     quota=ctx.space.quota(owner), videos=ctx.videos)
     return asdict(report)
 
 
@@ -80,7 +80,7 @@ def search_video(ctx: StudioContext, query: str, name: str, k: int = 5, owner: O
     if not (name or "").strip():
         raise InputError(t("videos.need_index"))
     with video_folder(ctx, owner, name) as folder:
-        return asdict(service.search_video(ctx.manager, folder, query, k))
+        return asdict(service.search_video(ctx.manager, folder, query, k, ctx.videos))
 
 
 def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner: Owner = OPERATOR) -> dict:
@@ -89,7 +89,7 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
     with (gallery_for(ctx, owner, gallery, "add") as gallery_dir,  # a shared gallery is read-only here
           video_folder(ctx, owner, name) as folder,
           tempfile.TemporaryDirectory(prefix="mms-keyframes-") as scratch):
-        index = store.load_index(folder)
+        index = store.load_index(folder, ctx.videos)
         files, captions = [], {}
         for n, scene in enumerate(index.scenes):
             source = store.keyframe_file(folder, n)
@@ -102,7 +102,7 @@ def add_keyframes_to_gallery(ctx: StudioContext, name: str, gallery: str, owner:
         if not files:
             raise InputError(t("videos.no_keyframes", name=index.name))
         return asdict(gallery_service.add_files(ctx.manager, gallery_dir, files, captions,
-                                                quota=ctx.space.quota(owner)))
+                                                quota=ctx.space.quota(owner), galleries=ctx.galleries))
 
 
 # -- formatting for the UI -------------------------------------------------------------
@@ -113,7 +113,7 @@ def stamp(seconds: float) -> str:
 
 def scene_tiles(ctx: StudioContext, name: str, owner: Owner) -> list[tuple[Image.Image, str]]:
     with video_folder(ctx, owner, name) as folder:
-        index = store.load_index(folder)
+        index = store.load_index(folder, ctx.videos)
         tiles = []
         for n, scene in enumerate(index.scenes):
             keyframe = store.keyframe_file(folder, n)

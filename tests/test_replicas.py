@@ -46,10 +46,11 @@ def add_photos(data: str, mode: str, files: list[str], barrier, out) -> None:
     """One replica: adds its photos one request at a time, then, once the other is done too,
     reports what it sees (its cached gallery, opened before the other's last additions)."""
     from model_zoo.core.ownership import OwnerSpace
-    from model_zoo.vision.search import Embedded, commit_embedded, open_gallery
+    from model_zoo.vision.search import Embedded, GalleryRegistry, commit_embedded
     from model_zoo.vision.search.gallery import NewItem
 
     space = OwnerSpace(Path(data), mode, quota_mb=50)
+    galleries = GalleryRegistry()  # the replica's open galleries, as its StudioContext holds them
     owner = visitor(space)
     barrier.wait(WAIT_S)
     for file in files:
@@ -57,11 +58,11 @@ def add_photos(data: str, mode: str, files: list[str], barrier, out) -> None:
         sha = hashlib.sha256(raw).hexdigest()
         item = NewItem(Path(file).name, sha, thumbnail_jpeg=raw)
         with space.using(owner, "galleries", GALLERY) as folder:
-            commit_embedded(open_gallery(folder), Embedded([item], vector(sha)[None], None, MODEL, "clip"),
+            commit_embedded(galleries.open(folder), Embedded([item], vector(sha)[None], None, MODEL, "clip"),
                             space.quota(owner))
     barrier.wait(WAIT_S)
     with space.using(owner, "galleries", GALLERY) as folder:
-        gallery = open_gallery(folder)
+        gallery = galleries.open(folder)
         with gallery.reading():
             names = sorted(item.name for item in gallery.items.values())
             top = {name: gallery.search(vector(hashlib.sha256(Path(data, "photos", name).read_bytes()).hexdigest()),

@@ -247,6 +247,7 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
         print(f"    '{QUERY}' -> {top} (engine {answer.get('engine', answer.get('model'))})")
 
         folder = search.gallery_dir(data / "galleries", "bench")
+        galleries = search.GalleryRegistry()  # held open, as the app's context holds its galleries
         with vision.open_engine(manager, "labels") as bridge:
             gallery_vectors = bridge.embed_images([load_image(f) for f in files])
 
@@ -257,7 +258,8 @@ def bench_search(manager, files: list[Path], work: Path, queries: int) -> tuple[
                 top[np.argsort(-scores[top])]
 
             runs = {"bare embed_texts + dot + top-8": bare,
-                    "model_zoo.vision.search.search": lambda: search.search(manager, folder, QUERY, None, 8),
+                    "model_zoo.vision.search.search": lambda: search.search(manager, folder, QUERY, None, 8,
+                                                                            galleries=galleries),
                     "JSON API /search (gradio_client)": lambda: client.predict(QUERY, None, 8, "bench",
                                                                                api_name="/search"),
                     "no-op gr.api endpoint (floor)": lambda: noop_client.predict(api_name="/ping")}

@@ -27,15 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="zh-search-") as work:
         manager = ModelManager(ManagerConfig(device="cpu", cache_dir=Path(work) / "cache", offline=True,
                                              vision="labels"))
-        folder = Path(work) / "gallery"
-        search.add_files(manager, folder, sorted(ASSETS.glob("*.jpg")))
+        folder, galleries = Path(work) / "gallery", search.GalleryRegistry()
+        search.add_files(manager, folder, sorted(ASSETS.glob("*.jpg")), galleries=galleries)
         right = {"en": 0, "zh": 0}
         print("| query (English) | top hit | score | query (Chinese) | top hit | score |")
         print("| --- | --- | --- | --- | --- | --- |")
         for english, chinese, wanted in QUERIES:
             row = []
             for language, query in (("en", english), ("zh", chinese)):
-                top = search.search(manager, folder, query, k=1).results[0]
+                top = search.search(manager, folder, query, k=1, galleries=galleries).results[0]
                 right[language] += top["name"] == wanted
                 row += [query, top["name"], f"{top['score']:.2f}"]
             print("| " + " | ".join(row) + " |")

@@ -87,13 +87,15 @@ def _report(progress: Progress | None, fraction: float, what: str) -> None:
 
 # -- indexing ------------------------------------------------------------------------
 def index_video(manager: ModelManager, path: str | Path, folder: Path, options: VideoOptions = VideoOptions(),
-                progress: Progress | None = None, source_name: str | None = None, quota=None) -> VideoReport:
+                progress: Progress | None = None, source_name: str | None = None, quota=None,
+                videos: store.VideoIndexCache | None = None) -> VideoReport:
     """Index the video at `path` into `folder` (replacing what was there), see the module
-    docstring; `quota`: the owner's (model_zoo.core.ownership), which admits the saved index."""
+    docstring; `quota`: the owner's (model_zoo.core.ownership), which admits the saved index;
+    `videos`: the process's read indexes (StudioContext.videos), which drop the old one."""
     built = build_index(manager, path, folder.name, options, progress, source_name)
     started = time.perf_counter()
     _report(progress, 0.97, "Saving the index")
-    store.save_index(folder, built, quota)
+    store.save_index(folder, built, quota, videos)
     built.timing["save_s"] = round(time.perf_counter() - started, 3)
     built.timing["total_s"] = round(built.timing["total_s"] + built.timing["save_s"], 3)
     return report_of(built)
@@ -244,12 +246,15 @@ def _cosines(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     return out
 
 
-def search_video(manager: ModelManager, folder: Path, query: str, k: int = 5) -> VideoSearchResult:
+def search_video(manager: ModelManager, folder: Path, query: str, k: int = 5,
+                 videos: store.VideoIndexCache | None = None) -> VideoSearchResult:
+    """The best k moments for `query`, seen or said. `videos`: the process's read indexes
+    (StudioContext.videos; without it the index is read from disk for this call alone)."""
     k = check_k(k)
     query = (query or "").strip()
     if not query:
         raise InputError("Type what to look for: something seen (\"a cat\") or said (\"the budget\").")
-    index = store.load_index(folder)
+    index = store.load_index(folder, videos)
     started = time.perf_counter()
     seen = said = np.zeros(0, np.float32)
     kind = vision.space_engine(index.frame_model) or ""

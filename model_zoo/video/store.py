@@ -2,7 +2,8 @@
 and swapped in atomically (model_zoo.core.storage.atomic_directory), so a kill leaves the
 old index or the new one. index.json holds the scenes (times, captions), the transcript and
 its segments; frames.npy and speech.npy the scene and segment vectors; keyframes/NNNN.jpg a
-small JPEG per scene. Reads are cached by the index file's stamp (inode, mtime, size), so an
+small JPEG per scene. A `VideoIndexCache` (the app's context owns one and passes it in) keeps
+indexes read, checked against the index file's stamp (inode, mtime, size) on every use, so an
 index another process saved (replicas sharing a data dir) is read again, never served stale."""
 from __future__ import annotations
 
@@ -72,9 +73,10 @@ def list_videos(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / INDEX).is_file() and _NAME.match(p.name))
 
 
-def save_index(folder: Path, index: VideoIndex, quota=None) -> None:
+def save_index(folder: Path, index: VideoIndex, quota=None, cache: VideoIndexCache | None = None) -> None:
     """Write the index whole, aside, and swap it in; with the owner's `quota`
-    (model_zoo.core.ownership) only if it fits there, measured once whole."""
+    (model_zoo.core.ownership) only if it fits there, measured once whole. `cache` drops
+    what it held for `folder`."""
     meta = {key: value for key, value in asdict(index).items()
             if key not in ("frame_vectors", "segment_vectors", "keyframes")}
     meta["format"] = FORMAT_VERSION
@@ -85,33 +87,62 @@ def save_index(folder: Path, index: VideoIndex, quota=None) -> None:
         np.save(staging / "frames.npy", np.asarray(index.frame_vectors, np.float32))
         np.save(staging / "speech.npy", np.asarray(index.segment_vectors, np.float32))
         (staging / INDEX).write_text(json.dumps(meta, indent=1))
-    with _LOCK:
-        _CACHE.pop(str(folder), None)
+    if cache is not None:
+        cache.forget(folder)
 
 
-_LOCK = threading.Lock()
-_CACHE: dict[str, tuple[tuple, VideoIndex]] = {}
 _READ_TRIES = 3  # a save swapping the folder in mid-read makes a read start again
 
 
-def load_index(folder: Path) -> VideoIndex:
-    """The index in `folder` (keyframe JPEGs are read on demand: keyframe_file)."""
+class VideoIndexCache:
+    """The video indexes one process has read, by folder, each with the stamp of the index
+    file it was read from: an entry answers only while the file on disk still has that stamp.
+    The app builds one (StudioContext.videos) and passes it to every read; a script that reads
+    each index once needs none."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[Path, tuple[tuple, VideoIndex]] = {}
+
+    def get(self, folder: Path, stamp: tuple) -> VideoIndex | None:
+        """The index held for `folder` if it was read from a file with `stamp`."""
+        with self._lock:
+            held = self._held.get(Path(folder).resolve())
+        return held[1] if held and held[0] == stamp else None
+
+    def put(self, folder: Path, stamp: tuple, index: VideoIndex) -> None:
+        with self._lock:
+            self._held[Path(folder).resolve()] = (stamp, index)
+
+    def __contains__(self, folder: Path) -> bool:
+        with self._lock:
+            return Path(folder).resolve() in self._held
+
+    def forget(self, folder: Path) -> None:
+        """Drop what is held for `folder` (saved again, or deleted)."""
+        with self._lock:
+            self._held.pop(Path(folder).resolve(), None)
+
+
+def load_index(folder: Path, cache: VideoIndexCache | None = None) -> VideoIndex:
+    """The index in `folder` (keyframe JPEGs are read on demand: keyframe_file), from `cache`
+    while the index file is the one it was read from (StudioContext.videos; without a cache
+    it is read from disk)."""
     path = folder / INDEX
     for _ in range(_READ_TRIES):
         stamp = file_stamp(path)
         if stamp is None:
             raise InputError(f"No video named '{folder.name}' has been indexed here: index it first.")
-        with _LOCK:
-            cached = _CACHE.get(str(folder))
-        if cached and cached[0] == stamp:
-            return cached[1]
+        cached = cache.get(folder, stamp) if cache is not None else None
+        if cached is not None:
+            return cached
         try:
             index = _read_index(folder)
         except OSError:  # its files went with a folder swapped out meanwhile
             continue
         if file_stamp(path) == stamp:  # the meta and the vectors came from one save
-            with _LOCK:
-                _CACHE[str(folder)] = (stamp, index)
+            if cache is not None:
+                cache.put(folder, stamp, index)
             return index
     raise InputError(f"Video '{folder.name}' is being indexed again right now: try again in a moment.")
 

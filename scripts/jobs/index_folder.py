@@ -58,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     root = args.folder.resolve()
     files = team.broadcast(sharding.list_files(root, search.IMAGE_SUFFIXES) if team.is_main else None)
     manager = sharding.manager_for(settings)
-    from model_zoo.vision.search.gallery import open_gallery
-
-    gallery = open_gallery(folder)  # every process: what is committed (its hashes, its space)
+    gallery = search.open_gallery(folder)  # every process: what is committed (its hashes, its space)
     kind = vision.space_engine(gallery.model) or vision.mode(manager)
     missing = vision.problem(manager, kind)
     if missing is not None:

@@ -72,11 +72,13 @@ def main() -> None:
         cache = args.cache_dir or Path(scratch) / "cache"
         manager = ModelManager(ManagerConfig(device="cpu", cache_dir=cache, offline=True, vision=args.vision))
         gallery = Path(scratch) / "galleries" / "val"
-        report = search.add_files(manager, gallery, [file for file, _ in rows])
+        galleries = search.GalleryRegistry()  # the gallery read once, as the app holds it
+        report = search.add_files(manager, gallery, [file for file, _ in rows], galleries=galleries)
         assert report.added == len(rows), report.rejected
         r1 = r5 = top1 = strict = lenient = queries = found = multi = named = 0
         for file, name in rows:
-            hits = [name_of[h["name"]] for h in search.search(manager, gallery, f"a photo of a {name}", k=5).results]
+            hits = [name_of[h["name"]] for h in search.search(manager, gallery, f"a photo of a {name}", k=5,
+                                                              galleries=galleries).results]
             r1 += hits[0] == name
             r5 += name in hits
             pool = names if len(names) <= args.limit_names else sorted(
@@ -87,7 +89,7 @@ def main() -> None:
             lenient += names_it(name, caption, True)
             for obj in others[file]:
                 queries += 1
-                top5 = search.search(manager, gallery, f"a photo of a {obj}", k=5).results
+                top5 = search.search(manager, gallery, f"a photo of a {obj}", k=5, galleries=galleries).results
                 found += file.name in [h["name"] for h in top5]
             if others[file]:
                 multi += 1

@@ -340,22 +340,28 @@ def test_the_system_tab_shows_the_operator_disk_use_and_owner_counts(tmp_path):
     assert "expire 24 h after their last use; quota 500 MB per owner" in text
 
 
-def test_the_app_forgets_a_gallery_the_cleaner_deleted(tmp_path, clock):
-    """core knows no galleries; the app's context hooks the open galleries' cache to deletions,
-    so a new gallery under an expired one's name starts empty, not with the old index."""
+def test_the_app_forgets_a_gallery_and_a_video_the_cleaner_deleted(tmp_path, clock):
+    """core knows no galleries; each app context hooks its open galleries and read video
+    indexes to deletions, so a new gallery under an expired one's name starts empty, not with
+    the old index, and a deleted video's index is not held in memory."""
     from app.settings import load_settings
     from components.context import StudioContext
-    from model_zoo.vision.search.gallery import open_gallery
 
     space = OwnerSpace(tmp_path / "data", "private", clock=clock)
     assert space.on_delete == []
     ctx = StudioContext(manager=None, settings=load_settings(["--data-dir", str(tmp_path)], environ={}), space=space)
-    StudioContext(manager=None, settings=ctx.settings, space=space)  # a second context: one hook, not two
-    assert len(space.on_delete) == 1
+    other = StudioContext(manager=None, settings=ctx.settings, space=space)  # its own caches, its own hook
+    assert space.on_delete == [ctx.forget_deleted, other.forget_deleted] and ctx.galleries is not other.galleries
     owner = space.anonymous("session", "session-forget-01")
     folder = make_item(space, owner, "galleries", "old")
-    before = open_gallery(folder)
-    assert open_gallery(folder) is before
+    video = make_item(space, owner, "videos", "clip")
+    before = ctx.galleries.open(folder)
+    assert ctx.galleries.open(folder) is before and folder in ctx.galleries and folder not in other.galleries
+    other.galleries.open(folder)
+    ctx.videos.put(video, (1, 2, 3), object())
     clock.now += 30 * HOUR
-    assert space.sweep().deleted == [f"{owner.id}/galleries/old"]
-    assert open_gallery(folder) is not before
+    assert sorted(space.sweep().deleted) == [f"{owner.id}/galleries/old", f"{owner.id}/videos/clip"]
+    assert folder not in ctx.galleries and folder not in other.galleries and video not in ctx.videos
+    assert ctx.galleries.open(folder) is not before
+    other.close()  # a closed context leaves the space
+    assert space.on_delete == [ctx.forget_deleted]

@@ -33,13 +33,19 @@ def test_a_video_without_audio_is_indexed_by_its_pictures(tiny_bridge_manager, s
     assert {"start", "end", "score", "caption", "transcript"} <= set(result.results[0])
 
 
-def test_reindexing_swaps_the_whole_folder(tiny_bridge_manager, silent_clip, tmp_path):
-    folder = tmp_path / "colours"
-    service.index_video(tiny_bridge_manager, silent_clip, folder)
-    first = store.load_index(folder)
-    service.index_video(tiny_bridge_manager, silent_clip, folder)
-    assert store.load_index(folder).sha256 == first.sha256
+def test_reindexing_swaps_the_whole_folder_and_the_cache_follows_the_disk(tiny_bridge_manager, silent_clip, tmp_path):
+    folder, videos = tmp_path / "colours", store.VideoIndexCache()
+    service.index_video(tiny_bridge_manager, silent_clip, folder, videos=videos)
+    first = store.load_index(folder, videos)
+    assert store.load_index(folder, videos) is first and folder in videos  # held while the file is the same
+    service.index_video(tiny_bridge_manager, silent_clip, folder, videos=videos)
+    assert folder not in videos  # the save dropped it
+    again = store.load_index(folder, videos)
+    assert again is not first and again.sha256 == first.sha256
     assert [p.name for p in tmp_path.iterdir()] == ["colours"]  # no staging folder left behind
+    store.save_index(folder, again)  # as another replica saves it: this cache is not told
+    assert folder in videos and store.load_index(folder, videos) is not again  # the stamp changed: read again
+    assert store.load_index(folder) is not store.load_index(folder)  # no cache: read from disk each time
 
 
 def test_search_checks_its_inputs(tiny_bridge_manager, tmp_path):
@@ -70,11 +76,13 @@ def test_the_tab_keeps_each_visitors_videos_apart(tiny_bridge_manager, silent_cl
     assert report["video"] == "Colours"
     assert video.visible_videos(ctx, alice) == ["Colours"] and video.visible_videos(ctx, bob) == []
     assert video.search_video(ctx, "red", "Colours", 2, owner=alice)["results"]
+    assert ctx.space.folder(alice, "videos") / "Colours" in ctx.videos  # the context's cache, passed down
     with pytest.raises(InputError, match="No video named"):
         video.search_video(ctx, "red", "Colours", 2, owner=bob)
     added = video.add_keyframes_to_gallery(ctx, "Colours", "frames", owner=alice)
     assert added["added"] == 4 and added["total"] == 4
     assert (ctx.space.folder(alice, "galleries") / "frames" / "manifest.json").is_file()
+    assert ctx.space.folder(alice, "galleries") / "frames" in ctx.galleries  # held open by the context
 
 
 def test_a_video_cut_off_midway_is_indexed_as_far_as_it_goes(tiny_bridge_manager, tmp_path):

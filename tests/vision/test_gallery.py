@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from model_zoo.core.errors import InputError
-from model_zoo.vision.search.gallery import Gallery, GalleryMismatch, NewItem, forget_open_galleries, open_gallery
+from model_zoo.vision.search.gallery import Gallery, GalleryMismatch, NewItem
+from model_zoo.vision.search.galleries import GalleryRegistry, open_gallery
 from model_zoo.vision.search import check_gallery_name
 
 DIM = 8
@@ -112,11 +113,17 @@ def test_switches_to_ivf_past_the_exact_limit_and_keeps_add_remove(tmp_path):
     assert reopened.search(vectors[7], k=1)[0].name == "7"
 
 
-def test_open_gallery_shares_one_instance_until_forgotten(tmp_path):
-    first = open_gallery(tmp_path / "shared")
-    assert open_gallery(tmp_path / "shared") is first
-    forget_open_galleries()
-    assert open_gallery(tmp_path / "shared") is not first
+def test_a_registry_shares_one_instance_until_forgotten(tmp_path):
+    galleries = GalleryRegistry()
+    first = galleries.open(tmp_path / "shared")
+    assert galleries.open(tmp_path / "shared" / ".." / "shared") is first and tmp_path / "shared" in galleries
+    assert GalleryRegistry().open(tmp_path / "shared") is not first  # another registry: its own instance
+    assert open_gallery(tmp_path / "shared") is not first  # none: a fresh instance for one call
+    galleries.forget(tmp_path / "shared")
+    assert tmp_path / "shared" not in galleries and galleries.open(tmp_path / "shared") is not first
+    second = galleries.open(tmp_path / "shared")
+    galleries.clear()
+    assert galleries.open(tmp_path / "shared") is not second
 
 
 @pytest.mark.parametrize("name", ["", "../etc", "a/b", ".hidden", "x" * 65])

@@ -17,7 +17,7 @@ from PIL import Image
 from model_zoo.vision import engine as vision
 from model_zoo.vision import search
 from model_zoo.core.errors import InputError, WeightsUnavailable
-from model_zoo.vision.search.gallery import GalleryMismatch, forget_open_galleries
+from model_zoo.vision.search.gallery import GalleryMismatch
 from model_zoo.core.manager import ManagerConfig, ModelManager
 
 SAMPLES = Path(__file__).resolve().parents[2] / "assets" / "gallery"
@@ -159,14 +159,17 @@ def test_query_validation_comes_before_the_model(no_weights_manager, indexed, ba
 
 
 def test_removal_and_restart(tiny_clip_manager, indexed):
-    rocket = search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=1).results[0]["id"]
-    info = search.remove_images(indexed, [rocket])
+    galleries = search.GalleryRegistry()  # held open, as the app holds them
+    rocket = search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=1,
+                           galleries=galleries).results[0]["id"]
+    info = search.remove_images(indexed, [rocket], galleries)
     assert info.images == 4 and search.thumbnail_file(indexed, rocket) is None
     with pytest.raises(InputError, match="no image with id"):
-        search.remove_images(indexed, [rocket])
-    forget_open_galleries()  # as after a restart: read back from disk
+        search.remove_images(indexed, [rocket], galleries)
+    galleries.clear()  # as after a restart: read back from disk
     names = [
-        r["name"] for r in search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=5).results
+        r["name"] for r in search.search(tiny_clip_manager, indexed, image_file=SAMPLES / "rocket.jpg", k=5,
+                                         galleries=galleries).results
     ]
     assert "rocket.jpg" not in names and len(names) == 4
     assert search.add_files(tiny_clip_manager, indexed, [SAMPLES / "rocket.jpg"]).added == 1  # can come back
@@ -252,20 +255,23 @@ def test_fusion_standardises_each_ranking_so_a_standout_beats_two_middling_score
 
 
 def test_more_like_this_uses_the_stored_vector_and_survives_removal_and_restart(tiny_bridge_manager, bridged):
-    rocket = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=1).results[0]["id"]
-    like = search.similar(tiny_bridge_manager, bridged, rocket, k=3)
-    fresh = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=4)
+    galleries = search.GalleryRegistry()  # held open, as the app holds them
+    rocket = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=1,
+                           galleries=galleries).results[0]["id"]
+    like = search.similar(tiny_bridge_manager, bridged, rocket, k=3, galleries=galleries)
+    fresh = search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "rocket.jpg", k=4, galleries=galleries)
     assert like.mode == "similar" and rocket not in [r["id"] for r in like.results]
     assert [r["id"] for r in like.results] == [r["id"] for r in fresh.results[1:]]
     moon = next(i["id"] for i in search.gallery_info(bridged).items if i["name"] == "moon.jpg")
-    search.remove_images(bridged, [moon])
-    forget_open_galleries()  # as after a restart: both indexes read back from disk
+    search.remove_images(bridged, [moon], galleries)
+    galleries.clear()  # as after a restart: both indexes read back from disk
     names = [
-        r["name"] for r in search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "moon.jpg", k=5).results
+        r["name"] for r in search.search(tiny_bridge_manager, bridged, image_file=SAMPLES / "moon.jpg", k=5,
+                                         galleries=galleries).results
     ]
     assert "moon.jpg" not in names and len(names) == 4
     with pytest.raises(InputError, match="no image with id"):
-        search.similar(tiny_bridge_manager, bridged, moon)
+        search.similar(tiny_bridge_manager, bridged, moon, galleries=galleries)
 
 
 def test_a_gallery_is_searched_in_the_space_it_was_built_in(tiny_bridge_manager, tiny_bridge_overrides,
@@ -324,6 +330,7 @@ def test_tab_handlers_load_the_sample_gallery_and_show_thumbnails(tiny_clip_mana
     report = tab.load_sample_gallery(ctx)
     assert report["added"] == len(list(tab.SAMPLE_DIR.glob("*.jpg"))) == 16
     assert "16 images" in tab.gallery_summary(ctx, tab.SAMPLE_GALLERY)
+    assert ctx.space.shared_folder("galleries") / tab.SAMPLE_GALLERY in ctx.galleries  # the context's, passed down
     result = tab.search_gallery(ctx, "a cat", None, 3, tab.SAMPLE_GALLERY)
     tiles = tab.result_tiles(ctx, result)
     assert len(tiles) == 3 and tiles[0][0].size[0] <= 192 and result["results"][0]["name"] in tiles[0][1]

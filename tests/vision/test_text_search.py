@@ -99,7 +99,6 @@ def test_plain_photos_are_not_pushed_down_by_text(sign_gallery):
 def test_an_older_gallery_loads_works_and_gets_text_when_its_images_come_again(sign_gallery):
     import json
 
-    from model_zoo.vision.search import gallery as gallery_mod
     from model_zoo.vision import search
     from tests.vision.signs import GALLERY
 
@@ -110,13 +109,13 @@ def test_an_older_gallery_loads_works_and_gets_text_when_its_images_come_again(s
     for item in manifest["items"]:  # as written before galleries stored text: no key at all
         item.pop("text", None)
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    gallery_mod.forget_open_galleries()
-    assert search.search(manager, folder, "bakery", None, 3).results  # loads and answers (by the engine alone)
+    held = search.GalleryRegistry()  # as the app holds its galleries open
+    assert search.search(manager, folder, "bakery", None, 3, galleries=held).results  # loads, answers (engine alone)
     bakery = next(p for p in (galleries.parent).glob("bakery.jpg"))
-    again = search.add_files(manager, folder, [bakery, GALLERY / "cat.jpg"])
+    again = search.add_files(manager, folder, [bakery, GALLERY / "cat.jpg"], galleries=held)
     assert again.added == 0 and again.skipped == 2 and again.with_text == 1
-    assert search.search(manager, folder, "bakery", None, 3).results[0]["name"] == "bakery.jpg"
-    gallery_mod.forget_open_galleries()  # and it was saved
+    assert search.search(manager, folder, "bakery", None, 3, galleries=held).results[0]["name"] == "bakery.jpg"
+    held.clear()  # and it was saved
     items = {i["name"]: i for i in json.loads((folder / "manifest.json").read_text())["items"]}
     assert items["bakery.jpg"]["text"] == "BAKERY" and items["cat.jpg"]["text"] == ""
     assert items["astronaut.jpg"].get("text") is None

@@ -7,7 +7,7 @@ import csv
 import io
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from PIL import Image
 
@@ -21,6 +21,9 @@ from model_zoo.core.errors import InputError, WeightsUnavailable
 from model_zoo.core.manager import ModelManager
 from model_zoo.core.ownership import NO_QUOTA, Unlimited
 from model_zoo.core.storage import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from model_zoo.vision.search.galleries import GalleryRegistry
 
 WORKING_SIDE = 512  # batch images are kept at most this big: captioners see 384 px, CLIP 224
 
@@ -143,13 +146,14 @@ def write_batch_csv(result: BatchResult, target: Path, quota: Unlimited | None =
 
 def add_to_gallery(
     manager: ModelManager, gallery_folder: Path, inputs: Sequence[ImageInput], result: BatchResult,
-    on_progress: Progress | None = None, quota: Unlimited | None = None,
+    on_progress: Progress | None = None, quota: Unlimited | None = None, galleries: GalleryRegistry | None = None,
 ) -> GalleryAdd:
     """The captioned images, each with its best caption, into a search gallery (through
     the search tab's service, so it embeds them with the shared image engine: CLIP, else
     the label bridge). Call it while the input files still exist. Where no engine can
     run, or the gallery was built in another space, nothing is added and the note says
-    why; the captions stand either way."""
+    why; the captions stand either way. `galleries`: the process's open galleries
+    (model_zoo.vision.search.add_files)."""
     from model_zoo.vision import search
 
     captioned = [(item, row) for item, row in zip(inputs, result.rows) if row.candidates and item.file is not None]
@@ -158,7 +162,8 @@ def add_to_gallery(
     try:
         added = search.add_files(manager, gallery_folder, list(captions), captions,
                                  progress=lambda fraction, what: report(round(fraction * len(captions)),
-                                                                        len(captions), what), quota=quota)
+                                                                        len(captions), what), quota=quota,
+                                 galleries=galleries)
     except WeightsUnavailable as exc:
         return GalleryAdd(gallery_folder.name, 0, 0, 0, f"Not added to the gallery: the image engine cannot run on "
                                                         f"this machine: {exc.detail} To add: {exc.how_to_fix}")

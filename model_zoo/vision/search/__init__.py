@@ -2,7 +2,8 @@
 Everything the Search tab and its endpoints do; no gradio here.
 
 - service: search a gallery (`search`, `similar`) and the tab's engine banner;
-- galleries: named galleries in a folder (names, info, removal, previews, `commit_change`);
+- galleries: named galleries in a folder (names, info, removal, previews, `commit_change`) and
+  the registry of those a process holds open (`GalleryRegistry`: the app's context owns one);
 - indexing: adding uploads, zips and folders to a gallery, and re-indexing into CLIP;
 - zero_shot: an image scored against comma-separated labels;
 - text_match: the rule that finds images by the words written in them;
@@ -11,8 +12,8 @@ Everything the Search tab and its endpoints do; no gradio here.
 from __future__ import annotations
 
 from model_zoo.vision.search.galleries import (
-    GalleryInfo, check_gallery_name, commit_change, gallery_dir, gallery_info, list_galleries, open_gallery,
-    remove_images, thumbnail_file)
+    GalleryInfo, GalleryRegistry, check_gallery_name, commit_change, gallery_dir, gallery_info, list_galleries,
+    open_gallery, remove_images, thumbnail_file)
 from model_zoo.vision.search.indexing import (
     BATCH_SIZE, IMAGE_SUFFIXES, Embedded, IndexReport, Progress, Source, add_files, add_folder, can_reindex_into_clip,
     commit_embedded, embed_sources, folder_images, reindex, resolve_in_root)
@@ -23,7 +24,7 @@ from model_zoo.vision.search.zero_shot import (
 
 __all__ = [
     "BATCH_SIZE", "CLIP_KEY", "DEFAULT_TEMPLATES", "IMAGE_SUFFIXES", "MAX_K", "MAX_LABELS",
-    "ClassifyResult", "Embedded", "GalleryInfo", "IndexReport", "Progress", "SearchResult", "Source",
+    "ClassifyResult", "Embedded", "GalleryInfo", "GalleryRegistry", "IndexReport", "Progress", "SearchResult", "Source",
     "add_files", "add_folder", "can_reindex_into_clip", "check_gallery_name", "check_k", "classify", "commit_change",
     "commit_embedded", "compose_query", "default_templates", "embed_sources", "engine_banner", "folder_images",
     "gallery_dir", "gallery_info", "list_galleries", "open_gallery", "parse_labels", "parse_templates", "reindex",

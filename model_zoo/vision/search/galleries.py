@@ -1,10 +1,12 @@
 """Named galleries in a folder: their names, what each holds, removing images, previews,
-and `commit_change`, the one way a change reaches disk (apply, save atomically, or forget
-the in-memory state so the next use reads the last good gallery)."""
+`commit_change`, the one way a change reaches disk (apply, save atomically, or forget the
+in-memory state so the next use reads the last good gallery), and `GalleryRegistry`, the
+galleries a process holds open (built once by the app's context and passed in)."""
 from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -48,10 +50,50 @@ def list_galleries(galleries_root: Path) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/manifest.json")) if root.is_dir() else []
 
 
-def open_gallery(folder: Path) -> "Gallery":
-    from model_zoo.vision.search.gallery import open_gallery
+class GalleryRegistry:
+    """The galleries one process holds open, one instance per folder (so every request shares
+    its index and lock), each checked against disk when opened: a gallery another process
+    changed or deleted is read again, never served stale. The app builds one
+    (StudioContext.galleries) and hands it to every call that opens a gallery; a script makes
+    its own. It imports faiss only when it first opens a gallery."""
 
-    return open_gallery(folder)
+    def __init__(self) -> None:
+        self._open: dict[Path, "Gallery"] = {}
+        self._lock = threading.Lock()
+
+    def open(self, folder: Path, exact_limit: int | None = None) -> "Gallery":
+        """The instance for `folder`, at the latest committed version."""
+        from model_zoo.vision.search.gallery import EXACT_LIMIT, Gallery
+
+        key = Path(folder).resolve()
+        with self._lock:
+            gallery = self._open.get(key)
+            if gallery is None:
+                gallery = self._open[key] = Gallery(key, EXACT_LIMIT if exact_limit is None else exact_limit)
+                return gallery
+        gallery.refresh()
+        return gallery
+
+    def __contains__(self, folder: Path) -> bool:
+        with self._lock:
+            return Path(folder).resolve() in self._open
+
+    def forget(self, folder: Path) -> None:
+        """Drop one instance (its folder was deleted: a new gallery there starts empty)."""
+        with self._lock:
+            self._open.pop(Path(folder).resolve(), None)
+
+    def clear(self) -> None:
+        """Drop every instance: the next open reads from disk (as after a restart)."""
+        with self._lock:
+            self._open.clear()
+
+
+def open_gallery(folder: Path, galleries: GalleryRegistry | None = None) -> "Gallery":
+    """The gallery in `folder` at its latest committed version: the instance `galleries` holds
+    (the app's StudioContext.galleries), or without one a fresh instance read from disk for
+    this call alone."""
+    return (galleries if galleries is not None else GalleryRegistry()).open(folder)
 
 
 def gallery_info(folder: Path) -> GalleryInfo:
@@ -65,9 +107,10 @@ def gallery_info(folder: Path) -> GalleryInfo:
                        vision.space_engine(manifest["model"]))
 
 
-def remove_images(folder: Path, ids: Sequence[int]) -> GalleryInfo:
-    """Remove images by id (no model needed); unknown ids are an error, nothing changes."""
-    gallery = open_gallery(folder)
+def remove_images(folder: Path, ids: Sequence[int], galleries: GalleryRegistry | None = None) -> GalleryInfo:
+    """Remove images by id (no model needed); unknown ids are an error, nothing changes.
+    `galleries`: the process's open galleries (see open_gallery)."""
+    gallery = open_gallery(folder, galleries)
     wanted = [int(i) for i in ids]
     if not wanted:
         raise InputError("Give the id(s) of the image(s) to remove.")

@@ -93,9 +93,10 @@ _UNREAD = (-1, -1, -1)  # a stamp no file has: the next refresh reads the disk
 
 
 class Gallery:
-    """One gallery, held in memory and persisted on save(). Use `open_gallery` to get one:
-    it caches instances so every request sees the same index and lock. Change it inside
-    writing(), read it inside reading() (both check the disk: see the module's notes)."""
+    """One gallery, held in memory and persisted on save(). Get it from the process's
+    `GalleryRegistry` (galleries.py), which holds one instance per folder so every request
+    sees the same index and lock. Change it inside writing(), read it inside reading() (both
+    check the disk: see the module's notes)."""
 
     def __init__(self, folder: Path, exact_limit: int = EXACT_LIMIT) -> None:
         self.folder = Path(folder)
@@ -430,52 +431,3 @@ class Gallery:
         for path in (self.folder / "thumbs").glob("*.jpg"):
             if path.stem.isdigit() and int(path.stem) not in self.items:
                 path.unlink(missing_ok=True)
-
-
-class GalleryRegistry:
-    """The open galleries of one process, one instance per folder (so every request shares
-    its index and lock), each checked against disk when opened: a gallery another process
-    changed or deleted is read again, never served stale."""
-
-    def __init__(self) -> None:
-        self._open: dict[Path, Gallery] = {}
-        self._lock = threading.Lock()
-
-    def open(self, folder: Path, exact_limit: int = EXACT_LIMIT) -> Gallery:
-        key = Path(folder).resolve()
-        with self._lock:
-            gallery = self._open.get(key)
-            if gallery is None:
-                gallery = self._open[key] = Gallery(key, exact_limit)
-                return gallery
-        gallery.refresh()
-        return gallery
-
-    def forget(self, folder: Path) -> None:
-        with self._lock:
-            self._open.pop(Path(folder).resolve(), None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._open.clear()
-
-
-# The process's registry. A module-level instance rather than one passed down from the app's
-# context: a dozen service functions and scripts open galleries by folder, and since every
-# open is checked against disk, this cache is never the source of truth.
-REGISTRY = GalleryRegistry()
-
-
-def open_gallery(folder: Path, exact_limit: int = EXACT_LIMIT) -> Gallery:
-    """The process-wide instance for `folder`, at the latest committed version."""
-    return REGISTRY.open(folder, exact_limit)
-
-
-def forget_gallery(folder: Path) -> None:
-    """Drop one in-memory instance (its folder was deleted: a new gallery there starts empty)."""
-    REGISTRY.forget(folder)
-
-
-def forget_open_galleries() -> None:
-    """Drop the in-memory instances (the next open reads from disk), e.g. to prove persistence."""
-    REGISTRY.clear()

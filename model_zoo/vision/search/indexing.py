@@ -30,7 +30,8 @@ from model_zoo.core.ownership import Unlimited
 from model_zoo.core.uploads import UploadLimits
 from model_zoo.core.storage import sha256_file
 
-from model_zoo.vision.search.galleries import commit_change, gallery_info, open_gallery, thumbnail_file
+from model_zoo.vision.search.galleries import (GalleryRegistry, commit_change, gallery_info, open_gallery,
+                                              thumbnail_file)
 
 if TYPE_CHECKING:
     from model_zoo.vision.search.gallery import Gallery
@@ -79,26 +80,31 @@ def add_files(
     read_text: bool = True,
     quota: Unlimited | None = None,
     limits: UploadLimits | None = None,
+    galleries: GalleryRegistry | None = None,
 ) -> IndexReport:
     """Add image files (or zips of images) to the gallery in `folder`. Stable entry point
     for other tabs: `captions` maps a file path as given to a caption stored with it.
     Duplicates (same bytes) are skipped; unreadable files are listed in `rejected`; if no
     file is usable the call fails with their reasons and the gallery is untouched. `quota`:
     the gallery owner's (model_zoo.core.ownership), admitting the save's bytes; `limits`: what
-    the files may be (model_zoo.core.uploads, the reader every upload path shares)."""
+    the files may be (model_zoo.core.uploads, the reader every upload path shares); `galleries`:
+    the process's open galleries (StudioContext.galleries; without it the gallery is read from
+    disk for this call alone)."""
     captions = {str(k): v for k, v in (captions or {}).items()}
     with tempfile.TemporaryDirectory(prefix="mms-index-") as scratch:
         sources, read = _expand(files, Path(scratch), captions, limits or UploadLimits())
-        return _index(manager, folder, sources, read.rejected, progress, read_text, quota, read.summary("file"))
+        return _index(manager, folder, sources, read.rejected, progress, read_text, quota, read.summary("file"),
+                      galleries)
 
 
 def add_folder(
     manager: ModelManager, folder: Path, root: Path, server_folder: str, progress: Progress | None = None,
-    read_text: bool = True, quota: Unlimited | None = None,
+    read_text: bool = True, quota: Unlimited | None = None, galleries: GalleryRegistry | None = None,
 ) -> IndexReport:
     """Add every image under `server_folder`, which must lie inside the allowlisted `root`."""
     files = folder_images(root, server_folder)
-    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text, quota)
+    return _index(manager, folder, [_Source(f.name, f) for f in files], [], progress, read_text, quota,
+                  galleries=galleries)
 
 
 def resolve_in_root(root: Path, requested: str) -> Path:
@@ -299,10 +305,10 @@ def commit_embedded(gallery: "Gallery", embedded: Embedded, quota: Unlimited | N
 
 def _index(manager: ModelManager, folder: Path, sources: list[_Source], rejected: list[dict],
            progress: Progress | None, read_text: bool = True, quota: Unlimited | None = None,
-           refused: str = "") -> IndexReport:
+           refused: str = "", galleries: GalleryRegistry | None = None) -> IndexReport:
     started = time.perf_counter()
     progress = progress or (lambda fraction, desc: None)
-    gallery = open_gallery(folder)
+    gallery = open_gallery(folder, galleries)
     embedded = embed_sources(manager, sources, gallery.model, gallery.has_hash, gallery.check_model, progress,
                              read_text=read_text, needs_text=gallery.needs_text)
     rejected.extend(embedded.rejected)
@@ -336,7 +342,7 @@ def can_reindex_into_clip(manager: ModelManager, folder: Path) -> bool:
 
 
 def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progress | None = None,
-            quota: Unlimited | None = None) -> IndexReport:
+            quota: Unlimited | None = None, galleries: GalleryRegistry | None = None) -> IndexReport:
     """Build gallery `target` from `folder`'s images (their stored previews) in the engine
     answering now, captions and text kept (text never read is read from the previews). The
     source gallery is left as it is."""
@@ -352,4 +358,4 @@ def reindex(manager: ModelManager, folder: Path, target: Path, progress: Progres
             sources.append(_Source(item["name"], thumb, item.get("caption"), item.get("text")))
     if not sources:
         raise InputError(f"Gallery '{info.gallery}' has no stored previews to re-index from.")
-    return _index(manager, target, sources, [], progress, quota=quota)
+    return _index(manager, target, sources, [], progress, quota=quota, galleries=galleries)

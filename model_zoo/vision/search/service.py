@@ -30,7 +30,7 @@ import model_zoo.vision.search.text_match as text_match
 from model_zoo.core.errors import InputError
 from model_zoo.vision.images import load_image
 from model_zoo.core.manager import ModelManager
-from model_zoo.vision.search.galleries import open_gallery
+from model_zoo.vision.search.galleries import GalleryRegistry, open_gallery
 
 if TYPE_CHECKING:
     from model_zoo.vision.search.gallery import Gallery
@@ -82,7 +82,11 @@ def search(
     image_file: str | Path | None = None,
     k: int = 8,
     text_weight: float = 1.0,
+    galleries: GalleryRegistry | None = None,
 ) -> SearchResult:
+    """The gallery's top k for a text query, a query image, or both. `galleries`: the
+    process's open galleries (StudioContext.galleries; without it the gallery is read from
+    disk for this call alone)."""
     k = check_k(k)
     query = (query or "").strip()
     if not query and not image_file:
@@ -90,7 +94,7 @@ def search(
     if not 0 <= text_weight <= 10:
         raise InputError(f"The text weight must be between 0 and 10; got {text_weight}.")
     image = load_image(image_file) if image_file else None
-    gallery = _nonempty(folder)
+    gallery = _nonempty(folder, galleries)
     mode = "image+text" if image is not None and query else ("image" if image is not None else "text")
     started = time.perf_counter()
     with vision.open_engine(manager, vision.space_engine(gallery.model)) as engine:
@@ -137,11 +141,12 @@ def _text_hits(gallery: "Gallery", vector: np.ndarray, query: str, k: int) -> li
     return sorted(fused, key=lambda hit: -hit.score)[:k]
 
 
-def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8) -> SearchResult:
+def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8,
+            galleries: GalleryRegistry | None = None) -> SearchResult:
     """"More like this": the gallery's own stored vector of one image as the query (the
-    visual index where the gallery has one). No model loads."""
+    visual index where the gallery has one). No model loads. `galleries`: as for search."""
     k = check_k(k)
-    gallery = _nonempty(folder)
+    gallery = _nonempty(folder, galleries)
     started = time.perf_counter()
     with gallery.reading():
         space = "visual" if gallery.has_visual else "main"
@@ -153,8 +158,8 @@ def similar(manager: ModelManager, folder: Path, item_id: int, k: int = 8) -> Se
                         _search_note(kind, "image"))
 
 
-def _nonempty(folder: Path) -> "Gallery":
-    gallery = open_gallery(folder)
+def _nonempty(folder: Path, galleries: GalleryRegistry | None) -> "Gallery":
+    gallery = open_gallery(folder, galleries)
     if not len(gallery):
         raise InputError(f"Gallery '{gallery.name}' is empty: add images to it first (or load the sample gallery).")
     return gallery
