@@ -83,8 +83,7 @@ class StudioContext:
         deletions; the server is closed by its owner."""
         if self.cleaner is not None:
             self.cleaner.stop()
-        if self.forget_deleted in self.space.on_delete:
-            self.space.on_delete.remove(self.forget_deleted)
+        self.space.on_delete[:] = [hook for hook in self.space.on_delete if hook != self.forget_deleted]
 
     def queue_slot(self, model: str, limit: int | None = None) -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API
