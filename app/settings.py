@@ -96,8 +96,12 @@ class Settings:
                                   "stops here)")
     max_upload_files: int = option(5000, env="MMS_MAX_UPLOAD_FILES",
                                    help="most files one request may bring, zip members included")
-    concurrency: int = option(2, env="MMS_CONCURRENCY",
-                              help="parallel jobs per heavy model (2 vCPU on Spaces' free tier)")
+    concurrency: int = option(4, env="MMS_CONCURRENCY",
+                              help="parallel quick calls per model (search, caption, sentiment...); 4 measured best "
+                              "on 2 cores with 24 visitors (docs/capacity.md)")
+    bulk_concurrency: int = option(1, env="MMS_BULK_CONCURRENCY",
+                                   help="parallel long jobs per model (adding photos, indexing a video, captioning a "
+                                   "batch); they queue apart from the quick calls, which keep --concurrency slots")
     queue_size: int = option(64, env="MMS_QUEUE_SIZE",
                              help="most requests waiting in the queue; beyond it a visitor is told the server is busy")
     file_ttl_minutes: float = option(60.0, env="MMS_FILE_TTL_MINUTES",

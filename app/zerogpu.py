@@ -51,7 +51,8 @@ def wrap_heavy_events(demo: Any, durations: Mapping[str, int], environ: dict[str
     for block_fn in demo.fns.values():
         pool = block_fn.concurrency_id or ""
         if block_fn.fn is not None and pool.startswith("model:"):
-            seconds = durations.get(pool.removeprefix("model:"), durations["*"])
+            model = pool.removeprefix("model:").split(":")[0]  # a bulk lane ("model:vision:bulk"): its model's
+            seconds = durations.get(model, durations["*"])
             block_fn.fn = gpu(block_fn.fn, seconds, environ)
             wrapped.append(block_fn.name)
     log.info("ZeroGPU: %d heavy events run under @spaces.GPU", len(wrapped))

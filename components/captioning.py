@@ -372,9 +372,9 @@ def build(ctx: StudioContext) -> None:
               api_visibility="private", **ctx.queue_slot("captioner"))
     run_batch.click(bind(ctx, on_batch), inputs=[files, to_gallery, gallery_name, model, *decoding,
                                                  *visitor.inputs(ctx)],
-                    outputs=batch_outputs, api_visibility="private", **ctx.queue_slot("captioner"))
+                    outputs=batch_outputs, api_visibility="private", **ctx.queue_slot("captioner", lane="bulk"))
     gr.api(mcp_tool(bind(ctx, caption)), api_name="caption", **ctx.queue_slot("captioner"))
-    gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner"))
+    gr.api(bind(ctx, caption_batch), api_name="caption_batch", **ctx.queue_slot("captioner", lane="bulk"))
 
 
 def _decoding_options(keys: list[str], default_key: str) -> tuple[gr.Dropdown, list]:

@@ -85,10 +85,15 @@ class StudioContext:
             self.cleaner.stop()
         self.space.on_delete[:] = [hook for hook in self.space.on_delete if hook != self.forget_deleted]
 
-    def queue_slot(self, model: str, limit: int | None = None) -> dict:
+    def queue_slot(self, model: str, limit: int | None = None, lane: str = "") -> dict:
         """Event kwargs that make every event driving `model` (UI buttons and the API
         endpoint alike) share one queue slot pool, so a heavy model never runs more
-        than `limit` (default: --concurrency) jobs at once, whoever asks."""
+        than `limit` (default: --concurrency) jobs at once, whoever asks. A `lane`
+        ("bulk") gives a model's long jobs (a folder, a video, a batch) a pool of their
+        own (--bulk-concurrency slots), so they never hold the slots its quick calls wait for."""
+        if lane:
+            return {"concurrency_id": f"model:{model}:{lane}",
+                    "concurrency_limit": limit or self.settings.bulk_concurrency}
         return {"concurrency_id": f"model:{model}", "concurrency_limit": limit or self.settings.concurrency}
 
     def share(self, name: str, component: Any) -> Any:

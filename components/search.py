@@ -397,6 +397,7 @@ def build(ctx: StudioContext) -> None:
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("vision"))
+    bulk = dict(light, **ctx.queue_slot("vision", lane="bulk"))  # adding photos never holds every search slot
     me = visitor.inputs(ctx)  # the browser's visitor id, where the page keeps one
     gallery.change(bind(ctx, gallery_changed), [gallery, *me], [summary, reindex], **light)
     visitor.on_page_load(ctx, bind(ctx, on_page_load), [gallery, *me],
@@ -409,16 +410,16 @@ def build(ctx: StudioContext) -> None:
                          **private)
     find.why.click(bind(ctx, ui_why), [find.picked, gallery, *me], [find.why_image, find.why_text], **private)
     edit.add_uploads.click(bind(ctx, ui_add), [edit.uploads, gallery, *me],
-                           [edit.report, summary, gallery, edit.uploads], **private)
+                           [edit.report, summary, gallery, edit.uploads], **bulk)
     edit.add_folder.click(bind(ctx, ui_add_folder), [edit.server_folder, gallery, *me], [edit.report, summary, gallery],
-                          **private)
-    sample.click(bind(ctx, ui_sample), me, [edit.report, summary, gallery], **private)
-    reindex.click(bind(ctx, ui_reindex), [gallery, *me], [edit.report, summary, gallery], **private)
+                          **bulk)
+    sample.click(bind(ctx, ui_sample), me, [edit.report, summary, gallery], **bulk)
+    reindex.click(bind(ctx, ui_reindex), [gallery, *me], [edit.report, summary, gallery], **bulk)
     edit.remove.click(bind(ctx, ui_remove), [edit.remove_ids, gallery, *me], [edit.report, summary], **private)
     zero_shot.run.click(bind(ctx, ui_classify), [zero_shot.image, zero_shot.labels, zero_shot.templates],
                         [zero_shot.scores, zero_shot.seen], **private)
 
-    gr.api(mcp_tool(bind(ctx, index_images_api)), api_name="index_images", **ctx.queue_slot("vision"))
+    gr.api(mcp_tool(bind(ctx, index_images_api)), api_name="index_images", **ctx.queue_slot("vision", lane="bulk"))
     gr.api(mcp_tool(bind(ctx, search_api)), api_name="search", **ctx.queue_slot("vision"))
     gr.api(mcp_tool(bind(ctx, classify_image_api)), api_name="classify_image", **ctx.queue_slot("vision"))
     gr.api(bind(ctx, galleries_api), api_name="galleries")

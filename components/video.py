@@ -276,10 +276,11 @@ def build(ctx: StudioContext) -> None:
 
     light = dict(api_visibility="private")
     private = dict(light, **ctx.queue_slot("video"))
+    bulk = dict(light, **ctx.queue_slot("video", lane="bulk"))  # indexing a video never holds every search slot
     me = visitor.inputs(ctx)
     example.click(example_clip, None, [player, name], queue=False, **light)
     run.click(bind(ctx, ui_index), [player, name, *me], [summary, name, scenes, transcript, srt, vtt, player],
-              **private)
+              **bulk)
     find.click(bind(ctx, ui_search), [query, k, name, *me], [hits], **private)
     query.submit(bind(ctx, ui_search), [query, k, name, *me], [hits], **private)
     add.click(bind(ctx, ui_add), [name, gallery, *me], [added], **private)
@@ -290,5 +291,5 @@ def build(ctx: StudioContext) -> None:
         return [];
     }}""", **light)
 
-    gr.api(mcp_tool(bind(ctx, index_video_api)), api_name="index_video", **ctx.queue_slot("video"))
+    gr.api(mcp_tool(bind(ctx, index_video_api)), api_name="index_video", **ctx.queue_slot("video", lane="bulk"))
     gr.api(mcp_tool(bind(ctx, search_video_api)), api_name="search_video", **ctx.queue_slot("video"))
