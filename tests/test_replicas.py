@@ -179,3 +179,219 @@ def test_a_head_saved_by_one_process_is_listed_and_loaded_by_another(tmp_path):
     assert by_role["reader"] == by_role["trainer"]  # the same heads, the same weights, after each save
     assert by_role["reader"][1][1] != by_role["reader"][2][1]  # the second save replaced the loaded head
 
+
+
+KILL_STEPS = ("pinned", "locked", "thumbnail", "index", "manifest-temp", "committed")  # where in its write
+
+
+def commit_photo(space, owner, file: str, die_pinned: bool = False) -> dict:
+    """One request of a replica: add one photo to the visitor's gallery. Returns what the
+    commit did (for a failure's report): ids added, the generation saved, where."""
+    from model_zoo.vision.search import Embedded, commit_embedded, open_gallery
+    from model_zoo.vision.search.gallery import NewItem
+
+    raw = Path(file).read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    item = NewItem(Path(file).name, sha, thumbnail_jpeg=raw)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        if die_pinned:
+            die()
+        gallery = open_gallery(folder)
+        ids, raced = commit_embedded(gallery, Embedded([item], vector(sha)[None], None, MODEL, "clip"),
+                                     space.quota(owner))
+        return {"ids": ids, "raced": raced, "generation": gallery.generation, "items": len(gallery.items),
+                "folder": str(gallery.folder)}
+
+
+def die() -> None:
+    """SIGKILL, as the OOM killer would: no handler, no cleanup, locks dropped by the kernel."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def arm_kill(step: str) -> None:
+    """Make this process's next gallery save kill it at `step`: holding the gallery's lock with
+    the change in memory ("locked"), once the photo's preview is written ("thumbnail"), once
+    the new index file is ("index"), with the new manifest whole in its temp file but not
+    renamed ("manifest-temp"), or just after the rename, the commit point ("committed")."""
+    from model_zoo.core import storage
+    from model_zoo.vision.search.gallery import MANIFEST, Gallery
+
+    if step == "locked":
+        Gallery._save = lambda self, quota=None: die()
+        return
+    real_write = storage.atomic_write_bytes
+    suffix = {"thumbnail": ".jpg", "index": ".faiss", "manifest-temp": MANIFEST, "committed": MANIFEST}[step]
+
+    def write_then_die(path, data: bytes, durable: bool = True) -> None:
+        if not str(path).endswith(suffix):
+            return real_write(path, data, durable)
+        if step == "manifest-temp":
+            with storage.atomic_file(path, durable) as handle:
+                handle.write(data)
+                handle.flush()
+                die()
+        real_write(path, data, durable)
+        die()
+
+    storage.atomic_write_bytes = write_then_die
+
+
+def add_and_acknowledge(data: str, files: list[str], kill: tuple[int, str] | None, halfway, dead, out) -> None:
+    """A replica answering one request after another: says "writing" before each commit and
+    "acked" with what it did once the commit returned (what its visitor was told). `kill`
+    (n, step): it dies at that step of its n-th write, begun once the other replica has made
+    three. No `kill`: it sets `halfway` after its third write, and makes its last three once
+    the other is `dead`, so it writes both while the other may be killed and after. Messages
+    go through a pipe, each sent whole before the next step (a kill never cuts one); an
+    exception goes too (its traceback) before the process fails."""
+    import os
+    import traceback
+
+    try:
+        from model_zoo.core.ownership import OwnerSpace
+
+        space = OwnerSpace(Path(data), "private", quota_mb=50)
+        owner = visitor(space)
+        out.send(("ready", {"pid": os.getpid(), "owner": owner.id,
+                            "secret": hashlib.sha256(space.secret).hexdigest()[:12],
+                            "folder": str(space.folder(owner, "galleries") / GALLERY)}))
+        for n, file in enumerate(files, 1):
+            last = kill is not None and n == kill[0]
+            if last:
+                halfway.wait(WAIT_S)
+                if kill[1] != "pinned":
+                    arm_kill(kill[1])
+            if kill is None and n == len(files) - 2:
+                dead.wait(WAIT_S)
+            out.send(("writing", Path(file).name))
+            done = commit_photo(space, owner, file, die_pinned=last and kill[1] == "pinned")
+            out.send(("acked", Path(file).name, done))
+            if kill is None and n == 3:
+                halfway.set()
+        out.send(("done", None))
+    except BaseException:
+        out.send(("error", traceback.format_exc()))
+        raise
+
+
+def busy(stop) -> None:
+    """Load for the stress hook: spin until told to stop (shakes the replicas' timing)."""
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+def data_dir_report(data: Path) -> str:
+    """Everything under the data dir but the photos (inode, size), and what each manifest
+    found there says: for a failure's report."""
+    import json
+    import os
+
+    lines = []
+    for root, dirs, files in os.walk(data):
+        dirs[:] = sorted(d for d in dirs if Path(root, d) != data / "photos")
+        for name in sorted(files) + [d + "/" for d in dirs]:
+            path = Path(root, name.rstrip("/"))
+            try:
+                st = os.lstat(path)
+                lines.append(f"  {path.relative_to(data)}  ino={st.st_ino} size={st.st_size}")
+            except OSError as exc:
+                lines.append(f"  {path.relative_to(data)}  ({exc})")
+            if name == "manifest.json":
+                try:
+                    manifest = json.loads(path.read_text("utf-8"))
+                    lines.append(f"    generation {manifest.get('generation')}, next_id {manifest.get('next_id')}, "
+                                 f"items {[(i['id'], i['name']) for i in manifest['items']]}")
+                except (OSError, ValueError, KeyError) as exc:
+                    lines.append(f"    unreadable: {exc!r}")
+    return "\n".join(lines)
+
+
+def test_a_replica_killed_mid_write_loses_nothing_the_other_acknowledged(tmp_path):
+    """Two replicas add photos to one visitor's gallery at once; one is killed with SIGKILL in
+    the middle of its n-th write, at a step of it (KILL_STEPS), while the other is still
+    writing; n and the step come from STUDIO_FAULT_SEED (printed). The other carries on (the
+    kill left no lock held: flocks die with their process); every photo either replica
+    acknowledged is in the gallery, which is whole (each item in the index, with its preview,
+    one index file, one generation per commit: nothing written over); the killed write is
+    there exactly when the kill came after its commit point. STUDIO_FAULT_LOAD=k runs k busy
+    processes beside the replicas. A failure prints both replicas' owner ids, secrets and
+    folders, the generation each commit saved, any traceback, and the data dir's tree."""
+    import os
+    import random
+    import signal
+
+    from model_zoo.core.ownership import OwnerSpace
+    from model_zoo.vision.search import open_gallery
+
+    seed = int(os.environ.get("STUDIO_FAULT_SEED", "4242"))
+    load = int(os.environ.get("STUDIO_FAULT_LOAD", "0"))
+    rng = random.Random(seed)
+    kill_at, step = rng.randint(3, 8), rng.choice(KILL_STEPS)
+    print(f"replica killed at step {step!r} of its write {kill_at} (seed {seed}, load {load})")
+    data, photos = tmp_path / "data", tmp_path / "data" / "photos"
+    photos.mkdir(parents=True)
+    files = []
+    for n in range(2 * PHOTOS_EACH + 4):
+        files.append(str(photos / f"photo-{n:02d}.jpg"))
+        Path(files[-1]).write_bytes(photo(100 + n))
+    mine, theirs = files[0::2], files[1::2]
+    halfway, dead, stop = CTX.Event(), CTX.Event(), CTX.Event()
+    pipes = [CTX.Pipe(duplex=False), CTX.Pipe(duplex=False)]  # (receive, send), one each
+    doomed, survivor = [CTX.Process(target=add_and_acknowledge, args=(str(data), part, kill, halfway, dead, send))
+                        for part, kill, (_, send) in zip((mine, theirs), ((kill_at, step), None), pipes)]
+    loaders = [CTX.Process(target=busy, args=(stop,), daemon=True) for _ in range(load)]
+    for process in (doomed, survivor, *loaders):
+        process.start()
+    log: dict[str, list] = {"doomed": [], "survivor": []}
+
+    def report() -> str:
+        return "\n".join([f"seed {seed}: killed at step {step!r} of write {kill_at}, load {load}",
+                          *(f"{role}: {entry}" for role, entries in log.items() for entry in entries),
+                          "data dir:", data_dir_report(data)])
+
+    try:
+        doomed.join(WAIT_S)  # messages are small: the pipes hold them all until read
+        dead.set()
+        survivor.join(WAIT_S)
+        for role, (receive, _) in zip(log, pipes):
+            while receive.poll(0):
+                log[role].append(receive.recv())
+    finally:
+        stop.set()
+        for process in (doomed, survivor, *loaders):
+            process.join(WAIT_S)
+            if process.exitcode is None:  # hung: end it, then fail below
+                process.kill()
+    acked = {role: [m[1] for m in entries if m[0] == "acked"] for role, entries in log.items()}
+    assert [m for entries in log.values() for m in entries if m[0] == "error"] == [], report()
+    assert doomed.exitcode == -signal.SIGKILL and survivor.exitcode == 0, report()
+    names_of = lambda part: [Path(f).name for f in part]
+    assert acked == {"doomed": names_of(mine[:kill_at - 1]), "survivor": names_of(theirs)}, report()
+    in_flight = Path(mine[kill_at - 1]).name
+
+    space = OwnerSpace(data, "private", quota_mb=50)
+    owner = visitor(space)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        gallery = open_gallery(folder)
+        with gallery.reading():
+            names = {item.name for item in gallery.items.values()}
+            found = {item.name: gallery.search(vector(item.sha256), 1)[0].name for item in gallery.items.values()}
+            generation, ids = gallery.generation, set(gallery.items)
+    log["checker"] = [{"owner": owner.id, "folder": str(folder), "generation": generation}]
+    expected = set(acked["survivor"]) | set(acked["doomed"]) | ({in_flight} if step == "committed" else set())
+    assert names == expected, report()  # nothing acknowledged lost; the killed write there iff committed
+    assert generation == len(names), report()  # one generation per commit: no commit was written over
+    assert all(name == top for name, top in found.items()), report()  # the index holds what the manifest lists
+    assert sorted(p.name for p in (folder / "thumbs").iterdir()) == sorted(f"{i}.jpg" for i in ids), report()
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", f"index-{generation:06d}.faiss", "manifest.json",
+                                                        "thumbs"], report()  # nothing the kill left
+    after = photos / "after-the-kill.jpg"
+    after.write_bytes(photo(999))
+    commit_photo(space, owner, str(after))  # and the gallery takes writes again (no lock left held)
+    with space.using(owner, "galleries", GALLERY) as folder:
+        gallery = open_gallery(folder)
+        with gallery.reading():
+            assert {item.name for item in gallery.items.values()} == names | {after.name}, report()

@@ -4,7 +4,9 @@ file or the new one, never half of either. Everything the app writes goes throug
 A write in progress holds an advisory lock (flock) on its temp file or staging folder; the
 kernel drops it when the writer dies, however it dies. So `clean_debris` can tell what a
 killed write left (a hidden `.<name>.<random>.tmp`, unlocked) from a write under way in
-this or another process (locked), and remove only the former.
+this or another process (locked), and remove only the former. A temp file exists for an
+instant before its writer locks it: the cleaner removes an entry while holding its lock, and
+a writer that finds its new temp file claimed (locked by a cleaner, or gone) makes another.
 
 Several app processes may share one data dir (replicas behind a balancer): `file_lock` is
 the cross-process lock a store takes around read-merge-write (and, shared, around a read that
@@ -42,10 +44,14 @@ def atomic_file(path: Path | str, durable: bool = True) -> Iterator[BinaryIO]:
     process kill, but may be lost on power loss; for derived files such as thumbnails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
-    lock = os.dup(fd)  # held until the rename: closing the handle must not drop the lock
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+        lock = os.dup(fd)  # held until the rename: closing the handle must not drop the lock
+        if _lock_new(lock, Path(tmp)):
+            break
+        os.close(fd)  # a cleaner took it for a killed write's (it is removing it): start again
+        os.close(lock)
     try:
-        _lock(lock)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -195,8 +201,14 @@ def atomic_directory(path: Path | str,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_debris(path.parent, path.name)  # what a killed write of this folder left (it can be big)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX))
-    lock = _open_locked(staging)
+    while True:
+        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX))
+        lock = _open_folder(staging)
+        if lock is None and not staging.is_dir():
+            continue  # a cleaner took it for a killed write's and removed it already: start again
+        if lock is None or _lock_new(lock, staging):
+            break
+        _close(lock)  # a cleaner took it for a killed write's (it is removing it): start again
     try:
         yield staging
         with admit(staging, path) if admit is not None else nullcontext():
@@ -231,23 +243,39 @@ def _put_in_place(staging: Path, path: Path) -> None:
         _close(old_lock)
 
 
-def _lock(fd: int) -> None:
+def _lock(fd: int) -> bool:
+    """Lock a write's own entry without waiting; False only when another holder has it."""
     if fcntl is not None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
         except OSError:  # a file system without locks: the write goes on, unprotected
             pass
+    return True
+
+
+def _lock_new(fd: int, path: Path) -> bool:
+    """Lock a temp file or staging folder just made. False when a cleaner claimed it in the
+    instant before (clean_debris holds its lock while it removes it, or has removed it)."""
+    return _lock(fd) and (fcntl is None or _same_file(fd, path))
+
+
+def _open_folder(folder: Path) -> int | None:
+    """An open descriptor of a folder, to lock (None where folders cannot be opened or locked)."""
+    if fcntl is None:
+        return None
+    try:
+        return os.open(folder, os.O_RDONLY)
+    except OSError:
+        return None
 
 
 def _open_locked(folder: Path) -> int | None:
     """An open, locked descriptor of a folder (None where folders cannot be opened or locked)."""
-    if fcntl is None:
-        return None
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return None
-    _lock(fd)
+    fd = _open_folder(folder)
+    if fd is not None:
+        _lock(fd)
     return fd
 
 
@@ -256,21 +284,25 @@ def _close(fd: int | None) -> None:
         os.close(fd)
 
 
-def _dead(path: Path) -> bool:
-    """Whether no live process holds the entry's lock (its writer was killed)."""
+def _claim_dead(path: Path) -> int | None:
+    """The entry's lock, taken without waiting, if no live process holds it (its writer was
+    killed, or has just made it and not locked it yet); None otherwise. The caller removes the
+    entry before closing it, so a writer cannot lock it in between (it makes a new one)."""
     if fcntl is None:
-        return False
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        return False
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
     except OSError:  # held by a writer (or no locks here): leave it
-        return False
-    finally:
         os.close(fd)
+        return None
+    if not _same_file(fd, path):  # removed meanwhile (another cleaner, or the write ended)
+        os.close(fd)
+        return None
+    return fd
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -312,21 +344,25 @@ def clean_debris(folder: Path | str, name: str | None = None) -> int:
     done = 0
     for entry in entries:
         path = Path(entry.path)
-        if not _dead(path):
+        held = _claim_dead(path)
+        if held is None:
             continue
-        if not entry.name.endswith(TMP_SUFFIX):  # .<name>.old-<id>
-            original = path.with_name(entry.name[1:].rsplit(OLD_MARK, 1)[0])
-            if not original.exists():
-                try:
-                    os.replace(path, original)
-                    fsync_dir(path.parent)
-                    done += 1
-                    continue
-                except OSError:
-                    pass
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        done += 1
+        try:  # removed (or restored) while its lock is held: no writer can take it meanwhile
+            if not entry.name.endswith(TMP_SUFFIX):  # .<name>.old-<id>
+                original = path.with_name(entry.name[1:].rsplit(OLD_MARK, 1)[0])
+                if not original.exists():
+                    try:
+                        os.replace(path, original)
+                        fsync_dir(path.parent)
+                        done += 1
+                        continue
+                    except OSError:
+                        pass
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            done += 1
+        finally:
+            os.close(held)
     return done

@@ -262,6 +262,31 @@ def test_items_built_aside_are_admitted_one_at_a_time(space):
     assert space.quota(OPERATOR).check(10**12) is None  # the operator has none
 
 
+def test_an_item_built_aside_survives_another_save_of_it_cleaning_up_as_its_folder_is_made(tmp_path, monkeypatch):
+    """A save of a head or video index first removes what killed saves of it left (unlocked
+    staging folders). A staging folder exists for an instant before its writer locks it: a
+    second save of the same item (another replica) landing there took it for debris and
+    removed it while the first wrote into it. Forced here; the first save makes a new
+    staging folder and puts it in place whole."""
+    from model_zoo.core import storage
+
+    target = tmp_path / "heads" / "mine"
+    real_mkdtemp, claimed = storage.tempfile.mkdtemp, []
+
+    def mkdtemp_then_another_save_cleans(*args, **kwargs):
+        made = real_mkdtemp(*args, **kwargs)
+        if not claimed:  # the first staging folder only: the next one is locked in time
+            claimed.append(storage.clean_debris(target.parent, target.name))
+        return made
+
+    monkeypatch.setattr(storage.tempfile, "mkdtemp", mkdtemp_then_another_save_cleans)
+    with storage.atomic_directory(target) as staging:
+        (staging / "weights.bin").write_bytes(b"w" * 100)
+        (staging / "card.json").write_text("{}")
+    assert claimed == [1] and sorted(p.name for p in target.iterdir()) == ["card.json", "weights.bin"]
+    assert [p.name for p in target.parent.iterdir()] == ["mine"]  # no staging folder left
+
+
 def test_the_operator_and_the_shared_mode_never_expire(tmp_path, clock):
     space = OwnerSpace(tmp_path / "data", "private", clock=clock)
     sample = make_item(space, OPERATOR, "galleries", "sample")

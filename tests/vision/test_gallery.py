@@ -80,6 +80,39 @@ def test_a_kill_before_the_manifest_leaves_the_previous_gallery(gallery, tmp_pat
     assert not reopened.thumbnail_path(3).exists()  # the unsaved image's thumbnail too
 
 
+def test_a_save_survives_another_replica_opening_the_gallery_as_each_temp_file_is_made(gallery, tmp_path,
+                                                                                       monkeypatch):
+    """Another replica's first open of a gallery (Gallery.__init__) removes what killed saves
+    left: hidden temp files nobody holds a lock on. A save's temp file exists for an instant
+    before its writer locks it; an open landing there took it for debris and deleted it, and
+    the save failed at its rename (FileNotFoundError). Forced here for every file of a save;
+    the save makes a new temp file and commits. A killed save's file still goes."""
+    from model_zoo.core import storage
+
+    folder = tmp_path / "g"
+    dead = folder / ".manifest.json.killed.tmp"  # a killed save's: nobody holds its lock
+    dead.write_bytes(b"{}")
+    real_mkstemp, claimed = storage.tempfile.mkstemp, {}
+
+    def mkstemp_then_another_replica_cleans(*args, **kwargs):
+        made = real_mkstemp(*args, **kwargs)
+        if kwargs["prefix"] not in claimed:  # the first temp file of each target: the next one is locked in time
+            claimed[kwargs["prefix"]] = storage.clean_debris(kwargs["dir"])  # what that open runs first
+        return made
+
+    monkeypatch.setattr(storage.tempfile, "mkstemp", mkstemp_then_another_replica_cleans)
+    with gallery.writing():
+        gallery.add(unit(-1, 0)[None], items("west"), "space-a")
+        gallery.save()
+    monkeypatch.undo()
+    # each file's first temp file claimed (and the dead one, beside the index)
+    assert claimed == {".3.jpg.": 1, ".index-000002.faiss.": 2, ".manifest.json.": 1}
+    assert not dead.exists()
+    reopened = Gallery(folder)
+    assert reopened.generation == 2 and reopened.has_hash("hash-west") and reopened.thumbnail_path(3).is_file()
+    assert [p.name for p in folder.rglob(".*") if p.name != storage.LOCK_FILE] == []  # no temp file left
+
+
 def test_manifest_is_plain_json_with_the_model(gallery, tmp_path):
     manifest = json.loads((tmp_path / "g" / "manifest.json").read_text())
     assert manifest["model"] == "space-a" and manifest["kind"] == "exact"
